@@ -1,0 +1,1 @@
+"""One module per command; each exposes `run`, registered in `llm_fixtures.app`."""

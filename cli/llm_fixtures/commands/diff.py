@@ -1,0 +1,11 @@
+"""`fixtures diff` (being written)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def run() -> None:
+    """Not implemented yet."""
+    typer.echo("error: fixtures diff is not implemented yet", err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,11 @@
+"""`fixtures rerecord` (being written)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def run() -> None:
+    """Not implemented yet."""
+    typer.echo("error: fixtures rerecord is not implemented yet", err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,120 @@
+"""Which files to work on: the `recordings` folders of the project, `[tool.fixtures] roots`, or given paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llm_fixtures.config import Project
+from llm_fixtures.errors import BadRecording, PathNotFound
+
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
+     ".ruff_cache", ".pytest_cache", "site-packages", "build", "dist"}
+)
+RECORDING_SUFFIXES = (".json",)
+
+
+@dataclass
+class Selection:
+    """The recording files found, in a stable order, and the paths that could not be walked."""
+
+    files: list[Path] = field(default_factory=list)
+    problems: list[BadRecording] = field(default_factory=list)
+
+
+def _is_virtualenv(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").is_file()
+
+
+def find_recording_dirs(root: Path) -> list[Path]:
+    """Every folder named `recordings` under `root` (not inside another one), skipping VCS folders,
+    virtual environments and node_modules."""
+    found: list[Path] = []
+    for current, dirs, _files in os.walk(root):
+        here = Path(current)
+        if here.name == "recordings" and here != root:
+            found.append(here)
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info") and not _is_virtualenv(here / d)
+        )
+    return sorted(found)
+
+
+def default_roots(project: Project) -> list[Path]:
+    """`[tool.fixtures] roots` (relative to the pyproject), or every `recordings` folder of the project."""
+    if project.settings.roots is not None:
+        return [project.root / root for root in project.settings.roots]
+    return find_recording_dirs(project.root)
+
+
+def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> None:
+    try:
+        stat = folder.stat()
+    except OSError as exc:
+        reason = "symbolic link loop" if exc.errno == 40 else (exc.strerror or str(exc))
+        selection.problems.append(BadRecording(folder, reason))
+        return
+    key = (stat.st_dev, stat.st_ino)
+    if key in seen:
+        selection.problems.append(BadRecording(folder, "symbolic link loop (folder already visited)"))
+        return
+    seen.add(key)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except PermissionError:
+        selection.problems.append(BadRecording(folder, "permission denied (cannot list folder)"))
+        return
+    except OSError as exc:
+        selection.problems.append(BadRecording(folder, exc.strerror or str(exc)))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if entry.name.endswith(RECORDING_SUFFIXES):
+                selection.problems.append(BadRecording(path, "is a directory, not a recording file"))
+                continue
+            if entry.name in SKIP_DIRS:
+                continue
+            _walk(path, selection, seen)
+        elif entry.name.endswith(RECORDING_SUFFIXES):
+            selection.files.append(path)
+
+
+def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
+    """The recording files under `paths` (files are taken as given), or under the project's default roots.
+    A path that does not exist raises PathNotFound."""
+    selection = Selection()
+    roots = list(paths) if paths else default_roots(project)
+    for root in roots:
+        if not root.exists() and not root.is_symlink():
+            if paths:
+                raise PathNotFound(root)
+            continue
+    seen: set[tuple[int, int]] = set()
+    for root in roots:
+        if root.is_dir():
+            _walk(root, selection, seen)
+        elif root.exists() or root.is_symlink():
+            selection.files.append(root)
+    unique: dict[Path, None] = dict.fromkeys(selection.files)
+    selection.files = list(unique)
+    return selection
+
+
+def display_path(path: Path, base: Path) -> str:
+    """A path as shown to the user: relative to `base` when it is under it."""
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
