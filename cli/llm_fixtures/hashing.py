@@ -1,0 +1,464 @@
+"""The upstream request-hash rules, as data: recompute a recording's file name and say which rule made it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from llm_fixtures.models import request_kind
+
+HashStatus = Literal["ok", "stale", "mismatch", "unverifiable"]
+Family = Literal["inference", "http", "tool", "file-processor"]
+NameStyle = Literal["full", "short"]
+
+# The paths for which the current recorder leaves `test_id` out of the key. Compared with the full URL path,
+# so `/v1/v1/models` does not match (FORMAT.md §3.2): in practice model lists are hashed per test.
+SHARED_PATHS = frozenset({"/api/tags", "/v1/models", "/v1/openai/v1/models"})
+# The logical endpoints whose files are named `models-<hash>-<digest8>.json` (FORMAT.md §3.6).
+MODEL_LIST_ENDPOINTS = SHARED_PATHS
+
+_HEX64_NAME = re.compile(r"([0-9a-f]{64})\.json")
+_MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})\.json")
+_HEX12_NAME = re.compile(r"([0-9a-f]{12})\.json")
+
+_FLOAT_IN_STRING = re.compile(r"(-?\d+\.\d{4,})")
+_UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
+_FILE_SEARCH_SCORE = re.compile(r"score:\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
+_FILE_SEARCH_ATTRIBUTES = re.compile(r",?\s*attributes:\s*\{[^}]*\}")
+_FILE_SEARCH_DOCUMENT_ID = re.compile(rf"document_id:\s*{_UUID}")
+_FILE_SEARCH_CITATION = re.compile(rf"<\|{_UUID}\|>")
+
+
+def sha256_key(key: Any) -> str:
+    """The hex digest upstream takes of a request key: default `json.dumps` separators, sorted keys."""
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Normalization:
+    """Which steps of upstream `_normalize_body_for_hash` a rule applies (each was added by one PR)."""
+
+    numbers: bool = True  # floats rounded to 5 places, long decimals in strings rewritten (#3403)
+    file_search: bool = True  # file_search scores, attributes, document ids, citations scrubbed (#5173)
+    project_id: bool = True  # extra_body/extra_query project_id dropped (#5120)
+    bedrock_stream_options: bool = True  # stream_options dropped for bedrock hosts (#4292)
+
+    @property
+    def any(self) -> bool:
+        return self.numbers or self.file_search or self.project_id or self.bedrock_stream_options
+
+
+CURRENT = Normalization()
+NONE = Normalization(numbers=False, file_search=False, project_id=False, bedrock_stream_options=False)
+
+
+def _scrub_file_search(value: str) -> str:
+    value = _FILE_SEARCH_SCORE.sub("score: __NORMALIZED__", value)
+    value = _FILE_SEARCH_ATTRIBUTES.sub("", value)
+    value = _FILE_SEARCH_DOCUMENT_ID.sub("document_id: __NORMALIZED__", value)
+    return _FILE_SEARCH_CITATION.sub("<|__NORMALIZED__|>", value)
+
+
+def _round_decimal(match: re.Match[str]) -> str:
+    return f"{float(match.group(0)):.5f}"
+
+
+def normalize_body(value: Any, steps: Normalization = CURRENT, *, bedrock: bool = False, _is_root: bool = True) -> Any:
+    """Upstream `_normalize_body_for_hash`, limited to `steps`. Like upstream, list items are treated as roots
+    again (so `project_id` is stripped from dicts inside lists) and `stream_options` only goes at the top."""
+    if isinstance(value, dict):
+        normalized = {key: normalize_body(item, steps, _is_root=False) for key, item in value.items()}
+        if bedrock and steps.bedrock_stream_options:
+            normalized.pop("stream_options", None)
+        if _is_root and steps.project_id:
+            for extra_key in ("extra_body", "extra_query"):
+                extra = normalized.get(extra_key)
+                if isinstance(extra, dict):
+                    extra.pop("project_id", None)
+        return normalized
+    if isinstance(value, list):
+        return [normalize_body(item, steps) for item in value]
+    if isinstance(value, float):
+        return round(value, 5) if steps.numbers else value
+    if isinstance(value, str):
+        if steps.file_search:
+            value = _scrub_file_search(value)
+        if steps.numbers:
+            value = _FLOAT_IN_STRING.sub(_round_decimal, value)
+        return value
+    return value
+
+
+# --- keys -------------------------------------------------------------------------------------------------
+
+
+def _request(raw: dict[str, Any]) -> dict[str, Any]:
+    request = raw.get("request")
+    if not isinstance(request, dict):
+        raise _NotApplicable
+    return request
+
+
+def family_of(raw: dict[str, Any]) -> Family:
+    """Which key family a parsed recording's request belongs to, by its keys."""
+    return request_kind(raw.get("request"))
+
+
+def _test_id(raw: dict[str, Any], request: dict[str, Any], *, request_first: bool) -> Any:
+    """The test id the hash saw. Inference files store only the top-level one; http and tool requests also
+    store the ContextVar value the hash used, which can differ from the top-level fallback (FORMAT §1.2)."""
+    if request_first and "test_id" in request:
+        return request["test_id"]
+    return raw.get("test_id")
+
+
+def inference_key(raw: dict[str, Any], steps: Normalization = CURRENT, *, with_test_id: bool = True) -> dict[str, Any]:
+    """Upstream `normalize_inference_request` over a stored request: method, URL path, normalized body and
+    (unless the URL path is exactly a shared model-list path) the test id."""
+    request = _request(raw)
+    url = request.get("url")
+    if not isinstance(url, str):
+        raise _NotApplicable
+    parsed = urlparse(url)
+    method = request.get("method", "POST")
+    key: dict[str, Any] = {
+        "method": method.upper() if isinstance(method, str) else method,
+        "endpoint": parsed.path,
+        "body": normalize_body(request.get("body"), steps, bedrock="bedrock" in parsed.netloc),
+    }
+    if with_test_id and parsed.path not in SHARED_PATHS:
+        key["test_id"] = _test_id(raw, request, request_first=False)
+    return key
+
+
+def legacy_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """The Jul-Oct 2025 key: method, URL path and the raw body; no test id."""
+    return inference_key(raw, NONE, with_test_id=False)
+
+
+def http_key(raw: dict[str, Any], steps: Normalization = CURRENT) -> dict[str, Any]:
+    """Upstream `normalize_http_request`: test id, full URL (host included), method and normalized payload."""
+    request = _request(raw)
+    method = request.get("method", "POST")
+    return {
+        "test_id": _test_id(raw, request, request_first=True),
+        "url": request.get("url"),
+        "method": method.upper() if isinstance(method, str) else method,
+        "payload": normalize_body(request.get("payload"), steps),
+    }
+
+
+def tool_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """Upstream `normalize_tool_request`: provider, tool name and raw kwargs; no test id, no normalization."""
+    request = _request(raw)
+    return {
+        "provider": request.get("provider"),
+        "tool_name": request.get("tool_name"),
+        "kwargs": request.get("kwargs"),
+    }
+
+
+def model_list_digest(raw: dict[str, Any]) -> str | None:
+    """`sha256("|".join(sorted(set(ids))))[:8]` of a stored model-list response: `model` of each entry for
+    `/api/tags`, `id` otherwise; None when the body is not a model list."""
+    request = _request(raw)
+    endpoint = request.get("endpoint")
+    response = raw.get("response")
+    body = response.get("body") if isinstance(response, dict) else None
+    if isinstance(body, dict) and "__data__" in body:
+        body = body["__data__"]
+    items = body.get("models") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return None
+    field = "model" if endpoint == "/api/tags" else "id"
+    ids: set[str] = set()
+    for item in items:
+        data = item.get("__data__", item) if isinstance(item, dict) else None
+        value = data.get(field) if isinstance(data, dict) else None
+        if not isinstance(value, str):
+            return None
+        ids.add(value)
+    return hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:8]
+
+
+class _NotApplicable(Exception):
+    """A rule does not apply to this recording (wrong shape, unserializable body)."""
+
+
+# --- rules ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HashRule:
+    """One way a recorder named files: which recordings it applies to, the key it hashed and how it
+    formatted the name. `current` rules are what the recorder of today looks up."""
+
+    name: str
+    family: Family
+    current: bool
+    key: Callable[[dict[str, Any]], Any]
+    style: NameStyle
+    description: str
+    model_list: bool | None = None  # True: only model lists; False: never; None: both
+    accepted: bool | None = None  # a match is `ok` (default: when the rule is current)
+
+    @property
+    def ok_when_matched(self) -> bool:
+        return self.current if self.accepted is None else self.accepted
+
+    def file_name(self, raw: dict[str, Any]) -> str | None:
+        """The name this rule gives the recording; None when it does not apply."""
+        if family_of(raw) != self.family:
+            return None
+        if self.model_list is not None and is_model_list(raw) != self.model_list:
+            return None
+        try:
+            digest = sha256_key(self.key(raw))
+        except (_NotApplicable, TypeError, ValueError, AttributeError):
+            return None
+        if self.style == "short":
+            return f"{digest[:12]}.json"
+        if self.model_list:
+            models = model_list_digest(raw)
+            return f"models-{digest}-{models}.json" if models is not None else None
+        return f"{digest}.json"
+
+
+def is_model_list(raw: dict[str, Any]) -> bool:
+    """Whether the recorder names this recording `models-<hash>-<digest8>.json` (by its logical endpoint)."""
+    request = raw.get("request")
+    return isinstance(request, dict) and request.get("endpoint") in MODEL_LIST_ENDPOINTS
+
+
+def _inference(steps: Normalization, *, with_test_id: bool = True) -> Callable[[dict[str, Any]], Any]:
+    return lambda raw: inference_key(raw, steps, with_test_id=with_test_id)
+
+
+# Order matters: the first rule that reproduces a name is the one reported. Current rules come first; then
+# older rules, newest first. A new upstream rule is one more entry here.
+RULES: tuple[HashRule, ...] = (
+    HashRule(
+        "current",
+        "inference",
+        True,
+        _inference(CURRENT),
+        "full",
+        "sha256({method, endpoint: URL path, body: normalized, test_id})",
+        model_list=False,
+    ),
+    HashRule(
+        "model-list",
+        "inference",
+        True,
+        _inference(CURRENT),
+        "full",
+        "models-<sha256 of the inference key>-<digest8 of the model ids>",
+        model_list=True,
+    ),
+    HashRule("http", "http", True, http_key, "full", "sha256({test_id, url, method, payload: normalized})"),
+    HashRule("tool", "tool", True, tool_key, "full", "sha256({provider, tool_name, kwargs}); no test id"),
+    HashRule(
+        "legacy-12hex",
+        "inference",
+        False,
+        legacy_key,
+        "short",
+        "the Jul-Oct 2025 rule: sha256({method, endpoint, body: raw})[:12]; no test id",
+        accepted=True,
+    ),
+    HashRule(
+        "pre-file_search-scrub",
+        "inference",
+        False,
+        _inference(Normalization(file_search=False)),
+        "full",
+        "before #5173 (2026-04-09): file_search scores, attributes, document ids and citations were hashed",
+        model_list=False,
+    ),
+    HashRule(
+        "no-normalization",
+        "inference",
+        False,
+        _inference(NONE),
+        "full",
+        "before #3403 (2025-10): the raw body was hashed (no float rounding, no scrubbing)",
+        model_list=False,
+    ),
+    HashRule(
+        "http-no-normalization",
+        "http",
+        False,
+        lambda raw: http_key(raw, NONE),
+        "full",
+        "http key over the raw payload",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentEdit:
+    """A known bulk edit made to recordings after they were named. Undoing (some of) its substitutions and
+    reproducing the name explains a mismatch; it stays a mismatch, since the recorder cannot find the file."""
+
+    name: str
+    substitutions: tuple[tuple[str, str], ...]  # (text now in the file, text before the edit)
+    description: str
+
+
+EDITS: tuple[ContentEdit, ...] = (
+    ContentEdit(
+        "ogx-rename",
+        (
+            ("ogx_client", "llama_stack_client"),
+            ("X-OGX-Provider-Data", "X-LlamaStack-Provider-Data"),
+            ("The OGX Contributors", "Meta Llama"),
+            ("ogx-test.openai.azure.com", "llama-stack-test.openai.azure.com"),
+        ),
+        "the April 2026 llama-stack -> OGX rename (#5613) rewrote its text after it was named",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HashVerdict:
+    """Whether a file name is what a rule gives the recording's content, and which rule."""
+
+    status: HashStatus
+    rule: str | None
+    expected_name: str | None
+    message: str
+    cause: str | None = None  # for a mismatch: a known edit (`ogx-rename`) or `renamed` when ids tell
+
+
+def rule_named(name: str, rules: Sequence[HashRule] = RULES) -> HashRule:
+    """The rule called `name` (KeyError if there is none)."""
+    for rule in rules:
+        if rule.name == name:
+            return rule
+    raise KeyError(name)
+
+
+def request_key_name(raw: dict[str, Any], rules: Sequence[HashRule] = RULES) -> str | None:
+    """The file name the current upstream rule gives a parsed recording; None when it is not reproducible
+    (a file-processor recording, or a request the rule cannot serialize)."""
+    for rule in rules:
+        if rule.current:
+            name = rule.file_name(raw)
+            if name is not None:
+                return name
+    return None
+
+
+def _looks_like_hash(name: str) -> bool:
+    return any(pattern.fullmatch(name) for pattern in (_HEX64_NAME, _MODELS_NAME, _HEX12_NAME))
+
+
+def verify_name(
+    name: str,
+    raw: dict[str, Any],
+    rules: Sequence[HashRule] = RULES,
+    edits: Sequence[ContentEdit] = EDITS,
+) -> HashVerdict:
+    """Recompute a recording's name from its own content with every rule and say which one, if any, made it.
+
+    `ok`: a current rule (or, for a 12-hex name, the rule of its own era) reproduces it; `stale`: only an
+    older rule does; `mismatch`: none does (the content changed after it was named); `unverifiable`: the
+    kind has no reproducible key.
+    """
+    family = family_of(raw)
+    expected = request_key_name(raw, rules)
+    if family == "file-processor":
+        return HashVerdict(
+            "unverifiable",
+            None,
+            None,
+            "file-processor recording: its key included chunking_strategy, which was not stored",
+        )
+    for rule in rules:
+        if rule.file_name(raw) == name:
+            if rule.ok_when_matched:
+                return HashVerdict("ok", rule.name, expected, f"name matches the {rule.name} rule")
+            return HashVerdict(
+                "stale",
+                rule.name,
+                expected,
+                f"named by an older rule ({rule.name}: {rule.description}); the current recorder looks for "
+                f"{expected or 'another name'}",
+            )
+    if expected is None:
+        reason = "the request has no url, which the key needs" if family == "inference" else "no rule applies"
+        return HashVerdict("unverifiable", None, None, f"cannot compute a key: {reason}")
+    if not _looks_like_hash(name):
+        return HashVerdict("mismatch", None, expected, f"the name is not a request hash; expected {expected}")
+    for edit in edits:
+        if _undo_reproduces(edit, name, raw, rules):
+            return HashVerdict(
+                "mismatch",
+                None,
+                expected,
+                f"content edited after recording: {edit.description}; the current rule gives {expected}",
+                cause=edit.name,
+            )
+    renamed = _renamed_from(name, raw, rules)
+    if renamed is not None:
+        return HashVerdict("mismatch", None, expected, f"{renamed}; the current rule gives {expected}", cause="renamed")
+    return HashVerdict(
+        "mismatch",
+        None,
+        expected,
+        f"no rule reproduces the name from the stored content (edited after recording?); expected {expected}",
+    )
+
+
+_RECORDED_ID = re.compile(r"rec-([0-9a-f]{12})")
+
+
+def recorded_hash(raw: dict[str, Any]) -> str | None:
+    """The 12 hex digits of the `rec-<hash12>` id the recorder gave the response, if it did."""
+    response = raw.get("response")
+    body = response.get("body") if isinstance(response, dict) else None
+    first = body[0] if isinstance(body, list) and body else body
+    data = first.get("__data__") if isinstance(first, dict) else None
+    value = data.get("id") if isinstance(data, dict) else None
+    match = _RECORDED_ID.fullmatch(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
+def _renamed_from(name: str, raw: dict[str, Any], rules: Sequence[HashRule]) -> str | None:
+    """When the response ids carry another hash than the name, the file was renamed after recording; say
+    under which rule the ids' hash is reproduced, if one does."""
+    recorded = recorded_hash(raw)
+    if recorded is None or name.startswith(recorded) or name.startswith(f"models-{recorded}"):
+        return None
+    for rule in rules:
+        try:
+            if sha256_key(rule.key(raw)).startswith(recorded):
+                return (
+                    f"renamed after recording: its response ids (rec-{recorded}) are the hash of its content "
+                    f"under the {rule.name} rule"
+                )
+        except (_NotApplicable, TypeError, ValueError, AttributeError):
+            continue
+    return f"renamed or edited after recording: its response ids say it was recorded as rec-{recorded}"
+
+
+def _undo_reproduces(edit: ContentEdit, name: str, raw: dict[str, Any], rules: Sequence[HashRule]) -> bool:
+    """Whether undoing some of the edit's substitutions (those that occur in the file) gives back the name.
+    Each subset is tried because an edit did not always touch every occurrence the same way."""
+    text = json.dumps(raw)
+    present = [pair for pair in edit.substitutions if pair[0] in text]
+    for size in range(1, len(present) + 1):
+        for subset in combinations(present, size):
+            undone = text
+            for now, before in subset:
+                undone = undone.replace(now, before)
+            candidate = json.loads(undone)
+            if any(rule.file_name(candidate) == name for rule in rules):
+                return True
+    return False

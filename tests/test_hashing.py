@@ -1,0 +1,408 @@
+"""The upstream hash rules: normalization steps, keys, names, verdicts; and every corpus file's verdict."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from conftest import corpus_files
+from llm_fixtures.hashing import (
+    CURRENT,
+    NONE,
+    Normalization,
+    family_of,
+    inference_key,
+    model_list_digest,
+    normalize_body,
+    recorded_hash,
+    request_key_name,
+    sha256_key,
+    verify_name,
+)
+from llm_fixtures.store import parse_json
+
+TEST_ID = "tests/integration/inference/test_x.py::test_y[param]"
+
+
+def chat(
+    body: dict[str, Any], *, url: str = "http://0.0.0.0:11434/v1/v1/chat/completions", **top: Any
+) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "test_id": TEST_ID,
+        "request": {
+            "method": "POST",
+            "url": url,
+            "headers": {},
+            "body": body,
+            "endpoint": "/v1/chat/completions",
+            "model": body.get("model", ""),
+        },
+        "response": {"body": None, "is_streaming": False},
+        "id_normalization_mapping": {},
+    }
+    raw.update(top)
+    return raw
+
+
+def digest(key: Any) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+# --- normalization ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "steps", "expected"),
+    [
+        (0.123456789, CURRENT, 0.12346),
+        (0.123456789, NONE, 0.123456789),
+        (3, CURRENT, 3),
+        (True, CURRENT, True),
+        ("pi is 3.14159265 and 2.5", CURRENT, "pi is 3.14159 and 2.5"),
+        ("-0.000012345", CURRENT, "-0.00001"),
+        ("1.234", CURRENT, "1.234"),
+        ("score: 0.8123, x", CURRENT, "score: __NORMALIZED__, x"),
+        ("score: 1e-3", CURRENT, "score: __NORMALIZED__"),
+        ("text, attributes: {'a': 1} end", CURRENT, "text end"),
+        (
+            "document_id: 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b.",
+            CURRENT,
+            "document_id: __NORMALIZED__.",
+        ),
+        ("see <|0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b|>", CURRENT, "see <|__NORMALIZED__|>"),
+        ("score: 0.81234567", Normalization(file_search=False), "score: 0.81235"),
+        ("score: 0.81234567", NONE, "score: 0.81234567"),
+    ],
+)
+def test_normalize_scalars(value: Any, steps: Normalization, expected: Any) -> None:
+    assert normalize_body(value, steps) == expected
+
+
+def test_project_id_is_stripped_at_the_root_and_in_list_items_only() -> None:
+    body = {
+        "extra_body": {"project_id": "p", "keep": 1},
+        "extra_query": {"project_id": "q"},
+        "nested": {"extra_body": {"project_id": "kept"}},
+        "items": [{"extra_body": {"project_id": "gone"}}],
+    }
+    assert normalize_body(body) == {
+        "extra_body": {"keep": 1},
+        "extra_query": {},
+        "nested": {"extra_body": {"project_id": "kept"}},
+        "items": [{"extra_body": {}}],
+    }
+    assert normalize_body(body, Normalization(project_id=False)) == body
+
+
+def test_bedrock_stream_options_only_at_the_root() -> None:
+    body = {"stream_options": {"include_usage": True}, "x": {"stream_options": 1}}
+    assert normalize_body(body, bedrock=True) == {"x": {"stream_options": 1}}
+    assert normalize_body(body) == body
+
+
+def test_normalize_body_does_not_mutate_its_input() -> None:
+    body = {"extra_body": {"project_id": "p"}, "t": 0.1234567}
+    before = copy.deepcopy(body)
+    normalize_body(body, bedrock=True)
+    assert body == before
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+def test_sha256_key_is_upstream_json_dumps() -> None:
+    key = {"b": [1, 2.5, "é"], "a": None}
+    assert sha256_key(key) == hashlib.sha256(b'{"a": null, "b": [1, 2.5, "\\u00e9"]}').hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("url", "has_test_id"),
+    [
+        ("http://localhost:8080/v1/models", False),
+        ("http://x/api/tags", False),
+        ("http://x/v1/openai/v1/models", False),
+        ("http://0.0.0.0:11434/v1/v1/models", True),
+        ("https://x/v1beta/openai/v1/models", True),
+        ("http://0.0.0.0:11434/v1/v1/chat/completions", True),
+    ],
+)
+def test_test_id_is_left_out_only_for_exact_shared_paths(url: str, has_test_id: bool) -> None:
+    key = inference_key(chat({}, url=url))
+    assert ("test_id" in key) is has_test_id
+    assert key["endpoint"] == urlparse(url).path
+
+
+def test_bedrock_is_decided_by_the_host() -> None:
+    body = {"model": "m", "stream_options": {"include_usage": True}}
+    bedrock = inference_key(chat(body, url="https://bedrock-runtime.us-west-2.amazonaws.com/openai/v1/chat"))
+    other = inference_key(chat(body, url="https://api.openai.com/v1/v1/chat/completions"))
+    assert "stream_options" not in bedrock["body"]
+    assert "stream_options" in other["body"]
+
+
+def test_current_name_of_an_inference_recording() -> None:
+    body = {"model": "gpt-4o", "temperature": 0.123456789}
+    raw = chat(body)
+    expected = digest(
+        {
+            "method": "POST",
+            "endpoint": "/v1/v1/chat/completions",
+            "body": {"model": "gpt-4o", "temperature": 0.12346},
+            "test_id": TEST_ID,
+        }
+    )
+    assert request_key_name(raw) == f"{expected}.json"
+
+
+def test_null_and_absent_test_id_both_hash_as_null() -> None:
+    with_null = chat({"model": "m"}, test_id=None)
+    absent = chat({"model": "m"})
+    del absent["test_id"]
+    assert request_key_name(with_null) == request_key_name(absent)
+
+
+def model_list(url: str, ids: list[str], endpoint: str = "/v1/models") -> dict[str, Any]:
+    raw = chat({}, url=url)
+    raw["request"]["endpoint"] = endpoint
+    raw["response"]["body"] = [
+        {"__type__": "openai.types.model.Model", "__data__": {"id": i, "object": "model"}} for i in ids
+    ]
+    return raw
+
+
+def test_model_list_name_has_the_model_set_digest() -> None:
+    raw = model_list("http://0.0.0.0:11434/v1/v1/models", ["b", "a", "b"])
+    ids_digest = hashlib.sha256(b"a|b").hexdigest()[:8]
+    key = {"method": "POST", "endpoint": "/v1/v1/models", "body": {}, "test_id": TEST_ID}
+    assert model_list_digest(raw) == ids_digest
+    assert request_key_name(raw) == f"models-{digest(key)}-{ids_digest}.json"
+    assert verify_name(f"models-{digest(key)}-{ids_digest}.json", raw).rule == "model-list"
+
+
+def test_ollama_tags_digest_uses_model_field() -> None:
+    raw = chat({}, url="http://localhost:11434/api/tags")
+    raw["request"]["endpoint"] = "/api/tags"
+    raw["response"]["body"] = {
+        "__type__": "ollama._types.ListResponse",
+        "__data__": {"models": [{"model": "llama3.2:3b", "name": "ignored"}]},
+    }
+    assert model_list_digest(raw) == hashlib.sha256(b"llama3.2:3b").hexdigest()[:8]
+
+
+def http_recording(test_id: str | None = TEST_ID) -> dict[str, Any]:
+    return {
+        "test_id": test_id,
+        "request": {
+            "test_id": test_id,
+            "url": "https://api.anthropic.com/v1/messages",
+            "method": "POST",
+            "payload": {"t": 0.1234567},
+        },
+        "response": {"body": {}, "is_streaming": False, "status": 200},
+    }
+
+
+def test_http_key_includes_host_and_request_test_id() -> None:
+    raw = http_recording()
+    key = {
+        "test_id": TEST_ID,
+        "url": "https://api.anthropic.com/v1/messages",
+        "method": "POST",
+        "payload": {"t": 0.12346},
+    }
+    assert family_of(raw) == "http"
+    assert request_key_name(raw) == f"{digest(key)}.json"
+    # The hash saw the ContextVar (request.test_id), not the top-level fallback.
+    raw["test_id"] = "something/else.py::t"
+    assert request_key_name(raw) == f"{digest(key)}.json"
+
+
+def test_tool_key_has_no_test_id_and_no_normalization() -> None:
+    raw = {
+        "test_id": TEST_ID,
+        "request": {
+            "test_id": TEST_ID,
+            "provider": "tavily",
+            "tool_name": "web_search",
+            "kwargs": {"x": 0.1234567},
+        },
+        "response": {"body": None, "is_streaming": False},
+    }
+    key = {"provider": "tavily", "tool_name": "web_search", "kwargs": {"x": 0.1234567}}
+    assert request_key_name(raw) == f"{digest(key)}.json"
+    assert verify_name(f"{digest(key)}.json", raw).rule == "tool"
+
+
+# --- verdicts --------------------------------------------------------------------------------------------
+
+
+def test_verdict_ok_current() -> None:
+    raw = chat({"model": "m"})
+    name = request_key_name(raw)
+    assert name is not None
+    verdict = verify_name(name, raw)
+    assert (verdict.status, verdict.rule, verdict.expected_name) == ("ok", "current", name)
+
+
+def test_verdict_stale_pre_file_search() -> None:
+    raw = chat({"messages": [{"role": "tool", "content": "score: 0.91, text"}]})
+    old = {
+        "method": "POST",
+        "endpoint": "/v1/v1/chat/completions",
+        "body": {"messages": [{"role": "tool", "content": "score: 0.91, text"}]},
+        "test_id": TEST_ID,
+    }
+    verdict = verify_name(f"{digest(old)}.json", raw)
+    assert (verdict.status, verdict.rule) == ("stale", "pre-file_search-scrub")
+    assert verdict.expected_name == request_key_name(raw)
+    assert "pre-file_search-scrub" in verdict.message
+
+
+def test_verdict_stale_no_normalization() -> None:
+    raw = chat({"temperature": 0.123456789})
+    old = {
+        "method": "POST",
+        "endpoint": "/v1/v1/chat/completions",
+        "body": {"temperature": 0.123456789},
+        "test_id": TEST_ID,
+    }
+    verdict = verify_name(f"{digest(old)}.json", raw)
+    assert (verdict.status, verdict.rule) == ("stale", "no-normalization")
+
+
+def test_verdict_legacy_12hex_is_ok() -> None:
+    raw = chat({"model": "m"})
+    del raw["test_id"], raw["id_normalization_mapping"]
+    key = {"method": "POST", "endpoint": "/v1/v1/chat/completions", "body": {"model": "m"}}
+    verdict = verify_name(f"{digest(key)[:12]}.json", raw)
+    assert (verdict.status, verdict.rule) == ("ok", "legacy-12hex")
+
+
+def test_verdict_mismatch_after_an_edit() -> None:
+    raw = chat({"model": "m"})
+    name = request_key_name(raw)
+    assert name is not None
+    raw["request"]["body"]["model"] = "edited"
+    verdict = verify_name(name, raw)
+    assert (verdict.status, verdict.rule, verdict.cause) == ("mismatch", None, None)
+    assert verdict.expected_name == request_key_name(raw)
+
+
+def test_verdict_mismatch_explained_by_the_ogx_rename() -> None:
+    before = chat({"model": "m"}, test_id="tests/integration/x/test_a.py::t[llama_stack_client-m]")
+    name = request_key_name(before)
+    assert name is not None
+    after = json.loads(json.dumps(before).replace("llama_stack_client", "ogx_client"))
+    verdict = verify_name(name, after)
+    assert (verdict.status, verdict.cause) == ("mismatch", "ogx-rename")
+
+
+def test_verdict_mismatch_explained_by_the_response_ids() -> None:
+    raw = chat({"model": "m"})
+    raw["response"]["body"] = {"__type__": "X", "__data__": {"id": "rec-0123456789ab"}}
+    verdict = verify_name("f" * 64 + ".json", raw)
+    assert (verdict.status, verdict.cause) == ("mismatch", "renamed")
+    assert "rec-0123456789ab" in verdict.message
+    assert recorded_hash(raw) == "0123456789ab"
+
+
+def test_verdict_name_not_a_hash() -> None:
+    verdict = verify_name("my-fixture.json", chat({}))
+    assert verdict.status == "mismatch"
+    assert "not a request hash" in verdict.message
+
+
+def test_verdict_unverifiable_file_processor_and_no_url() -> None:
+    raw = {
+        "test_id": TEST_ID,
+        "request": {"test_id": TEST_ID, "provider": "pypdf", "api": "file_processors", "file_id": "file-1"},
+        "response": {"body": None, "is_streaming": False},
+    }
+    assert verify_name("a" * 64 + ".json", raw).status == "unverifiable"
+    assert request_key_name(raw) is None
+    no_url = {"request": {"endpoint": "/v1/chat/completions", "body": {}}, "response": {"body": []}}
+    verdict = verify_name("x.json", no_url)
+    assert verdict.status == "unverifiable"
+    assert "url" in verdict.message
+
+
+def test_garbage_request_never_raises() -> None:
+    for raw in (
+        {},
+        {"request": 3},
+        {"request": {"url": 5}},
+        {"request": {"url": "http://x/y", "body": {1, 2}}},
+    ):
+        assert verify_name("a.json", raw).status in {"unverifiable", "mismatch"}
+
+
+# --- the real corpus -------------------------------------------------------------------------------------
+
+NEW = "llama-stack/tests/integration/"
+# suite/recordings/<name prefix>: (status, rule, cause)
+ANOMALY_TABLE = """
+responses 8d11bfc599a2 stale pre-file_search-scrub -
+responses 906ff8446030 stale pre-file_search-scrub -
+responses c5aaabcc5c1a stale pre-file_search-scrub -
+responses 2443581bf4a7 stale no-normalization -
+responses abb544a92652 stale no-normalization -
+responses c060e0e12e3b stale no-normalization -
+responses 064011776e02 mismatch - ogx-rename
+inference models-0037f2d2065a mismatch - ogx-rename
+responses 4094a6c77e0e mismatch - renamed
+tool_runtime 3027fe9da37c mismatch - renamed
+tool_runtime 632ce0140a65 mismatch - renamed
+tool_runtime 8fe0bae4f48f mismatch - renamed
+tool_runtime b2bdf9be3e67 mismatch - renamed
+responses 268e65efffed unverifiable - -
+responses a2af3b8ac57b unverifiable - -
+agents 1d82e9439ae3 mismatch - -
+agents 3a1a67912f65 mismatch - -
+agents 5cc7605f9950 mismatch - -
+agents accd741d4b74 mismatch - -
+"""
+# The 4 legacy 12-hex files in agents/ carry tool-call ids made from their own names
+# (`toolcall-<name[:8]>-0`) in their bodies: rewritten after naming, so no rule reproduces them.
+
+
+def _anomalies(corpus: Path) -> dict[Path, tuple[str, str | None, str | None]]:
+    table: dict[Path, tuple[str, str | None, str | None]] = {}
+    for line in ANOMALY_TABLE.strip().splitlines():
+        suite, prefix, status, rule, cause = line.split()
+        (path,) = (corpus / NEW / suite / "recordings").glob(f"{prefix}*.json")
+        table[path] = (status, None if rule == "-" else rule, None if cause == "-" else cause)
+    return table
+
+
+def _load(path: Path) -> dict[str, Any]:
+    raw = parse_json(path.read_bytes(), path)
+    assert isinstance(raw, dict)
+    return raw
+
+
+def test_corpus_anomalies(corpus: Path) -> None:
+    anomalies = _anomalies(corpus)
+    assert len(anomalies) == 19
+    for path, expected in anomalies.items():
+        verdict = verify_name(path.name, _load(path))
+        assert (verdict.status, verdict.rule, verdict.cause) == expected, path.name
+
+
+def test_every_other_upstream_corpus_file_is_ok(corpus: Path) -> None:
+    files = corpus_files("llama-stack") + corpus_files("llama-stack-2025-08")
+    assert len(files) == 197
+    anomalies = _anomalies(corpus)
+    rules: dict[str, int] = {}
+    for path in files:
+        if path in anomalies:
+            continue
+        verdict = verify_name(path.name, _load(path))
+        assert verdict.status == "ok", (path, verdict.message)
+        assert verdict.rule is not None
+        rules[verdict.rule] = rules.get(verdict.rule, 0) + 1
+    assert rules == {"current": 113, "http": 14, "model-list": 15, "tool": 6, "legacy-12hex": 30}
