@@ -4,64 +4,56 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.errors import ConfigError
 
+if TYPE_CHECKING:
+    from llm_fixtures.settings import Settings
 
-class Section(BaseModel):
-    """A table of `[tool.fixtures]`: a typo in a key fails with the key named."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class DiffSettings(Section):
-    """`[tool.fixtures.diff]`."""
-
-    volatile: list[str] = Field(default_factory=list, description="extra volatile field names or paths")
+# The keys of `[tool.fixtures]` (a test keeps this equal to the fields of settings.Settings).
+SETTINGS_KEYS = ("roots", "volatile", "diff", "check", "prune", "rerecord")
 
 
-class CheckSettings(Section):
-    """`[tool.fixtures.check]`."""
+class Project:
+    """Where the project is, and its settings.
 
-    allow_secrets: list[str] = Field(default_factory=list, description="strings or regexes never reported")
-    max_file_bytes: int = 1_000_000
-    max_image_bytes: int = 200_000
+    `settings` is validated (with pydantic) on first use; `roots` needs only a light check, so that
+    `fixtures ls` starts without building any pydantic model.
+    """
 
+    def __init__(
+        self,
+        root: Path,
+        pyproject: Path | None = None,
+        settings: Settings | None = None,
+        table: dict[str, Any] | None = None,
+    ) -> None:
+        self.root = root
+        self.pyproject = pyproject
+        self.table = table or {}
+        self._settings = settings
 
-class PruneSettings(Section):
-    """`[tool.fixtures.prune]`."""
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = validate_settings(self.table, self.pyproject)
+        return self._settings
 
-    collect: list[list[str]] = Field(default_factory=list, description="pytest --collect-only commands")
-
-
-class RerecordSettings(Section):
-    """`[tool.fixtures.rerecord]`."""
-
-    preset: str | None = None
-    command: list[str] | None = None
-    env: dict[str, str] = Field(default_factory=dict)
-
-
-class Settings(Section):
-    """The whole `[tool.fixtures]` table."""
-
-    roots: list[str] | None = None
-    volatile: list[str] = Field(default_factory=list)
-    diff: DiffSettings = Field(default_factory=DiffSettings)
-    check: CheckSettings = Field(default_factory=CheckSettings)
-    prune: PruneSettings = Field(default_factory=PruneSettings)
-    rerecord: RerecordSettings = Field(default_factory=RerecordSettings)
-
-
-class Project(BaseModel):
-    """Where the project is, and its settings."""
-
-    root: Path
-    pyproject: Path | None
-    settings: Settings
+    @property
+    def roots(self) -> list[str] | None:
+        """`[tool.fixtures] roots`, checked without pydantic; unknown keys of the table fail here too."""
+        if self._settings is not None:
+            return self._settings.roots
+        unknown = sorted(set(self.table) - set(SETTINGS_KEYS))
+        if unknown:
+            self._settings = validate_settings(self.table, self.pyproject)
+        roots = self.table.get("roots")
+        if roots is None:
+            return None
+        if not isinstance(roots, list) or not all(isinstance(root, str) for root in roots):
+            return self.settings.roots
+        return roots
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -83,16 +75,31 @@ def find_project_root(start: Path) -> Path:
     return start
 
 
-def read_settings(pyproject: Path | None) -> Settings:
-    """`[tool.fixtures]` of `pyproject`, validated; defaults when there is none."""
+def read_table(pyproject: Path | None) -> dict[str, Any]:
+    """The raw `[tool.fixtures]` table of `pyproject` ({} when there is none)."""
     if pyproject is None:
-        return Settings()
+        return {}
     try:
         with pyproject.open("rb") as handle:
             document: dict[str, Any] = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: {exc}") from exc
     table = document.get("tool", {}).get("fixtures", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.fixtures] must be a table")
+    return table
+
+
+def read_settings(pyproject: Path | None) -> Settings:
+    """`[tool.fixtures]` of `pyproject`, validated; defaults when there is none."""
+    return validate_settings(read_table(pyproject), pyproject)
+
+
+def validate_settings(table: dict[str, Any], pyproject: Path | None) -> Settings:
+    from pydantic import ValidationError
+
+    from llm_fixtures.settings import Settings
+
     try:
         return Settings.model_validate(table)
     except ValidationError as exc:
@@ -106,4 +113,13 @@ def load_project(cwd: Path | None = None) -> Project:
     cwd = (cwd or Path.cwd()).resolve()
     pyproject = find_pyproject(cwd)
     root = pyproject.parent if pyproject is not None else find_project_root(cwd)
-    return Project(root=root, pyproject=pyproject, settings=read_settings(pyproject))
+    return Project(root=root, pyproject=pyproject, table=read_table(pyproject))
+
+
+def __getattr__(name: str) -> Any:
+    """The settings models live in `llm_fixtures.settings` (pydantic); importable from here too."""
+    if name in {"Settings", "Section", "DiffSettings", "CheckSettings", "PruneSettings", "RerecordSettings"}:
+        from llm_fixtures import settings
+
+        return getattr(settings, name)
+    raise AttributeError(name)

@@ -11,18 +11,38 @@ from llm_fixtures.config import Project
 from llm_fixtures.errors import BadRecording, PathNotFound
 
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
-     ".ruff_cache", ".pytest_cache", "site-packages", "build", "dist"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "site-packages",
+        "build",
+        "dist",
+    }
 )
 RECORDING_SUFFIXES = (".json",)
 
 
 @dataclass
 class Selection:
-    """The recording files found, in a stable order, and the paths that could not be walked."""
+    """The recording files found, in a stable order, and the paths that could not be walked. Paths are kept as
+    strings (`names`): building thousands of Path objects costs more than reading a warm cache."""
 
-    files: list[Path] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
     problems: list[BadRecording] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[Path]:
+        return [Path(name) for name in self.names]
 
 
 def _is_virtualenv(folder: Path) -> bool:
@@ -73,7 +93,6 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> Non
         selection.problems.append(BadRecording(folder, exc.strerror or str(exc)))
         return
     for entry in entries:
-        path = Path(entry.path)
         if entry.name.startswith(".") and entry.name.endswith(".tmp"):
             continue
         try:
@@ -82,13 +101,13 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> Non
             is_dir = False
         if is_dir:
             if entry.name.endswith(RECORDING_SUFFIXES):
-                selection.problems.append(BadRecording(path, "is a directory, not a recording file"))
+                selection.problems.append(BadRecording(entry.path, "is a directory, not a recording file"))
                 continue
             if entry.name in SKIP_DIRS:
                 continue
-            _walk(path, selection, seen)
+            _walk(Path(entry.path), selection, seen)
         elif entry.name.endswith(RECORDING_SUFFIXES):
-            selection.files.append(path)
+            selection.names.append(entry.path)
 
 
 def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
@@ -106,15 +125,13 @@ def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
         if root.is_dir():
             _walk(root, selection, seen)
         elif root.exists() or root.is_symlink():
-            selection.files.append(root)
-    unique: dict[Path, None] = dict.fromkeys(selection.files)
-    selection.files = list(unique)
+            selection.names.append(str(root))
+    selection.names = list(dict.fromkeys(selection.names))
     return selection
 
 
-def display_path(path: Path, base: Path) -> str:
-    """A path as shown to the user: relative to `base` when it is under it."""
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return str(path)
+def display_path(path: Path | str, base: Path | str) -> str:
+    """A path as shown to the user: relative to `base` when it is an absolute path under it, else as given."""
+    text = str(path)
+    prefix = str(base).rstrip(os.sep) + os.sep
+    return text[len(prefix) :] if text.startswith(prefix) else text

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
-
-from llm_fixtures.models import (
-    FileProcessorRequest,
-    HttpRequest,
-    InferenceRequest,
-    RecordingFile,
-    RequestKind,
-    ToolRequest,
-)
+RequestKind = Literal["inference", "http", "tool", "file-processor"]
 
 Era = Literal["current", "isolated", "legacy"]
 
@@ -24,8 +16,13 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})")
 
 
-class Facts(BaseModel):
-    """What `ls`, the filters and every other command know about a recording without reading it again."""
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What `ls`, the filters and every other command know about a recording without reading it again.
+
+    A plain dataclass, not a pydantic model: `fixtures ls` builds thousands of them from its cache, and its
+    start-up must not pay for pydantic. orjson serializes it directly (`as_json`).
+    """
 
     path: str
     name: str
@@ -147,47 +144,48 @@ def _first_type(body: Any) -> str | None:
     return None
 
 
-def derive_facts(path: str, size: int, file: RecordingFile, raw_keys: set[str]) -> Facts:
-    """The facts of a validated recording file stored at `path` (as displayed) with `size` bytes."""
-    request = file.request
-    response = file.response
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
+    """The facts of a recording stored at `path` (as displayed) with `size` bytes. `raw` is the parsed file,
+    already known to be valid (`is_plainly_valid`, or the dump of a validated `RecordingFile`)."""
+    request: dict[str, Any] = raw["request"]
+    response: dict[str, Any] = raw["response"]
+    kind = request_kind(request)
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    test_id = file.test_id
-    url: str | None = None
+    test_id = _str(raw.get("test_id"))
+    if test_id is None and kind != "inference":
+        test_id = _str(request.get("test_id"))
+    url = _str(request.get("url"))
     model: str | None = None
     tool_provider: str | None = None
-    if isinstance(request, InferenceRequest):
-        kind: RequestKind = "inference"
-        endpoint = request.endpoint or urlsplit(request.url).path
-        url = request.url
-        model = request.model if request.model is not None else None
-        if not model and isinstance(request.body, dict):
-            body_model = request.body.get("model")
-            model = body_model if isinstance(body_model, str) else model
-    elif isinstance(request, HttpRequest):
-        kind = "http"
-        url = request.url
-        endpoint = urlsplit(request.url).path
-        if isinstance(request.payload, dict) and isinstance(request.payload.get("model"), str):
-            model = request.payload["model"]
-        test_id = test_id if test_id is not None else request.test_id
-    elif isinstance(request, ToolRequest):
-        kind = "tool"
-        tool_provider = request.provider
-        endpoint = f"{request.provider}.{request.tool_name}" if request.provider else request.tool_name
-        test_id = test_id if test_id is not None else request.test_id
+    if kind == "inference":
+        endpoint = _str(request.get("endpoint")) or urlsplit(url or "").path
+        model = _str(request.get("model"))
+        body = request.get("body")
+        if not model and isinstance(body, dict) and isinstance(body.get("model"), str):
+            model = body["model"]
+    elif kind == "http":
+        endpoint = urlsplit(url or "").path
+        payload = request.get("payload")
+        if isinstance(payload, dict):
+            model = _str(payload.get("model"))
+    elif kind == "tool":
+        tool_provider = _str(request.get("provider"))
+        tool_name = _str(request.get("tool_name")) or ""
+        endpoint = f"{tool_provider}.{tool_name}" if tool_provider else tool_name
     else:
-        assert isinstance(request, FileProcessorRequest)
-        kind = "file-processor"
-        tool_provider = request.provider
-        endpoint = request.api
-        test_id = test_id if test_id is not None else request.test_id
-    body = response.body
-    streaming = bool(response.is_streaming)
+        tool_provider = _str(request.get("provider"))
+        endpoint = _str(request.get("api")) or ""
+    body = response.get("body")
+    streaming = response.get("is_streaming") is True
     chunks = len(body) if streaming and isinstance(body, list) else 0
     test_file, test_function = split_test_id(test_id)
-    status = response.status
-    error = bool(response.is_exception) or (status is not None and status >= 400)
+    status = response.get("status")
+    status = status if isinstance(status, int) and not isinstance(status, bool) else None
+    error = response.get("is_exception") is True or (status is not None and status >= 400)
     return Facts(
         path=path,
         name=name,
@@ -196,7 +194,7 @@ def derive_facts(path: str, size: int, file: RecordingFile, raw_keys: set[str]) 
         endpoint=endpoint,
         model=model,
         provider=provider_of(url, endpoint=endpoint, tool_provider=tool_provider),
-        url=url,
+        url=url if kind in ("inference", "http") else None,
         streaming=streaming,
         chunks=chunks,
         test_id=test_id,
@@ -208,5 +206,93 @@ def derive_facts(path: str, size: int, file: RecordingFile, raw_keys: set[str]) 
         error=error,
         status=status,
         body_type=_first_type(body),
-        era=era_of(raw_keys),
+        era=era_of(set(raw)),
     )
+
+
+def request_kind(value: Any) -> RequestKind:
+    """Which request family a raw `request` object belongs to, by its keys."""
+    if not isinstance(value, dict):
+        return "inference"
+    if "tool_name" in value:
+        return "tool"
+    if "api" in value and "file_id" in value:
+        return "file-processor"
+    if "payload" in value and "body" not in value:
+        return "http"
+    return "inference"
+
+
+# Field types the models accept, by request kind, for the fast check below: (key, types, required).
+_NONE = type(None)
+_REQUEST_FIELDS: dict[str, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
+    "inference": (
+        ("method", (str,), False),
+        ("url", (str,), False),
+        ("headers", (dict, _NONE), False),
+        ("endpoint", (str,), False),
+        ("model", (str, _NONE), False),
+        ("provider_metadata", (dict, _NONE), False),
+    ),
+    "http": (("test_id", (str, _NONE), False), ("url", (str,), True), ("method", (str,), False)),
+    "tool": (("test_id", (str, _NONE), False), ("provider", (str, _NONE), False), ("tool_name", (str,), True)),
+    "file-processor": (
+        ("test_id", (str, _NONE), False),
+        ("provider", (str, _NONE), False),
+        ("api", (str,), True),
+        ("file_id", (str, _NONE), False),
+    ),
+}
+_RESPONSE_FIELDS: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("is_streaming", (bool,)),
+    ("status", (int, _NONE)),
+    ("is_exception", (bool, _NONE)),
+    ("exception_data", (dict, _NONE)),
+    ("exception_message", (str, _NONE)),
+)
+
+
+def is_plainly_valid(raw: Any) -> bool:
+    """True when `raw` is a recording whose every modelled field already has its exact type, so the pydantic
+    models (`models.RecordingFile`) would accept it as it is. A False says nothing: validate with the models to
+    learn what, if anything, is wrong. Keeps `ls` free of pydantic on well-formed files."""
+    if not isinstance(raw, dict):
+        return False
+    request = raw.get("request")
+    response = raw.get("response")
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        return False
+    if not isinstance(raw.get("test_id"), str | _NONE):
+        return False
+    if not isinstance(raw.get("id_normalization_mapping"), dict | _NONE):
+        return False
+    for key, types, required in _REQUEST_FIELDS[request_kind(request)]:
+        if key in request:
+            if not isinstance(request[key], types):
+                return False
+        elif required:
+            return False
+    for key, types in _RESPONSE_FIELDS:
+        if key in response and not isinstance(response[key], types):
+            return False
+    status = response.get("status")
+    return not isinstance(status, bool)
+
+
+FIELDS: tuple[str, ...] = tuple(Facts.__dataclass_fields__)
+
+
+def to_row(facts: Facts) -> list[Any]:
+    """The facts as a list of values without the path (which depends on where they are shown from)."""
+    return [getattr(facts, name) for name in FIELDS[1:]]
+
+
+def from_row(path: str, row: list[Any]) -> Facts:
+    return Facts(path, *row)
+
+
+def as_json(facts: Facts) -> bytes:
+    """One JSON object (no newline)."""
+    import orjson
+
+    return orjson.dumps(facts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-RequestKind = Literal["inference", "http", "tool", "file-processor"]
+from llm_fixtures.facts import RequestKind, request_kind
 
 
 class FileModel(BaseModel):
@@ -35,9 +35,7 @@ class FileModel(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _remember_key_order(
-        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> Any:
+    def _remember_key_order(cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         del info
         model = handler(data)
         if isinstance(data, dict) and isinstance(model, FileModel):
@@ -45,9 +43,7 @@ class FileModel(BaseModel):
         return model
 
     @model_serializer(mode="wrap")
-    def _restore_key_order(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> dict[str, Any]:
+    def _restore_key_order(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
         del info
         dumped: dict[str, Any] = handler(self)
         if self._key_order is None:
@@ -94,7 +90,8 @@ class ToolRequest(FileModel):
     test_id: str | None = None
     provider: str | None = None
     tool_name: str
-    kwargs: Any = None
+    # `kwargs` as a field name would shadow pydantic's own `**kwargs` in the generated signature.
+    tool_kwargs: Any = Field(default=None, alias="kwargs")
 
 
 class FileProcessorRequest(FileModel):
@@ -106,19 +103,10 @@ class FileProcessorRequest(FileModel):
     file_id: str | None = None
 
 
-def request_kind(value: Any) -> RequestKind:
-    """Which request family a raw `request` object belongs to, by its keys."""
+def _request_kind(value: Any) -> RequestKind:
     if isinstance(value, FileModel):
         value = value.model_dump(by_alias=True, exclude_unset=True)
-    if not isinstance(value, dict):
-        return "inference"
-    if "tool_name" in value:
-        return "tool"
-    if "api" in value and "file_id" in value:
-        return "file-processor"
-    if "payload" in value and "body" not in value:
-        return "http"
-    return "inference"
+    return request_kind(value)
 
 
 AnyRequest = Annotated[
@@ -126,7 +114,7 @@ AnyRequest = Annotated[
     | Annotated[HttpRequest, Tag("http")]
     | Annotated[ToolRequest, Tag("tool")]
     | Annotated[FileProcessorRequest, Tag("file-processor")],
-    Discriminator(request_kind),
+    Discriminator(_request_kind),
 ]
 
 

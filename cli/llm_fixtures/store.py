@@ -13,7 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from llm_fixtures.errors import BadRecording, WriteError
-from llm_fixtures.facts import Facts, derive_facts
+from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
 from llm_fixtures.models import RecordingFile
 
 
@@ -30,7 +30,7 @@ class Loaded:
 def parse_json(data: bytes, path: Path | str) -> Any:
     """Parse bytes as JSON (orjson, with the standard library for what orjson refuses, such as lone
     surrogates); raise BadRecording with a one-line reason."""
-    if not data.strip():
+    if not data or data.isspace():
         raise BadRecording(path, "empty file")
     if b"\x00" in data[:8192]:
         raise BadRecording(path, "binary file, not JSON")
@@ -67,6 +67,15 @@ def read_bytes(path: Path) -> bytes:
         raise BadRecording(path, exc.strerror or str(exc)) from None
 
 
+def check_recording(raw: Any, path: Path | str) -> dict[str, Any]:
+    """`raw` itself when it is a valid recording (checked without pydantic when its fields plainly have their
+    types), else the JSON of its validated model; BadRecording saying which field is wrong otherwise."""
+    if is_plainly_valid(raw):
+        return raw  # type: ignore[no-any-return]
+    file = validate_recording(raw, path)
+    return file.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 def validate_recording(raw: Any, path: Path | str) -> RecordingFile:
     """The validated model of a parsed file, or BadRecording saying which field is wrong."""
     if not isinstance(raw, dict):
@@ -88,7 +97,7 @@ def load_recording(path: Path, display: str | None = None) -> Loaded:
     data = read_bytes(path)
     raw = parse_json(data, shown)
     file = validate_recording(raw, shown)
-    facts = derive_facts(shown, len(data), file, set(raw))
+    facts = derive_facts(shown, len(data), raw if is_plainly_valid(raw) else _plain(file))
     return Loaded(path=path, raw=raw, file=file, facts=facts)
 
 
@@ -96,8 +105,12 @@ def load_bytes(data: bytes, display: str) -> Loaded:
     """Parse and validate a recording held in memory (for example a blob read through git)."""
     raw = parse_json(data, display)
     file = validate_recording(raw, display)
-    facts = derive_facts(display, len(data), file, set(raw))
+    facts = derive_facts(display, len(data), raw if is_plainly_valid(raw) else _plain(file))
     return Loaded(path=Path(display), raw=raw, file=file, facts=facts)
+
+
+def _plain(file: RecordingFile) -> dict[str, Any]:
+    return file.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def dump_upstream(obj: Any) -> bytes:
@@ -128,10 +141,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            tmp.chmod(path.stat().st_mode & 0o7777)
         else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+            tmp.chmod(0o644)
+        tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -6,12 +6,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
-from pydantic import BaseModel
 
-from llm_fixtures.errors import FixtureError
+from llm_fixtures.errors import BadRecording, FixtureError
+from llm_fixtures.filtering import Filters
+
+KINDS = ("inference", "http", "tool", "file-processor")
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -35,10 +38,66 @@ def warn(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def echo_json_lines(items: Iterable[BaseModel]) -> None:
-    """JSON Lines on stdout, written in one go (never through rich, which wraps and eats markup)."""
+def echo_json_lines(items: Iterable[Any]) -> None:
+    """JSON Lines on stdout (never through rich, which wraps and eats markup). Items are pydantic models
+    (`model_dump_json`) or dataclasses and plain JSON values (orjson)."""
     out = sys.stdout
+    lines = []
     for item in items:
-        out.write(item.model_dump_json())
+        dump = getattr(item, "model_dump_json", None)
+        lines.append(dump() if dump is not None else orjson.dumps(item).decode())
+    if lines:
+        out.write("\n".join(lines))
         out.write("\n")
     out.flush()
+
+
+# The filters of `ls`, shared by every command that selects recordings.
+TestOpt = Annotated[
+    str | None,
+    typer.Option("--test", help="Test id substring, or a glob with * and ? (brackets are literal)."),
+]
+EndpointOpt = Annotated[str | None, typer.Option("--endpoint", help="Endpoint substring, e.g. /v1/chat.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model substring.")]
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option("--provider", help="Provider: openai, azure, ollama, vllm, bedrock, watsonx, ..."),
+]
+KindOpt = Annotated[str | None, typer.Option("--kind", help="Kind of request: inference, http, tool, file-processor.")]
+StreamOpt = Annotated[
+    bool | None,
+    typer.Option("--stream/--no-stream", help="Only streaming, or only non-streaming recordings."),
+]
+ErrorsOpt = Annotated[bool, typer.Option("--errors", help="Only recordings of an error (exception or status >= 400).")]
+
+
+def make_filters(
+    test: str | None,
+    endpoint: str | None,
+    model: str | None,
+    provider: str | None,
+    kind: str | None,
+    stream: bool | None,
+    errors: bool,
+) -> Filters:
+    """The Filters model from the shared options; a bad `--kind` is a usage error."""
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
+    return Filters(
+        test=test,
+        endpoint=endpoint,
+        model=model,
+        provider=provider,
+        kind=kind,  # type: ignore[arg-type]  # checked against KINDS above
+        stream=stream,
+        errors=errors,
+    )
+
+
+def report_problems(problems: Iterable[BadRecording]) -> int:
+    """Each unreadable file as one `path: what is wrong` line on stderr; the count."""
+    count = 0
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+        count += 1
+    return count

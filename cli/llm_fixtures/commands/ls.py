@@ -1,11 +1,79 @@
-"""`fixtures ls` (being written)."""
+"""`fixtures ls`: list recordings, filtered, sorted or grouped, as a table or JSON Lines."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from llm_fixtures.catalog import load_catalog
+from llm_fixtures.commands.common import (
+    EndpointOpt,
+    ErrorsOpt,
+    JsonOpt,
+    KindOpt,
+    ModelOpt,
+    PathsArg,
+    ProviderOpt,
+    StreamOpt,
+    TestOpt,
+    echo_json_lines,
+    handle_errors,
+    make_filters,
+    report_problems,
+    warn,
+)
+from llm_fixtures.config import load_project
+from llm_fixtures.filtering import GroupKey, SortKey, group, select, sort_facts
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("error: fixtures ls is not implemented yet", err=True)
-    raise typer.Exit(2)
+
+def run(
+    paths: PathsArg = None,
+    *,
+    test: TestOpt = None,
+    endpoint: EndpointOpt = None,
+    model: ModelOpt = None,
+    provider: ProviderOpt = None,
+    kind: KindOpt = None,
+    stream: StreamOpt = None,
+    errors: ErrorsOpt = False,
+    sort: Annotated[SortKey, typer.Option("--sort", help="Order of the rows.")] = SortKey.path,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Show at most this many rows.")] = None,
+    group_by: Annotated[
+        GroupKey | None, typer.Option("--group-by", help="Count recordings and bytes per value instead.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file, ignoring the facts cache.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """List recordings: hash, test, endpoint, model, stream and chunks, size.
+
+    Unreadable files are reported on stderr (`path: what is wrong`) and the rest are listed; exit 1 when any
+    file was bad, 2 when a given path does not exist.
+    """
+    with handle_errors():
+        filters = make_filters(test, endpoint, model, provider, kind, stream, errors)
+        catalog = load_catalog(paths, load_project(), use_cache=not no_cache)
+        rows = sort_facts(select(catalog.facts, filters), sort, reverse=reverse)
+        if group_by is not None:
+            groups = group(rows, group_by)[:limit] if limit is not None else group(rows, group_by)
+            if json:
+                echo_json_lines(groups)
+            else:
+                from llm_fixtures.render.ls import render_groups
+
+                render_groups(groups, group_by.value)
+        else:
+            rows = rows[:limit] if limit is not None else rows
+            if json:
+                echo_json_lines(rows)
+            else:
+                from llm_fixtures.render.ls import render_table
+
+                render_table(rows, total=len(catalog.facts))
+        if catalog.skipped:
+            first = catalog.skipped[0]
+            warn(f"note: skipped {len(catalog.skipped)} JSON file(s) that are not recordings (e.g. {first})")
+        bad = report_problems(catalog.problems)
+    if bad:
+        raise typer.Exit(1)

@@ -6,10 +6,14 @@ import sys
 
 from rich.console import Console
 
+PIPE_WIDTH = 160
+
 
 def stdout_console() -> Console:
     """A console on the current stdout (never bound at import time). User data is never markup."""
-    return Console(file=sys.stdout, markup=False, highlight=False, soft_wrap=False)
+    # Piped output is not wrapped at 80 columns: it is read by people in wide terminals, pagers and CI logs.
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    return Console(file=sys.stdout, markup=False, highlight=False, soft_wrap=False, width=width)
 
 
 def stderr_console() -> Console:

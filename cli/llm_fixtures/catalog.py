@@ -1,0 +1,176 @@
+"""The facts of many recordings at once: loaded in parallel when cold, from a cache keyed by path, size and
+mtime when warm; broken files are reported and the rest go on."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from llm_fixtures import __version__
+from llm_fixtures.config import Project
+from llm_fixtures.discovery import display_path, select_files
+from llm_fixtures.errors import BadRecording
+from llm_fixtures.facts import Facts, derive_facts, from_row, to_row
+
+CACHE_FORMAT = f"2:{__version__}"
+# Below this many files to parse, a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 200
+RECORDING_FOLDERS = frozenset({"recordings", "responses"})
+
+
+@dataclass
+class Catalog:
+    """Facts of every recording found (sorted by path), the files that could not be read, and the JSON files
+    outside any recordings folder that are not recordings at all (skipped, not errors)."""
+
+    facts: list[Facts] = field(default_factory=list)
+    problems: list[BadRecording] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+Stamp = tuple[int, int, int]
+
+
+def cache_dir() -> Path:
+    """The user cache folder of fixtures (`$XDG_CACHE_HOME/llm-fixtures`, default `~/.cache/llm-fixtures`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llm-fixtures"
+
+
+def _cache_file(project: Project) -> Path:
+    digest = hashlib.sha256(str(project.root).encode()).hexdigest()[:16]
+    return cache_dir() / f"facts-{digest}.json"
+
+
+def _stamp(stat: os.stat_result) -> Stamp:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _inside_recordings_folder(path: Path) -> bool:
+    return any(part in RECORDING_FOLDERS for part in path.parts[:-1])
+
+
+# A result of loading one file: ("ok", facts.to_row), ("bad", reason) or ("skip", "").
+Outcome = tuple[str, Any]
+
+
+def _load_one(path_str: str) -> Outcome:
+    # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
+    from llm_fixtures.store import check_recording, parse_json, read_bytes
+
+    path = Path(path_str)
+    try:
+        data = read_bytes(path)
+        raw = parse_json(data, path)
+        if (
+            isinstance(raw, dict)
+            and "request" not in raw
+            and "response" not in raw
+            and not _inside_recordings_folder(path)
+        ):
+            return ("skip", "")
+        valid = check_recording(raw, path)
+    except BadRecording as exc:
+        return ("bad", exc.reason)
+    return ("ok", to_row(derive_facts(path_str, len(data), valid)))
+
+
+def _load_chunk(paths: list[str]) -> list[Outcome]:
+    return [_load_one(path) for path in paths]
+
+
+def _load_all(paths: list[str], jobs: int) -> list[Outcome]:
+    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        return _load_chunk(paths)
+    size = max(1, len(paths) // (jobs * 4))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results: list[Outcome] = []
+        for part in pool.map(_load_chunk, chunks):
+            results.extend(part)
+    return results
+
+
+def _read_cache(file: Path) -> dict[str, Any]:
+    try:
+        document = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+        return {}
+    entries = document.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(file: Path, entries: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs time. Written atomically (temp + rename)."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "entries": entries}))
+        tmp.replace(file)
+    except OSError:
+        pass
+
+
+def load_catalog(
+    paths: Sequence[Path] | None,
+    project: Project,
+    *,
+    base: Path | None = None,
+    use_cache: bool = True,
+    jobs: int | None = None,
+) -> Catalog:
+    """Facts of every recording under `paths` (or the project's default roots). Paths are shown relative to
+    `base` (default: the current directory). Raises PathNotFound for a given path that does not exist."""
+    base = base or Path.cwd()
+    selection = select_files(paths, project)
+    catalog = Catalog(problems=list(selection.problems))
+    cache_file = _cache_file(project)
+    cached = _read_cache(cache_file) if use_cache else {}
+    fresh: dict[str, Any] = {}
+    todo: list[tuple[str, str, Stamp | None]] = []
+    found: list[tuple[str, list[Any]]] = []
+    for path in selection.names:
+        absolute = os.path.abspath(path)  # noqa: PTH100  (strings: Path objects cost more than a warm run)
+        try:
+            stamp: Stamp | None = _stamp(os.stat(path))  # noqa: PTH116
+        except OSError:
+            stamp = None
+        entry = cached.get(absolute) if stamp is not None else None
+        if entry is not None and tuple(entry[0]) == stamp:
+            fresh[absolute] = entry
+            status, payload = entry[1], entry[2]
+            if status == "ok":
+                found.append((display_path(path, base), payload))
+            elif status == "skip":
+                catalog.skipped.append(Path(path))
+            else:
+                catalog.problems.append(BadRecording(display_path(path, base), payload))
+            continue
+        todo.append((path, absolute, stamp))
+    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    outcomes = _load_all([path for path, _, _ in todo], workers)
+    for (path, absolute, stamp), (status, payload) in zip(todo, outcomes, strict=True):
+        if stamp is not None:
+            fresh[absolute] = [list(stamp), status, payload]
+        if status == "ok":
+            found.append((display_path(path, base), payload))
+        elif status == "skip":
+            catalog.skipped.append(Path(path))
+        else:
+            catalog.problems.append(BadRecording(display_path(path, base), payload))
+    catalog.facts = [from_row(shown, row) for shown, row in found]
+    catalog.facts.sort(key=lambda facts: facts.path)
+    catalog.problems.sort(key=lambda problem: str(problem.path))
+    if use_cache and (todo or len(fresh) != len(cached)):
+        merged = {**cached, **fresh} if paths else fresh
+        _write_cache(cache_file, merged)
+    return catalog

@@ -1,0 +1,50 @@
+"""The `[tool.fixtures]` settings as pydantic models: a typo in a key fails with the key named."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    """A table of `[tool.fixtures]`: a typo in a key fails with the key named."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DiffSettings(Section):
+    """`[tool.fixtures.diff]`."""
+
+    volatile: list[str] = Field(default_factory=list, description="extra volatile field names or paths")
+
+
+class CheckSettings(Section):
+    """`[tool.fixtures.check]`."""
+
+    allow_secrets: list[str] = Field(default_factory=list, description="strings or regexes never reported")
+    max_file_bytes: int = 1_000_000
+    max_image_bytes: int = 200_000
+
+
+class PruneSettings(Section):
+    """`[tool.fixtures.prune]`."""
+
+    collect: list[list[str]] = Field(default_factory=list, description="pytest --collect-only commands")
+
+
+class RerecordSettings(Section):
+    """`[tool.fixtures.rerecord]`."""
+
+    preset: str | None = None
+    command: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(Section):
+    """The whole `[tool.fixtures]` table."""
+
+    roots: list[str] | None = None
+    volatile: list[str] = Field(default_factory=list)
+    diff: DiffSettings = Field(default_factory=DiffSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
+    prune: PruneSettings = Field(default_factory=PruneSettings)
+    rerecord: RerecordSettings = Field(default_factory=RerecordSettings)
