@@ -1,0 +1,212 @@
+"""Which recordings are orphans, by tier (static, collected, unused, unreachable), and why: the prune plan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from llm_fixtures.facts import Facts, split_test_id
+from llm_fixtures.testindex import TestFileIndex, lookup
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A readable recording as the planner sees it. `test_key` names its test file in the index map (None when
+    there is no test id); `location` is its resolved absolute path (for usage manifests)."""
+
+    path: str
+    test_id: str | None
+    test_key: str | None
+    function: str | None
+    model_list: bool
+    bytes: int
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedTests:
+    """The union of the node ids of `pytest --collect-only` runs, and the test files those runs covered."""
+
+    ids: frozenset[str]
+
+    @property
+    def files(self) -> frozenset[str]:
+        return frozenset(test_file for test_file, _ in map(split_test_id, self.ids) if test_file)
+
+    @property
+    def functions(self) -> frozenset[str]:
+        return frozenset(node_id.split("[", 1)[0] for node_id in self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvidence:
+    """From a replay run: the tests that passed, and every recording file (resolved absolute path) opened."""
+
+    passed: frozenset[str]
+    opened: frozenset[str]
+
+
+class Orphan(BaseModel):
+    """A recording nothing will read again, and why."""
+
+    path: str
+    test_id: str | None
+    reason: str
+    bytes: int
+    tier: str = Field(default="static", exclude=True)
+
+
+class Undecided(BaseModel):
+    """A recording whose test could not be looked at; never an orphan."""
+
+    path: str
+    test_id: str | None
+    reason: str
+
+
+class PrunePlan(BaseModel):
+    """The outcome of `plan_prune`: orphans sorted by test file then path, and what was left alone."""
+
+    orphans: list[Orphan] = Field(default_factory=list)
+    undecided: list[Undecided] = Field(default_factory=list)
+    scanned: int = 0
+    shared: int = 0
+    tiers: list[str] = Field(default_factory=list)
+
+    @property
+    def orphan_bytes(self) -> int:
+        return sum(orphan.bytes for orphan in self.orphans)
+
+
+def candidates_of(
+    facts: Sequence[Facts],
+    base: str,
+    key_for: Callable[[str, str], str],
+    locate: Callable[[str], str] | None = None,
+) -> list[Candidate]:
+    """The planner's view of each recording. `facts` paths are shown relative to `base`; `key_for(absolute
+    recording path, test file)` names the test file's index; `locate` resolves a path (for usage evidence)."""
+    candidates = []
+    for fact in facts:
+        absolute = os.path.normpath(Path(base, fact.path))
+        key = key_for(absolute, fact.test_file) if fact.test_id and fact.test_file else None
+        candidates.append(
+            Candidate(
+                path=fact.path,
+                test_id=fact.test_id or None,
+                test_key=key,
+                function=fact.test_function,
+                model_list=fact.model_list,
+                bytes=fact.bytes,
+                location=locate(absolute) if locate is not None else absolute,
+            )
+        )
+    return candidates
+
+
+def group_key(orphan: Orphan | Undecided) -> str:
+    """The test file an orphan is grouped under in the listing."""
+    test_file, _ = split_test_id(orphan.test_id)
+    return test_file or "(no test id)"
+
+
+def _static(candidate: Candidate, indexes: Mapping[str, TestFileIndex]) -> tuple[str, str]:
+    """("orphan"|"keep"|"unknown", reason) from the test file's syntax tree."""
+    assert candidate.test_key is not None
+    index = indexes.get(candidate.test_key)
+    if index is None:
+        return "unknown", "test file not looked at"
+    if index.status == "unsafe":
+        return "unknown", index.detail
+    presence, reason = lookup(index, candidate.function)
+    if presence == "absent":
+        return "orphan", reason
+    if presence == "unknown":
+        return "unknown", reason
+    return "keep", ""
+
+
+def _collected(candidate: Candidate, collected: CollectedTests, files: frozenset[str]) -> str | None:
+    test_id = candidate.test_id
+    assert test_id is not None
+    test_file, _ = split_test_id(test_id)
+    if test_file not in files or test_id in collected.ids:
+        return None  # a partial collection did not cover this file, or the test is still there
+    if test_id.split("[", 1)[0] in collected.functions:
+        return "parametrization no longer collected"
+    return "test no longer collected"
+
+
+def plan_prune(
+    candidates: Sequence[Candidate],
+    indexes: Mapping[str, TestFileIndex],
+    *,
+    collected: CollectedTests | None = None,
+    usage: UsageEvidence | None = None,
+    unreachable: Mapping[str, str] | None = None,
+    include_shared: bool = False,
+) -> PrunePlan:
+    """Judge every candidate. The static tier always runs; the others when their evidence is given.
+
+    Never orphans: a recording without a test id unless `include_shared` (then only `usage` and `unreachable`
+    can judge it); a model list unless its test file or function is gone (replay merges every model list);
+    a test that the collection did not cover; anything whose test file could not be read or parsed.
+    """
+    tiers = ["static"]
+    tiers += ["collect"] if collected is not None else []
+    tiers += ["unused"] if usage is not None else []
+    tiers += ["unreachable"] if unreachable is not None else []
+    plan = PrunePlan(scanned=len(candidates), tiers=tiers)
+    collected_files = collected.files if collected is not None else frozenset()
+    for candidate in candidates:
+        orphan = _judge(candidate, indexes, collected, collected_files, usage, unreachable, include_shared, plan)
+        if orphan is not None:
+            plan.orphans.append(orphan)
+    plan.orphans.sort(key=lambda orphan: (group_key(orphan), orphan.path))
+    plan.undecided.sort(key=lambda item: (group_key(item), item.path))
+    return plan
+
+
+def _judge(
+    candidate: Candidate,
+    indexes: Mapping[str, TestFileIndex],
+    collected: CollectedTests | None,
+    collected_files: frozenset[str],
+    usage: UsageEvidence | None,
+    unreachable: Mapping[str, str] | None,
+    include_shared: bool,
+    plan: PrunePlan,
+) -> Orphan | None:
+    def orphan(reason: str, tier: str) -> Orphan:
+        return Orphan(path=candidate.path, test_id=candidate.test_id, reason=reason, bytes=candidate.bytes, tier=tier)
+
+    if candidate.test_id is None or candidate.test_key is None:
+        plan.shared += 1
+        if not include_shared:
+            return None
+        if unreachable is not None and candidate.path in unreachable:
+            return orphan(unreachable[candidate.path], "unreachable")
+        if usage is not None and candidate.location not in usage.opened:
+            return orphan("shared recording never read during the replay run", "unused")
+        return None
+    verdict, reason = _static(candidate, indexes)
+    if verdict == "orphan":
+        return orphan(reason, "static")
+    if verdict == "unknown":
+        plan.undecided.append(Undecided(path=candidate.path, test_id=candidate.test_id, reason=reason))
+        return None
+    if candidate.model_list:
+        return None
+    if collected is not None:
+        collect_reason = _collected(candidate, collected, collected_files)
+        if collect_reason is not None:
+            return orphan(collect_reason, "collect")
+    if usage is not None and candidate.test_id in usage.passed and candidate.location not in usage.opened:
+        return orphan("superseded: its test passed without reading it", "unused")
+    if unreachable is not None and candidate.path in unreachable:
+        return orphan(unreachable[candidate.path], "unreachable")
+    return None

@@ -1,0 +1,96 @@
+"""Human output of `fixtures prune`: orphans grouped by test file, totals, what was left alone, what to run next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from pathlib import Path
+
+from rich.text import Text
+
+from llm_fixtures.pruning import PrunePlan, group_key
+from llm_fixtures.render.console import stderr_console, stdout_console
+from llm_fixtures.render.ls import human_bytes
+from llm_fixtures.trashing import TrashBatch
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _test_cell(test_id: str | None) -> str:
+    if not test_id:
+        return "(no test id)"
+    return test_id.split("::", 1)[1] if "::" in test_id else test_id
+
+
+def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
+    """The orphans table on stdout (one section per test file), the totals and the command to run next;
+    a count on stderr when there are none."""
+    err = stderr_console()
+    if not plan.orphans:
+        err.print(f"no orphans among {_plural(plan.scanned, 'recording')} (tiers: {', '.join(plan.tiers)})")
+        return
+    out = stdout_console()
+    # Columns line up down the whole listing. Paths are what a person copies: never cut; the test gives way.
+    path_width = max(len(orphan.path) for orphan in plan.orphans)
+    size_width = max(len(human_bytes(orphan.bytes)) for orphan in plan.orphans)
+    groups = 0
+    for test_file, members in groupby(plan.orphans, key=group_key):
+        rows = list(members)
+        groups += 1
+        reasons = sorted({orphan.reason for orphan in rows})
+        common = reasons[0] if len(reasons) == 1 else None
+        size = human_bytes(sum(orphan.bytes for orphan in rows))
+        out.print(Text(f"{test_file}: {common or 'several reasons'} ({_plural(len(rows), 'recording')}, {size})"))
+        for orphan in rows:
+            line = f"  {orphan.path:<{path_width}}  {human_bytes(orphan.bytes):>{size_width}}  "
+            line += "" if common else f"{orphan.reason}: "
+            test = _test_cell(orphan.test_id)
+            room = max(out.width - len(line), 20)
+            line += test if len(test) <= room else test[: room - 1] + "…"
+            out.print(Text(line), no_wrap=True, crop=False)
+    out.print(
+        f"{_plural(len(plan.orphans), 'orphan')}, {human_bytes(plan.orphan_bytes)}, in "
+        f"{_plural(groups, 'test file')} (scanned {plan.scanned}; tiers: {', '.join(plan.tiers)})"
+    )
+    if next_command:
+        out.print(f"next: {next_command}")
+
+
+def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
+    """On stderr: recordings whose test could not be looked at (grouped, never orphans), shared recordings
+    not judged, unreadable files."""
+    err = stderr_console()
+    for test_file, members in groupby(plan.undecided, key=group_key):
+        rows = list(members)
+        reasons = sorted({item.reason for item in rows})
+        err.print(f"left alone: {_plural(len(rows), 'recording')} of {test_file}: {'; '.join(reasons)}")
+    for problem in problems:
+        err.print(f"unreadable, left alone: {problem}")
+
+
+def render_removed(batch: TrashBatch) -> None:
+    """What `--delete` did, on stderr."""
+    err = stderr_console()
+    parts = []
+    if batch.deleted:
+        parts.append(f"{batch.deleted} deleted (git has them)")
+    if batch.trashed:
+        parts.append(f"{batch.trashed} moved to {batch.folder}")
+    err.print(f"removed {_plural(len(batch.entries), 'recording')}: {', '.join(parts)}")
+    err.print("undo: fixtures prune --restore")
+
+
+def render_restored(paths: Sequence[Path], base: Path) -> None:
+    """The restored files on stdout, a count on stderr."""
+    out = stdout_console()
+    for path in paths:
+        try:
+            shown = str(path.relative_to(base))
+        except ValueError:
+            shown = str(path)
+        out.print(Text(shown))
+    stderr_console().print(
+        f"restored {_plural(len(paths), 'recording')}" if paths else "nothing to restore: no trash batch"
+    )

@@ -1,0 +1,276 @@
+"""What a test file defines, read from its syntax tree (never imported): test functions, classes, methods."""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe"]
+Presence = Literal["present", "absent", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The names a module or a class body binds. `defs` are functions and classes defined with `def`/`class`;
+    `others` are names bound any other way (imports, assignments), which pytest may collect too; `open` is
+    set by a star import, after which any name may exist; `bases` are a class's base expressions."""
+
+    defs: frozenset[str] = frozenset()
+    others: frozenset[str] = frozenset()
+    classes: dict[str, Scope] = field(default_factory=dict)
+    bases: tuple[str, ...] = ()
+    open: bool = False
+
+    def binds(self, name: str) -> bool:
+        return name in self.defs or name in self.others or name in self.classes
+
+
+@dataclass(frozen=True, slots=True)
+class TestFileIndex:
+    """One test file: whether it could be read and parsed, and, if so, its module scope."""
+
+    status: IndexStatus
+    detail: str = ""
+    module: Scope = field(default_factory=Scope)
+
+
+def _target_names(target: ast.expr) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+def _base_name(expr: ast.expr) -> str:
+    """`Base` for `class X(Base)`; a dotted or computed base is kept as its source text (never resolvable)."""
+    return expr.id if isinstance(expr, ast.Name) else ast.unparse(expr)
+
+
+def _scope(body: list[ast.stmt], bases: tuple[str, ...] = ()) -> Scope:
+    defs: set[str] = set()
+    others: set[str] = set()
+    classes: dict[str, Scope] = {}
+    is_open = False
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            defs.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            class_bases = tuple(_base_name(base) for base in node.bases)
+            inner = _scope(node.body, class_bases)
+            # A class defined twice (e.g. under if/else) keeps every method of either definition.
+            if node.name in classes:
+                previous = classes[node.name]
+                inner = Scope(
+                    defs=previous.defs | inner.defs,
+                    others=previous.others | inner.others,
+                    classes={**previous.classes, **inner.classes},
+                    bases=previous.bases + inner.bases,
+                    open=previous.open or inner.open,
+                )
+            classes[node.name] = inner
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    is_open = True
+                else:
+                    others.add(alias.asname or alias.name.split(".", 1)[0])
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                others.update(_target_names(target))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            others.update(_target_names(node.target))
+        elif isinstance(node, ast.If | ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith):
+            # Definitions under a condition or a loop may exist: count them (never call a test gone too soon).
+            pending.extend(node.body)
+            pending.extend(node.orelse if not isinstance(node, ast.With | ast.AsyncWith) else [])
+            if isinstance(node, ast.For | ast.AsyncFor):
+                others.update(_target_names(node.target))
+        elif isinstance(node, ast.Try | ast.TryStar):
+            pending.extend(node.body)
+            pending.extend(node.orelse)
+            pending.extend(node.finalbody)
+            for handler in node.handlers:
+                pending.extend(handler.body)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                pending.extend(case.body)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.NamedExpr):
+            others.update(_target_names(node.value.target))
+    return Scope(frozenset(defs), frozenset(others), classes, bases, is_open)
+
+
+def index_source(source: bytes | str, filename: str = "<test file>") -> TestFileIndex:
+    """The index of a test file's source text; a file that does not parse is `unparsable`, never empty."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        return TestFileIndex("unparsable", f"does not parse{where}: {getattr(exc, 'msg', None) or exc}")
+    except (RecursionError, MemoryError):
+        return TestFileIndex("unparsable", "does not parse: too deeply nested")
+    return TestFileIndex("parsed", module=_scope(tree.body))
+
+
+def index_file(path: Path) -> TestFileIndex:
+    """Read and index one test file. The caller has checked that `path` stays inside the project."""
+    try:
+        source = path.read_bytes()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return TestFileIndex("unreadable", "broken symbolic link")
+        return TestFileIndex("missing", "test file gone")
+    except IsADirectoryError:
+        return TestFileIndex("unreadable", "is a directory")
+    except OSError as exc:
+        return TestFileIndex("unreadable", exc.strerror or str(exc))
+    return index_source(source, str(path))
+
+
+def _find_in_class(scope: Scope, module: Scope, name: str, seen: frozenset[int]) -> Presence:
+    """Is `name` bound in a class or in one of its bases that the same file defines? A base the file does not
+    define (imported, dotted) may supply any name: unknown."""
+    if scope.binds(name):
+        return "present"
+    if scope.open:
+        return "unknown"
+    answer: Presence = "absent"
+    for base in scope.bases:
+        if base == "object":
+            continue
+        base_scope = module.classes.get(base)
+        if base_scope is None or id(base_scope) in seen:
+            return "unknown"
+        found = _find_in_class(base_scope, module, name, seen | {id(base_scope)})
+        if found == "present":
+            return "present"
+        if found == "unknown":
+            answer = "unknown"
+    return answer
+
+
+def lookup(index: TestFileIndex, function: str | None) -> tuple[Presence, str]:
+    """Whether `function` (`test_f`, `Class::method`, `Outer::Inner::method`; no parameters) is still defined,
+    and why not. Only a parsed file can say `absent`."""
+    if index.status == "missing":
+        return "absent", "test file gone"
+    if index.status != "parsed":
+        return "unknown", f"test file {index.detail}" if index.detail else f"test file {index.status}"
+    if not function:
+        return "present", ""
+    parts = function.split("::")
+    module = index.module
+    scope = module
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if depth == 0:
+            if part in scope.classes:
+                if last:
+                    return "present", ""
+                scope = scope.classes[part]
+                continue
+            if scope.binds(part):
+                # A function, or a class bound by import or assignment: its members are not knowable.
+                return ("present", "") if last else ("unknown", f"{part} is not a class defined in the file")
+            if scope.open:
+                return "unknown", "the test file uses a star import"
+            return "absent", f"{'function' if last else 'class'} {part} gone"
+        if part in scope.classes:
+            if last:
+                return "present", ""
+            scope = scope.classes[part]
+            continue
+        found = _find_in_class(scope, module, part, frozenset({id(scope)}))
+        if found == "present":
+            return ("present", "") if last else ("unknown", f"{part} is not a class defined in the file")
+        if found == "unknown":
+            return "unknown", f"{'::'.join(parts[:depth])} has bases defined elsewhere"
+        return "absent", f"{'method' if last else 'class'} {'::'.join(parts[: depth + 1])} gone"
+    return "present", ""
+
+
+def safe_test_path(test_file: str) -> PurePosixPath | None:
+    """The test file part of a test id as a relative path, or None when it could name something outside the
+    project (absolute, `..`, a drive, a backslash, a NUL)."""
+    if not test_file or "\x00" in test_file or "\\" in test_file:
+        return None
+    path = PurePosixPath(test_file)
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        return None
+    return path
+
+
+def infer_root(recording: PurePosixPath, test_file: PurePosixPath) -> PurePosixPath | None:
+    """The project root a recording was made in: `<X>` for `<X>/tests/integration/s/recordings/h.json` with
+    the test file `tests/integration/s/test_f.py` (upstream records into `<test file dir>/recordings`).
+    None when the recording's folder does not end with the test file's folder."""
+    folder = recording.parent
+    if folder.name == "recordings":
+        folder = folder.parent
+    wanted = test_file.parent.parts
+    if not wanted:
+        return folder
+    if len(folder.parts) <= len(wanted) or folder.parts[-len(wanted) :] != wanted:
+        return None
+    return PurePosixPath(*folder.parts[: -len(wanted)])
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class TestFiles:
+    """The test files named by recordings' test ids, each located and parsed once, never outside the project.
+
+    A recording's project root is inferred from where it lies (see `infer_root`), else `fallback_root`. A test
+    id with `..` or an absolute path, or a test file that is a symbolic link leading out of that root, is
+    indexed as `unsafe` and never read."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, fallback_root: Path) -> None:
+        self.fallback_root = Path(fallback_root).absolute()
+        self.indexes: dict[str, TestFileIndex] = {}
+        self._real: dict[str, str] = {}
+
+    def _realpath(self, path: str) -> str:
+        if path not in self._real:
+            self._real[path] = os.path.realpath(path)
+        return self._real[path]
+
+    def key_for(self, recording: str, test_file: str) -> str:
+        """The index key of `test_file` for the recording at the absolute path `recording` (indexed once)."""
+        relative = safe_test_path(test_file)
+        if relative is None:
+            key = f"unsafe:{test_file}"
+            self.indexes[key] = TestFileIndex("unsafe", "the test id names a path outside the project")
+            return key
+        root = infer_root(PurePosixPath(Path(recording).as_posix()), relative)
+        base = Path(str(root)) if root is not None else self.fallback_root
+        candidate = base / relative
+        key = str(candidate)
+        if key not in self.indexes:
+            self.indexes[key] = self._index(base, candidate, inferred=root is not None)
+        return key
+
+    def _index(self, base: Path, candidate: Path, *, inferred: bool) -> TestFileIndex:
+        boundary = self._realpath(str(base))
+        folder = self._realpath(str(candidate.parent))
+        if not _inside(folder, boundary):
+            return TestFileIndex("unsafe", f"the test folder leads out of the project ({candidate.parent})")
+        if not inferred and not Path(folder).is_dir():
+            # Without the folder we cannot tell a wrong project root from a gone test.
+            return TestFileIndex("unreadable", f"folder {candidate.parent} not found (is the project root right?)")
+        real = os.path.realpath(candidate)
+        if not _inside(real, boundary):
+            return TestFileIndex("unsafe", f"the test file is a link leading out of the project ({candidate})")
+        return index_file(Path(real))

@@ -1,0 +1,263 @@
+"""A pytest plugin (`pytest -p llm_fixtures.usage`) that records which recordings each test read, and reading it.
+
+On a replay run it writes a manifest: for every test its outcome and the recording files it opened for
+reading. `fixtures prune --unused-from MANIFEST` then finds superseded recordings: those of a test that passed
+without reading them.
+
+How reads are seen: a PEP 578 audit hook on the `open` event. Every Python-level open (`open()`, `io.open`,
+`os.open`, `pathlib.Path.read_text/read_bytes/open`) raises it, whatever module does the reading, so nothing
+is monkeypatched. A `*.json` file under a folder named `recordings` that is opened without write access
+counts. Reads made in another process (a stack started in server mode) are not seen: run the replay with the
+library client. Under pytest-xdist each worker writes a part that the controller merges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llm_fixtures.errors import FixtureError
+from llm_fixtures.pruning import UsageEvidence
+
+if TYPE_CHECKING:
+    import pytest
+
+FORMAT = "fixtures-usage/1"
+ENV_VAR = "FIXTURES_USAGE_MANIFEST"
+DEFAULT_NAME = ".fixtures-usage.json"
+# The replay mode variables of the upstream recorder (OGX, then llama-stack); `replay` is their default.
+MODE_VARS = ("OGX_TEST_INFERENCE_MODE", "LLAMA_STACK_TEST_INFERENCE_MODE")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_MARKER = f"{os.sep}recordings{os.sep}"
+OUTSIDE_TESTS = ""  # the key of reads made outside any test (session fixtures, collection)
+
+
+class BadManifest(FixtureError):
+    """A usage manifest that cannot be used as evidence."""
+
+
+class _Recorder:
+    """The state of one pytest session: the running test and what each test read."""
+
+    def __init__(self, manifest: Path, root: Path) -> None:
+        self.manifest = manifest
+        self.root = root
+        self.active = True
+        self.current = OUTSIDE_TESTS
+        self.opened: dict[str, set[str]] = {}
+        self.outcomes: dict[str, str] = {}
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event != "open" or not self.active:
+            return
+        path, mode, flags = (*args, None, None, None)[:3]
+        if isinstance(path, int) or path is None:
+            return
+        if isinstance(mode, str):
+            if any(char in mode for char in "wax+"):
+                return
+        elif isinstance(flags, int) and flags & _WRITE_FLAGS:
+            return
+        try:
+            name = os.fsdecode(path)
+        except TypeError:
+            return
+        if not name.endswith(".json"):
+            return
+        # Lexical only: the hook runs on every open and must stay cheap; the reader resolves links.
+        absolute = os.path.abspath(name)  # noqa: PTH100
+        if _MARKER in absolute:
+            self.opened.setdefault(self.current, set()).add(absolute)
+
+    def outcome(self, nodeid: str, when: str, outcome: str) -> None:
+        previous = self.outcomes.get(nodeid)
+        if outcome == "failed":
+            self.outcomes[nodeid] = "failed"
+        elif outcome == "skipped":
+            if previous != "failed":
+                self.outcomes[nodeid] = "skipped"
+        elif when == "call" and previous is None:
+            self.outcomes[nodeid] = "passed"
+        elif previous is None:
+            self.outcomes.setdefault(nodeid, "incomplete")
+
+    def document(self, modes: dict[str, str]) -> dict[str, Any]:
+        def shown(path: str) -> str:
+            try:
+                return Path(path).relative_to(self.root).as_posix()
+            except ValueError:
+                return path
+
+        tests: dict[str, Any] = {}
+        for nodeid in sorted(set(self.outcomes) | (set(self.opened) - {OUTSIDE_TESTS})):
+            tests[nodeid] = {
+                "outcome": self.outcomes.get(nodeid, "incomplete"),
+                "opened": sorted(shown(path) for path in self.opened.get(nodeid, ())),
+            }
+        return {
+            "format": FORMAT,
+            "root": str(self.root),
+            "modes": modes,
+            "tests": tests,
+            "outside_tests": sorted(shown(path) for path in self.opened.get(OUTSIDE_TESTS, ())),
+        }
+
+
+_RECORDER_KEY = "_fixtures_usage_recorder"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fixtures-usage", "recording usage (llm_fixtures.usage)")
+    group.addoption(
+        "--fixtures-usage",
+        dest="fixtures_usage",
+        default=None,
+        metavar="PATH",
+        help=f"Where to write the usage manifest (default: ${ENV_VAR}, else {DEFAULT_NAME} in the rootdir).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    target = config.getoption("fixtures_usage") or os.environ.get(ENV_VAR) or str(config.rootpath / DEFAULT_NAME)
+    manifest = Path(target)
+    if not manifest.is_absolute():
+        manifest = Path(config.invocation_params.dir) / manifest
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        manifest = manifest.with_name(f"{manifest.name}.{worker}.part")
+    recorder = _Recorder(manifest, config.rootpath)
+    setattr(config, _RECORDER_KEY, recorder)
+    # Audit hooks cannot be removed; the hook does nothing once the session is over (`active`).
+    sys.addaudithook(recorder.audit)
+
+
+def _recorder(config: pytest.Config) -> _Recorder | None:
+    recorder = getattr(config, _RECORDER_KEY, None)
+    return recorder if isinstance(recorder, _Recorder) else None
+
+
+def pytest_runtest_logstart(nodeid: str, location: object) -> None:  # noqa: ARG001 (pytest hook signature)
+    for recorder in _RECORDERS:
+        recorder.current = nodeid
+
+
+def pytest_runtest_logfinish(nodeid: str, location: object) -> None:  # noqa: ARG001 (pytest hook signature)
+    for recorder in _RECORDERS:
+        if recorder.current == nodeid:
+            recorder.current = OUTSIDE_TESTS
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for recorder in _RECORDERS:
+        recorder.outcome(report.nodeid, report.when or "", report.outcome)
+
+
+_RECORDERS: list[_Recorder] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    recorder = _recorder(session.config)
+    if recorder is not None:
+        _RECORDERS.append(recorder)
+
+
+def _modes(config: pytest.Config) -> dict[str, str]:
+    modes = {name: os.environ[name] for name in MODE_VARS if name in os.environ}
+    try:
+        option = config.getoption("--inference-mode")
+    except ValueError:
+        option = None
+    if isinstance(option, str):
+        modes["--inference-mode"] = option
+    return modes
+
+
+def _merge_parts(document: dict[str, Any], parts: Iterable[Path]) -> None:
+    for part in parts:
+        try:
+            other = json.loads(part.read_text())
+        except (OSError, ValueError):
+            continue
+        document["tests"].update(other.get("tests", {}))
+        document["outside_tests"] = sorted(set(document["outside_tests"]) | set(other.get("outside_tests", [])))
+        document["modes"].update(other.get("modes", {}))
+        part.unlink(missing_ok=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    recorder = _recorder(session.config)
+    if recorder is None:
+        return
+    recorder.active = False
+    if recorder in _RECORDERS:
+        _RECORDERS.remove(recorder)
+    document = recorder.document(_modes(session.config))
+    if not getattr(session.config, "workerinput", None):
+        _merge_parts(document, sorted(recorder.manifest.parent.glob(f"{recorder.manifest.name}.*.part")))
+    recorder.manifest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = recorder.manifest.with_name(f".{recorder.manifest.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    tmp.replace(recorder.manifest)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    recorder = _recorder(config)
+    if recorder is not None and not getattr(config, "workerinput", None):
+        terminalreporter.write_line(f"fixtures usage manifest: {recorder.manifest}")
+
+
+def _read(path: Path, project_root: Path) -> tuple[set[str], set[str], set[str]]:
+    """(tests that passed, tests with any other outcome, recordings read) of one manifest."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BadManifest(f"{path}: no such usage manifest (run `pytest -p llm_fixtures.usage` first)") from None
+    except (OSError, ValueError) as exc:
+        raise BadManifest(f"{path}: unreadable usage manifest: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise BadManifest(f"{path}: not a fixtures usage manifest (format {FORMAT!r} expected)")
+    modes = document.get("modes") or {}
+    not_replay = {name: value for name, value in modes.items() if str(value).lower() != "replay"}
+    if not_replay:
+        shown = ", ".join(f"{name}={value}" for name, value in sorted(not_replay.items()))
+        raise BadManifest(f"{path}: the run was not a replay ({shown}); its reads prove nothing")
+    tests = document.get("tests")
+    if not isinstance(tests, dict):
+        raise BadManifest(f"{path}: no `tests` table")
+    recorded_root = Path(str(document.get("root", "")))
+    root = recorded_root if recorded_root.is_dir() else project_root
+    passed: set[str] = set()
+    other: set[str] = set()
+    lists = [document.get("outside_tests") or []]
+    for nodeid, entry in tests.items():
+        if not isinstance(entry, dict):
+            continue
+        (passed if entry.get("outcome") == "passed" else other).add(str(nodeid))
+        lists.append(entry.get("opened") or [])
+    opened = {os.path.realpath(root / str(name)) for names in lists for name in names}
+    if not opened:
+        raise BadManifest(
+            f"{path}: the run read no recording at all; was it a replay run with the library client "
+            "(in-process)? Reads in a server process are not seen"
+        )
+    return passed, other, opened
+
+
+def read_manifests(paths: Iterable[Path], project_root: Path) -> UsageEvidence:
+    """The evidence of usage manifests (one per CI job, say): tests that passed in every run that ran them,
+    and every recording any run read (resolved absolute paths). Relative paths are taken from a manifest's
+    root, or from `project_root` when that folder is gone (a manifest made in CI). Raises BadManifest for a
+    run that was not a replay or read no recording at all."""
+    passed: set[str] = set()
+    other: set[str] = set()
+    opened: set[str] = set()
+    for path in paths:
+        more_passed, more_other, more_opened = _read(path, project_root)
+        passed |= more_passed
+        other |= more_other
+        opened |= more_opened
+    return UsageEvidence(passed=frozenset(passed - other), opened=frozenset(opened))
