@@ -266,7 +266,9 @@ def test_eras_are_told_apart_by_their_keys() -> None:
     } == {"current"}
 
 
-@pytest.mark.parametrize("sample", [s for s in SAMPLE_SET if s.kind == "inference" and s.body_type], ids=str)
+@pytest.mark.parametrize(
+    "sample", [s for s in SAMPLE_SET if s.kind == "inference" and s.body_type], ids=lambda sample: sample.covers
+)
 def test_response_ids_are_normalized_except_in_the_old_era(sample: Sample) -> None:
     name = Path(sample.path).name.removeprefix("models-")
     for data in (
