@@ -1,11 +1,72 @@
-"""`fixtures diff` (being written)."""
+"""`fixtures diff`: review a re-recording by what changed in meaning, paired by test, git-aware."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from llm_fixtures.commands.common import JsonOpt, handle_errors, warn
+from llm_fixtures.config import load_project
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("error: fixtures diff is not implemented yet", err=True)
-    raise typer.Exit(2)
+
+class Format(StrEnum):
+    human = "human"
+    markdown = "markdown"
+
+
+def run(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="OLD NEW (two files or two folders); with --git, optional paths to narrow the comparison.",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    git: Annotated[
+        str | None,
+        typer.Option("--git", metavar="REV|A..B", help="Compare REV with the working tree, or revision A with B."),
+    ] = None,
+    json: JsonOpt = False,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="human, or markdown for a pull-request comment.")
+    ] = Format.human,
+    show_all: Annotated[
+        bool, typer.Option("--show-all", help="List volatile-only and chunking-only pairs one by one.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Count volatile and chunking changes as differences (exit 1).")
+    ] = False,
+) -> None:
+    """Compare recordings by meaning: assembled answers, tool calls, requests; ids and chunk boundaries apart.
+
+    Pairs by path, then by test id and endpoint (a re-record whose request changed is one changed pair).
+    Exit 0 when nothing changed beyond volatile fields and chunking (`--strict` counts those), 1 when something
+    did, 2 on error (a file that does not parse is reported as an `error` pair and the rest is compared).
+    """
+    with handle_errors():
+        from llm_fixtures.comparing import diff_from_arguments
+
+        result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
+        if json:
+            from llm_fixtures.render.diff import render_json_lines
+
+            render_json_lines(result.reports)
+        elif output_format is Format.markdown:
+            from llm_fixtures.render.diff import print_markdown, render_markdown
+
+            print_markdown(render_markdown(result.reports, result.old_label, result.new_label, show_all=show_all))
+        else:
+            from llm_fixtures.render.diff import render_human
+
+            render_human(result.reports, result.old_label, result.new_label, show_all=show_all)
+        errors = [report for report in result.reports if report.status == "error"]
+        for report in errors:
+            warn(f"error: {report.details.problem}")
+    if errors:
+        raise typer.Exit(2)
+    if any(report.meaningful or (strict and report.changes) for report in result.reports):
+        raise typer.Exit(1)

@@ -1,0 +1,668 @@
+"""Comparing two recordings by what they mean: project each side (request, assembled answer), then classify."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, Field
+
+from llm_fixtures.facts import Facts
+from llm_fixtures.models import RecordingFile, parse_envelope
+from llm_fixtures.volatility import Found, Volatility, changed_fields, strip_request, strip_response
+
+ChangeClass = Literal[
+    "volatile",
+    "chunking",
+    "content",
+    "reasoning",
+    "tool_calls",
+    "finish_reason",
+    "usage",
+    "request",
+    "model",
+    "endpoint",
+    "url",
+    "error",
+]
+CLASSES: tuple[ChangeClass, ...] = (
+    "volatile",
+    "chunking",
+    "content",
+    "reasoning",
+    "tool_calls",
+    "finish_reason",
+    "usage",
+    "request",
+    "model",
+    "endpoint",
+    "url",
+    "error",
+)
+NOISE: frozenset[str] = frozenset({"volatile", "chunking"})
+Status = Literal["added", "removed", "changed", "unchanged", "error"]
+
+# Caps that keep one pathological pair from flooding a report.
+MAX_FIELD_CHANGES = 50
+CONTEXT_WORDS = 8
+
+
+class FieldChange(BaseModel):
+    """One field that differs, by JSON path (`$.messages[2].content`); `old`/`new` absent when added/removed."""
+
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+class TextChange(BaseModel):
+    """A word-level diff: ops are `["=", text]`, `["-", text]`, `["+", text]`; long unchanged runs are cut to
+    their ends around `" … "`."""
+
+    old_chars: int
+    new_chars: int
+    ops: list[tuple[str, str]]
+
+
+class ToolCallChange(BaseModel):
+    """A tool call that differs at one position: its names and, by JSON path, its argument changes (or a word
+    diff of the arguments when either side is not valid JSON)."""
+
+    index: int
+    old_name: str | None = None
+    new_name: str | None = None
+    arguments: list[FieldChange] = Field(default_factory=list)
+    arguments_text: TextChange | None = None
+
+
+class Details(BaseModel):
+    """What changed, per class; only the classes that apply are filled."""
+
+    paired_by: str | None = None
+    problem: str | None = None
+    request: list[FieldChange] = Field(default_factory=list)
+    content: TextChange | None = None
+    content_fields: list[FieldChange] = Field(default_factory=list)
+    reasoning: TextChange | None = None
+    tool_calls: list[ToolCallChange] = Field(default_factory=list)
+    finish_reason: FieldChange | None = None
+    usage: list[FieldChange] = Field(default_factory=list)
+    model: FieldChange | None = None
+    endpoint: FieldChange | None = None
+    url: FieldChange | None = None
+    error: list[FieldChange] = Field(default_factory=list)
+    volatile: list[str] = Field(default_factory=list)
+    chunking: FieldChange | None = None
+    truncated: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PairReport(BaseModel):
+    """One line of `fixtures diff --json`: a pair of recordings, its status and its classes of change."""
+
+    old: str | None
+    new: str | None
+    test_id: str | None = None
+    endpoint: str | None = None
+    status: Status
+    changes: list[ChangeClass] = Field(default_factory=list)
+    details: Details = Field(default_factory=Details)
+
+    @property
+    def meaningful(self) -> bool:
+        """Whether this pair changed beyond volatile fields and chunk boundaries (or is added/removed/broken)."""
+        if self.status in ("added", "removed", "error"):
+            return True
+        return any(change not in NOISE for change in self.changes)
+
+    def to_json(self) -> bytes:
+        """The JSON Lines object: every top-level key always present, details only where something changed."""
+        document = self.model_dump(mode="json", exclude={"details"})
+        document["details"] = self.details.model_dump(mode="json", exclude_defaults=True)
+        return orjson.dumps(document)
+
+
+# ---------------------------------------------------------------------------------------------- assembly
+
+
+@dataclass(slots=True)
+class Assembled:
+    """A response body folded into one result (a stream assembled, an envelope unwrapped)."""
+
+    kind: str
+    result: Any
+    warnings: list[str] = field(default_factory=list)
+
+
+def _unwrap(body: Any) -> Any:
+    if isinstance(body, list):
+        return [parse_envelope(item)[1] for item in body]
+    return parse_envelope(body)[1]
+
+
+def _fold_chat_chunks(items: list[Any]) -> dict[str, Any]:
+    """A minimal fold of chat completion chunks (content, reasoning, tool calls, finish, usage); it stands in
+    until `llm_fixtures.assembling` lands."""
+    result: dict[str, Any] = {"model": None, "usage": None}
+    choices: dict[int, dict[str, Any]] = {}
+    for item in items:
+        data = parse_envelope(item)[1]
+        if not isinstance(data, dict):
+            continue
+        if result["model"] is None and data.get("model"):
+            result["model"] = data["model"]
+        if data.get("usage") is not None:
+            result["usage"] = data["usage"]
+        for choice in data.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            slot = choices.setdefault(
+                choice.get("index") or 0,
+                {"text": [], "reasoning": [], "calls": {}, "finish_reason": None, "role": None},
+            )
+            delta = choice.get("delta") or {}
+            if isinstance(choice.get("text"), str):
+                slot["text"].append(choice["text"])
+            if isinstance(delta.get("content"), str):
+                slot["text"].append(delta["content"])
+            for key in ("reasoning_content", "reasoning"):
+                if isinstance(delta.get(key), str):
+                    slot["reasoning"].append(delta[key])
+                    break
+            for call in delta.get("tool_calls") or []:
+                target = slot["calls"].setdefault(call.get("index") or 0, {"name": None, "arguments": []})
+                function = call.get("function") or {}
+                if function.get("name") and not target["name"]:
+                    target["name"] = function["name"]
+                if isinstance(function.get("arguments"), str):
+                    target["arguments"].append(function["arguments"])
+            if choice.get("finish_reason"):
+                slot["finish_reason"] = choice["finish_reason"]
+    result["choices"] = [
+        {
+            "index": index,
+            "finish_reason": slot["finish_reason"],
+            "message": {
+                "content": "".join(slot["text"]) if slot["text"] else None,
+                "reasoning": "".join(slot["reasoning"]) if slot["reasoning"] else None,
+                "tool_calls": [
+                    {"function": {"name": call["name"], "arguments": "".join(call["arguments"])}}
+                    for _, call in sorted(slot["calls"].items())
+                ]
+                or None,
+            },
+        }
+        for index, slot in sorted(choices.items())
+    ]
+    return result
+
+
+def assemble_body(body: Any, *, is_streaming: bool) -> Assembled:
+    """The one place the assembled comparison gets its result from (the plug for `llm_fixtures.assembling`)."""
+    if not is_streaming or not isinstance(body, list):
+        return Assembled(kind="body", result=_unwrap(body))
+    if any(isinstance(item, dict) and str(item.get("__type__", "")).endswith("ChatCompletionChunk") for item in body):
+        return Assembled(kind="chat.completion.chunk", result=_fold_chat_chunks(body))
+    return Assembled(kind="items", result=_unwrap(body), warnings=["stream not assembled; items compared as listed"])
+
+
+# -------------------------------------------------------------------------------------------- projection
+
+
+@dataclass(slots=True)
+class ResponseView:
+    """The parts of an assembled answer that carry meaning, each compared on its own."""
+
+    text: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: Any = None
+    usage: Any = None
+    model: Any = None
+    rest: Any = None
+
+
+def _text_of(value: Any) -> str | None:
+    """Text from a string or a list of content parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = [
+            part["text"]
+            for part in value
+            if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought")
+        ]
+        return "".join(parts) if parts else None
+    return None
+
+
+def _join(parts: list[str | None]) -> str | None:
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None
+    if len(parts) == 1:
+        return present[0]
+    return "\n\n".join(f"[choice {index}]\n{part or ''}" for index, part in enumerate(parts))
+
+
+def _without(value: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key not in keys and item is not None}
+
+
+_CHOICE_KEYS = frozenset({"index", "finish_reason", "message", "text", "delta"})
+_MESSAGE_KEYS = frozenset(
+    {
+        "content",
+        "reasoning",
+        "reasoning_content",
+        "reasoning_details",
+        "thinking",
+        "tool_calls",
+        "function_call",
+        "role",
+    }
+)
+_TOP_KEYS = frozenset({"choices", "usage", "model", "kind", "n_items", "object"})
+
+
+def _reasoning_of(message: dict[str, Any]) -> str | None:
+    for key in ("reasoning_content", "reasoning", "thinking"):
+        if isinstance(message.get(key), str):
+            return str(message[key])
+    details = message.get("reasoning_details")
+    if isinstance(details, list):
+        return _text_of(details)
+    return None
+
+
+def _chat_view(result: dict[str, Any]) -> ResponseView:
+    view = ResponseView(usage=result.get("usage"), model=result.get("model"))
+    texts: list[str | None] = []
+    reasonings: list[str | None] = []
+    finishes: list[Any] = []
+    rest: dict[str, Any] = {"top": _without(result, _TOP_KEYS), "choices": []}
+    choices = [c for c in result.get("choices") or [] if isinstance(c, dict)]
+    for choice in sorted(choices, key=lambda c: c.get("index") or 0):
+        message = choice.get("message") or choice.get("delta") or {}
+        texts.append(_text_of(message.get("content")) if "content" in message else _text_of(choice.get("text")))
+        reasonings.append(_reasoning_of(message))
+        finishes.append(choice.get("finish_reason"))
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            view.tool_calls.append({"name": function.get("name"), "arguments": function.get("arguments")})
+        function_call = message.get("function_call")
+        if isinstance(function_call, dict):
+            view.tool_calls.append({"name": function_call.get("name"), "arguments": function_call.get("arguments")})
+        rest["choices"].append({**_without(choice, _CHOICE_KEYS), **_without(message, _MESSAGE_KEYS)})
+    view.text = _join(texts)
+    view.reasoning = _join(reasonings)
+    view.finish_reason = finishes[0] if len(finishes) == 1 else (finishes or None)
+    view.rest = rest
+    return view
+
+
+def _responses_view(result: dict[str, Any]) -> ResponseView:
+    view = ResponseView(usage=result.get("usage"), model=result.get("model"))
+    texts: list[str] = []
+    reasonings: list[str] = []
+    others: list[Any] = []
+    for item in result.get("output") or []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "message":
+            texts.append(_text_of(item.get("content")) or "")
+        elif kind == "reasoning":
+            reasonings.append((_text_of(item.get("summary")) or "") + (_text_of(item.get("content")) or ""))
+        elif kind == "function_call":
+            view.tool_calls.append({"name": item.get("name"), "arguments": item.get("arguments")})
+        elif isinstance(kind, str) and kind.endswith("_call"):
+            view.tool_calls.append({"name": kind, "arguments": _without(item, frozenset({"type", "status"}))})
+        else:
+            others.append(item)
+    view.text = "".join(texts) if texts else None
+    view.reasoning = "".join(reasonings) if reasonings else None
+    incomplete = result.get("incomplete_details")
+    view.finish_reason = result.get("status") if not incomplete else [result.get("status"), incomplete]
+    view.rest = {
+        "top": _without(result, frozenset({"output", "output_text", "usage", "model", "status", "incomplete_details"})),
+        "output": others,
+    }
+    return view
+
+
+_TOOL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+
+
+def _anthropic_view(result: dict[str, Any]) -> ResponseView:
+    view = ResponseView(usage=result.get("usage"), model=result.get("model"), finish_reason=result.get("stop_reason"))
+    texts: list[str] = []
+    reasonings: list[str] = []
+    others: list[Any] = []
+    for block in result.get("content") or []:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(str(block.get("text") or ""))
+        elif kind == "thinking":
+            reasonings.append(str(block.get("thinking") or ""))
+        elif kind == "redacted_thinking":
+            reasonings.append("[redacted thinking]")
+        elif kind in _TOOL_BLOCKS:
+            view.tool_calls.append({"name": block.get("name"), "arguments": block.get("input")})
+        else:
+            others.append(block)
+    view.text = "".join(texts) if texts else None
+    view.reasoning = "".join(reasonings) if reasonings else None
+    view.rest = {"top": _without(result, frozenset({"content", "usage", "model", "stop_reason"})), "blocks": others}
+    return view
+
+
+_OLLAMA_USAGE = ("prompt_eval_count", "eval_count")
+
+
+def _ollama_view(result: dict[str, Any]) -> ResponseView:
+    message = result.get("message") if isinstance(result.get("message"), dict) else {}
+    assert isinstance(message, dict)
+    view = ResponseView(model=result.get("model"), finish_reason=result.get("done_reason"))
+    view.text = _text_of(message.get("content")) if message else _text_of(result.get("response"))
+    view.reasoning = _text_of(message.get("thinking") if message else result.get("thinking"))
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") or {} if isinstance(call, dict) else {}
+        view.tool_calls.append({"name": function.get("name"), "arguments": function.get("arguments")})
+    usage = {key: result[key] for key in _OLLAMA_USAGE if result.get(key) is not None}
+    view.usage = usage or None
+    skip = frozenset({"message", "response", "thinking", "model", "done_reason", "context", *_OLLAMA_USAGE})
+    view.rest = {
+        "top": _without(result, skip),
+        "message": _without(message, frozenset({"content", "thinking", "tool_calls"})),
+    }
+    return view
+
+
+def _genai_view(result: dict[str, Any]) -> ResponseView:
+    view = ResponseView(
+        usage=result.get("usage_metadata", result.get("usageMetadata")),
+        model=result.get("model_version", result.get("modelVersion")),
+    )
+    texts: list[str | None] = []
+    reasonings: list[str] = []
+    finishes: list[Any] = []
+    for candidate in result.get("candidates") or []:
+        if not isinstance(candidate, dict):
+            continue
+        parts = (candidate.get("content") or {}).get("parts") or []
+        texts.append(_text_of(parts))
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            if part.get("thought") and isinstance(part.get("text"), str):
+                reasonings.append(part["text"])
+            call = part.get("function_call", part.get("functionCall"))
+            if isinstance(call, dict):
+                view.tool_calls.append({"name": call.get("name"), "arguments": call.get("args")})
+        finishes.append(candidate.get("finish_reason", candidate.get("finishReason")))
+    view.text = _join(texts)
+    view.reasoning = "".join(reasonings) if reasonings else None
+    view.finish_reason = finishes[0] if len(finishes) == 1 else (finishes or None)
+    skip = frozenset({"candidates", "usage_metadata", "usageMetadata", "model_version", "modelVersion"})
+    view.rest = {"top": _without(result, skip)}
+    return view
+
+
+def project_response(result: Any) -> ResponseView:
+    """The meaningful parts of an assembled result, whatever the API (chat, Responses, Anthropic, Ollama,
+    google-genai); anything else is compared whole as `rest`."""
+    if isinstance(result, dict):
+        if isinstance(result.get("choices"), list):
+            return _chat_view(result)
+        if isinstance(result.get("output"), list):
+            return _responses_view(result)
+        if result.get("type") == "message" and isinstance(result.get("content"), list):
+            return _anthropic_view(result)
+        if "done" in result and (isinstance(result.get("message"), dict) or "response" in result):
+            return _ollama_view(result)
+        if isinstance(result.get("candidates"), list):
+            return _genai_view(result)
+    return ResponseView(rest=result)
+
+
+# ------------------------------------------------------------------------------------------------- diffs
+
+
+def _json_path(parts: list[Any]) -> str:
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            path += f".{part}"
+        else:
+            path += f"[{orjson.dumps(part).decode() if isinstance(part, str) else part!r}]"
+    return path
+
+
+def field_changes(old: Any, new: Any) -> list[FieldChange]:
+    """Every field that differs between two JSON-like values, by JSON path (deepdiff on projected structures;
+    keys starting with `__` are compared too)."""
+    if old == new:
+        return []
+    from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent
+
+    diff = DeepDiff(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True)
+    changes: list[FieldChange] = []
+    for levels in diff.tree.values():
+        for level in levels:
+            changes.append(
+                FieldChange(
+                    path=_json_path(level.path(output_format="list")),
+                    old=None if level.t1 is notpresent else level.t1,
+                    new=None if level.t2 is notpresent else level.t2,
+                )
+            )
+    changes.sort(key=lambda change: change.path)
+    return changes
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str | None, new: str | None) -> TextChange:
+    """A word-level diff of two texts; unchanged runs longer than 2 x CONTEXT_WORDS words keep only their ends."""
+    a = _WORDS.findall(old or "")
+    b = _WORDS.findall(new or "")
+    ops: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 4000)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            words = a[i1:i2]
+            if len(words) > 4 * CONTEXT_WORDS:
+                head = "" if not ops else "".join(words[: 2 * CONTEXT_WORDS])
+                tail = "".join(words[-2 * CONTEXT_WORDS :]) if i2 < len(a) or j2 < len(b) else ""
+                ops.append(("=", f"{head} … {tail}"))
+            else:
+                ops.append(("=", "".join(words)))
+            continue
+        if tag in ("replace", "delete"):
+            ops.append(("-", "".join(a[i1:i2])))
+        if tag in ("replace", "insert"):
+            ops.append(("+", "".join(b[j1:j2])))
+    return TextChange(old_chars=len(old or ""), new_chars=len(new or ""), ops=ops)
+
+
+def _parsed(arguments: Any) -> tuple[bool, Any]:
+    if isinstance(arguments, str):
+        try:
+            return True, orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            return False, arguments
+    return True, arguments
+
+
+def tool_call_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[ToolCallChange]:
+    """Per position: changed names, and argument changes by JSON path (parsed when both sides are JSON)."""
+    changes: list[ToolCallChange] = []
+    for index in range(max(len(old), len(new))):
+        a = old[index] if index < len(old) else None
+        b = new[index] if index < len(new) else None
+        if a == b:
+            continue
+        change = ToolCallChange(
+            index=index, old_name=a.get("name") if a else None, new_name=b.get("name") if b else None
+        )
+        if a is not None and b is not None:
+            ok_a, args_a = _parsed(a.get("arguments"))
+            ok_b, args_b = _parsed(b.get("arguments"))
+            if ok_a and ok_b:
+                change.arguments = field_changes(args_a, args_b)
+                if not change.arguments and change.old_name == change.new_name:
+                    continue  # the same JSON written differently
+            else:
+                change.arguments_text = word_diff(str(a.get("arguments")), str(b.get("arguments")))
+        changes.append(change)
+    return changes
+
+
+# --------------------------------------------------------------------------------------------- comparing
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of a pair as the diff sees it: the file, its facts, and its volatile fields set aside."""
+
+    file: RecordingFile
+    facts: Facts
+    request: Any
+    body: Any
+    error: dict[str, Any]
+    found: Found
+    volatility: Volatility
+    _view: ResponseView | None = None
+    _chunks: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def view(self) -> ResponseView:
+        """The assembled answer, projected (computed once, only when a comparison needs it)."""
+        if self._view is None:
+            response = self.file.response
+            assembled = assemble_body(response.body, is_streaming=response.is_streaming)
+            self.warnings.extend(assembled.warnings)
+            # The assembled result carries the ids and timestamps of the chunks it came from.
+            found: Found = {}
+            self._view = project_response(strip_response(assembled.result, self.volatility, found))
+        return self._view
+
+
+def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> Side:
+    """Project a recording for comparison: the request without url, endpoint and model (compared on their own)
+    and without volatile fields; the raw response body without volatile fields; the error fields."""
+    found: Found = {}
+    request = file.request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    for key in ("url", "endpoint", "model"):
+        request.pop(key, None)
+    body = request.get("body")
+    if isinstance(body, dict) and "model" in body:
+        request["body"] = {key: value for key, value in body.items() if key != "model"}
+    payload = request.get("payload")
+    if isinstance(payload, dict) and "model" in payload:
+        request["payload"] = {key: value for key, value in payload.items() if key != "model"}
+    request["test_id"] = facts.test_id
+    response = file.response
+    error = {
+        "is_exception": bool(response.is_exception),
+        "status": response.status,
+        "exception_message": response.exception_message,
+        "exception_data": strip_response(response.exception_data, volatility, found),
+    }
+    return Side(
+        file=file,
+        facts=facts,
+        request=strip_request(request, volatility, found),
+        body=strip_response(response.body, volatility, found),
+        error=error,
+        found=found,
+        volatility=volatility,
+        _chunks=len(response.body) if response.is_streaming and isinstance(response.body, list) else 0,
+    )
+
+
+def _simple(old: Any, new: Any, path: str) -> FieldChange | None:
+    return None if old == new else FieldChange(path=path, old=old, new=new)
+
+
+def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
+    """The classes of change between two prepared sides (all that apply) and their details."""
+    classes: set[ChangeClass] = set()
+    details = Details()
+    details.request = field_changes(old.request, new.request)
+    if details.request:
+        classes.add("request")
+    for name in ("endpoint", "url"):
+        change = _simple(getattr(old.facts, name), getattr(new.facts, name), name)
+        if change is not None:
+            classes.add(name)
+            setattr(details, name, change)
+    details.model = _simple(old.facts.model, new.facts.model, "request.model")
+    details.error = field_changes(old.error, new.error)
+    if details.error:
+        classes.add("error")
+    if old.body != new.body:
+        a, b = old.view(), new.view()
+        if a.text != b.text:
+            classes.add("content")
+            details.content = word_diff(a.text, b.text)
+        details.content_fields = field_changes(a.rest, b.rest)
+        if details.content_fields:
+            classes.add("content")
+        if a.reasoning != b.reasoning:
+            classes.add("reasoning")
+            details.reasoning = word_diff(a.reasoning, b.reasoning)
+        details.tool_calls = tool_call_changes(a.tool_calls, b.tool_calls)
+        if details.tool_calls:
+            classes.add("tool_calls")
+        details.finish_reason = _simple(a.finish_reason, b.finish_reason, "finish_reason")
+        if details.finish_reason is not None:
+            classes.add("finish_reason")
+        details.usage = field_changes(a.usage, b.usage)
+        if details.usage:
+            classes.add("usage")
+        if details.model is None:
+            details.model = _simple(a.model, b.model, "response.model")
+        both_streams = old.file.response.is_streaming and new.file.response.is_streaming
+        response_classes = {"content", "reasoning", "tool_calls", "finish_reason", "usage", "error"}
+        if both_streams and not classes & response_classes and (a.model == b.model):
+            classes.add("chunking")
+            details.chunking = FieldChange(path="chunks", old=old._chunks, new=new._chunks)
+        details.warnings = sorted(set(old.warnings + new.warnings))
+    if details.model is not None:
+        classes.add("model")
+    details.volatile = changed_fields(old.found, new.found)
+    if details.volatile:
+        classes.add("volatile")
+    _cap(details)
+    return [name for name in CLASSES if name in classes], details
+
+
+def _cap(details: Details) -> None:
+    """Keep at most MAX_FIELD_CHANGES changes per list; count what was cut."""
+    for name in ("request", "content_fields", "usage", "error"):
+        changes: list[FieldChange] = getattr(details, name)
+        if len(changes) > MAX_FIELD_CHANGES:
+            details.truncated += len(changes) - MAX_FIELD_CHANGES
+            setattr(details, name, changes[:MAX_FIELD_CHANGES])
+    for call in details.tool_calls:
+        if len(call.arguments) > MAX_FIELD_CHANGES:
+            details.truncated += len(call.arguments) - MAX_FIELD_CHANGES
+            call.arguments = call.arguments[:MAX_FIELD_CHANGES]
+
+
+def compare(
+    old: tuple[RecordingFile, Facts], new: tuple[RecordingFile, Facts], volatility: Volatility
+) -> tuple[list[ChangeClass], Details]:
+    """Classify the changes between two recordings (pure: both already parsed)."""
+    return compare_sides(prepare_side(*old, volatility), prepare_side(*new, volatility))
