@@ -43,7 +43,9 @@ def parse_json(data: bytes, path: Path | str) -> Any:
     except UnicodeDecodeError:
         raise BadRecording(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(data.rstrip()) else "invalid JSON"
+        # An error at the very end, or a string still open at the end, is a file cut short.
+        at_end = exc.pos >= len(data.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+        what = "truncated JSON" if at_end else "invalid JSON"
         raise BadRecording(path, f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise BadRecording(path, "invalid JSON: nested too deeply") from None

@@ -1,0 +1,263 @@
+"""The chat completions fold (`chat.completion.chunk`, ASSEMBLY §2): chunks to the final message per choice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.merging import (
+    as_dict,
+    as_int,
+    finish,
+    first_set,
+    join_text,
+    last_non_empty,
+    last_non_null,
+    merge_field,
+    set_once,
+)
+
+KIND = "chat.completion.chunk"
+_MESSAGE_KEYS = frozenset({"role", "content", "refusal", "tool_calls", "function_call"})
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One tool call being assembled."""
+
+    id: str = ""
+    type: str | None = None
+    name: str = ""
+    name_seen: bool = False
+    arguments: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Choice:
+    index: int
+    role: str | None = None
+    content: list[str] | None = None
+    refusal: list[str] | None = None
+    slots: dict[int, _Slot] = field(default_factory=dict)
+    last_slot: int | None = None
+    function_name: str | None = None
+    function_arguments: list[str] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    finish_reason: str | None = None
+    logprobs: dict[str, list[Any] | None] | None = None
+
+
+def _slot_for(choice: _Choice, fragment: dict[str, Any]) -> int:
+    """Which slot a tool-call fragment belongs to (ASSEMBLY §2.3 rules 1 and 2)."""
+    index = as_int(fragment.get("index"))
+    call_id = fragment.get("id") if isinstance(fragment.get("id"), str) else ""
+    slots = choice.slots
+
+    def by_id() -> int:
+        for number, slot in slots.items():
+            if slot.id == call_id:
+                return number
+        return max(slots) + 1 if slots else 0
+
+    if index is not None:
+        held = slots.get(index)
+        if held is not None and held.id and call_id and call_id != held.id:
+            return by_id()
+        return index
+    if call_id:
+        return by_id()
+    return choice.last_slot if choice.last_slot is not None else 0
+
+
+def _merge_tool_call(choice: _Choice, fragment: Any) -> None:
+    if not isinstance(fragment, dict):
+        return
+    number = _slot_for(choice, fragment)
+    slot = choice.slots.setdefault(number, _Slot())
+    choice.last_slot = number
+    call_id = fragment.get("id")
+    if isinstance(call_id, str) and call_id and not slot.id:
+        slot.id = call_id
+    kind = fragment.get("type")
+    if isinstance(kind, str) and kind:
+        slot.type = kind
+    function = as_dict(fragment.get("function"))
+    name = function.get("name")
+    if isinstance(name, str):
+        slot.name = set_once(slot.name, name)
+        slot.name_seen = True
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        slot.arguments.append(arguments)
+
+
+def _apply_delta(choice: _Choice, delta: dict[str, Any]) -> None:
+    for key, value in delta.items():
+        if value is None:
+            continue
+        if key == "role":
+            if isinstance(value, str) and value and choice.role is None:
+                choice.role = value
+        elif key == "content":
+            if isinstance(value, str):
+                if choice.content is None:
+                    choice.content = []
+                choice.content.append(value)
+        elif key == "refusal":
+            if isinstance(value, str):
+                if choice.refusal is None:
+                    choice.refusal = []
+                choice.refusal.append(value)
+        elif key == "tool_calls":
+            if isinstance(value, list):
+                for fragment in value:
+                    _merge_tool_call(choice, fragment)
+        elif key == "function_call":
+            if isinstance(value, dict):
+                name = value.get("name")
+                if isinstance(name, str):
+                    choice.function_name = set_once(choice.function_name or "", name)
+                arguments = value.get("arguments")
+                if choice.function_arguments is None:
+                    choice.function_arguments = []
+                if isinstance(arguments, str):
+                    choice.function_arguments.append(arguments)
+        else:
+            choice.extras[key] = merge_field(key, choice.extras.get(key), value)
+
+
+def _apply_logprobs(choice: _Choice, logprobs: Any) -> None:
+    if not isinstance(logprobs, dict):
+        return
+    if choice.logprobs is None:
+        choice.logprobs = {"content": None, "refusal": None}
+    for key in ("content", "refusal"):
+        tokens = logprobs.get(key)
+        if isinstance(tokens, list):
+            held = choice.logprobs[key]
+            if held is None:
+                choice.logprobs[key] = list(tokens)
+            else:
+                held.extend(tokens)
+
+
+def _finish_choice(choice: _Choice, warnings: list[str]) -> dict[str, Any]:
+    where = f"choice {choice.index}"
+    tool_calls = None
+    if choice.slots:
+        tool_calls = []
+        numbers = sorted(choice.slots)
+        if numbers != list(range(len(numbers))):
+            warnings.append(f"{where}: tool call indexes {numbers} have gaps")
+        for number in numbers:
+            slot = choice.slots[number]
+            arguments = join_text(slot.arguments)
+            if arguments:
+                try:
+                    json.loads(arguments)
+                except (json.JSONDecodeError, RecursionError):
+                    warnings.append(f"{where}: tool call {slot.name or number} has arguments that are not JSON")
+            tool_calls.append(
+                {
+                    "id": slot.id or None,
+                    "type": slot.type,
+                    "function": {"name": slot.name if slot.name_seen else None, "arguments": arguments},
+                }
+            )
+    function_call = None
+    if choice.function_arguments is not None or choice.function_name is not None:
+        function_call = {
+            "name": choice.function_name,
+            "arguments": join_text(choice.function_arguments or []),
+        }
+    message: dict[str, Any] = {
+        "role": choice.role or "assistant",
+        "content": None if choice.content is None else join_text(choice.content),
+        "refusal": None if choice.refusal is None else join_text(choice.refusal),
+        "tool_calls": tool_calls,
+        "function_call": function_call,
+    }
+    for key, value in choice.extras.items():
+        done = finish(value)
+        if done not in (None, []):
+            message[key] = done
+    if choice.finish_reason is None:
+        warnings.append(f"{where}: no finish reason (truncated stream?)")
+    return {
+        "index": choice.index,
+        "finish_reason": choice.finish_reason,
+        "message": message,
+        "logprobs": choice.logprobs,
+    }
+
+
+def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
+    """Fold chat completion chunks (or one ChatCompletion, read as a chunk whose delta is its message)."""
+    warnings: list[str] = []
+    top: dict[str, Any] = {"id": None, "model": None, "created": None}
+    seen = False
+    service_tier: Any = None
+    fingerprint: Any = None
+    usage: Any = None
+    choices: dict[int, _Choice] = {}
+    stream_error: dict[str, Any] | None = None
+    count = 0
+    for position, item in enumerate(items):
+        if item.error is not None:
+            stream_error = {"at_item": position, "error": item.error}
+            warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
+            break
+        count += 1
+        chunk = item.payload
+        if not isinstance(chunk, dict):
+            warnings.append(f"item {position}: not an object; skipped")
+            continue
+        obj = chunk.get("object")
+        if obj is not None and obj not in ("chat.completion.chunk", "chat.completion"):
+            continue
+        for key in top:
+            top[key] = first_set(top[key], chunk.get(key), seen=seen)
+        seen = True
+        service_tier = last_non_empty(service_tier, chunk.get("service_tier"))
+        fingerprint = last_non_null(fingerprint, chunk.get("system_fingerprint"))
+        usage = last_non_null(usage, chunk.get("usage"))
+        raw_choices = chunk.get("choices")
+        if not isinstance(raw_choices, list):
+            continue
+        for raw in raw_choices:
+            if not isinstance(raw, dict):
+                continue
+            index = as_int(raw.get("index"))
+            index = 0 if index is None else index
+            choice = choices.get(index)
+            if choice is None:
+                choice = choices[index] = _Choice(index)
+            delta = raw.get("delta")
+            if delta is None and obj == "chat.completion":
+                delta = raw.get("message")
+            if isinstance(delta, dict):
+                _apply_delta(choice, delta)
+            choice.finish_reason = last_non_empty(choice.finish_reason, raw.get("finish_reason")) or None
+            _apply_logprobs(choice, raw.get("logprobs"))
+    if not seen:
+        warnings.append("empty stream: no chunk")
+    result: dict[str, Any] = {"kind": KIND, "n_items": count}
+    if stream_error is not None:
+        result["stream_error"] = stream_error
+    result.update(top)
+    result["system_fingerprint"] = fingerprint
+    result["service_tier"] = service_tier
+    result["choices"] = [_finish_choice(choices[index], warnings) for index in sorted(choices)]
+    result["usage"] = usage
+    return result, warnings
+
+
+def describe_error(error: Any) -> str:
+    """A short one-line description of a stream error object."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, str):
+            return message
+    return json.dumps(error)[:200]

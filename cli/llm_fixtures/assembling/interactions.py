@@ -1,0 +1,60 @@
+"""The Gemini Interactions fold (`interaction.start` ... `interaction.complete`; ASSEMBLY §7 leaves it out of
+scope, so the shape is ours): the interaction envelope plus its content blocks, deltas merged generically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_fixtures.assembling.chat import describe_error
+from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.merging import as_dict, as_int, finish, merge_field
+
+KIND = "gemini.interactions"
+
+
+def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
+    """Fold Interactions events: `content.start` opens block `index`, `content.delta` merges into it (text
+    concatenated, its `type` kept from the start), `interaction.complete` gives status and usage."""
+    warnings: list[str] = []
+    interaction: dict[str, Any] = {}
+    outputs: dict[int, dict[str, Any]] = {}
+    complete = False
+    stream_error: dict[str, Any] | None = None
+    count = 0
+    for position, item in enumerate(items):
+        if item.error is not None:
+            stream_error = {"at_item": position, "error": item.error}
+            warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
+            break
+        count += 1
+        event = as_dict(item.payload)
+        kind = event.get("event_type")
+        index = as_int(event.get("index"))
+        if kind in ("interaction.start", "interaction.complete"):
+            interaction.update({k: v for k, v in as_dict(event.get("interaction")).items() if v is not None})
+            complete = complete or kind == "interaction.complete"
+        elif kind == "interaction.status_update" and event.get("status") is not None:
+            interaction["status"] = event["status"]
+        elif kind == "content.start" and index is not None:
+            outputs[index] = dict(as_dict(event.get("content")))
+        elif kind == "content.delta" and index is not None:
+            block = outputs.setdefault(index, {})
+            for key, value in as_dict(event.get("delta")).items():
+                if value is not None and not (key == "type" and "type" in block):
+                    block[key] = merge_field(key, block.get(key), value)
+    if not complete and stream_error is None:
+        warnings.append("truncated stream: no interaction.complete event")
+    result: dict[str, Any] = {"kind": KIND, "n_items": count}
+    if stream_error is not None:
+        result["stream_error"] = stream_error
+    result.update(
+        {
+            "id": interaction.get("id"),
+            "model": interaction.get("model"),
+            "status": interaction.get("status"),
+            "role": interaction.get("role"),
+            "outputs": [finish(outputs[index]) for index in sorted(outputs)],
+            "usage": interaction.get("usage"),
+        }
+    )
+    return result, warnings
