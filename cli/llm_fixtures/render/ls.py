@@ -39,6 +39,8 @@ def short_test_id(test_id: str | None, width: int = 72) -> str:
         # Keep the function name whole: drop the folders of the test file first.
         file_part, sep, function = head.partition("::")
         head = file_part.rsplit("/", 1)[-1] + sep + function
+        if len(head) > width - 8 and function:
+            head = function
     if not bracket:
         return head if len(head) <= width else head[: width - 1] + "…"
     room = max(width - len(head) - 3, 8)
@@ -51,11 +53,28 @@ def _stream_cell(facts: Facts) -> str:
     return f"yes {facts.chunks}" if facts.streaming else "no"
 
 
+def _endpoint_cell(facts: Facts) -> str:
+    return facts.endpoint if facts.kind == "inference" else f"{facts.kind}:{facts.endpoint}"
+
+
 def render_table(rows: Sequence[Facts], *, total: int) -> None:
-    """The recordings table on stdout, and a one-line count on stderr."""
+    """The recordings table on stdout, and a one-line count on stderr. The test column takes what the other
+    columns leave of the terminal's width."""
+    console = stdout_console()
+    others = sum(
+        max([len(title), *(len(cell(facts)) for facts in rows)]) + 2
+        for title, cell in (
+            ("hash", lambda f: f.hash[:12] + " !"),
+            ("endpoint", _endpoint_cell),
+            ("model", lambda f: f.model or ""),
+            ("stream", _stream_cell),
+            ("size", lambda f: human_bytes(f.bytes)),
+        )
+    )
+    test_width = max(24, min(72, console.width - others - 2))
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("hash", no_wrap=True)
-    table.add_column("test", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("test", overflow="ellipsis", no_wrap=True, max_width=test_width)
     table.add_column("endpoint", no_wrap=True)
     table.add_column("model", no_wrap=True)
     table.add_column("stream", justify="right", no_wrap=True)
@@ -64,13 +83,13 @@ def render_table(rows: Sequence[Facts], *, total: int) -> None:
         marker = " !" if facts.error else ""
         table.add_row(
             Text(facts.hash[:12] + marker),
-            Text(short_test_id(facts.test_id)),
-            Text(facts.endpoint if facts.kind == "inference" else f"{facts.kind}:{facts.endpoint}"),
+            Text(short_test_id(facts.test_id, test_width)),
+            Text(_endpoint_cell(facts)),
             Text(facts.model or ""),
             Text(_stream_cell(facts)),
             Text(human_bytes(facts.bytes)),
         )
-    stdout_console().print(table)
+    console.print(table)
     size = sum(facts.bytes for facts in rows)
     stderr_console().print(Text(f"{len(rows)} of {total} recordings, {human_bytes(size)}", style="dim"))
 
