@@ -6,8 +6,7 @@ import copy
 import json
 from typing import Any
 
-from llm_fixtures.assembling.chat import describe_error
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import as_dict, as_int, join_text
 
 KIND = "anthropic"
@@ -119,26 +118,14 @@ class _Fold:
 def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     """Fold Anthropic stream events, or take a non-stream message body as it is."""
     state = _Fold()
-    stream_error: dict[str, Any] | None = None
-    count = 0
-    single = len(items) == 1 and as_dict(items[0].payload).get("type") == "message"
-    for position, item in enumerate(items):
-        if item.error is not None:
-            stream_error = {"at_item": position, "error": item.error}
-            state.warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
-            break
-        count += 1
-        if not isinstance(item.payload, dict):
-            state.warnings.append(f"item {position}: not an object; skipped")
-            continue
-        if single:
-            message = item.payload
-            return {"kind": KIND, "n_items": 1, "message": message_shape(message)}, state.warnings
-        state.event(item.payload)
-    result: dict[str, Any] = {"kind": KIND, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
-    elif not state.stopped:
+    read = walk(items)
+    state.warnings.extend(read.warnings)
+    if len(read.payloads) == 1 and read.payloads[0][1].get("type") == "message":
+        return {"kind": KIND, "n_items": 1, "message": message_shape(read.payloads[0][1])}, state.warnings
+    for _, payload in read.payloads:
+        state.event(payload)
+    result = read.head(KIND)
+    if read.stream_error is None and not state.stopped:
         state.warnings.append("truncated stream: no message_stop event")
     if not state.message:
         state.warnings.append("no message_start event")

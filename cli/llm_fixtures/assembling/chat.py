@@ -6,15 +6,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import (
+    TopLevel,
     as_dict,
     as_int,
     finish,
-    first_set,
     join_text,
     last_non_empty,
-    last_non_null,
     merge_field,
     set_once,
 )
@@ -195,42 +194,20 @@ def _finish_choice(choice: _Choice, warnings: list[str]) -> dict[str, Any]:
 
 def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     """Fold chat completion chunks (or one ChatCompletion, read as a chunk whose delta is its message)."""
-    warnings: list[str] = []
-    top: dict[str, Any] = {"id": None, "model": None, "created": None}
-    seen = False
-    service_tier: Any = None
-    fingerprint: Any = None
-    usage: Any = None
+    read = walk(items)
+    warnings = read.warnings
+    top = TopLevel(("id", "model", "created"), last=("service_tier",), latest=("system_fingerprint", "usage"))
     choices: dict[int, _Choice] = {}
-    stream_error: dict[str, Any] | None = None
-    count = 0
-    for position, item in enumerate(items):
-        if item.error is not None:
-            stream_error = {"at_item": position, "error": item.error}
-            warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
-            break
-        count += 1
-        chunk = item.payload
-        if not isinstance(chunk, dict):
-            warnings.append(f"item {position}: not an object; skipped")
-            continue
+    for _, chunk in read.payloads:
         obj = chunk.get("object")
         if obj is not None and obj not in ("chat.completion.chunk", "chat.completion"):
-            continue
-        for key in top:
-            top[key] = first_set(top[key], chunk.get(key), seen=seen)
-        seen = True
-        service_tier = last_non_empty(service_tier, chunk.get("service_tier"))
-        fingerprint = last_non_null(fingerprint, chunk.get("system_fingerprint"))
-        usage = last_non_null(usage, chunk.get("usage"))
+            continue  # Azure's prompt_filter_results pseudo-chunk, and anything else that is not a chunk
+        top.see(chunk)
         raw_choices = chunk.get("choices")
-        if not isinstance(raw_choices, list):
-            continue
-        for raw in raw_choices:
+        for raw in raw_choices if isinstance(raw_choices, list) else []:
             if not isinstance(raw, dict):
                 continue
-            index = as_int(raw.get("index"))
-            index = 0 if index is None else index
+            index = as_int(raw.get("index")) or 0
             choice = choices.get(index)
             if choice is None:
                 choice = choices[index] = _Choice(index)
@@ -241,23 +218,11 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
                 _apply_delta(choice, delta)
             choice.finish_reason = last_non_empty(choice.finish_reason, raw.get("finish_reason")) or None
             _apply_logprobs(choice, raw.get("logprobs"))
-    if not seen:
+    if not top.seen:
         warnings.append("empty stream: no chunk")
-    result: dict[str, Any] = {"kind": KIND, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
-    result.update(top)
-    result["system_fingerprint"] = fingerprint
-    result["service_tier"] = service_tier
+    values = top.values
+    result = read.head(KIND)
+    result.update({key: values[key] for key in ("id", "model", "created", "system_fingerprint", "service_tier")})
     result["choices"] = [_finish_choice(choices[index], warnings) for index in sorted(choices)]
-    result["usage"] = usage
+    result["usage"] = values["usage"]
     return result, warnings
-
-
-def describe_error(error: Any) -> str:
-    """A short one-line description of a stream error object."""
-    if isinstance(error, dict):
-        message = error.get("message")
-        if isinstance(message, str):
-            return message
-    return json.dumps(error)[:200]

@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm_fixtures.assembling.chat import describe_error
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import (
+    TopLevel,
     as_dict,
     as_int,
-    first_set,
     join_text,
     last_non_empty,
-    last_non_null,
 )
 
 KIND = "gemini"
@@ -32,6 +30,23 @@ class _Candidate:
     role: str | None = None
     parts: list[Any] = field(default_factory=list)  # dicts, or ("text", thought, [fragments]) runs
     finish_reason: str | None = None
+
+    def add(self, raw: dict[str, Any]) -> None:
+        content = as_dict(raw.get("content"))
+        role = content.get("role")
+        if isinstance(role, str) and role and self.role is None:
+            self.role = role
+        parts = content.get("parts")
+        for part in parts if isinstance(parts, list) else []:
+            self.add_part(part)
+        self.finish_reason = last_non_empty(self.finish_reason, _get(raw, "finish_reason", "finishReason")) or None
+
+    def shape(self, warnings: list[str]) -> dict[str, Any]:
+        if self.finish_reason is None:
+            warnings.append(f"candidate {self.index}: no finish reason (truncated stream?)")
+        parts = [part.shape() if isinstance(part, _Run) else part for part in self.parts]
+        content = {"role": self.role, "parts": parts}
+        return {"index": self.index, "content": content, "finish_reason": self.finish_reason}
 
     def add_part(self, part: Any) -> None:
         if isinstance(part, dict) and isinstance(part.get("text"), str):
@@ -57,67 +72,30 @@ class _Run:
 
 def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     """Fold Gemini response chunks (a non-stream response is a one-chunk stream)."""
-    warnings: list[str] = []
-    top: dict[str, Any] = {"response_id": None, "model_version": None}
-    seen = False
-    usage: Any = None
+    read = walk(items)
+    warnings = read.warnings
+    top = TopLevel(
+        ("response_id", "model_version"),
+        latest=("usage_metadata",),
+        aliases={"response_id": "responseId", "model_version": "modelVersion", "usage_metadata": "usageMetadata"},
+    )
     candidates: dict[int, _Candidate] = {}
-    stream_error: dict[str, Any] | None = None
-    count = 0
-    for position, item in enumerate(items):
-        if item.error is not None:
-            stream_error = {"at_item": position, "error": item.error}
-            warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
-            break
-        count += 1
-        chunk = item.payload
-        if not isinstance(chunk, dict):
-            warnings.append(f"item {position}: not an object; skipped")
-            continue
-        top["response_id"] = first_set(top["response_id"], _get(chunk, "response_id", "responseId"), seen=seen)
-        top["model_version"] = first_set(top["model_version"], _get(chunk, "model_version", "modelVersion"), seen=seen)
-        seen = True
-        usage = last_non_null(usage, _get(chunk, "usage_metadata", "usageMetadata"))
+    for _, chunk in read.payloads:
+        top.see(chunk)
         raw_candidates = chunk.get("candidates")
-        for position_in_chunk, raw in enumerate(raw_candidates if isinstance(raw_candidates, list) else []):
+        for position, raw in enumerate(raw_candidates if isinstance(raw_candidates, list) else []):
             if not isinstance(raw, dict):
                 continue
             index = as_int(raw.get("index"))
-            index = position_in_chunk if index is None else index
+            index = position if index is None else index
             candidate = candidates.get(index)
             if candidate is None:
                 candidate = candidates[index] = _Candidate(index)
-            content = as_dict(raw.get("content"))
-            role = content.get("role")
-            if isinstance(role, str) and role and candidate.role is None:
-                candidate.role = role
-            parts = content.get("parts")
-            for part in parts if isinstance(parts, list) else []:
-                candidate.add_part(part)
-            candidate.finish_reason = (
-                last_non_empty(candidate.finish_reason, _get(raw, "finish_reason", "finishReason")) or None
-            )
-    if not seen:
+            candidate.add(raw)
+    if not top.seen:
         warnings.append("empty stream: no chunk")
-    result: dict[str, Any] = {"kind": KIND, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
-    result.update(top)
-    shaped = []
-    for index in sorted(candidates):
-        candidate = candidates[index]
-        if candidate.finish_reason is None:
-            warnings.append(f"candidate {index}: no finish reason (truncated stream?)")
-        shaped.append(
-            {
-                "index": index,
-                "content": {
-                    "role": candidate.role,
-                    "parts": [part.shape() if isinstance(part, _Run) else part for part in candidate.parts],
-                },
-                "finish_reason": candidate.finish_reason,
-            }
-        )
-    result["candidates"] = shaped
-    result["usage_metadata"] = usage
+    result = read.head(KIND)
+    result.update({key: top.values[key] for key in ("response_id", "model_version")})
+    result["candidates"] = [candidates[index].shape(warnings) for index in sorted(candidates)]
+    result["usage_metadata"] = top.values["usage_metadata"]
     return result, warnings

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_fixtures.assembling.chat import describe_error
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import as_dict, as_int, finish, merge_field
 
 KIND = "gemini.interactions"
@@ -19,15 +18,9 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     interaction: dict[str, Any] = {}
     outputs: dict[int, dict[str, Any]] = {}
     complete = False
-    stream_error: dict[str, Any] | None = None
-    count = 0
-    for position, item in enumerate(items):
-        if item.error is not None:
-            stream_error = {"at_item": position, "error": item.error}
-            warnings.append(f"stream error at item {position}: {describe_error(item.error)}")
-            break
-        count += 1
-        event = as_dict(item.payload)
+    read = walk(items)
+    warnings.extend(read.warnings)
+    for _, event in read.payloads:
         kind = event.get("event_type")
         index = as_int(event.get("index"))
         if kind in ("interaction.start", "interaction.complete"):
@@ -42,11 +35,9 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
             for key, value in as_dict(event.get("delta")).items():
                 if value is not None and not (key == "type" and "type" in block):
                     block[key] = merge_field(key, block.get(key), value)
-    if not complete and stream_error is None:
+    if not complete and read.stream_error is None:
         warnings.append("truncated stream: no interaction.complete event")
-    result: dict[str, Any] = {"kind": KIND, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
+    result = read.head(KIND)
     result.update(
         {
             "id": interaction.get("id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,3 +149,50 @@ def classify(stream: Stream) -> Family | None:
         if family is not None:
             return family
     return None
+
+
+def describe_error(error: Any) -> str:
+    """A short one-line description of a stream error object."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, str):
+            return message
+    return json.dumps(error, default=str)[:200]
+
+
+@dataclass(slots=True)
+class Walk:
+    """The items of a stream up to its first error: the payloads that are objects, with their positions;
+    `count` items were read before the error (the `n_items` of the result)."""
+
+    payloads: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    count: int = 0
+    stream_error: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def head(self, kind: str) -> dict[str, Any]:
+        """The first keys of a result: kind, n_items and, when an error ended the stream, stream_error."""
+        result: dict[str, Any] = {"kind": kind, "n_items": self.count}
+        if self.stream_error is not None:
+            result["stream_error"] = self.stream_error
+        return result
+
+
+def walk(items: list[Item], is_error: Callable[[dict[str, Any]], bool] | None = None) -> Walk:
+    """Read items until an error item (or one `is_error` says is an error); skip and report non-objects."""
+    done = Walk()
+    for position, item in enumerate(items):
+        payload = item.payload
+        error = item.error
+        if error is None and is_error is not None and isinstance(payload, dict) and is_error(payload):
+            error = payload
+        if error is not None:
+            done.stream_error = {"at_item": position, "error": error}
+            done.warnings.append(f"stream error at item {position}: {describe_error(error)}")
+            break
+        done.count += 1
+        if isinstance(payload, dict):
+            done.payloads.append((position, payload))
+        else:
+            done.warnings.append(f"item {position}: not an object; skipped")
+    return done

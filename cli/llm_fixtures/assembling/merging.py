@@ -155,3 +155,35 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class TopLevel:
+    """The top-level fields of a chunk stream: `first` ones from the first chunk (or the first later non-empty
+    value), `last` ones last non-empty, `latest` ones last non-null; `aliases` maps a camelCase spelling."""
+
+    def __init__(
+        self,
+        first: tuple[str, ...],
+        last: tuple[str, ...] = (),
+        latest: tuple[str, ...] = (),
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        self.first, self.last, self.latest = first, last, latest
+        self.aliases = aliases or {}
+        self.values: dict[str, Any] = dict.fromkeys((*first, *last, *latest))
+        self.seen = False
+
+    def _get(self, chunk: Mapping[str, Any], key: str) -> Any:
+        value = chunk.get(key)
+        alias = self.aliases.get(key)
+        return chunk.get(alias) if value is None and alias is not None else value
+
+    def see(self, chunk: Mapping[str, Any]) -> None:
+        values = self.values
+        for key in self.first:
+            values[key] = first_set(values[key], self._get(chunk, key), seen=self.seen)
+        for key in self.last:
+            values[key] = last_non_empty(values[key], self._get(chunk, key))
+        for key in self.latest:
+            values[key] = last_non_null(values[key], self._get(chunk, key))
+        self.seen = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import as_dict, join_text
 
 CHAT = "ollama.chat"
@@ -41,18 +41,9 @@ def fold(items: list[Item], kind: str) -> tuple[dict[str, Any], list[str]]:
     tool_calls: list[Any] = []
     logprobs: list[Any] = []
     last: dict[str, Any] = {}
-    stream_error: dict[str, Any] | None = None
-    count = 0
-    for position, item in enumerate(items):
-        if item.error is not None:
-            stream_error = {"at_item": position, "error": item.error}
-            warnings.append(f"stream error at item {position}")
-            break
-        count += 1
-        chunk = item.payload
-        if not isinstance(chunk, dict):
-            warnings.append(f"item {position}: not an object; skipped")
-            continue
+    read = walk(items)
+    warnings.extend(read.warnings)
+    for _, chunk in read.payloads:
         last = chunk
         source = as_dict(chunk.get("message")) if kind == CHAT else chunk
         main = _append(main, source.get("content" if kind == CHAT else "response"))
@@ -63,13 +54,11 @@ def fold(items: list[Item], kind: str) -> tuple[dict[str, Any], list[str]]:
         if isinstance(chunk.get("logprobs"), list):
             logprobs.extend(chunk["logprobs"])
     done = last.get("done") is True
-    if count == 0:
+    if read.count == 0:
         warnings.append("empty stream: no item")
     elif not done:
         warnings.append("truncated stream: the last item has done: false")
-    result: dict[str, Any] = {"kind": kind, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
+    result = read.head(kind)
     result["model"] = last.get("model")
     result["created_at"] = last.get("created_at")
     if kind == CHAT:

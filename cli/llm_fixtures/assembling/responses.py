@@ -6,8 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from llm_fixtures.assembling.chat import describe_error
-from llm_fixtures.assembling.items import Item
+from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import as_dict, as_int, join_text
 
 KIND = "responses"
@@ -217,27 +216,15 @@ def _texts_of(value: Any) -> Any:
 def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     """Fold Responses API events, or take a non-stream Response object as the result."""
     state = _Fold()
-    stream_error: dict[str, Any] | None = None
-    count = 0
+    read = walk(items, is_error=lambda payload: payload.get("type") == "error")
+    state.warnings.extend(read.warnings)
     response_object: dict[str, Any] | None = None
-    for position, item in enumerate(items):
-        payload = item.payload
-        is_error_event = isinstance(payload, dict) and payload.get("type") == "error"
-        if item.error is not None or is_error_event:
-            stream_error = {"at_item": position, "error": item.error if item.error is not None else payload}
-            state.warnings.append(f"stream error at item {position}: {describe_error(stream_error['error'])}")
-            break
-        count += 1
-        if not isinstance(payload, dict):
-            state.warnings.append(f"item {position}: not an object; skipped")
-            continue
+    for _, payload in read.payloads:
         if payload.get("object") == "response" and "type" not in payload:
             response_object = payload
-            continue
-        state.event(payload)
-    result: dict[str, Any] = {"kind": KIND, "n_items": count}
-    if stream_error is not None:
-        result["stream_error"] = stream_error
+        else:
+            state.event(payload)
+    result = read.head(KIND)
     folded = state.folded_items()
     if response_object is not None or state.terminal is not None:
         if state.terminal is not None:
@@ -269,7 +256,7 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
             state.warnings.append(f"response status {response.get('status')}")
         return result, state.warnings
     state.warnings.append("truncated stream: no terminal event (response.completed/incomplete/failed)")
-    if count == 0:
+    if read.count == 0:
         state.warnings.append("empty stream: no event")
     merged = {**folded, **state.done}
     result["terminal_event"] = None
