@@ -7,14 +7,15 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import ValidationError
 
 from llm_fixtures.errors import BadRecording, WriteError
 from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
-from llm_fixtures.models import RecordingFile
+
+if TYPE_CHECKING:
+    from llm_fixtures.models import RecordingFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,11 @@ def validate_recording(raw: Any, path: Path | str) -> RecordingFile:
     """The validated model of a parsed file, or BadRecording saying which field is wrong."""
     if not isinstance(raw, dict):
         raise BadRecording(path, f"not a recording: top level is a JSON {type(raw).__name__}, not an object")
+    # Imported here: pydantic is paid for only by commands that validate, not by a warm `ls`.
+    from pydantic import ValidationError
+
+    from llm_fixtures.models import RecordingFile
+
     missing = [key for key in ("request", "response") if key not in raw]
     if missing:
         raise BadRecording(path, f"not a recording: no {' or '.join(repr(key) for key in missing)} key")
