@@ -1,0 +1,87 @@
+"""Reference resolution: a path, a hash or unique hash prefix, or a pytest node id, to recording files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from llm_fixtures.catalog import load_catalog
+from llm_fixtures.config import Project
+from llm_fixtures.errors import AmbiguousRef, NoMatch, UsageError
+from llm_fixtures.facts import Facts
+
+MIN_PREFIX = 6
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def is_node_id(ref: str) -> bool:
+    """Whether a reference reads as a pytest node id (`file.py::test[params]`) or names a test file."""
+    return "::" in ref or ref.endswith(".py")
+
+
+def _ends_with_path(text: str, suffix: str) -> bool:
+    """`text` is `suffix`, or ends with it after a `/` (a node id given relative to a subfolder)."""
+    return text == suffix or text.endswith("/" + suffix)
+
+
+def matches_node_id(test_id: str | None, ref: str) -> bool:
+    """Whether a recording's test id is the node `ref`: the same id; every parametrization of a node given
+    without parameters; every test of a test file given alone."""
+    if not test_id:
+        return False
+    if "::" not in ref:
+        return _ends_with_path(test_id.partition("::")[0], ref)
+    if "[" in ref:
+        return _ends_with_path(test_id, ref)
+    return _ends_with_path(test_id.split("[", 1)[0], ref)
+
+
+def _by_hash(ref: str, facts: Sequence[Facts]) -> list[Facts]:
+    """Recordings whose file name is `ref`, else whose hash starts with it (at least 6 hex digits)."""
+    stem = ref.removesuffix(".json")
+    exact = [f for f in facts if f.name.removesuffix(".json") == stem]
+    if exact or not _HEX.fullmatch(stem):
+        return exact
+    if len(stem) < MIN_PREFIX:
+        raise UsageError(f"{ref!r} is too short for a hash prefix: give at least {MIN_PREFIX} hex digits")
+    prefix = stem.lower()
+    return [f for f in facts if f.hash.lower().startswith(prefix)]
+
+
+def _resolve_one(ref: str, facts: Sequence[Facts]) -> list[Path]:
+    if is_node_id(ref):
+        hits = [f for f in facts if matches_node_id(f.test_id, ref)]
+        hits.sort(key=lambda f: (f.test_id or "", f.path))
+    else:
+        hits = _by_hash(ref, facts)
+        if len(hits) > 1:
+            raise AmbiguousRef(ref, sorted(f.path for f in hits))
+    if not hits:
+        raise NoMatch(ref)
+    return [Path(f.path) for f in hits]
+
+
+def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | None = None) -> list[Path]:
+    """The recording files the references name, in the order given (duplicates once). A reference is an
+    existing path (a file, or a folder: every recording in it); a hash or a unique prefix of at least 6 hex
+    digits (or a whole file name); a pytest node id (with `::`, or a test file), meaning every recording of
+    that test, or of every parametrization of a node given without parameters, in a stable order.
+    Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef."""
+    found: list[Path] = []
+    facts: list[Facts] | None = None
+    for ref in refs:
+        candidate = Path(ref)
+        if not is_node_id(ref) and candidate.is_file():
+            found.append(candidate)
+            continue
+        if not is_node_id(ref) and candidate.is_dir():
+            folder = load_catalog([candidate], project)
+            if not folder.facts:
+                raise NoMatch(ref)
+            found.extend(Path(f.path) for f in folder.facts)
+            continue
+        if facts is None:
+            facts = load_catalog(paths, project).facts
+        found.extend(_resolve_one(ref, facts))
+    return list(dict.fromkeys(found))
