@@ -143,70 +143,22 @@ def _unwrap(body: Any) -> Any:
     return parse_envelope(body)[1]
 
 
-def _fold_chat_chunks(items: list[Any]) -> dict[str, Any]:
-    """A minimal fold of chat completion chunks (content, reasoning, tool calls, finish, usage); it stands in
-    until `llm_fixtures.assembling` lands."""
-    result: dict[str, Any] = {"model": None, "usage": None}
-    choices: dict[int, dict[str, Any]] = {}
-    for item in items:
-        data = parse_envelope(item)[1]
-        if not isinstance(data, dict):
-            continue
-        if result["model"] is None and data.get("model"):
-            result["model"] = data["model"]
-        if data.get("usage") is not None:
-            result["usage"] = data["usage"]
-        for choice in data.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            slot = choices.setdefault(
-                choice.get("index") or 0,
-                {"text": [], "reasoning": [], "calls": {}, "finish_reason": None, "role": None},
-            )
-            delta = choice.get("delta") or {}
-            if isinstance(choice.get("text"), str):
-                slot["text"].append(choice["text"])
-            if isinstance(delta.get("content"), str):
-                slot["text"].append(delta["content"])
-            for key in ("reasoning_content", "reasoning"):
-                if isinstance(delta.get(key), str):
-                    slot["reasoning"].append(delta[key])
-                    break
-            for call in delta.get("tool_calls") or []:
-                target = slot["calls"].setdefault(call.get("index") or 0, {"name": None, "arguments": []})
-                function = call.get("function") or {}
-                if function.get("name") and not target["name"]:
-                    target["name"] = function["name"]
-                if isinstance(function.get("arguments"), str):
-                    target["arguments"].append(function["arguments"])
-            if choice.get("finish_reason"):
-                slot["finish_reason"] = choice["finish_reason"]
-    result["choices"] = [
-        {
-            "index": index,
-            "finish_reason": slot["finish_reason"],
-            "message": {
-                "content": "".join(slot["text"]) if slot["text"] else None,
-                "reasoning": "".join(slot["reasoning"]) if slot["reasoning"] else None,
-                "tool_calls": [
-                    {"function": {"name": call["name"], "arguments": "".join(call["arguments"])}}
-                    for _, call in sorted(slot["calls"].items())
-                ]
-                or None,
-            },
-        }
-        for index, slot in sorted(choices.items())
-    ]
-    return result
+# Kinds `assemble` gives for bodies that are not a message (model lists, embeddings, /api/ps, tool results):
+# those are compared as stored, envelopes unwrapped.
+_NOT_A_MESSAGE = frozenset({"unknown", "empty", "none"})
 
 
 def assemble_body(body: Any, *, is_streaming: bool) -> Assembled:
-    """The one place the assembled comparison gets its result from (the plug for `llm_fixtures.assembling`)."""
-    if not is_streaming or not isinstance(body, list):
+    """The one place the assembled comparison gets its result from: `llm_fixtures.assembling`, without its
+    bookkeeping keys (a stream and its non-stream twin compare equal)."""
+    from llm_fixtures.assembling import assemble, comparable
+
+    assembly = assemble(body, is_streaming=is_streaming)
+    if assembly.kind in _NOT_A_MESSAGE:
         return Assembled(kind="body", result=_unwrap(body))
-    if any(isinstance(item, dict) and str(item.get("__type__", "")).endswith("ChatCompletionChunk") for item in body):
-        return Assembled(kind="chat.completion.chunk", result=_fold_chat_chunks(body))
-    return Assembled(kind="items", result=_unwrap(body), warnings=["stream not assembled; items compared as listed"])
+    result = comparable(assembly.result)
+    result.pop("kind", None)
+    return Assembled(kind=assembly.kind, result=result, warnings=list(assembly.warnings))
 
 
 # -------------------------------------------------------------------------------------------- projection
@@ -222,6 +174,7 @@ class ResponseView:
     finish_reason: Any = None
     usage: Any = None
     model: Any = None
+    error: Any = None
     rest: Any = None
 
 
@@ -414,10 +367,45 @@ def _genai_view(result: dict[str, Any]) -> ResponseView:
     return view
 
 
-def project_response(result: Any) -> ResponseView:
+def _interactions_view(result: dict[str, Any]) -> ResponseView:
+    view = ResponseView(usage=result.get("usage"), model=result.get("model"), finish_reason=result.get("status"))
+    texts: list[str] = []
+    reasonings: list[str] = []
+    others: list[Any] = []
+    for output in result.get("outputs") or []:
+        if not isinstance(output, dict):
+            continue
+        kind = output.get("type")
+        if kind == "text":
+            texts.append(str(output.get("text") or ""))
+        elif kind == "thought":
+            reasonings.append(_text_of(output.get("summary")) or "")
+        elif kind == "function_call":
+            view.tool_calls.append({"name": output.get("name"), "arguments": output.get("arguments")})
+        else:
+            others.append(output)
+    view.text = "".join(texts) if texts else None
+    view.reasoning = "".join(reasonings) if any(reasonings) else None
+    skip = frozenset({"outputs", "usage", "model", "status", "role"})
+    view.rest = {"top": _without(result, skip), "outputs": others}
+    return view
+
+
+def project_response(result: Any, kind: str = "") -> ResponseView:
     """The meaningful parts of an assembled result, whatever the API (chat, Responses, Anthropic, Ollama,
-    google-genai); anything else is compared whole as `rest`."""
+    google-genai, Gemini Interactions); anything else is compared whole as `rest`. A `stream_error` is kept
+    apart as the view's error."""
+    if isinstance(result, dict) and "stream_error" in result:
+        result = dict(result)
+        error = result.pop("stream_error")
+        view = project_response(result, kind)
+        view.error = error
+        return view
     if isinstance(result, dict):
+        if kind == "anthropic" and isinstance(result.get("message"), dict):
+            return _anthropic_view(result["message"])
+        if kind == "gemini.interactions":
+            return _interactions_view(result)
         if isinstance(result.get("choices"), list):
             return _chat_view(result)
         if isinstance(result.get("output"), list):
@@ -541,6 +529,7 @@ class Side:
     body: Any
     error: dict[str, Any]
     found: Found
+    found_in_request: Found
     volatility: Volatility
     _view: ResponseView | None = None
     _chunks: int = 0
@@ -554,7 +543,8 @@ class Side:
             self.warnings.extend(assembled.warnings)
             # The assembled result carries the ids and timestamps of the chunks it came from.
             found: Found = {}
-            self._view = project_response(strip_response(assembled.result, self.volatility, found))
+            stripped = strip_response(assembled.result, self.volatility, found)
+            self._view = project_response(stripped, assembled.kind)
         return self._view
 
 
@@ -562,6 +552,7 @@ def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> S
     """Project a recording for comparison: the request without url, endpoint and model (compared on their own)
     and without volatile fields; the raw response body without volatile fields; the error fields."""
     found: Found = {}
+    found_in_request: Found = {}
     request = file.request.model_dump(mode="json", by_alias=True, exclude_unset=True)
     for key in ("url", "endpoint", "model"):
         request.pop(key, None)
@@ -582,10 +573,11 @@ def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> S
     return Side(
         file=file,
         facts=facts,
-        request=strip_request(request, volatility, found),
+        request=strip_request(request, volatility, found_in_request),
         body=strip_response(response.body, volatility, found),
         error=error,
         found=found,
+        found_in_request=found_in_request,
         volatility=volatility,
         _chunks=len(response.body) if response.is_streaming and isinstance(response.body, list) else 0,
     )
@@ -611,7 +603,9 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
     details.error = field_changes(old.error, new.error)
     if details.error:
         classes.add("error")
-    if old.body != new.body:
+    # An answer against an exception: the error says it all; the vanished content, usage and ids are its echo.
+    one_failed = old.error["is_exception"] != new.error["is_exception"]
+    if old.body != new.body and not one_failed:
         a, b = old.view(), new.view()
         if a.text != b.text:
             classes.add("content")
@@ -628,6 +622,12 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
         details.finish_reason = _simple(a.finish_reason, b.finish_reason, "finish_reason")
         if details.finish_reason is not None:
             classes.add("finish_reason")
+        stream_errors = field_changes(a.error, b.error)
+        if stream_errors:
+            classes.add("error")
+            details.error.extend(
+                FieldChange(path=f"stream_error{c.path.removeprefix('$')}", old=c.old, new=c.new) for c in stream_errors
+            )
         details.usage = field_changes(a.usage, b.usage)
         if details.usage:
             classes.add("usage")
@@ -641,7 +641,9 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
         details.warnings = sorted(set(old.warnings + new.warnings))
     if details.model is not None:
         classes.add("model")
-    details.volatile = changed_fields(old.found, new.found)
+    details.volatile = changed_fields(old.found_in_request, new.found_in_request)
+    if not one_failed:
+        details.volatile = sorted(set(details.volatile) | set(changed_fields(old.found, new.found)))
     if details.volatile:
         classes.add("volatile")
     _cap(details)

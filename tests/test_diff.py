@@ -1,0 +1,246 @@
+"""The pure diff: volatile fields, word diffs, tool-call arguments by JSON path, classes of change per pair."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from llm_fixtures.diffing import (
+    PairReport,
+    compare,
+    field_changes,
+    project_response,
+    tool_call_changes,
+    word_diff,
+)
+from llm_fixtures.facts import derive_facts
+from llm_fixtures.models import RecordingFile
+from llm_fixtures.volatility import build_volatility, changed_fields, strip_request, strip_response
+
+VOLATILITY = build_volatility()
+
+
+def chunk(content: str | None = None, *, finish: str | None = None, usage: Any = None, **extra: Any) -> dict[str, Any]:
+    data = {
+        "id": "rec-abc",
+        "created": 0,
+        "model": "gpt-4o",
+        "object": "chat.completion.chunk",
+        "system_fingerprint": "fp_1",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": usage,
+        **extra,
+    }
+    return {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": data}
+
+
+def recording(body: list[dict[str, Any]], *, question: str = "hi", test_id: str = "t.py::t") -> dict[str, Any]:
+    return {
+        "test_id": test_id,
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/v1/chat/completions",
+            "headers": {},
+            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": question}], "stream": True},
+            "endpoint": "/v1/chat/completions",
+            "model": "gpt-4o",
+            "provider_metadata": {"openai_sdk_version": "2.5.0"},
+        },
+        "response": {"body": body, "is_streaming": True},
+        "id_normalization_mapping": {},
+    }
+
+
+USAGE = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+BASE = recording([chunk("Hello"), chunk(" big world"), chunk(None, finish="stop"), chunk(None, usage=USAGE)])
+
+
+def classes(old: dict[str, Any], new: dict[str, Any], **kwargs: Any) -> list[str]:
+    volatility = kwargs.get("volatility", VOLATILITY)
+    sides = []
+    for raw in (old, new):
+        file = RecordingFile.model_validate(raw)
+        sides.append((file, derive_facts("x.json", 1, raw)))
+    changes, _details = compare(sides[0], sides[1], volatility)
+    return list(changes)
+
+
+def edited(change: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(BASE)
+    change(raw)
+    return raw
+
+
+def _data(raw: dict[str, Any], index: int) -> dict[str, Any]:
+    data: dict[str, Any] = raw["response"]["body"][index]["__data__"]
+    return data
+
+
+def _set_model(raw: dict[str, Any]) -> None:
+    raw["request"]["model"] = raw["request"]["body"]["model"] = "gpt-4o-mini"
+
+
+CASES: list[tuple[str, Any, list[str]]] = [
+    ("identical", lambda _raw: None, []),
+    ("ids churn", lambda raw: [_data(raw, i).update(id="chatcmpl-9") for i in range(4)], ["volatile"]),
+    ("obfuscation", lambda raw: _data(raw, 0).update(obfuscation="xyz"), ["volatile"]),
+    ("fingerprint", lambda raw: _data(raw, 3).update(system_fingerprint="fp_2"), ["volatile"]),
+    ("sdk version", lambda raw: raw["request"]["provider_metadata"].update(openai_sdk_version="2.30.0"), ["volatile"]),
+    (
+        "rechunked",
+        lambda raw: raw["response"].update(
+            body=[chunk("Hel"), chunk("lo big"), chunk(" world"), chunk(None, finish="stop"), chunk(None, usage=USAGE)]
+        ),
+        ["chunking"],
+    ),
+    ("text", lambda raw: _data(raw, 1)["choices"][0]["delta"].update(content=" small world"), ["content"]),
+    ("finish", lambda raw: _data(raw, 2)["choices"][0].update(finish_reason="length"), ["finish_reason"]),
+    ("usage", lambda raw: _data(raw, 3).update(usage={**USAGE, "completion_tokens": 4}), ["usage"]),
+    ("request", lambda raw: raw["request"]["body"]["messages"][0].update(content="hello"), ["request"]),
+    ("model", _set_model, ["model"]),
+    ("url", lambda raw: raw["request"].update(url="https://x.openai.azure.com/v1/chat/completions"), ["url"]),
+    ("endpoint", lambda raw: raw["request"].update(endpoint="/v1/completions"), ["endpoint"]),
+    (
+        "reasoning",
+        lambda raw: _data(raw, 0)["choices"][0]["delta"].update(reasoning="thinking..."),
+        ["reasoning"],
+    ),
+    (
+        "error",
+        lambda raw: raw["response"].update(
+            body=None,
+            is_streaming=False,
+            is_exception=True,
+            exception_data={"category": "provider_sdk", "status_code": 400},
+            exception_message="Error code: 400",
+        ),
+        ["error"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [(c, e) for _, c, e in CASES], ids=[n for n, _, _ in CASES])
+def test_classes_of_change(change: Any, expected: list[str]) -> None:
+    assert classes(BASE, edited(change)) == expected
+
+
+def test_text_and_churn_together_report_both() -> None:
+    def change(raw: dict[str, Any]) -> None:
+        _data(raw, 1)["choices"][0]["delta"]["content"] = " small world"
+        for i in range(4):
+            _data(raw, i)["id"] = "chatcmpl-new"
+
+    assert classes(BASE, edited(change)) == ["volatile", "content"]
+
+
+def test_user_volatile_fields_from_config() -> None:
+    new = edited(lambda raw: _data(raw, 0).update(x_trace="abc"))
+    assert classes(BASE, new) == ["chunking"]
+    assert classes(BASE, new, volatility=build_volatility(["x_trace"])) == ["volatile"]
+    request_change = edited(lambda raw: raw["request"]["body"].update(seed=7))
+    assert classes(BASE, request_change) == ["request"]
+    assert classes(BASE, request_change, volatility=build_volatility(["request.body.seed"])) == ["volatile"]
+
+
+def test_model_list_ids_are_not_volatile() -> None:
+    found: dict[str, set[str]] = {}
+    body = [{"__type__": "openai.types.model.Model", "__data__": {"id": "gpt-4o", "object": "model", "created": 1}}]
+    stripped = strip_response(body, VOLATILITY, found)
+    assert stripped == [{"__type__": "openai.types.model.Model", "__data__": {"id": "gpt-4o", "object": "model"}}]
+    assert set(found) == {"created"}
+
+
+def test_request_volatility_is_by_path_so_a_schema_property_named_id_is_kept() -> None:
+    request: dict[str, Any] = {
+        "body": {
+            "messages": [
+                {"role": "assistant", "tool_calls": [{"id": "call_1", "function": {"name": "f"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "42"},
+            ],
+            "tools": [{"function": {"parameters": {"properties": {"id": {"type": "string"}}}}}],
+        },
+        "provider_metadata": {"openai_sdk_version": "2.5.0", "azure_api_version": "x"},
+    }
+    found: dict[str, set[str]] = {}
+    stripped = strip_request(request, VOLATILITY, found)
+    assert stripped["body"]["messages"][0]["tool_calls"] == [{"function": {"name": "f"}}]
+    assert "tool_call_id" not in stripped["body"]["messages"][1]
+    assert stripped["body"]["tools"] == request["body"]["tools"]
+    assert stripped["provider_metadata"] == {"azure_api_version": "x"}
+    assert changed_fields(found, {}) == ["id", "openai_sdk_version", "tool_call_id"]
+
+
+def test_field_changes_see_private_style_keys() -> None:
+    old = {"__type__": "a.B", "__data__": {"x": 1}, "keep": [1, 2]}
+    new = {"__type__": "a.C", "__data__": {"x": 2}, "keep": [1, 2, 3], "more": "yes"}
+    paths = [(c.path, c.old, c.new) for c in field_changes(old, new)]
+    assert paths == [
+        ("$.__data__.x", 1, 2),
+        ("$.__type__", "a.B", "a.C"),
+        ("$.keep[2]", None, 3),
+        ("$.more", None, "yes"),
+    ]
+
+
+def test_word_diff_marks_changed_words_and_trims_long_unchanged_runs() -> None:
+    change = word_diff("the quick brown fox", "the slow brown fox")
+    assert change.ops == [("=", "the "), ("-", "quick"), ("+", "slow"), ("=", " brown fox")]
+    long_old = " ".join(f"w{i}" for i in range(200)) + " end"
+    long_new = " ".join(f"w{i}" for i in range(200)) + " END"
+    ops = word_diff(long_old, long_new).ops
+    assert ops[-2:] == [("-", "end"), ("+", "END")]
+    assert ops[0][0] == "=" and ops[0][1].startswith(" … ") and ops[0][1].endswith("w199 ")
+    assert word_diff(None, "new").ops == [("+", "new")]
+
+
+def test_tool_call_arguments_compare_as_json() -> None:
+    old = [{"name": "weather", "arguments": '{"city": "Paris", "units": {"t": "C"}}'}]
+    same_json = [{"name": "weather", "arguments": '{"units":{"t":"C"},"city":"Paris"}'}]
+    assert tool_call_changes(old, same_json) == []
+    new = [{"name": "weather", "arguments": '{"city": "Lyon", "units": {"t": "F"}}'}]
+    (change,) = tool_call_changes(old, new)
+    assert [(c.path, c.old, c.new) for c in change.arguments] == [("$.city", "Paris", "Lyon"), ("$.units.t", "C", "F")]
+    broken = [{"name": "weather", "arguments": '{"city": "Par'}]
+    (change,) = tool_call_changes(old, broken)
+    assert change.arguments_text is not None and change.arguments == []
+    (added,) = tool_call_changes([], new)
+    assert (added.old_name, added.new_name) == (None, "weather")
+
+
+@pytest.mark.parametrize(
+    ("result", "kind", "text", "finish"),
+    [
+        ({"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop"}]}, "chat", "a", "stop"),
+        ({"choices": [{"index": 0, "text": "b", "finish_reason": "length"}]}, "text_completion", "b", "length"),
+        (
+            {"message": {"content": [{"type": "text", "text": "c"}], "stop_reason": "end_turn"}},
+            "anthropic",
+            "c",
+            "end_turn",
+        ),
+        ({"message": {"content": "d"}, "done": True, "done_reason": "stop"}, "ollama.chat", "d", "stop"),
+        ({"response": "e", "done": True, "done_reason": "stop"}, "ollama.generate", "e", "stop"),
+        ({"candidates": [{"content": {"parts": [{"text": "f"}]}, "finish_reason": "STOP"}]}, "gemini", "f", "STOP"),
+        ({"outputs": [{"type": "text", "text": "g"}], "status": "completed"}, "gemini.interactions", "g", "completed"),
+        (
+            {"output": [{"type": "message", "content": [{"type": "output_text", "text": "h"}]}], "status": "completed"},
+            "responses",
+            "h",
+            "completed",
+        ),
+    ],
+)
+def test_projection_of_every_assembled_shape(result: dict[str, Any], kind: str, text: str, finish: str) -> None:
+    view = project_response(result, kind)
+    assert (view.text, view.finish_reason) == (text, finish)
+
+
+def test_report_json_keeps_top_level_keys_and_drops_empty_details() -> None:
+    report = PairReport(old=None, new="a.json", status="added")
+    assert report.to_json() == (
+        b'{"old":null,"new":"a.json","test_id":null,"endpoint":null,"status":"added","changes":[],"details":{}}'
+    )
+    assert report.meaningful
+    assert not PairReport(old="a", new="a", status="changed", changes=["volatile", "chunking"]).meaningful

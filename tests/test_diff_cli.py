@@ -1,0 +1,265 @@
+"""`fixtures diff` end to end: real corpus recordings perturbed in known ways inside real git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from diffkit import (
+    CHURN_STREAM,
+    DELETED,
+    NS_TOOLS,
+    RECHUNK_STREAM,
+    REQUEST_STREAM,
+    SUITE,
+    TEXT_STREAM,
+    TOOL_STREAM,
+    UNTOUCHED,
+    churn,
+    commit_all,
+    copy_corpus_files,
+    edit_request,
+    edit_stream_arguments,
+    edit_text,
+    init_repo,
+    new_name,
+    read,
+    rechunk,
+    stream_arguments,
+    write,
+)
+from typer.testing import CliRunner
+
+from llm_fixtures.app import app
+
+ADDED = f"{SUITE}/added-recording.json"
+REQUEST_RENAMED = str(new_name(Path(REQUEST_STREAM), "edited"))
+
+
+@contextmanager
+def inside(folder: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def perturb(repo: Path) -> None:
+    """Every kind of change a re-record makes, one per file."""
+    text = read(repo / TEXT_STREAM)
+    write(repo / TEXT_STREAM, edit_text(text, "engineering", "marketing"))
+    tool = read(repo / TOOL_STREAM)
+    first_key = next(iter(json.loads(stream_arguments(tool))))
+    write(repo / TOOL_STREAM, edit_stream_arguments(tool, first_key, "mercury"))
+    write(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
+    write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
+    request = read(repo / REQUEST_STREAM)
+    (repo / REQUEST_STREAM).unlink()
+    write(repo / REQUEST_RENAMED, edit_request(request, " Answer in French."))
+    (repo / DELETED).unlink()
+    extra = read(repo / UNTOUCHED)
+    extra["test_id"] = "tests/integration/responses/test_new.py::test_brand_new"
+    write(repo / ADDED, extra)
+
+
+EXPECTED: dict[tuple[str | None, str | None], tuple[str, list[str]]] = {
+    (TEXT_STREAM, TEXT_STREAM): ("changed", ["content"]),
+    (TOOL_STREAM, TOOL_STREAM): ("changed", ["tool_calls"]),
+    (CHURN_STREAM, CHURN_STREAM): ("changed", ["volatile"]),
+    (RECHUNK_STREAM, RECHUNK_STREAM): ("changed", ["chunking"]),
+    (REQUEST_STREAM, REQUEST_RENAMED): ("changed", ["request"]),
+    (DELETED, None): ("removed", []),
+    (None, ADDED): ("added", []),
+    (UNTOUCHED, UNTOUCHED): ("unchanged", []),
+    (NS_TOOLS, NS_TOOLS): ("unchanged", []),
+}
+
+
+@pytest.fixture
+def repo(corpus: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    init_repo(root)
+    copy_corpus_files(corpus, root)
+    commit_all(root, "recordings as they were")
+    return root
+
+
+def run(runner: CliRunner, repo: Path, *args: str) -> Any:
+    with inside(repo):
+        return runner.invoke(app, ["diff", *args], catch_exceptions=False)
+
+
+def lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def by_pair(rows: list[dict[str, Any]]) -> dict[tuple[str | None, str | None], tuple[str, list[str]]]:
+    return {(row["old"], row["new"]): (row["status"], row["changes"]) for row in rows}
+
+
+def test_working_tree_against_head_reports_each_perturbation(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 1, result.output
+    rows = lines(result.stdout)
+    assert by_pair(rows) == EXPECTED
+    assert all(set(row) == {"old", "new", "test_id", "endpoint", "status", "changes", "details"} for row in rows)
+    tool = next(row for row in rows if row["new"] == TOOL_STREAM)
+    (call,) = tool["details"]["tool_calls"]
+    assert call["arguments"][0]["new"] == "mercury"
+    assert call["arguments"][0]["path"].startswith("$.")
+    renamed = next(row for row in rows if row["new"] == REQUEST_RENAMED)
+    assert renamed["details"]["paired_by"] == "test"
+    assert [c["path"] for c in renamed["details"]["request"]] == ["$.body.messages[0].content"]
+    unchanged = next(row for row in rows if row["new"] == UNTOUCHED)
+    assert unchanged["test_id"] and unchanged["endpoint"] == "/v1/chat/completions"
+
+
+def test_two_commits_compare_the_same_way_as_the_working_tree(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    commit_all(repo, "re-recorded")
+    result = run(runner, repo, "--git", "HEAD~1..HEAD", "--json")
+    assert result.exit_code == 1
+    assert by_pair(lines(result.stdout)) == EXPECTED
+    # the working tree is clean now: nothing differs from HEAD
+    assert run(runner, repo, "--git", "HEAD").exit_code == 0
+
+
+def test_paths_narrow_the_comparison(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD", "--json", TEXT_STREAM, DELETED)
+    assert by_pair(lines(result.stdout)) == {
+        (TEXT_STREAM, TEXT_STREAM): ("changed", ["content"]),
+        (DELETED, None): ("removed", []),
+    }
+
+
+def test_noise_only_exits_0_unless_strict(runner: CliRunner, repo: Path) -> None:
+    write(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
+    write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
+    result = run(runner, repo, "--git", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "1 chunking only, 1 volatile only" in result.stdout
+    assert "--show-all" in result.stdout
+    assert CHURN_STREAM not in result.stdout
+    assert run(runner, repo, "--git", "HEAD", "--strict").exit_code == 1
+    shown = run(runner, repo, "--git", "HEAD", "--show-all")
+    assert CHURN_STREAM in shown.stdout and RECHUNK_STREAM in shown.stdout
+
+
+def test_human_output_counts_then_details(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert out.index("By class:") < out.index("By test:") < out.index("changed  ")
+    assert "[-engineering-]{+marketing+}" in out
+    assert '"mercury"' in out
+    assert "Answer in French." in out
+    assert "1 pairs chunking only" in out and "1 pairs volatile only" in out
+    assert result.stderr == ""
+
+
+def test_markdown_summary(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD", "--format", "markdown")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert out.startswith("### Recording changes")
+    assert "| recording | status | changes |" in out
+    assert out.count("<details>") == out.count("</details>") >= 3
+    assert "```diff" in out and "marketing" in out
+    assert "_2 volatile-only or chunking-only pairs not listed._" in out
+
+
+def test_markdown_is_capped(runner: CliRunner, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_fixtures.render.diff as render
+
+    perturb(repo)
+    monkeypatch.setattr(render, "MARKDOWN_LIMIT", 1500)
+    out = run(runner, repo, "--git", "HEAD", "--format", "markdown").stdout
+    assert "Cut to fit a comment" in out
+    assert len(out) < 2500
+
+
+def test_a_file_that_does_not_parse_is_an_error_pair_and_the_rest_is_compared(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    (repo / UNTOUCHED).write_text('{"request": {"url": ')
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 2
+    rows = by_pair(lines(result.stdout))
+    assert rows[(UNTOUCHED, UNTOUCHED)] == ("error", [])
+    assert rows[(TEXT_STREAM, TEXT_STREAM)] == ("changed", ["content"])
+    assert "truncated JSON" in result.stderr
+
+
+def test_unknown_revision_is_one_line_exit_2(runner: CliRunner, repo: Path) -> None:
+    result = run(runner, repo, "--git", "no-such-branch")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: unknown revision 'no-such-branch'")
+    assert result.stderr.count("\n") == 1
+
+
+def test_not_a_git_repository_is_one_line_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    result = run(runner, folder, "--git", "HEAD")
+    assert result.exit_code == 2
+    assert "not in a git repository" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_two_folders(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    copy_corpus_files(corpus, old)
+    copy_corpus_files(corpus, new)
+    perturb(new)
+    result = run(runner, tmp_path, "old", "new", "--json")
+    assert result.exit_code == 1
+    rows = {(r["old"], r["new"]): (r["status"], r["changes"]) for r in lines(result.stdout)}
+    expected = {(f"old/{a}" if a else None, f"new/{b}" if b else None): value for (a, b), value in EXPECTED.items()}
+    assert rows == expected
+
+
+def test_two_files_whatever_their_names(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    original = corpus / "llama-stack" / TEXT_STREAM
+    edited_file = tmp_path / "edited.json"
+    write(edited_file, edit_text(read(original), "engineering", "marketing"))
+    result = run(runner, tmp_path, str(original), "edited.json", "--json")
+    assert result.exit_code == 1
+    (row,) = lines(result.stdout)
+    assert (row["status"], row["changes"], row["new"]) == ("changed", ["content"], "edited.json")
+    same = run(runner, tmp_path, str(original), str(original))
+    assert same.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give two files or two folders"),
+        (["a.json"], "give two files or two folders"),
+        (["missing.json", "other.json"], "no such file or directory"),
+    ],
+)
+def test_bad_usage_exit_2(runner: CliRunner, tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(runner, tmp_path, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_volatile_fields_from_pyproject(runner: CliRunner, repo: Path) -> None:
+    raw = read(repo / UNTOUCHED)
+    raw["response"]["body"][0]["__data__"]["x_trace"] = "abc"
+    write(repo / UNTOUCHED, raw)
+    assert lines(run(runner, repo, "--git", "HEAD", "--json", UNTOUCHED).stdout)[0]["changes"] == ["chunking"]
+    with (repo / "pyproject.toml").open("a") as handle:
+        handle.write('\n[tool.fixtures.diff]\nvolatile = ["x_trace"]\n')
+    assert lines(run(runner, repo, "--git", "HEAD", "--json", UNTOUCHED).stdout)[0]["changes"] == ["volatile"]
