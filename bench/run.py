@@ -109,7 +109,7 @@ def main() -> None:
 
     extra = Path(__file__).resolve().parent / "extra.py"
     if extra.is_file():
-        for name, seconds, note in subprocess_rows(extra, corpus, ls_cold, env):
+        for name, seconds, note in subprocess_rows(extra, corpus, env):
             rows.append((name, seconds, note))
 
     if args.scale:
@@ -130,10 +130,10 @@ def main() -> None:
     shutil.rmtree(cache, ignore_errors=True)
 
 
-def subprocess_rows(script: Path, corpus: str, ls_cold: float, env: dict[str, str]) -> list[tuple[str, float, str]]:
+def subprocess_rows(script: Path, corpus: str, env: dict[str, str]) -> list[tuple[str, float, str]]:
     """Rows from bench/extra.py (the other commands' targets), which prints `name<TAB>seconds<TAB>note`."""
     done = subprocess.run(
-        [sys.executable, str(script), corpus, str(ls_cold)],
+        [sys.executable, str(script), corpus],
         env=env,
         capture_output=True,
         text=True,

@@ -1,0 +1,129 @@
+"""The speed targets of show, check, prune and diff, each against `fixtures ls --json` of the same corpus.
+
+Called by bench/run.py as `python bench/extra.py CORPUS`; prints `name<TAB>seconds<TAB>note` rows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def fixtures(*args: str) -> list[str]:
+    return [sys.executable, "-m", "llm_fixtures", *args]
+
+
+def timed(command: list[str], cwd: str | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def best_of(command: list[str], repeat: int = 2, cwd: str | None = None) -> float:
+    return min(timed(command, cwd) for _ in range(repeat))
+
+
+def stream_paths(corpus: str) -> list[str]:
+    done = subprocess.run(fixtures("ls", "--json", "--stream", corpus), capture_output=True, text=True, check=False)
+    return [json.loads(line)["path"] for line in done.stdout.splitlines()]
+
+
+def rechunk(raw: dict[str, Any]) -> bool:
+    """Split one content delta of a chat stream in two: the same message, other chunk boundaries."""
+    body = raw["response"]["body"]
+    for index, item in enumerate(body):
+        data = item.get("__data__") if isinstance(item, dict) else None
+        choices = (data or {}).get("choices") or []
+        delta = choices[0].get("delta") if choices else None
+        content = (delta or {}).get("content")
+        if isinstance(content, str) and len(content) > 1:
+            first = json.loads(json.dumps(item))
+            first["__data__"]["choices"][0]["delta"]["content"] = content[:1]
+            delta["content"] = content[1:]
+            body.insert(index, first)
+            return True
+    return False
+
+
+def churn(raw: dict[str, Any]) -> bool:
+    """Change what changes on every re-record: obfuscation strings and fingerprints."""
+    changed = False
+    body = raw["response"].get("body")
+    for item in body if isinstance(body, list) else [body]:
+        data = item.get("__data__") if isinstance(item, dict) else None
+        if isinstance(data, dict):
+            data["system_fingerprint"] = "fp_churned"
+            if "obfuscation" in data:
+                data["obfuscation"] = "x" * len(str(data["obfuscation"]))
+            changed = True
+    return changed
+
+
+def edit(raw: dict[str, Any]) -> bool:
+    """Change the answer's text."""
+    body = raw["response"].get("body")
+    for item in body if isinstance(body, list) else [body]:
+        data = item.get("__data__") if isinstance(item, dict) else None
+        for choice in (data or {}).get("choices") or []:
+            for holder in (choice.get("delta"), choice.get("message")):
+                if isinstance(holder, dict) and isinstance(holder.get("content"), str) and holder["content"]:
+                    holder["content"] += " (edited)"
+                    return True
+    return False
+
+
+def perturbed_tree(corpus: str, changes: int = 400) -> tuple[str, int]:
+    """A copy of the corpus in which `changes` recordings were re-chunked, churned or edited."""
+    target = Path(tempfile.mkdtemp(prefix="fixtures-bench-diff-")) / "tree"
+    shutil.copytree(corpus, target)
+    candidates = sorted(p for p in target.rglob("*.json"))
+    random.Random(7).shuffle(candidates)
+    done = 0
+    for path in candidates:
+        if done >= changes:
+            break
+        try:
+            raw = json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("response"), dict):
+            continue
+        action = (rechunk, churn, edit)[done % 3]
+        if isinstance(raw["response"].get("body"), list) or action is not rechunk:
+            try:
+                if action(raw):
+                    path.write_text(json.dumps(raw, indent=2) + "\n")
+                    done += 1
+            except (AttributeError, KeyError, TypeError, IndexError):
+                continue
+    return str(target), done
+
+
+def main() -> None:
+    corpus = sys.argv[1]
+    ls = best_of(fixtures("ls", "--json", "--no-cache", corpus))
+    print(f"fixtures ls --json (reference for the rows below)\t{ls:.3f}\t")
+    streams = stream_paths(corpus)
+    show = best_of(fixtures("show", "--assemble", "--json", *streams))
+    print(f"show --assemble --json, {len(streams)} streams\t{show:.3f}\t{show / ls:.2f}x ls (target <= 2x)")
+    check = best_of(fixtures("check", "--json", corpus))
+    print(f"fixtures check\t{check:.3f}\t{check / ls:.2f}x ls (target <= 2x)")
+    prune = best_of(fixtures("prune", "--json", corpus))
+    print(f"fixtures prune (static)\t{prune:.3f}\t{prune / ls:.2f}x ls (target <= 2x)")
+    other, changed = perturbed_tree(corpus)
+    try:
+        diff = best_of(fixtures("diff", "--json", corpus, other))
+        print(f"fixtures diff, {changed} changed of 2 trees\t{diff:.3f}\t{diff / ls:.2f}x ls (target <= 2x)")
+    finally:
+        shutil.rmtree(Path(other).parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
