@@ -43,7 +43,7 @@ def rechunk(raw: dict[str, Any]) -> bool:
         choices = (data or {}).get("choices") or []
         delta = choices[0].get("delta") if choices else None
         content = (delta or {}).get("content")
-        if isinstance(content, str) and len(content) > 1:
+        if isinstance(delta, dict) and isinstance(content, str) and len(content) > 1:
             first = json.loads(json.dumps(item))
             first["__data__"]["choices"][0]["delta"]["content"] = content[:1]
             delta["content"] = content[1:]
