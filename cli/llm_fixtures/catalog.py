@@ -3,6 +3,7 @@ mtime when warm; broken files are reported and the rest go on."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Sequence
@@ -83,7 +84,15 @@ def _load_one(path_str: str) -> Outcome:
 
 
 def _load_chunk(paths: list[str]) -> list[Outcome]:
-    return [_load_one(path) for path in paths]
+    # Parsed JSON holds no reference cycles and is freed by reference counting; the cyclic collector would only
+    # rescan the millions of containers orjson allocates (about a tenth of the load time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [_load_one(path) for path in paths]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _load_all(paths: list[str], jobs: int) -> list[Outcome]:
