@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import corpus_files
+
 from llm_fixtures.hashing import (
     CURRENT,
     NONE,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from conftest import corpus_files
+
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
     hash_for_normalization,

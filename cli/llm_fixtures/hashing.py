@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from llm_fixtures.models import request_kind
+from llm_fixtures.facts import request_kind
 
 HashStatus = Literal["ok", "stale", "mismatch", "unverifiable"]
 Family = Literal["inference", "http", "tool", "file-processor"]
@@ -59,10 +60,17 @@ NONE = Normalization(numbers=False, file_search=False, project_id=False, bedrock
 
 
 def _scrub_file_search(value: str) -> str:
-    value = _FILE_SEARCH_SCORE.sub("score: __NORMALIZED__", value)
-    value = _FILE_SEARCH_ATTRIBUTES.sub("", value)
-    value = _FILE_SEARCH_DOCUMENT_ID.sub("document_id: __NORMALIZED__", value)
-    return _FILE_SEARCH_CITATION.sub("<|__NORMALIZED__|>", value)
+    # Each substitution runs only when its literal is present: the same result, without running four
+    # regexes over every string of a large request.
+    if "score" in value:
+        value = _FILE_SEARCH_SCORE.sub("score: __NORMALIZED__", value)
+    if "attributes" in value:
+        value = _FILE_SEARCH_ATTRIBUTES.sub("", value)
+    if "document_id" in value:
+        value = _FILE_SEARCH_DOCUMENT_ID.sub("document_id: __NORMALIZED__", value)
+    if "<|" in value:
+        value = _FILE_SEARCH_CITATION.sub("<|__NORMALIZED__|>", value)
+    return value
 
 
 def _round_decimal(match: re.Match[str]) -> str:
@@ -89,10 +97,38 @@ def normalize_body(value: Any, steps: Normalization = CURRENT, *, bedrock: bool 
     if isinstance(value, str):
         if steps.file_search:
             value = _scrub_file_search(value)
-        if steps.numbers:
+        if steps.numbers and "." in value:
             value = _FLOAT_IN_STRING.sub(_round_decimal, value)
         return value
     return value
+
+
+# Inside `reusing_normalized()`: the last body normalized, and how. The current key of a file is needed by
+# several checks (its name, the duplicates identity), and normalizing a large body is the costly part. The
+# cache holds the body itself, so an identity test cannot be fooled by a reused id; it is on only where the
+# caller promises not to mutate the recording in between.
+_last_normalized: list[Any] = []
+
+
+@contextmanager
+def reusing_normalized() -> Iterator[None]:
+    """Within this block, a body normalized twice the same way (same object) is normalized once."""
+    _last_normalized[:] = [None, None, None, None]
+    try:
+        yield
+    finally:
+        _last_normalized.clear()
+
+
+def _normalized(body: Any, steps: Normalization, *, bedrock: bool) -> Any:
+    if not _last_normalized:
+        return normalize_body(body, steps, bedrock=bedrock)
+    last_body, last_steps, last_bedrock, result = _last_normalized
+    if last_body is body and last_steps == steps and last_bedrock == bedrock and body is not None:
+        return result
+    result = normalize_body(body, steps, bedrock=bedrock)
+    _last_normalized[:] = [body, steps, bedrock, result]
+    return result
 
 
 # --- keys -------------------------------------------------------------------------------------------------
@@ -101,7 +137,7 @@ def normalize_body(value: Any, steps: Normalization = CURRENT, *, bedrock: bool 
 def _request(raw: dict[str, Any]) -> dict[str, Any]:
     request = raw.get("request")
     if not isinstance(request, dict):
-        raise _NotApplicable
+        raise NoKey
     return request
 
 
@@ -124,13 +160,13 @@ def inference_key(raw: dict[str, Any], steps: Normalization = CURRENT, *, with_t
     request = _request(raw)
     url = request.get("url")
     if not isinstance(url, str):
-        raise _NotApplicable
+        raise NoKey
     parsed = urlparse(url)
     method = request.get("method", "POST")
     key: dict[str, Any] = {
         "method": method.upper() if isinstance(method, str) else method,
         "endpoint": parsed.path,
-        "body": normalize_body(request.get("body"), steps, bedrock="bedrock" in parsed.netloc),
+        "body": _normalized(request.get("body"), steps, bedrock="bedrock" in parsed.netloc),
     }
     if with_test_id and parsed.path not in SHARED_PATHS:
         key["test_id"] = _test_id(raw, request, request_first=False)
@@ -187,8 +223,12 @@ def model_list_digest(raw: dict[str, Any]) -> str | None:
     return hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:8]
 
 
-class _NotApplicable(Exception):
-    """A rule does not apply to this recording (wrong shape, unserializable body)."""
+class NoKey(Exception):
+    """A rule does not apply to this recording (wrong shape)."""
+
+
+# What computing a key can raise on a recording of the wrong shape or with an unserializable body.
+KEY_ERRORS = (NoKey, TypeError, ValueError, AttributeError, RecursionError)
 
 
 # --- rules ------------------------------------------------------------------------------------------------
@@ -220,7 +260,7 @@ class HashRule:
             return None
         try:
             digest = sha256_key(self.key(raw))
-        except (_NotApplicable, TypeError, ValueError, AttributeError):
+        except KEY_ERRORS:
             return None
         if self.style == "short":
             return f"{digest[:12]}.json"
@@ -372,7 +412,14 @@ def verify_name(
     kind has no reproducible key.
     """
     family = family_of(raw)
-    expected = request_key_name(raw, rules)
+    names: dict[str, str | None] = {}
+
+    def name_by(rule: HashRule) -> str | None:
+        if rule.name not in names:
+            names[rule.name] = rule.file_name(raw)
+        return names[rule.name]
+
+    expected = next((found for rule in rules if rule.current and (found := name_by(rule)) is not None), None)
     if family == "file-processor":
         return HashVerdict(
             "unverifiable",
@@ -381,7 +428,7 @@ def verify_name(
             "file-processor recording: its key included chunking_strategy, which was not stored",
         )
     for rule in rules:
-        if rule.file_name(raw) == name:
+        if name_by(rule) == name:
             if rule.ok_when_matched:
                 return HashVerdict("ok", rule.name, expected, f"name matches the {rule.name} rule")
             return HashVerdict(
@@ -443,7 +490,7 @@ def _renamed_from(name: str, raw: dict[str, Any], rules: Sequence[HashRule]) -> 
                     f"renamed after recording: its response ids (rec-{recorded}) are the hash of its content "
                     f"under the {rule.name} rule"
                 )
-        except (_NotApplicable, TypeError, ValueError, AttributeError):
+        except KEY_ERRORS:
             continue
     return f"renamed or edited after recording: its response ids say it was recorded as rec-{recorded}"
 

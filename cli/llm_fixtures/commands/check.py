@@ -1,11 +1,169 @@
-"""`fixtures check` (being written)."""
+"""`fixtures check`: lint recordings (hashes, placement, normalization, secrets, schema, duplicates, size)."""
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
+from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors
+from llm_fixtures.errors import UsageError, WriteError
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("error: fixtures check is not implemented yet", err=True)
-    raise typer.Exit(2)
+if TYPE_CHECKING:
+    from llm_fixtures.checking import FileReport
+
+
+class FailOn(StrEnum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+CHECKS_HELP = "hash, place, normalization, secrets, schema, duplicates, size"
+
+
+def parse_checks(values: Sequence[str] | None, option: str) -> set[str]:
+    """Check names from repeated and/or comma-separated option values; an unknown name is a usage error."""
+    from llm_fixtures.checking import CHECK_NAMES
+
+    names = {part.strip() for value in values or () for part in value.split(",") if part.strip()}
+    unknown = sorted(names - set(CHECK_NAMES))
+    if unknown:
+        raise typer.BadParameter(f"unknown check {', '.join(unknown)}; choose from {CHECKS_HELP}", param_hint=option)
+    return names
+
+
+def ensure_writable(pairs: Sequence[tuple[Path, Path]]) -> None:
+    """Before writing anything: every source file and every folder written into must be writable, or
+    one error names the first that is not (so nothing is half-done)."""
+    for source, target in pairs:
+        if source.exists() and _read_only(source):
+            raise WriteError(f"{source}: file is read-only; nothing written")
+        if _read_only(target.parent):
+            raise WriteError(f"{target.parent}: folder is read-only; nothing written")
+
+
+def _read_only(path: Path) -> bool:
+    # The mode bits count even for root (who may write anyway): a file marked read-only is left alone.
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def rename_file(source: Path, target: Path) -> None:
+    """Write the content under the new name (atomically, never over an existing file), then drop the old."""
+    from llm_fixtures.store import write_atomic
+
+    if target.exists():
+        raise WriteError(f"{target}: already exists; not overwritten")
+    write_atomic(target, source.read_bytes())
+    try:
+        source.unlink()
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise WriteError(f"{source}: cannot remove after copying: {exc.strerror or exc}; nothing renamed") from None
+
+
+def run(
+    paths: PathsArg = None,
+    *,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help=f"Only these checks (comma-separated): {CHECKS_HELP}.")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these checks (comma-separated).")] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.error,
+    all_: Annotated[bool, typer.Option("--all", help="Also report every file whose name is ok (hash check).")] = False,
+    rename: Annotated[
+        bool, typer.Option("--rename", help="Preview renaming stale and mismatched files to their current name.")
+    ] = False,
+    write: Annotated[bool, typer.Option("--write", help="With --rename: apply the renames.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Lint recordings: names that no longer follow from their content, misplaced files, unnormalized
+    responses, leaked secrets, broken files, duplicated requests and oversized files.
+
+    Exit 0 when clean, 1 when a finding is at or above --fail-on (default: error), 2 on bad usage.
+    --rename previews the current name of each stale or mismatched file; --rename --write renames them,
+    never over an existing file.
+    """
+    with handle_errors():
+        from llm_fixtures.checking import CHECK_NAMES, CheckOptions, at_least, duplicates_of, summarize
+        from llm_fixtures.checking.batch import check_files
+        from llm_fixtures.checking.schema import unreadable
+        from llm_fixtures.config import load_project
+        from llm_fixtures.discovery import display_path, select_files
+
+        if write and not rename:
+            raise UsageError("--write only applies with --rename (to normalize files, use `fixtures normalize`)")
+        chosen = parse_checks(select, "--select") or set(CHECK_NAMES)
+        chosen -= parse_checks(ignore, "--ignore")
+        if rename:
+            chosen = {"hash"}
+        project = load_project()
+        settings = project.settings.check
+        options = CheckOptions(
+            checks=frozenset(chosen),
+            allow_secrets=tuple(settings.allow_secrets),
+            max_file_bytes=settings.max_file_bytes,
+            max_image_bytes=settings.max_image_bytes,
+        )
+        selection = select_files(paths, project)
+        base = Path.cwd()
+        locations = {display_path(path, base): path for path in selection.files}
+        jobs = [(shown, str(path.absolute())) for shown, path in locations.items()]
+        reports = check_files(jobs, options)
+        if rename:
+            _rename(reports, locations, write=write, json=json)
+            return
+        findings = [finding for report in reports for finding in report.findings]
+        if "schema" in chosen:
+            findings += [unreadable(str(problem.path), problem.reason) for problem in selection.problems]
+        if "duplicates" in chosen:
+            findings += duplicates_of(reports)
+        order = {name: index for index, name in enumerate(CHECK_NAMES)}
+        findings.sort(key=lambda finding: (order[finding.check], finding.path))
+        counts = summarize(findings)
+        shown = [finding for finding in findings if all_ or not (finding.check == "hash" and finding.status == "ok")]
+        if json:
+            echo_json_lines(shown)
+        else:
+            from llm_fixtures.render.check import render_findings
+
+            render_findings(shown, counts, files=sum(not report.skipped for report in reports))
+        failing = any(
+            at_least(finding, fail_on.value) and not (finding.check == "hash" and finding.status == "ok")
+            for finding in findings
+        )
+    if failing:
+        raise typer.Exit(1)
+
+
+def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:
+    from llm_fixtures.checking.renames import plan_renames
+
+    plan = plan_renames(reports, locations, Path.exists)
+    todo = [(source, target) for row, source, target in plan if row.status == "pending"]
+    if write:
+        ensure_writable(todo)
+        for row, source, target in plan:
+            if row.status == "pending":
+                rename_file(source, target)
+                row.status = "renamed"
+    rows = [row for row, _, _ in plan]
+    if json:
+        echo_json_lines(rows)
+    else:
+        from llm_fixtures.render.check import render_renames
+
+        render_renames(rows, write=write)
+    if any(row.status != "renamed" for row in rows):
+        raise typer.Exit(1)

@@ -1,11 +1,76 @@
-"""`fixtures normalize` (being written)."""
+"""`fixtures normalize`: apply the upstream response normalization to recordings (responses only)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from pydantic import BaseModel
+
+from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, report_problems
 
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("error: fixtures normalize is not implemented yet", err=True)
-    raise typer.Exit(2)
+class Normalized(BaseModel):
+    """One file whose response changes (`written` once applied), with the fields that change."""
+
+    path: str
+    changes: list[str]
+    written: bool = False
+
+
+def run(
+    paths: PathsArg = None,
+    *,
+    write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: preview only).")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Normalize responses as the recorder does: ids become rec-<hash12>, `created` 0, Ollama timestamps
+    and durations zero. Requests are never touched, so file names stay valid.
+
+    Previews by default (exit 1 when some file would change); --write rewrites the files atomically in the
+    upstream format, so the git diff shows only the normalized fields.
+    """
+    with handle_errors():
+        from llm_fixtures.commands.check import ensure_writable
+        from llm_fixtures.config import load_project
+        from llm_fixtures.discovery import display_path, select_files
+        from llm_fixtures.errors import BadRecording
+        from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+        from llm_fixtures.store import dump_upstream, parse_json, read_bytes, write_atomic
+
+        selection = select_files(paths, load_project())
+        problems = list(selection.problems)
+        base = Path.cwd()
+        rows: list[Normalized] = []
+        pending: list[tuple[Normalized, Path, bytes]] = []
+        total = 0
+        for path in selection.files:
+            shown = display_path(path, base)
+            try:
+                raw = parse_json(read_bytes(path), shown)
+            except BadRecording as exc:
+                problems.append(exc)
+                continue
+            if not isinstance(raw, dict) or "response" not in raw:
+                continue
+            total += 1
+            new, changes = normalize_response(raw, hash_for_normalization(path.name))
+            if changes:
+                row = Normalized(path=shown, changes=changes)
+                rows.append(row)
+                pending.append((row, path, dump_upstream(new)))
+        if write:
+            ensure_writable([(path, path) for _, path, _ in pending])
+            for row, path, data in pending:
+                write_atomic(path, data)
+                row.written = True
+        if json:
+            echo_json_lines(rows)
+        else:
+            from llm_fixtures.render.check import render_normalize
+
+            render_normalize([(row.path, row.changes) for row in rows], write=write, total=total)
+        bad = report_problems(problems)
+    if bad or (rows and not write):
+        raise typer.Exit(1)

@@ -1,0 +1,132 @@
+"""Lint of recording files: the per-file checks over a file's bytes, and the cross-file duplicates check."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_fixtures.checking.duplicates import Copy, find_duplicates, request_identity
+from llm_fixtures.checking.findings import CHECK_NAMES, CheckName, Finding, Severity, at_least
+from llm_fixtures.checking.hashes import check_hash
+from llm_fixtures.checking.normalization import check_normalization
+from llm_fixtures.checking.placement import check_place, recording_test_id
+from llm_fixtures.checking.schema import check_schema, unreadable
+from llm_fixtures.checking.secrets import Allowlist, check_secrets
+from llm_fixtures.checking.size import check_size
+from llm_fixtures.errors import BadRecording
+from llm_fixtures.hashing import reusing_normalized
+
+__all__ = [
+    "CHECK_NAMES",
+    "CheckName",
+    "CheckOptions",
+    "FileReport",
+    "Finding",
+    "Severity",
+    "at_least",
+    "check_bytes",
+    "summarize",
+    "unreadable",
+]
+
+# JSON files that are not recordings at all are skipped, unless they sit in a recordings folder.
+RECORDING_FOLDERS = frozenset({"recordings", "responses"})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """Which checks run, and their settings (picklable: it travels to worker processes)."""
+
+    checks: frozenset[str] = frozenset(CHECK_NAMES)
+    allow_secrets: tuple[str, ...] = ()
+    max_file_bytes: int = 1_000_000
+    max_image_bytes: int = 200_000
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What the per-file checks found in one file, and what the duplicates check needs of it."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    identity: str | None = None
+    test_id: str | None = None
+    size: int = 0
+    skipped: bool = False  # a JSON file that is not a recording, outside any recordings folder
+    current_name: str | None = None  # for stale and mismatch files: the name the current rule gives
+
+
+def _not_a_recording(raw: Any, location: str) -> bool:
+    if not isinstance(raw, dict) or "request" in raw or "response" in raw:
+        return False
+    parts = location.replace("\\", "/").split("/")[:-1]
+    return not any(part in RECORDING_FOLDERS for part in parts)
+
+
+def check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
+    """Run every selected per-file check on one file's bytes. `path` is what is shown, `location` the
+    absolute path (for the folder checks). A file that does not load is one `schema` finding."""
+    with reusing_normalized():
+        return _check_bytes(data, path, location, options)
+
+
+def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
+    # Imported here so that a worker process pays for pydantic only when it has a file to check.
+    from llm_fixtures.store import parse_json, validate_recording
+
+    checks = options.checks
+    name = location.replace("\\", "/").rsplit("/", 1)[-1]
+    report = FileReport(path=path, size=len(data))
+    try:
+        raw = parse_json(data, path)
+        if _not_a_recording(raw, location):
+            report.skipped = True
+            return report
+        file = validate_recording(raw, path)
+    except BadRecording as exc:
+        if "schema" in checks:
+            report.findings.append(unreadable(path, exc.reason))
+        if "secrets" in checks:
+            report.findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets)))
+        return report
+    findings = report.findings
+    if "hash" in checks:
+        finding, verdict = check_hash(path, name, raw)
+        findings.append(finding)
+        if verdict.status in {"stale", "mismatch"}:
+            report.current_name = verdict.expected_name
+    if "place" in checks:
+        findings.extend(check_place(path, location, raw))
+    if "normalization" in checks:
+        findings.extend(check_normalization(path, name, raw))
+    if "secrets" in checks:
+        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets)))
+    if "schema" in checks:
+        findings.extend(check_schema(path, file))
+    if "size" in checks:
+        findings.extend(
+            check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=options.max_image_bytes)
+        )
+    if "duplicates" in checks:
+        report.identity = request_identity(raw)
+        report.test_id = recording_test_id(raw)
+    return report
+
+
+def duplicates_of(reports: Iterable[FileReport]) -> list[Finding]:
+    """The cross-file `duplicates` findings of a set of file reports."""
+    return find_duplicates(
+        (report.identity, Copy(report.path, report.test_id, report.size))
+        for report in reports
+        if report.identity is not None
+    )
+
+
+def summarize(findings: Sequence[Finding]) -> dict[str, Counter[str]]:
+    """Counts of statuses per check, checks in their usual order."""
+    counts: dict[str, Counter[str]] = {}
+    for finding in findings:
+        counts.setdefault(finding.check, Counter())[finding.status] += 1
+    return {check: counts[check] for check in CHECK_NAMES if check in counts}

@@ -1,0 +1,30 @@
+"""What a check reports: one Finding per problem (or per file for `hash --all`), with a severity."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Severity = Literal["info", "warning", "error"]
+CheckName = Literal["hash", "place", "normalization", "secrets", "schema", "duplicates", "size"]
+
+CHECK_NAMES: tuple[CheckName, ...] = ("hash", "place", "normalization", "secrets", "schema", "duplicates", "size")
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+class Finding(BaseModel):
+    """One result of one check on one file. `status` is the check's own word (`stale`, `misplaced`, ...);
+    `details` holds what a script needs (the expected name, the masked secret, the byte counts)."""
+
+    path: str
+    check: CheckName
+    status: str
+    severity: Severity
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+def at_least(finding: Finding, severity: Severity) -> bool:
+    """Whether a finding is at or above a severity."""
+    return SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[severity]

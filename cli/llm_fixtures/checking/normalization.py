@@ -1,0 +1,25 @@
+"""The `normalization` check: response ids, `created` and Ollama timestamps the recorder would have normalized."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_fixtures.checking.findings import Finding
+from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+
+
+def check_normalization(path: str, name: str, raw: dict[str, Any]) -> list[Finding]:
+    """A warning listing the fields `fixtures normalize` would change."""
+    _, changes = normalize_response(raw, hash_for_normalization(name))
+    if not changes:
+        return []
+    return [
+        Finding(
+            path=path,
+            check="normalization",
+            status="unnormalized",
+            severity="warning",
+            message=f"response not normalized ({len(changes)} fields); `fixtures normalize --write` fixes it",
+            details={"changes": changes},
+        )
+    ]

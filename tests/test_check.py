@@ -1,0 +1,251 @@
+"""The checks as pure functions: placement, normalization, secrets, schema, size, duplicates, and the runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_fixtures.checking import CheckOptions, check_bytes, duplicates_of, summarize
+from llm_fixtures.checking.placement import check_place, expected_folder
+from llm_fixtures.checking.renames import plan_renames
+from llm_fixtures.checking.schema import check_schema
+from llm_fixtures.checking.secrets import Allowlist, check_secrets, mask
+from llm_fixtures.checking.size import check_size
+from llm_fixtures.hashing import request_key_name
+from llm_fixtures.store import dump_upstream, validate_recording
+
+TEST_ID = "tests/integration/inference/test_x.py::test_y[p]"
+FOLDER = "/repo/tests/integration/inference/recordings"
+
+
+def recording(body: Any = None, *, streaming: bool = False, test_id: str | None = TEST_ID) -> dict[str, Any]:
+    return {
+        "test_id": test_id,
+        "request": {
+            "method": "POST",
+            "url": "http://0.0.0.0:11434/v1/v1/chat/completions",
+            "headers": {},
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": streaming},
+            "endpoint": "/v1/chat/completions",
+            "model": "m",
+        },
+        "response": {"body": body, "is_streaming": streaming},
+        "id_normalization_mapping": {},
+    }
+
+
+def chunk(**data: Any) -> dict[str, Any]:
+    return {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": data}
+
+
+def named(raw: dict[str, Any]) -> str:
+    name = request_key_name(raw)
+    assert name is not None
+    return name
+
+
+def statuses(data: bytes, location: str, checks: set[str] | None = None) -> list[tuple[str, str]]:
+    options = CheckOptions(checks=frozenset(checks)) if checks else CheckOptions()
+    report = check_bytes(data, location, location, options)
+    return [(finding.check, finding.status) for finding in report.findings]
+
+
+# --- place -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "test_id", "expected"),
+    [
+        (f"{FOLDER}/x.json", TEST_ID, []),
+        ("/repo/tests/integration/responses/recordings/x.json", TEST_ID, ["misplaced"]),
+        ("/repo/tests/integration/responses/recordings/x.json", None, []),
+        ("/elsewhere/streams/x.json", TEST_ID, []),  # not in a recordings folder: no layout claimed
+        (f"{FOLDER}/0123456789ab.json", None, ["legacy-name"]),
+        ("/repo/tests/integration/recordings/responses/0123456789ab.json", None, []),
+    ],
+)
+def test_place(location: str, test_id: str | None, expected: list[str]) -> None:
+    raw = recording(test_id=test_id)
+    assert [finding.status for finding in check_place("shown.json", location, raw)] == expected
+
+
+def test_place_uses_the_request_test_id_when_the_top_level_one_is_missing() -> None:
+    raw = {"request": {"test_id": TEST_ID, "url": "u", "method": "POST", "payload": {}}, "response": {}}
+    findings = check_place("x", "/r/tests/integration/messages/recordings/a.json", raw)
+    assert findings[0].details["expected_folder"] == "tests/integration/inference/recordings"
+    assert expected_folder("test_top.py::t") == "recordings"
+
+
+# --- secrets ---------------------------------------------------------------------------------------------
+
+SECRETS = [
+    ("openai-key", "sk-proj-" + "a1B2c3D4" * 5),
+    ("anthropic-key", "sk-ant-api03-" + "x" * 40),
+    ("aws-access-key", "AKIA" + "ABCDEFGHIJKLMNOP"),
+    ("google-api-key", "AIza" + "S" * 35),
+    ("github-token", "ghp_" + "a" * 36),
+    ("slack-token", "xoxb-1234567890-abcdef"),
+    ("private-key", "-----BEGIN RSA PRIVATE KEY-----"),
+]
+
+
+@pytest.mark.parametrize(("kind", "secret"), SECRETS)
+def test_secret_kinds_are_found_and_masked(kind: str, secret: str) -> None:
+    data = dump_upstream(recording(body={"text": f"the key is {secret} ok"}))
+    findings = check_secrets("f.json", data)
+    assert [finding.status for finding in findings] == [kind]
+    if kind != "private-key":
+        assert secret not in findings[0].message
+        assert secret not in json.dumps(findings[0].details)
+    assert findings[0].details["line"] > 1
+
+
+def test_headers_and_bearer_tokens() -> None:
+    raw = recording()
+    raw["request"]["headers"] = {"Authorization": "Bearer abcdefghijklmnopqrstuvwxyz"}
+    findings = check_secrets("f", dump_upstream(raw))
+    assert [finding.status for finding in findings] == ["auth-header"]  # one secret, not two
+    raw["request"]["headers"] = {"api-key": "", "Authorization": None}
+    assert check_secrets("f", dump_upstream(raw)) == []
+    raw["request"]["headers"] = {"x-api-key": "short"}
+    assert [finding.status for finding in check_secrets("f", dump_upstream(raw))] == ["auth-header"]
+    text = b'{"note": "curl -H \\"Authorization: bearer abcdefghijklmnopqrstu\\""}'
+    assert [finding.status for finding in check_secrets("f", text)] == ["bearer-token"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["task-abcdefghijklmnopqrstuvwxyz0123", "sk-test", "Bearer fake", "disk-0123456789abcdefghijklmn", "AKIAshort"],
+)
+def test_no_false_positives(text: str) -> None:
+    assert check_secrets("f", json.dumps({"t": text}).encode()) == []
+
+
+def test_allowlist_literal_and_regex() -> None:
+    secret = "sk-proj-" + "a" * 30
+    data = json.dumps({"t": secret}).encode()
+    assert check_secrets("f", data, Allowlist((secret,))) == []
+    assert check_secrets("f", data, Allowlist((r"^sk-proj-a+$",))) == []
+    assert check_secrets("f", data, Allowlist(("[unclosed",))) != []
+
+
+def test_mask() -> None:
+    assert mask("sk-proj-abcdefghijklmnopqrstuvwxyz") == "sk-p…wxyz (34 chars)"
+    assert mask("short") == "*****"
+
+
+# --- schema, size, normalization -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "streaming", "expected"),
+    [
+        ([chunk(id="rec-x", created=0)], True, []),
+        ([], True, ["empty-stream"]),
+        (None, True, ["empty-stream"]),
+        ({"__type__": "ChatCompletion", "__data__": {}}, True, ["streaming-mismatch"]),
+        ([chunk(id="x")], False, ["streaming-mismatch"]),
+        (["event: message_start", "data: {}", ""], False, ["streaming-mismatch"]),
+        ([{"__type__": "openai.types.model.Model", "__data__": {"id": "m"}}], False, []),
+    ],
+)
+def test_schema(body: Any, streaming: bool, expected: list[str]) -> None:
+    file = validate_recording(recording(body, streaming=streaming), "f")
+    assert [finding.status for finding in check_schema("f", file)] == expected
+
+
+def test_schema_ignores_recorded_exceptions() -> None:
+    raw = recording(None, streaming=True)
+    raw["response"].update(is_exception=True, exception_message="boom")
+    assert check_schema("f", validate_recording(raw, "f")) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"{}", []),
+        (b'{"x": "' + b"a" * 2000 + b'"}', ["large-file"]),
+        (b'{"u": "data:image/png;base64,' + b"QUJD" * 300 + b'"}', ["large-image"]),
+        (b'{"images": ["' + b"QUJD" * 300 + b'", "QUJD"]}', ["large-image"]),
+        (b'{"u": "data:image/png;base64,QUJD"}', []),
+    ],
+)
+def test_size(data: bytes, expected: list[str]) -> None:
+    findings = check_size("f", data, max_file_bytes=1500, max_image_bytes=800)
+    assert [finding.status for finding in findings] == expected
+
+
+# --- the runner over bytes -------------------------------------------------------------------------------
+
+
+def test_a_clean_recording_has_only_an_ok_hash() -> None:
+    raw = recording([chunk(id="placeholder", created=0)], streaming=True)
+    name = named(raw)
+    raw["response"]["body"][0]["__data__"]["id"] = f"rec-{name[:12]}"
+    assert statuses(dump_upstream(raw), f"{FOLDER}/{name}") == [("hash", "ok")]
+
+
+def test_unparseable_and_invalid_files_are_schema_findings() -> None:
+    assert statuses(b'{"request": ', f"{FOLDER}/a.json") == [("schema", "invalid")]
+    assert statuses(b"[1, 2]", f"{FOLDER}/a.json") == [("schema", "invalid")]
+    assert statuses(b"\x00\x01", f"{FOLDER}/a.json") == [("schema", "invalid")]
+    # a broken file with a secret in it still reports the secret
+    leaked = b'{"request": "sk-proj-' + b"b" * 30 + b'"'
+    assert statuses(leaked, f"{FOLDER}/a.json") == [("schema", "invalid"), ("secrets", "openai-key")]
+
+
+def test_json_that_is_not_a_recording_is_skipped_outside_recordings_folders() -> None:
+    report = check_bytes(b'{"a": 1}', "x.json", "/repo/data/x.json", CheckOptions())
+    assert report.skipped
+    assert report.findings == []
+    inside = check_bytes(b'{"a": 1}', "x.json", f"{FOLDER}/x.json", CheckOptions())
+    assert [finding.status for finding in inside.findings] == ["invalid"]
+
+
+def test_select_runs_only_the_chosen_checks() -> None:
+    raw = recording([chunk(id="chatcmpl-1", created=5)], streaming=True)
+    data = dump_upstream(raw)
+    assert statuses(data, f"{FOLDER}/bad.json", {"normalization"}) == [("normalization", "unnormalized")]
+    assert statuses(data, f"{FOLDER}/bad.json", {"hash"}) == [("hash", "mismatch")]
+
+
+def test_duplicates_across_test_ids() -> None:
+    reports = []
+    for index, test_id in enumerate((TEST_ID, "tests/integration/other/test_z.py::t", TEST_ID + "x")):
+        raw = recording([chunk(id="rec-1", created=0)], streaming=True, test_id=test_id)
+        if index == 2:
+            raw["request"]["body"]["model"] = "another"
+        data = dump_upstream(raw)
+        reports.append(check_bytes(data, f"f{index}.json", f"{FOLDER}/f{index}.json", CheckOptions()))
+    findings = duplicates_of(reports)
+    assert len(findings) == 1
+    details = findings[0].details
+    assert details["paths"] == ["f0.json", "f1.json"]
+    assert details["copies"] == 2
+    assert details["redundant_bytes"] == min(report.size for report in reports[:2])
+    assert findings[0].severity == "info"
+
+
+def test_summarize_orders_checks() -> None:
+    reports = [check_bytes(b"{", "a", f"{FOLDER}/a.json", CheckOptions())]
+    assert list(summarize(reports[0].findings)) == ["schema"]
+
+
+def test_plan_renames_refuses_existing_and_colliding_targets(tmp_path: Path) -> None:
+    raw = recording()
+    current = named(raw)
+    data = dump_upstream(raw)
+    reports = [
+        check_bytes(data, "a.json", str(tmp_path / "a.json"), CheckOptions(checks=frozenset({"hash"}))),
+        check_bytes(data, "b.json", str(tmp_path / "b.json"), CheckOptions(checks=frozenset({"hash"}))),
+    ]
+    assert reports[0].current_name == current
+    locations = {"a.json": tmp_path / "a.json", "b.json": tmp_path / "b.json"}
+    plan = plan_renames(reports, locations, lambda _path: False)
+    assert [(row.status, row.new_path) for row, _, _ in plan] == [("pending", current), ("refused", current)]
+    plan = plan_renames(reports[:1], locations, lambda _path: True)
+    assert plan[0][0].status == "refused"
+    assert "already exists" in (plan[0][0].reason or "")
