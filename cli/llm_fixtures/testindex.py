@@ -33,6 +33,8 @@ class Scope:
 class TestFileIndex:
     """One test file: whether it could be read and parsed, and, if so, its module scope."""
 
+    __test__ = False  # not a pytest test class
+
     status: IndexStatus
     detail: str = ""
     module: Scope = field(default_factory=Scope)

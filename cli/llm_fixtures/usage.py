@@ -74,15 +74,16 @@ class _Recorder:
             self.opened.setdefault(self.current, set()).add(absolute)
 
     def outcome(self, nodeid: str, when: str, outcome: str) -> None:
-        previous = self.outcomes.get(nodeid)
+        """A test passed when its call passed and no phase failed or skipped; failed and skipped stick."""
+        previous = self.outcomes.get(nodeid, "incomplete")
         if outcome == "failed":
             self.outcomes[nodeid] = "failed"
         elif outcome == "skipped":
             if previous != "failed":
                 self.outcomes[nodeid] = "skipped"
-        elif when == "call" and previous is None:
+        elif when == "call" and previous == "incomplete":
             self.outcomes[nodeid] = "passed"
-        elif previous is None:
+        else:
             self.outcomes.setdefault(nodeid, "incomplete")
 
     def document(self, modes: dict[str, str]) -> dict[str, Any]:

@@ -82,6 +82,11 @@ def _plan(
     return plan, [str(problem) for problem in catalog.problems]
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a question can be asked (never block on a pipe)."""
+    return sys.stdin.isatty()
+
+
 def _next_command(
     paths: list[Path] | None, collect: bool, unused_from: list[Path], unreachable: bool, include_shared: bool
 ) -> str:
@@ -155,7 +160,7 @@ def run(
 
                 render_restored(restored, Path.cwd())
             return
-        if delete and not yes and not sys.stdin.isatty():
+        if delete and not yes and not stdin_is_terminal():
             raise UsageError("--delete asks first, and there is no terminal to ask in: add --yes")
         plan, problems = _plan(
             paths,
