@@ -42,7 +42,8 @@ def lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
-def test_check_finds_the_stale_and_mismatched_samples(runner: CliRunner, project: Path) -> None:
+@pytest.mark.usefixtures("project")
+def test_check_finds_the_stale_and_mismatched_samples(runner: CliRunner) -> None:
     result = invoke(runner, "check")
     assert result.exit_code == 1
     assert "stale" in result.stdout
@@ -51,7 +52,8 @@ def test_check_finds_the_stale_and_mismatched_samples(runner: CliRunner, project
     assert "Traceback" not in result.output
 
 
-def test_check_json_shape(runner: CliRunner, project: Path) -> None:
+@pytest.mark.usefixtures("project")
+def test_check_json_shape(runner: CliRunner) -> None:
     result = invoke(runner, "check", "--json")
     assert result.exit_code == 1
     rows = lines(result.stdout)
@@ -63,13 +65,15 @@ def test_check_json_shape(runner: CliRunner, project: Path) -> None:
     assert stale["severity"] == "error"
 
 
-def test_check_all_reports_every_file(runner: CliRunner, project: Path) -> None:
+@pytest.mark.usefixtures("project")
+def test_check_all_reports_every_file(runner: CliRunner) -> None:
     rows = lines(invoke(runner, "check", "--json", "--all", "--select", "hash").stdout)
     assert len(rows) == 19
     assert Counter(row["status"] for row in rows) == {"ok": 16, "stale": 2, "mismatch": 1}
 
 
-def test_select_ignore_and_fail_on(runner: CliRunner, project: Path) -> None:
+@pytest.mark.usefixtures("project")
+def test_select_ignore_and_fail_on(runner: CliRunner) -> None:
     only = invoke(runner, "check", "--json", "--select", "normalization")
     assert only.exit_code == 0  # a warning is below the default --fail-on error
     assert {row["check"] for row in lines(only.stdout)} == {"normalization"}
@@ -79,7 +83,8 @@ def test_select_ignore_and_fail_on(runner: CliRunner, project: Path) -> None:
     assert lines(rest.stdout) == []
 
 
-def test_bad_usage_exits_2(runner: CliRunner, project: Path) -> None:
+@pytest.mark.usefixtures("project")
+def test_bad_usage_exits_2(runner: CliRunner) -> None:
     result = invoke(runner, "check", "--select", "hashes")
     assert result.exit_code == 2
     assert "unknown check hashes" in result.output

@@ -1,0 +1,310 @@
+"""The http runner: send stored requests again to a live endpoint, concurrently, with retries, and store the
+answers as the upstream recorder would. A request that fails in any way leaves its old file untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+from pydantic import BaseModel
+
+from llm_fixtures.errors import FixtureError
+from llm_fixtures.rerecording.calls import Call, rerecorded
+from llm_fixtures.store import dump_upstream, write_atomic
+
+if TYPE_CHECKING:
+    import httpx
+
+ResultStatus = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpJob:
+    """One recording to re-record: where it is, what it holds, the call to make and the auth headers to send."""
+
+    path: Path
+    display: str
+    raw: dict[str, Any]
+    call: Call
+    auth: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """`--jobs`; `--timeout` (seconds to connect, and between two pieces of the answer); `--retries` on 429,
+    5xx, timeouts and broken connections, with exponential backoff from `backoff` seconds (or Retry-After)."""
+
+    jobs: int = 4
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+
+
+class FileResult(BaseModel):
+    """What happened to one recording."""
+
+    path: str
+    status: ResultStatus
+    reason: str | None = None
+    written: str | None = None
+    changed: bool | None = None
+    attempts: int = 0
+    seconds: float = 0.0
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class _Fatal(Exception):
+    pass
+
+
+# Writes the new recording for a job (as `name`, in the job's folder); returns the path written.
+Sink = Callable[[HttpJob, bytes, str], Path]
+
+
+def write_in_place(job: HttpJob, data: bytes, name: str) -> Path:
+    """The default sink: atomically replace (or, for a model list with a new digest, create) the file."""
+    target = job.path.with_name(name)
+    write_atomic(target, data)
+    return target
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _status_error(response: httpx.Response, text: str) -> Exception:
+    snippet = " ".join(text.split())[:200]
+    reason = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
+    if response.status_code == 429 or response.status_code >= 500:
+        return _Retryable(reason, _retry_after(response))
+    return _Fatal(reason)
+
+
+def _loads(data: bytes | str, what: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise _Fatal(f"{what} is not JSON: {exc}") from None
+
+
+def _stream_error(item: Any) -> str | None:
+    if isinstance(item, dict) and item.get("error"):
+        error = item["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        return f"the stream reported an error: {message}"
+    return None
+
+
+async def _read_sse(response: httpx.Response) -> list[Any]:
+    """OpenAI server-sent events: `data:` lines (joined), dispatched at a blank line, until `data: [DONE]`."""
+    items: list[Any] = []
+    data: list[str] = []
+    event: str | None = None
+    async for line in response.aiter_lines():
+        if line:
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+            continue
+        if not data:
+            event = None
+            continue
+        payload = "\n".join(data)
+        data = []
+        if payload == "[DONE]":
+            return items
+        item = _loads(payload, "a stream event")
+        problem = _stream_error(item) or (
+            f"the stream reported an error event: {payload[:200]}" if event == "error" else None
+        )
+        if problem:
+            raise _Fatal(problem)
+        items.append(item)
+        event = None
+    if data and "\n".join(data) == "[DONE]":
+        return items
+    raise _Retryable(f"the stream broke off after {len(items)} events, before data: [DONE]")
+
+
+async def _read_ndjson(response: httpx.Response) -> list[Any]:
+    """Ollama's newline-delimited JSON: one object a line, the last one with `"done": true`."""
+    items: list[Any] = []
+    async for line in response.aiter_lines():
+        if not line.strip():
+            continue
+        item = _loads(line, "a stream line")
+        problem = _stream_error(item)
+        if problem:
+            raise _Fatal(problem)
+        items.append(item)
+        if isinstance(item, dict) and item.get("done") is True:
+            return items
+    raise _Retryable(f"the stream broke off after {len(items)} lines, before done: true")
+
+
+async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> list[Any]:
+    """Send one call; the decoded JSON objects of its answer (one, or every event of a stream)."""
+    import httpx
+
+    headers = {**call.headers, **auth}
+    params = call.params or None
+    try:
+        if call.wire == "json":
+            response = await client.request(call.method, call.url, json=call.json, params=params, headers=headers)
+            if response.status_code >= 400:
+                raise _status_error(response, response.text)
+            return [_loads(response.content, "the answer")]
+        async with client.stream(call.method, call.url, json=call.json, params=params, headers=headers) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _status_error(response, response.text)
+            if call.wire == "sse":
+                return await _read_sse(response)
+            return await _read_ndjson(response)
+    except httpx.TimeoutException:
+        raise _Retryable("timed out") from None
+    except httpx.ConnectError as exc:
+        raise _Retryable(f"cannot connect: {exc}") from None
+    except httpx.RemoteProtocolError as exc:
+        raise _Retryable(f"the connection broke: {exc}") from None
+    except httpx.TransportError as exc:
+        raise _Retryable(f"transport error: {exc or type(exc).__name__}") from None
+
+
+def _delay(options: HttpOptions, attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return min(retry_after, options.max_backoff)
+    base: float = min(options.max_backoff, options.backoff * 2.0**attempt)
+    return base * (0.5 + random.random() / 2)
+
+
+def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any], Path]:
+    new, name = rerecorded(job.raw, job.call, items, job.path.name)
+    return new, sink(job, dump_upstream(new), name)
+
+
+async def _one(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions, sink: Sink) -> FileResult:
+    start = time.perf_counter()
+    attempts = 0
+    reason = "not sent"
+    while True:
+        attempts += 1
+        try:
+            items = await fetch(client, job.call, job.auth)
+            break
+        except _Fatal as exc:
+            return FileResult(
+                path=job.display,
+                status="failed",
+                reason=str(exc),
+                attempts=attempts,
+                seconds=time.perf_counter() - start,
+            )
+        except _Retryable as exc:
+            reason = str(exc)
+            if attempts > options.retries:
+                if options.retries:
+                    reason += f" (after {attempts} attempts)"
+                return FileResult(
+                    path=job.display,
+                    status="failed",
+                    reason=reason,
+                    attempts=attempts,
+                    seconds=time.perf_counter() - start,
+                )
+            await asyncio.sleep(_delay(options, attempts - 1, exc.retry_after))
+    try:
+        # Building, dumping and writing (fsync) run on a worker thread, so the other streams keep flowing.
+        new, written = await asyncio.to_thread(_finish, job, items, sink)
+    except (ValueError, TypeError, KeyError) as exc:
+        return FileResult(
+            path=job.display,
+            status="failed",
+            reason=f"unexpected answer: {exc}",
+            attempts=attempts,
+            seconds=time.perf_counter() - start,
+        )
+    except FixtureError as exc:
+        return FileResult(
+            path=job.display,
+            status="failed",
+            reason=str(exc),
+            attempts=attempts,
+            seconds=time.perf_counter() - start,
+        )
+    old = job.raw.get("response")
+    return FileResult(
+        path=job.display,
+        status="ok",
+        written=str(written),
+        changed=new.get("response") != old or written.name != job.path.name,
+        attempts=attempts,
+        seconds=time.perf_counter() - start,
+    )
+
+
+async def run_async(
+    jobs: Sequence[HttpJob],
+    options: HttpOptions,
+    sink: Sink = write_in_place,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Re-record every job with at most `options.jobs` requests in flight; results in the order of `jobs`."""
+    import httpx
+
+    results: list[FileResult | None] = [None] * len(jobs)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(jobs)):
+        queue.put_nowait(index)
+    width = max(1, options.jobs)
+    limits = httpx.Limits(max_connections=width, max_keepalive_connections=width)
+    timeout = httpx.Timeout(options.timeout)
+
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+
+        async def worker() -> None:
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                result = await _one(client, jobs[index], options, sink)
+                results[index] = result
+                if on_result is not None:
+                    on_result(result)
+
+        await asyncio.gather(*(worker() for _ in range(min(width, len(jobs)) or 1)))
+    return [result for result in results if result is not None]
+
+
+def run_http(
+    jobs: Sequence[HttpJob],
+    options: HttpOptions,
+    sink: Sink = write_in_place,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """`run_async` from synchronous code."""
+    return asyncio.run(run_async(jobs, options, sink, on_result))

@@ -1,0 +1,308 @@
+"""`fixtures rerecord --runner http` against a real HTTP server on 127.0.0.1 (tests/fakeserver.py), through the
+real httpx client code: OpenAI SSE and Ollama NDJSON, retries, injected failures, API keys, review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeserver import FakeServer
+from typer.testing import CliRunner
+
+from llm_fixtures.app import app
+from llm_fixtures.hashing import request_key_name, verify_name
+from llm_fixtures.rerecording.calls import build_call
+from llm_fixtures.rerecording.httprunner import HttpJob, HttpOptions, run_http
+from llm_fixtures.store import dump_upstream
+
+SUITE = "tests/integration/inference"
+TEST_ID = f"{SUITE}/test_chat.py::test_chat[txt=ollama/llama3.2:3b]"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as running:
+        yield running
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    (tmp_path / SUITE / "recordings").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "MY_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def recording(
+    url: str, endpoint: str, body: dict[str, Any], *, streaming: bool = False, test_id: str = TEST_ID
+) -> dict[str, Any]:
+    """A recording as the upstream recorder writes it, with an old answer."""
+    old = {
+        "__type__": "openai.types.chat.chat_completion.ChatCompletion",
+        "__data__": {"id": "rec-old", "choices": [], "created": 0, "model": body.get("model", ""), "object": "x"},
+    }
+    return {
+        "test_id": test_id,
+        "request": {
+            "method": "POST",
+            "url": url + endpoint,
+            "headers": {},
+            "body": body,
+            "endpoint": endpoint,
+            "model": body.get("model", ""),
+        },
+        "response": {"body": [old] if streaming else old, "is_streaming": streaming},
+        "id_normalization_mapping": {},
+    }
+
+
+def write(project: Path, raw: dict[str, Any]) -> Path:
+    endpoint = raw["request"]["endpoint"]
+    if endpoint == "/v1/models":
+        raw["response"]["body"] = [{"__type__": "openai.types.model.Model", "__data__": {"id": "old-model"}}]
+    elif endpoint == "/api/tags":
+        # The same model set as the server's, so the digest (and the name) stays.
+        models = {"models": [{"model": "fake-model-a"}, {"model": "fake-model-b"}]}
+        raw["response"]["body"] = {"__type__": "ollama._types.ListResponse", "__data__": models}
+    name = request_key_name(raw)
+    assert name is not None
+    path = project / SUITE / "recordings" / name
+    path.write_bytes(dump_upstream(raw))
+    return path
+
+
+def chat(model: str = "llama3.2:3b", text: str = "Say hi", stream: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": text}], "stream": stream}
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, ["rerecord", "--runner", "http", *args], catch_exceptions=False)
+
+
+def test_streaming_chat_is_stored_as_the_recorder_stores_it(project: Path, server: FakeServer) -> None:
+    path = write(project, recording("http://0.0.0.0:11434/v1", "/v1/chat/completions", chat(), streaming=True))
+    before = json.loads(path.read_bytes())
+    result = invoke(str(path), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    assert "ok " in result.stdout and "(changed)" in result.stdout
+    after = json.loads(path.read_bytes())
+    assert after["request"] == before["request"]
+    assert list(after) == list(before)
+    assert verify_name(path.name, after).status == "ok"
+    chunks = after["response"]["body"]
+    assert after["response"]["is_streaming"] is True
+    assert {chunk["__type__"] for chunk in chunks} == {"openai.types.chat.chat_completion_chunk.ChatCompletionChunk"}
+    first = chunks[0]["__data__"]
+    # Every field of the SDK object, nulls kept, unknown wire keys after them; then the upstream normalization.
+    assert list(first) == [
+        "id", "choices", "created", "model", "object", "service_tier", "system_fingerprint", "usage", "obfuscation",
+    ]  # fmt: skip
+    assert first["id"] == f"rec-{path.name[:12]}" and first["created"] == 0
+    assert list(first["choices"][0]["delta"]) == ["content", "function_call", "refusal", "role", "tool_calls"]
+    assert chunks[-1]["__data__"]["usage"]["total_tokens"] == 12
+    text = "".join(c["__data__"]["choices"][0]["delta"]["content"] or "" for c in chunks if c["__data__"]["choices"])
+    assert text == "Hello from the fake server: Say hi"
+    # The doubled /v1/v1 of the stored URL is the SDK base URL plus the endpoint: sent once.
+    assert [seen.path for seen in server.seen] == ["/v1/chat/completions"]
+    assert "authorization" not in {key.lower() for key in server.seen[0].headers}
+    assert path.read_bytes().endswith(b"}\n")
+
+
+def test_non_streaming_chat_embeddings_and_completions(project: Path, server: FakeServer) -> None:
+    base = "http://localhost:8000/v1"
+    paths = [
+        write(project, recording(base, "/v1/chat/completions", chat(stream=False))),
+        write(project, recording(base, "/v1/embeddings", {"model": "emb", "input": ["a", "b"]})),
+        write(project, recording(base, "/v1/completions", {"model": "m", "prompt": "Once", "stream": False})),
+    ]
+    result = invoke(*map(str, paths), "--base-url", server.url, "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    types = [json.loads(p.read_bytes())["response"]["body"]["__type__"] for p in paths]
+    assert types == [
+        "openai.types.chat.chat_completion.ChatCompletion",
+        "openai.types.create_embedding_response.CreateEmbeddingResponse",
+        "openai.types.completion.Completion",
+    ]
+    message = json.loads(paths[0].read_bytes())["response"]["body"]["__data__"]["choices"][0]["message"]
+    assert message["content"] == "Hello from the fake server: Say hi"
+    assert message["tool_calls"] is None and "annotations" in message
+    assert sorted(seen.path for seen in server.seen) == ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]
+
+
+def test_ollama_native_endpoints(project: Path, server: FakeServer) -> None:
+    host = "http://localhost:11434"
+    chat_path = write(project, recording(host, "/api/chat", chat(stream=True), streaming=True))
+    generate = write(project, recording(host, "/api/generate", {"model": "m", "prompt": "Why?", "raw": True}))
+    embed = write(project, recording(host, "/api/embeddings", {"model": "e", "input": ["x"]}))
+    tags = write(project, recording(host, "/api/tags", {}))
+    ps = write(project, recording(host, "/api/ps", {}))
+    result = invoke(*map(str, (chat_path, generate, embed, tags, ps)), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    stream = json.loads(chat_path.read_bytes())["response"]
+    assert stream["is_streaming"] is True
+    assert {item["__type__"] for item in stream["body"]} == {"ollama._types.ChatResponse"}
+    last = stream["body"][-1]["__data__"]
+    assert last["done"] is True and last["created_at"] == "1970-01-01T00:00:00.000000Z" and last["eval_duration"] == 0
+    assert list(last["message"]) == ["role", "content", "thinking", "images", "tool_name", "tool_calls"]
+    gen = json.loads(generate.read_bytes())["response"]["body"]
+    assert gen["__type__"] == "ollama._types.GenerateResponse" and gen["__data__"]["response"].endswith("Why?")
+    assert json.loads(embed.read_bytes())["response"]["body"]["__type__"] == "ollama._types.EmbedResponse"
+    listed = json.loads(tags.read_bytes())["response"]["body"]
+    assert listed["__type__"] == "ollama._types.ListResponse"
+    assert listed["__data__"]["models"][0]["modified_at"] == "2025-08-18T12:47:56.732989-07:00"
+    assert "name" not in listed["__data__"]["models"][0]  # the Ollama SDK drops unknown keys
+    assert json.loads(ps.read_bytes())["response"]["body"]["__type__"] == "ollama._types.ProcessResponse"
+    sent = {(seen.method, seen.path): seen.body for seen in server.seen}
+    assert sent[("POST", "/api/generate")]["stream"] is False  # the SDK always says; the server's default is yes
+    assert ("POST", "/api/embed") in sent and ("GET", "/api/tags") in sent and ("GET", "/api/ps") in sent
+
+
+def test_model_list_with_a_new_model_set_gets_a_new_name(project: Path, server: FakeServer) -> None:
+    old = write(project, recording("http://localhost:8000/v1", "/v1/models", {}))
+    old_bytes = old.read_bytes()
+    result = invoke(str(old), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    assert old.read_bytes() == old_bytes
+    new = [p for p in old.parent.iterdir() if p.name.startswith("models-") and p != old]
+    assert len(new) == 1
+    body = json.loads(new[0].read_bytes())["response"]["body"]
+    assert [item["__data__"]["id"] for item in body] == ["fake-model-a", "fake-model-b"]
+    assert verify_name(new[0].name, json.loads(new[0].read_bytes())).status == "ok"
+    assert "superseded" in result.stderr and old.name in result.stderr
+    assert server.seen[0].method == "GET" and server.seen[0].path == "/v1/models"
+
+
+@pytest.mark.parametrize(
+    ("kind", "times", "expect_ok", "reason"),
+    [
+        ("500", None, False, "HTTP 500"),
+        ("429", 2, True, None),
+        ("break", None, False, "broke"),
+        ("error-event", None, False, "the stream reported an error"),
+        ("400", None, False, "HTTP 400"),
+    ],
+)
+def test_injected_failures(
+    project: Path, server: FakeServer, kind: Any, times: int | None, expect_ok: bool, reason: str | None
+) -> None:
+    server.fail("flaky", kind, times)
+    bad = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat("flaky"), streaming=True))
+    good = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat(), streaming=True))
+    bad_bytes = bad.read_bytes()
+    jobs = []
+    for path in (bad, good):
+        raw = json.loads(path.read_bytes())
+        jobs.append(HttpJob(path, path.name, raw, build_call(raw["request"], server.url)))
+    results = run_http(jobs, HttpOptions(jobs=2, retries=2, backoff=0.01, timeout=5))
+    assert results[1].status == "ok"
+    if expect_ok:
+        assert results[0].status == "ok" and results[0].attempts == 3
+    else:
+        assert results[0].status == "failed"
+        assert reason is not None and reason in (results[0].reason or "")
+        assert bad.read_bytes() == bad_bytes  # byte for byte
+    assert not [p for p in bad.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_mid_stream_500_through_the_cli_leaves_the_old_file(project: Path, server: FakeServer) -> None:
+    server.fail("broken", "break")
+    path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat("broken"), streaming=True))
+    before = path.read_bytes()
+    result = invoke(str(path), "--base-url", server.url, "--retries", "1")
+    assert result.exit_code == 1
+    assert "failed" in result.stdout and "broke" in result.stdout and "after 2 attempts" in result.stdout
+    assert path.read_bytes() == before
+    assert len(server.seen) == 2
+
+
+def test_slow_answer_times_out(project: Path, server: FakeServer) -> None:
+    server.fail("slow", "slow", seconds=1.5)
+    path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat("slow"), streaming=True))
+    before = path.read_bytes()
+    result = invoke(str(path), "--base-url", server.url, "--timeout", "0.3", "--retries", "0")
+    assert result.exit_code == 1
+    assert "timed out" in result.stdout
+    assert path.read_bytes() == before
+
+
+def test_missing_api_key_refuses_before_sending(project: Path, server: FakeServer) -> None:
+    path = write(project, recording("https://api.openai.com/v1", "/v1/chat/completions", chat("gpt-4o")))
+    before = path.read_bytes()
+    result = invoke(str(path))
+    assert result.exit_code == 2
+    assert "OPENAI_API_KEY" in result.stderr and "nothing was sent" in result.stderr
+    result = invoke(str(path), "--base-url", "https://proxy.example.com/v1", "--api-key-env", "MY_KEY")
+    assert result.exit_code == 2 and "MY_KEY is not set" in result.stderr
+    assert path.read_bytes() == before
+    assert server.seen == []
+
+
+def test_api_key_is_sent_but_never_stored(project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-test-secret-123")
+    path = write(project, recording("https://api.openai.com/v1", "/v1/chat/completions", chat("gpt-4o")))
+    result = invoke(str(path), "--base-url", server.url, "--api-key-env", "MY_KEY")
+    assert result.exit_code == 0, result.output
+    assert server.seen[0].headers.get("Authorization") == "Bearer sk-test-secret-123"
+    stored = path.read_text()
+    assert "sk-test-secret" not in stored and '"headers": {}' in stored
+
+
+def test_dry_run_plan_sends_nothing(project: Path, server: FakeServer) -> None:
+    raw = recording("https://api.openai.com/v1", "/v1/chat/completions", chat("gpt-4o", stream=False))
+    raw["response"]["body"]["__data__"]["usage"] = {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}
+    write(project, raw)
+    tool = {"test_id": TEST_ID, "request": {"test_id": TEST_ID, "provider": "tavily", "tool_name": "web_search",
+            "kwargs": {"query": "x"}}, "response": {"body": None, "is_streaming": False}}  # fmt: skip
+    (project / SUITE / "recordings" / ("f" * 64 + ".json")).write_bytes(dump_upstream(tool))
+    result = invoke("--test", "test_chat", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    items = [json.loads(line) for line in result.stdout.splitlines()]
+    sent = [item for item in items if item["action"] == "send"]
+    assert len(sent) == 1 and sent[0]["url"] == "https://api.openai.com/v1/chat/completions"
+    assert sent[0]["key_env"] == "OPENAI_API_KEY" and sent[0]["usage"]["total_tokens"] == 14
+    assert [item["reason"] for item in items if item["action"] == "skip"] == [
+        "not an SDK inference request (http passthrough, tool or file-processor recording)"
+    ]
+    human = invoke("--test", "test_chat", "--dry-run")
+    assert "1 request(s) to send; 14 tokens last time: 10 prompt + 4 completion" in human.stdout
+    assert server.seen == []
+
+
+@pytest.mark.usefixtures("project")
+def test_nothing_is_selected_without_asking() -> None:
+    result = invoke()
+    assert result.exit_code == 2 and "--all" in result.stderr
+
+
+def test_review_stages_then_accept_and_reject(project: Path, server: FakeServer) -> None:
+    first = write(project, recording("http://h:1/v1", "/v1/chat/completions", chat(text="one"), streaming=True))
+    other = TEST_ID.replace("test_chat[", "test_other[")
+    second = write(
+        project,
+        recording("http://h:1/v1", "/v1/chat/completions", chat(text="two"), streaming=True, test_id=other),
+    )
+    olds = {first: first.read_bytes(), second: second.read_bytes()}
+    result = invoke(str(first), str(second), "--base-url", server.url, "--review")
+    assert result.exit_code == 0, result.output
+    assert "staged for review" in result.stderr
+    assert all(path.read_bytes() == data for path, data in olds.items())
+    pending = CliRunner().invoke(app, ["rerecord", "--pending", "--json"])
+    entries = [json.loads(line) for line in pending.stdout.splitlines()]
+    assert sorted(entry["test_id"] for entry in entries) == sorted([TEST_ID, other])
+    assert {entry["kind"] for entry in entries} == {"changed"}
+    accepted = CliRunner().invoke(app, ["rerecord", "--accept", "test_other"])
+    assert accepted.exit_code == 0 and "accepted 1" in accepted.stderr
+    assert second.read_bytes() != olds[second] and first.read_bytes() == olds[first]
+    rejected = CliRunner().invoke(app, ["rerecord", "--reject"])
+    assert rejected.exit_code == 0 and "rejected 1" in rejected.stderr
+    assert first.read_bytes() == olds[first]
+    assert CliRunner().invoke(app, ["rerecord", "--pending", "--json"]).stdout == ""
