@@ -114,38 +114,20 @@ def _stream_error(item: Any) -> str | None:
 
 
 async def _read_sse(response: httpx.Response) -> list[Any]:
-    """OpenAI server-sent events: `data:` lines (joined), dispatched at a blank line, until `data: [DONE]`."""
+    """OpenAI server-sent events, up to `data: [DONE]`; a stream without it broke off."""
+    from llm_fixtures.assembling.sse import parse_lines
+
     items: list[Any] = []
-    data: list[str] = []
-    event: str | None = None
-    async for line in response.aiter_lines():
-        if line:
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                data.append(value)
-            elif name == "event":
-                event = value
-            continue
-        if not data:
-            event = None
-            continue
-        payload = "\n".join(data)
-        data = []
-        if payload == "[DONE]":
+    for event in parse_lines([line async for line in response.aiter_lines()]):
+        if event.data == "[DONE]":
             return items
-        item = _loads(payload, "a stream event")
-        problem = _stream_error(item) or (
-            f"the stream reported an error event: {payload[:200]}" if event == "error" else None
-        )
+        item = _loads(event.data, "a stream event")
+        problem = _stream_error(item)
+        if problem is None and event.name == "error":
+            problem = f"the stream reported an error event: {event.data[:200]}"
         if problem:
             raise _Fatal(problem)
         items.append(item)
-        event = None
-    if data and "\n".join(data) == "[DONE]":
-        return items
     raise _Retryable(f"the stream broke off after {len(items)} events, before data: [DONE]")
 
 
@@ -209,52 +191,30 @@ def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any],
 async def _one(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions, sink: Sink) -> FileResult:
     start = time.perf_counter()
     attempts = 0
-    reason = "not sent"
+
+    def failed(reason: str) -> FileResult:
+        return FileResult(
+            path=job.display, status="failed", reason=reason, attempts=attempts, seconds=time.perf_counter() - start
+        )
+
     while True:
         attempts += 1
         try:
             items = await fetch(client, job.call, job.auth)
             break
         except _Fatal as exc:
-            return FileResult(
-                path=job.display,
-                status="failed",
-                reason=str(exc),
-                attempts=attempts,
-                seconds=time.perf_counter() - start,
-            )
+            return failed(str(exc))
         except _Retryable as exc:
-            reason = str(exc)
             if attempts > options.retries:
-                if options.retries:
-                    reason += f" (after {attempts} attempts)"
-                return FileResult(
-                    path=job.display,
-                    status="failed",
-                    reason=reason,
-                    attempts=attempts,
-                    seconds=time.perf_counter() - start,
-                )
+                return failed(f"{exc} (after {attempts} attempts)" if options.retries else str(exc))
             await asyncio.sleep(_delay(options, attempts - 1, exc.retry_after))
     try:
         # Building, dumping and writing (fsync) run on a worker thread, so the other streams keep flowing.
         new, written = await asyncio.to_thread(_finish, job, items, sink)
     except (ValueError, TypeError, KeyError) as exc:
-        return FileResult(
-            path=job.display,
-            status="failed",
-            reason=f"unexpected answer: {exc}",
-            attempts=attempts,
-            seconds=time.perf_counter() - start,
-        )
+        return failed(f"unexpected answer: {exc}")
     except FixtureError as exc:
-        return FileResult(
-            path=job.display,
-            status="failed",
-            reason=str(exc),
-            attempts=attempts,
-            seconds=time.perf_counter() - start,
-        )
+        return failed(str(exc))
     old = job.raw.get("response")
     return FileResult(
         path=job.display,
