@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -66,6 +65,7 @@ class Undecided(BaseModel):
     path: str
     test_id: str | None
     reason: str
+    kind: str = "undecidable"  # or the test file's index status: unsafe, unparsable, unreadable
 
 
 class PrunePlan(BaseModel):
@@ -92,7 +92,8 @@ def candidates_of(
     recording path, test file)` names the test file's index; `locate` resolves a path (for usage evidence)."""
     candidates = []
     for fact in facts:
-        absolute = os.path.normpath(Path(base, fact.path))
+        # Plain strings, not Path objects: this runs for every recording of the project.
+        absolute = fact.path if os.path.isabs(fact.path) else f"{base}{os.sep}{fact.path}"  # noqa: PTH117
         key = key_for(absolute, fact.test_file) if fact.test_id and fact.test_file else None
         candidates.append(
             Candidate(
@@ -114,20 +115,21 @@ def group_key(orphan: Orphan | Undecided) -> str:
     return test_file or "(no test id)"
 
 
-def _static(candidate: Candidate, indexes: Mapping[str, TestFileIndex]) -> tuple[str, str]:
-    """("orphan"|"keep"|"unknown", reason) from the test file's syntax tree."""
+def _static(candidate: Candidate, indexes: Mapping[str, TestFileIndex]) -> tuple[str, str, str]:
+    """("orphan"|"keep"|"unknown", reason, kind of unknown) from the test file's syntax tree."""
     assert candidate.test_key is not None
     index = indexes.get(candidate.test_key)
     if index is None:
-        return "unknown", "test file not looked at"
+        return "unknown", "test file not looked at", "unreadable"
+    kind = index.status if index.status not in ("parsed", "missing") else "undecidable"
     if index.status == "unsafe":
-        return "unknown", index.detail
+        return "unknown", index.detail, kind
     presence, reason = lookup(index, candidate.function)
     if presence == "absent":
-        return "orphan", reason
+        return "orphan", reason, ""
     if presence == "unknown":
-        return "unknown", reason
-    return "keep", ""
+        return "unknown", reason, kind
+    return "keep", "", ""
 
 
 def _collected(candidate: Candidate, collected: CollectedTests, files: frozenset[str]) -> str | None:
@@ -193,11 +195,11 @@ def _judge(
         if usage is not None and candidate.location not in usage.opened:
             return orphan("shared recording never read during the replay run", "unused")
         return None
-    verdict, reason = _static(candidate, indexes)
+    verdict, reason, kind = _static(candidate, indexes)
     if verdict == "orphan":
         return orphan(reason, "static")
     if verdict == "unknown":
-        plan.undecided.append(Undecided(path=candidate.path, test_id=candidate.test_id, reason=reason))
+        plan.undecided.append(Undecided(path=candidate.path, test_id=candidate.test_id, reason=reason, kind=kind))
         return None
     if candidate.model_list:
         return None

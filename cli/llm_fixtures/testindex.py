@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+_DRIVE = re.compile(r"[A-Za-z]:")  # a Windows drive: absolute on Windows
 IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe"]
 Presence = Literal["present", "absent", "unknown"]
 
@@ -117,9 +119,9 @@ def index_source(source: bytes | str, filename: str = "<test file>") -> TestFile
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
-        return TestFileIndex("unparsable", f"does not parse{where}: {getattr(exc, 'msg', None) or exc}")
+        return TestFileIndex("unparsable", f"test file does not parse{where}: {getattr(exc, 'msg', None) or exc}")
     except (RecursionError, MemoryError):
-        return TestFileIndex("unparsable", "does not parse: too deeply nested")
+        return TestFileIndex("unparsable", "test file does not parse: too deeply nested")
     return TestFileIndex("parsed", module=_scope(tree.body))
 
 
@@ -129,12 +131,12 @@ def index_file(path: Path) -> TestFileIndex:
         source = path.read_bytes()
     except FileNotFoundError:
         if path.is_symlink():
-            return TestFileIndex("unreadable", "broken symbolic link")
+            return TestFileIndex("unreadable", "test file is a broken symbolic link")
         return TestFileIndex("missing", "test file gone")
     except IsADirectoryError:
-        return TestFileIndex("unreadable", "is a directory")
+        return TestFileIndex("unreadable", "test file is a directory")
     except OSError as exc:
-        return TestFileIndex("unreadable", exc.strerror or str(exc))
+        return TestFileIndex("unreadable", f"test file unreadable: {exc.strerror or exc}")
     return index_source(source, str(path))
 
 
@@ -166,7 +168,7 @@ def lookup(index: TestFileIndex, function: str | None) -> tuple[Presence, str]:
     if index.status == "missing":
         return "absent", "test file gone"
     if index.status != "parsed":
-        return "unknown", f"test file {index.detail}" if index.detail else f"test file {index.status}"
+        return "unknown", index.detail or f"test file {index.status}"
     if not function:
         return "present", ""
     parts = function.split("::")
@@ -206,7 +208,7 @@ def safe_test_path(test_file: str) -> PurePosixPath | None:
     if not test_file or "\x00" in test_file or "\\" in test_file:
         return None
     path = PurePosixPath(test_file)
-    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+    if path.is_absolute() or ".." in path.parts or _DRIVE.match(test_file):
         return None
     return path
 
@@ -243,6 +245,7 @@ class TestFiles:
         self.fallback_root = Path(fallback_root).absolute()
         self.indexes: dict[str, TestFileIndex] = {}
         self._real: dict[str, str] = {}
+        self._keys: dict[tuple[str, str], str] = {}
 
     def _realpath(self, path: str) -> str:
         if path not in self._real:
@@ -251,6 +254,14 @@ class TestFiles:
 
     def key_for(self, recording: str, test_file: str) -> str:
         """The index key of `test_file` for the recording at the absolute path `recording` (indexed once)."""
+        # Recordings of one folder share their tests: work out each (folder, test file) pair once.
+        pair = (recording.rpartition(os.sep)[0], test_file)
+        key = self._keys.get(pair)
+        if key is None:
+            key = self._keys[pair] = self._key(recording, test_file)
+        return key
+
+    def _key(self, recording: str, test_file: str) -> str:
         relative = safe_test_path(test_file)
         if relative is None:
             key = f"unsafe:{test_file}"
@@ -271,8 +282,8 @@ class TestFiles:
             return TestFileIndex("unsafe", f"the test folder leads out of the project ({candidate.parent})")
         if not inferred and not Path(folder).is_dir():
             # Without the folder we cannot tell a wrong project root from a gone test.
-            return TestFileIndex("unreadable", f"folder {candidate.parent} not found (is the project root right?)")
+            return TestFileIndex("unreadable", f"test folder {candidate.parent} not found (wrong project root?)")
         real = os.path.realpath(candidate)
         if not _inside(real, boundary):
-            return TestFileIndex("unsafe", f"the test file is a link leading out of the project ({candidate})")
+            return TestFileIndex("unsafe", f"the test file links out of the project ({candidate})")
         return index_file(Path(real))

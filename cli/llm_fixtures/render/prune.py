@@ -58,16 +58,33 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
         out.print(f"next: {next_command}")
 
 
+KIND_TITLES = {
+    "unparsable": "test file does not parse",
+    "unsafe": "test id leads outside the project",
+    "unreadable": "test file cannot be read",
+    "undecidable": "cannot tell from the syntax tree",
+}
+SHOWN_PER_KIND = 5
+
+
 def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
-    """On stderr: recordings whose test could not be looked at (grouped, never orphans), shared recordings
-    not judged, unreadable files."""
+    """On stderr: recordings whose test could not be looked at (never orphans), one block per kind of reason
+    with a few test files as examples; then unreadable files."""
     err = stderr_console()
-    for test_file, members in groupby(plan.undecided, key=group_key):
+    for kind, members in groupby(sorted(plan.undecided, key=lambda item: item.kind), key=lambda item: item.kind):
         rows = list(members)
-        reasons = sorted({item.reason for item in rows})
-        err.print(f"left alone: {_plural(len(rows), 'recording')} of {test_file}: {'; '.join(reasons)}")
+        by_file: dict[str, str] = {}
+        for item in rows:
+            by_file.setdefault(group_key(item), item.reason)
+        title = KIND_TITLES.get(kind, kind)
+        count = f"{_plural(len(rows), 'recording')} of {_plural(len(by_file), 'test file')}"
+        err.print(Text(f"left alone ({title}): {count}"))
+        for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]:
+            err.print(Text(f"  {test_file}: {reason}"))
+        if len(by_file) > SHOWN_PER_KIND:
+            err.print(Text(f"  ... and {len(by_file) - SHOWN_PER_KIND} more"))
     for problem in problems:
-        err.print(f"unreadable, left alone: {problem}")
+        err.print(Text(f"unreadable, left alone: {problem}"))
 
 
 def render_removed(batch: TrashBatch) -> None:
