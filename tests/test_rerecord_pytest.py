@@ -1,0 +1,318 @@
+"""`fixtures rerecord --runner pytest` on a project in tmp_path whose conftest implements the upstream
+record/replay contract (OGX mode variable and `--inference-mode`, hash-named files in a `recordings` folder beside
+each test file), driven through a real pytest subprocess: success, a failing run, a killed run, an interrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from llm_fixtures.app import app
+from llm_fixtures.config import RerecordSettings
+from llm_fixtures.errors import ConfigError, UsageError
+from llm_fixtures.rerecording.pytestrunner import build_command, detect_preset
+
+CONFTEST = """
+import hashlib, json, os
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--inference-mode", default="replay")
+
+
+def pytest_configure(config):
+    # As OGX does: the option (default replay) overwrites the variable.
+    os.environ["OGX_TEST_INFERENCE_MODE"] = config.getoption("--inference-mode")
+
+
+class Recorder:
+    def __init__(self, test_id):
+        self.test_id = test_id
+        self.folder = Path(test_id.split("::")[0]).parent / "recordings"
+
+    def call(self, body):
+        key = {"method": "POST", "endpoint": "/v1/chat/completions", "body": body, "test_id": self.test_id}
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+        path = self.folder / f"{name}.json"
+        if os.environ["OGX_TEST_INFERENCE_MODE"] == "replay":
+            if not path.exists():
+                raise RuntimeError(f"Recording not found for request hash: {name}")
+            return json.loads(path.read_text())["response"]["body"]["__data__"]
+        answer = {"id": "rec-" + name[:12], "choices": [{"index": 0, "message": {"role": "assistant",
+                  "content": os.environ.get("DEMO_ANSWER", "v1") + ": " + body["messages"][0]["content"]}}],
+                  "created": 0, "model": body["model"], "object": "chat.completion",
+                  "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
+        recording = {
+            "test_id": self.test_id,
+            "request": {"method": "POST", "url": "http://localhost:11434/v1/v1/chat/completions", "headers": {},
+                        "body": body, "endpoint": "/v1/chat/completions", "model": body["model"]},
+            "response": {"body": {"__type__": "openai.types.chat.chat_completion.ChatCompletion",
+                                  "__data__": answer}, "is_streaming": False},
+            "id_normalization_mapping": {},
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(recording, indent=2) + "\\n")
+        return answer
+
+
+@pytest.fixture
+def recorder(request):
+    return Recorder(request.node.nodeid)
+"""
+
+TESTS = """
+import os, signal, time
+
+import pytest
+
+
+def ask(recorder, text):
+    return recorder.call({"model": "m", "messages": [{"role": "user", "content": text}]})
+
+
+def test_hello(recorder):
+    assert ask(recorder, "hello")["choices"][0]["message"]["content"].endswith("hello")
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_param(recorder, n):
+    ask(recorder, f"question {n} " + os.environ.get("DEMO_QUESTION", "a"))
+
+
+def test_two_calls(recorder):
+    ask(recorder, "first")
+    ask(recorder, "second")
+    if os.environ.get("DEMO_FAIL") and os.environ["OGX_TEST_INFERENCE_MODE"] == "record":
+        assert False, "injected failure after writing"
+    if os.environ.get("DEMO_KILL") and os.environ["OGX_TEST_INFERENCE_MODE"] == "record":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("DEMO_SLEEP") and os.environ["OGX_TEST_INFERENCE_MODE"] == "record":
+        time.sleep(float(os.environ["DEMO_SLEEP"]))
+"""
+
+TEST_FILE = "tests/integration/chat/test_chat.py"
+RECORDINGS = "tests/integration/chat/recordings"
+
+
+def _pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo project with every test recorded once (answer v1, question a)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.fixtures.rerecord]\n'
+        'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
+    )
+    (tmp_path / "tests" / "integration" / "chat").mkdir(parents=True)
+    (tmp_path / "tests" / "integration" / "conftest.py").write_text(CONFTEST)
+    (tmp_path / TEST_FILE).write_text(TESTS)
+    for name in ("DEMO_ANSWER", "DEMO_QUESTION", "DEMO_FAIL", "DEMO_KILL", "DEMO_SLEEP", "OGX_TEST_INFERENCE_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    recorded = _pytest(tmp_path, "--inference-mode", "record", "tests/integration")
+    assert recorded.returncode == 0, recorded.stdout
+    assert _pytest(tmp_path, "tests/integration").returncode == 0  # replay works
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    return tmp_path
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / RECORDINGS).glob("*.json"))}
+
+
+def _test_ids(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: json.loads(data)["test_id"] for name, data in files.items()}
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, ["rerecord", *args], catch_exceptions=False)
+
+
+def test_rerecord_changes_adds_and_supersedes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _files(project)
+    assert len(before) == 5
+    monkeypatch.setenv("DEMO_ANSWER", "v2")
+    monkeypatch.setenv("DEMO_QUESTION", "b")  # test_param now asks something else: new names
+    result = invoke(f"{TEST_FILE}::test_hello", f"{TEST_FILE}::test_param", "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        by_status.setdefault(line["status"], []).append(line)
+    assert len(by_status["changed"]) == 1 and "content" in by_status["changed"][0]["changes"]
+    assert len(by_status["new"]) == 2 and len(by_status["superseded"]) == 2
+    assert "outside" not in by_status
+    after = _files(project)
+    assert len(after) == 7
+    # test_two_calls was not selected: untouched.
+    untouched = [name for name, test in _test_ids(before).items() if test.endswith("test_two_calls")]
+    assert all(after[name] == before[name] for name in untouched)
+    assert "backed up 3 recording(s) of 3 test(s)" in result.stderr
+    assert "OGX_TEST_INFERENCE_MODE=record" in result.stderr and "--inference-mode record" in result.stderr
+    assert not list((project / ".fixtures").glob("backup-*"))
+
+
+def test_prune_superseded_removes_them_reversibly(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_QUESTION", "c")
+    result = invoke(f"{TEST_FILE}::test_param", "--prune-superseded")
+    assert result.exit_code == 0, result.output
+    assert "removed 2 superseded" in result.stderr
+    after = _files(project)
+    assert len(after) == 5
+    assert all("question" not in test for test in _test_ids(after).values())
+    params = [json.loads(data)["request"]["body"]["messages"][0]["content"] for data in after.values()]
+    assert sorted(p for p in params if p.startswith("question")) == ["question 1 c", "question 2 c"]
+
+
+@pytest.mark.parametrize("injected", ["DEMO_FAIL", "DEMO_KILL"])
+def test_failed_or_killed_run_restores_every_byte(
+    project: Path, monkeypatch: pytest.MonkeyPatch, injected: str
+) -> None:
+    before = _files(project)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (project / RECORDINGS).glob("*.json")}
+    monkeypatch.setenv("DEMO_ANSWER", "v2")
+    monkeypatch.setenv("DEMO_QUESTION", "z")
+    monkeypatch.setenv(injected, "1")
+    result = invoke(f"{TEST_FILE}::test_two_calls", f"{TEST_FILE}::test_param")
+    assert result.exit_code == 1
+    assert "the recordings are as they were" in result.stderr
+    assert _files(project) == before
+    assert {p.name: p.stat().st_mtime_ns for p in (project / RECORDINGS).glob("*.json")} == stamps
+    assert not list((project / ".fixtures").glob("backup-*"))
+
+
+def test_keep_partial_keeps_what_the_failed_run_wrote(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _files(project)
+    monkeypatch.setenv("DEMO_ANSWER", "v3")
+    monkeypatch.setenv("DEMO_FAIL", "1")
+    result = invoke(f"{TEST_FILE}::test_two_calls", "--keep-partial")
+    assert result.exit_code == 1
+    assert "--keep-partial" in result.stderr
+    after = _files(project)
+    changed = [name for name in before if after[name] != before[name]]
+    assert len(changed) == 2 and all(b"v3: " in after[name] for name in changed)
+
+
+def test_interrupted_run_restores(project: Path) -> None:
+    before = _files(project)
+    env = {**os.environ, "DEMO_ANSWER": "v9", "DEMO_SLEEP": "30", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llm_fixtures", "rerecord", f"{TEST_FILE}::test_two_calls"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _files(project) == before:
+        time.sleep(0.05)
+    assert _files(project) != before, "the record run never wrote"
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "was interrupted" in err
+    assert _files(project) == before
+
+
+def test_dry_run_lists_tests_and_tokens(project: Path) -> None:
+    before = _files(project)
+    result = invoke("--test", "test_param", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"{TEST_FILE}::test_param[1]" in result.stdout and f"{TEST_FILE}::test_param[2]" in result.stdout
+    assert "2 test(s) to run in record mode, covering 2 recording(s); 14 tokens last time" in result.stdout
+    assert _files(project) == before
+
+
+def test_review_stages_a_record_run(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _files(project)
+    monkeypatch.setenv("DEMO_ANSWER", "v5")
+    result = invoke(f"{TEST_FILE}::test_hello", "--review")
+    assert result.exit_code == 0, result.output
+    assert "staged for review" in result.stderr
+    assert _files(project) == before
+    accepted = invoke("--accept", f"{TEST_FILE}::test_hello")
+    assert accepted.exit_code == 0 and "accepted 1" in accepted.stderr
+    after = _files(project)
+    assert [name for name in before if after[name] != before[name]] and len(after) == len(before)
+
+
+# --- the command line of the record run ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "detected", "argv", "env"),
+    [
+        (
+            RerecordSettings(),
+            "ogx",
+            ["pytest", "--inference-mode", "record", "t.py::a", "t.py::b"],
+            {"OGX_TEST_INFERENCE_MODE": "record"},
+        ),
+        (
+            RerecordSettings(),
+            "llama-stack",
+            ["pytest", "t.py::a", "t.py::b"],
+            {"LLAMA_STACK_TEST_INFERENCE_MODE": "record"},
+        ),
+        (
+            RerecordSettings(command=["{python}", "-m", "pytest", "-x"], env={"MODE": "record"}),
+            None,
+            ["PY", "-m", "pytest", "-x", "t.py::a", "t.py::b"],
+            {"MODE": "record"},
+        ),
+        (
+            RerecordSettings(command=["run-tests", "{node_ids}", "--flag"], preset="ogx"),
+            None,
+            ["run-tests", "--inference-mode", "record", "t.py::a", "t.py::b", "--flag"],
+            {"OGX_TEST_INFERENCE_MODE": "record"},
+        ),
+        (
+            RerecordSettings(env={"OGX_TEST_INFERENCE_MODE": "record-if-missing"}),
+            "ogx",
+            ["pytest", "--inference-mode", "record", "t.py::a", "t.py::b"],
+            {"OGX_TEST_INFERENCE_MODE": "record-if-missing"},
+        ),
+    ],
+)
+def test_build_command(settings: RerecordSettings, detected: str | None, argv: list[str], env: dict[str, str]) -> None:
+    assert build_command(settings, detected, ["t.py::a", "t.py::b"], python="PY") == (argv, env)
+
+
+def test_build_command_refuses_without_a_record_mode() -> None:
+    with pytest.raises(UsageError, match="record mode"):
+        build_command(RerecordSettings(), None, ["t.py::a"])
+    with pytest.raises(ConfigError, match="preset"):
+        build_command(RerecordSettings(preset="nope"), None, ["t.py::a"])
+
+
+def test_detect_preset(tmp_path: Path) -> None:
+    assert detect_preset(tmp_path) is None
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text('os.environ["LLAMA_STACK_TEST_INFERENCE_MODE"]\n')
+    assert detect_preset(tmp_path) == "llama-stack"
+    (tmp_path / "tests" / "integration").mkdir()
+    (tmp_path / "tests" / "integration" / "conftest.py").write_text("OGX_TEST_INFERENCE_MODE\n")
+    assert detect_preset(tmp_path) == "ogx"
