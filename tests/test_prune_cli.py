@@ -307,3 +307,20 @@ def test_corpus_static_prune_judges_by_test_file(
         test_id = document.get("test_id") or (document.get("request") or {}).get("test_id")
         with_test_id += bool(test_id)
     assert len(rows) == with_test_id
+
+
+def test_collect_cwd_must_be_a_folder(runner: CliRunner, project: Project) -> None:
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("[tool.fixtures.prune]\n", '[tool.fixtures.prune]\ncollect_cwd = "nope"\n')
+    )
+    code, out, err = prune(runner, "--collect")
+    assert (code, out) == (2, "")
+    assert "collect_cwd" in err
+
+
+def test_include_shared_alone_says_it_does_nothing(runner: CliRunner, project: Project) -> None:
+    code, out, err = prune(runner, "--include-shared", "--json")
+    assert code == 0
+    assert "--include-shared matters only with" in err
+    assert project.path("shared") not in out

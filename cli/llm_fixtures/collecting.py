@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def _tail(text: str, lines: int = 15) -> str:
 def run_collection(command: Sequence[str], cwd: Path) -> list[str]:
     """Run one collection command in `cwd`; its node ids. CollectError on a failure (exit code other than 0
     or 5 = no tests), a timeout, or output without node ids while tests were collected."""
-    shown = " ".join(command)
+    shown = shlex.join(command)
     try:
         done = subprocess.run(
             list(command), cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False

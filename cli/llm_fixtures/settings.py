@@ -29,6 +29,9 @@ class PruneSettings(Section):
     """`[tool.fixtures.prune]`."""
 
     collect: list[list[str]] = Field(default_factory=list, description="pytest --collect-only commands")
+    collect_cwd: str | None = Field(
+        default=None, description="folder the collect commands run in, relative to the pyproject (default: its folder)"
+    )
 
 
 class RerecordSettings(Section):

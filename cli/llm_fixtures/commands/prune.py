@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors
+from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import Project, load_project
 from llm_fixtures.errors import BadRecording, UsageError
 from llm_fixtures.facts import Facts
@@ -64,7 +64,10 @@ def _plan(
         from llm_fixtures.collecting import collect as run_collect
 
         settings = project.settings.prune
-        collection = run_collect(settings.collect, project.root, use_cache=not refresh)
+        cwd = project.root / settings.collect_cwd if settings.collect_cwd else project.root
+        if not cwd.is_dir():
+            raise UsageError(f"[tool.fixtures.prune] collect_cwd: {cwd} is not a folder")
+        collection = run_collect(settings.collect, cwd, use_cache=not refresh)
         collected = CollectedTests(collection.ids)
     catalog = load_catalog(paths, project, base=base)
     test_files = TestFiles(project.root)
@@ -160,6 +163,8 @@ def run(
 
                 render_restored(restored, Path.cwd())
             return
+        if include_shared and not (unused_from or unreachable):
+            warn("note: --include-shared matters only with --unused-from or --unreachable (no test to look at)")
         if delete and not yes and not stdin_is_terminal():
             raise UsageError("--delete asks first, and there is no terminal to ask in: add --yes")
         plan, problems = _plan(

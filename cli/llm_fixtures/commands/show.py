@@ -1,11 +1,145 @@
-"""`fixtures show` (being written)."""
+"""`fixtures show`: what a recording sent and got; `--assemble`: the final message its stream folds into."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from llm_fixtures.commands.common import JsonOpt, handle_errors, report_problems
+from llm_fixtures.config import load_project
+from llm_fixtures.errors import BadRecording, UsageError
 
-def run() -> None:
-    """Not implemented yet."""
-    typer.echo("error: fixtures show is not implemented yet", err=True)
-    raise typer.Exit(2)
+if TYPE_CHECKING:
+    from llm_fixtures.assembling import Assembly
+    from llm_fixtures.conversation import Shown
+    from llm_fixtures.store import Loaded
+
+RefsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Recordings: a path, a hash or a unique hash prefix (6+ hex digits), or a pytest node id "
+        "(every recording of that test).",
+        show_default=False,
+    ),
+]
+
+
+def run(
+    refs: RefsArg,
+    *,
+    assemble: Annotated[
+        bool, typer.Option("--assemble", help="Print the final message the recorded stream folds into.")
+    ] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Print each file as stored.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Show what a recording sent (parameters, tools, the conversation) and got (status, chunks, usage).
+
+    With --assemble, fold the stored stream (chat completions, completions, Responses, Anthropic, Ollama,
+    Gemini, raw .sse) into its final message; a non-stream body gives the same shape. With --json, one JSON
+    object per recording. A reference that matches nothing exits 2; an unreadable file is reported and the
+    others shown (exit 1).
+    """
+    with handle_errors():
+        if raw and (assemble or json):
+            raise UsageError("--raw prints files as stored; it cannot be combined with --assemble or --json")
+        from llm_fixtures.resolving import resolve_refs
+
+        paths = resolve_refs(refs, load_project())
+        if raw:
+            _print_raw(paths)
+            return
+        if assemble:
+            assembled, problems = _assemble_paths(paths)
+            if json:
+                _echo_lines({"path": path, **a.result, "warnings": a.warnings} for path, a in assembled)
+            else:
+                from llm_fixtures.conversation import assembled_view
+                from llm_fixtures.render.show import render_assembled
+
+                render_assembled([assembled_view(path, assembly) for path, assembly in assembled])
+        else:
+            shown, problems = _show_paths(paths)
+            if json:
+                _echo_lines(item.model_dump(mode="python") for item in shown)
+            else:
+                from llm_fixtures.render.show import render_shown
+
+                render_shown(shown)
+        bad = report_problems(problems)
+    if bad:
+        raise typer.Exit(1)
+
+
+def _load(path: Path) -> tuple[Loaded | None, Assembly]:
+    """A recording (None for a raw `.sse` capture) and the assembly of its body."""
+    from llm_fixtures.assembling import assemble, assemble_sse
+    from llm_fixtures.store import load_recording, read_bytes
+
+    if path.suffix == ".sse":
+        text = read_bytes(path).decode("utf-8", errors="replace")
+        return None, assemble_sse(text)
+    loaded = load_recording(path)
+    response = loaded.file.response
+    return loaded, assemble(response.body, is_streaming=response.is_streaming)
+
+
+def _assemble_paths(paths: list[Path]) -> tuple[list[tuple[str, Assembly]], list[BadRecording]]:
+    done: list[tuple[str, Assembly]] = []
+    problems: list[BadRecording] = []
+    for path in paths:
+        try:
+            done.append((str(path), _load(path)[1]))
+        except BadRecording as problem:
+            problems.append(problem)
+    return done, problems
+
+
+def _show_paths(paths: list[Path]) -> tuple[list[Shown], list[BadRecording]]:
+    from llm_fixtures.conversation import show_recording, show_sse
+
+    shown: list[Shown] = []
+    problems: list[BadRecording] = []
+    for path in paths:
+        try:
+            loaded, assembly = _load(path)
+        except BadRecording as problem:
+            problems.append(problem)
+            continue
+        if loaded is None:
+            shown.append(show_sse(str(path), assembly))
+        else:
+            shown.append(show_recording(str(path), loaded.file, loaded.facts, assembly))
+    return shown, problems
+
+
+def _echo_lines(objects: Iterable[dict[str, Any]]) -> None:
+    """JSON Lines on stdout; a lone surrogate (which no fold could re-pair) is escaped, never a crash."""
+    import json as jsonlib
+
+    import orjson
+
+    out = sys.stdout
+    for obj in objects:
+        try:
+            out.write(orjson.dumps(obj).decode())
+        except TypeError:
+            out.write(jsonlib.dumps(obj))
+        out.write("\n")
+    out.flush()
+
+
+def _print_raw(paths: list[Path]) -> None:
+    out = sys.stdout.buffer
+    for number, path in enumerate(paths):
+        if len(paths) > 1:
+            out.write(f"{'' if number == 0 else chr(10)}==> {path} <==\n".encode())
+        try:
+            out.write(path.read_bytes())
+        except OSError as exc:
+            raise BadRecording(path, exc.strerror or str(exc)) from None
+    out.flush()

@@ -1,0 +1,675 @@
+"""What a recording sent and got, projected for `fixtures show`: parameters, tools, the conversation with
+images as placeholders, response facts; and the final message of an assembly, in one form for every dialect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from llm_fixtures.assembling import Assembly
+from llm_fixtures.assembling.merging import as_dict
+from llm_fixtures.facts import Facts
+from llm_fixtures.models import (
+    FileProcessorRequest,
+    HttpRequest,
+    InferenceRequest,
+    RecordingFile,
+    ToolRequest,
+    parse_envelope,
+)
+
+# Request keys shown as the conversation or the tools, not among the parameters.
+_CONVERSATION_KEYS = frozenset(
+    {"messages", "input", "contents", "prompt", "system", "instructions", "tools", "model", "functions"}
+)
+
+
+class Part(BaseModel):
+    """One piece of a message: `text` (text, or a placeholder such as `[image/png 34 KB]`), a `tool_call`
+    (name, call id, arguments as sent), a `tool_result` (call id, text), or `other` (a short description)."""
+
+    type: str
+    text: str | None = None
+    name: str | None = None
+    call_id: str | None = None
+    arguments: str | None = None
+
+
+class Message(BaseModel):
+    role: str
+    parts: list[Part] = Field(default_factory=list)
+
+
+class RequestView(BaseModel):
+    kind: str
+    method: str | None = None
+    endpoint: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    url: str | None = None
+    test_id: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    tools: list[str] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+
+
+class ResponseView(BaseModel):
+    status: int | None = None
+    exception: str | None = None
+    body_type: str | None = None
+    streaming: bool = False
+    chunks: int = 0
+    usage: Any = None
+
+
+class Shown(BaseModel):
+    """One recording as `fixtures show` presents it (and prints with `--json`)."""
+
+    path: str
+    hash: str | None = None
+    request: RequestView | None = None
+    response: ResponseView
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Media placeholders
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _base64_size(data: str) -> int:
+    data = data.strip()
+    return max(0, len(data) * 3 // 4 - data[-2:].count("="))
+
+
+def media_placeholder(kind: str, value: Any, mime: str | None = None) -> str:
+    """`[image/png 34 KB]` for inline data (a data URL or bare base64), `[image https://...]` for a link."""
+    if isinstance(value, str):
+        if value.startswith("data:"):
+            header, _, data = value.partition(",")
+            mime = header[5:].split(";", 1)[0] or mime
+            return f"[{mime or kind} {human_size(_base64_size(data))}]"
+        if value.startswith(("http://", "https://", "gs://", "file:")):
+            return f"[{mime or kind} {value}]"
+        return f"[{mime or kind} {human_size(_base64_size(value))}]"
+    return f"[{mime or kind}]"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Content parts of every dialect
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _arguments(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _call(name: Any, call_id: Any, arguments: Any) -> Part:
+    return Part(
+        type="tool_call",
+        name=name if isinstance(name, str) else None,
+        call_id=call_id if isinstance(call_id, str) else None,
+        arguments=_arguments(arguments),
+    )
+
+
+def content_parts(content: Any) -> list[Part]:
+    """Parts of a message `content` in any dialect (OpenAI, Responses, Anthropic, Gemini, Ollama)."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [Part(type="text", text=content)] if content else []
+    if isinstance(content, dict):
+        content = [content]
+    if not isinstance(content, list):
+        return [Part(type="text", text=_text(content))]
+    parts: list[Part] = []
+    for item in content:
+        parts.extend(_part(item))
+    return parts
+
+
+def _part(item: Any) -> list[Part]:
+    if isinstance(item, str):
+        return [Part(type="text", text=item)]
+    if not isinstance(item, dict):
+        return [Part(type="text", text=_text(item))]
+    kind = item.get("type")
+    if isinstance(item.get("text"), str) and kind in (None, "text", "input_text", "output_text"):
+        return [Part(type="text", text=item["text"])]
+    if kind == "image_url" or "image_url" in item:
+        url = item.get("image_url")
+        url = url.get("url") if isinstance(url, dict) else url
+        return [Part(type="text", text=media_placeholder("image", url))]
+    if kind == "input_image":
+        return [Part(type="text", text=media_placeholder("image", item.get("image_url") or item.get("file_id")))]
+    if kind in ("image", "document") and isinstance(item.get("source"), dict):  # Anthropic
+        source = item["source"]
+        value = source.get("data") or source.get("url")
+        return [Part(type="text", text=media_placeholder(kind, value, source.get("media_type")))]
+    if kind == "input_audio":
+        audio = as_dict(item.get("input_audio"))
+        mime = f"audio/{audio.get('format')}" if audio.get("format") else "audio"
+        return [Part(type="text", text=media_placeholder("audio", audio.get("data"), mime))]
+    if kind in ("file", "input_file"):
+        file = as_dict(item.get("file")) or item
+        name = file.get("filename") or file.get("file_id") or "file"
+        data = file.get("file_data")
+        size = f" {human_size(_base64_size(data.partition(',')[2] or data))}" if isinstance(data, str) else ""
+        return [Part(type="text", text=f"[file {name}{size}]")]
+    for key in ("inline_data", "inlineData"):  # Gemini
+        if isinstance(item.get(key), dict):
+            blob = item[key]
+            mime = blob.get("mime_type") or blob.get("mimeType")
+            return [Part(type="text", text=media_placeholder("data", blob.get("data"), mime))]
+    for key in ("function_call", "functionCall"):  # Gemini
+        if isinstance(item.get(key), dict):
+            call = item[key]
+            return [_call(call.get("name"), call.get("id"), call.get("args"))]
+    for key in ("function_response", "functionResponse"):
+        if isinstance(item.get(key), dict):
+            answer = item[key]
+            return [
+                Part(
+                    type="tool_result",
+                    name=answer.get("name"),
+                    call_id=answer.get("id"),
+                    text=_text(answer.get("response")),
+                )
+            ]
+    if kind in ("tool_use", "server_tool_use", "mcp_tool_use"):  # Anthropic
+        return [_call(item.get("name"), item.get("id"), item.get("input"))]
+    if kind == "tool_result":
+        texts = [part.text or "" for part in content_parts(item.get("content"))]
+        return [Part(type="tool_result", call_id=item.get("tool_use_id"), text="".join(texts))]
+    if kind in ("thinking", "redacted_thinking"):
+        return [Part(type="other", text=f"[{kind}] {item.get('thinking') or ''}".rstrip())]
+    return [Part(type="other", text=_text(item))]
+
+
+def _tool_call_parts(calls: Any) -> list[Part]:
+    parts: list[Part] = []
+    for call in calls if isinstance(calls, list) else []:
+        if not isinstance(call, dict):
+            continue
+        function = as_dict(call.get("function")) or call
+        parts.append(
+            Part(
+                type="tool_call",
+                name=function.get("name"),
+                call_id=call.get("id"),
+                arguments=_arguments(function.get("arguments")),
+            )
+        )
+    return parts
+
+
+def _message(raw: Any) -> Message:
+    """One message of a chat-style list: OpenAI, Ollama, Anthropic, Responses input items, Gemini contents."""
+    if not isinstance(raw, dict):
+        return Message(role="user", parts=content_parts(raw))
+    kind = raw.get("type")
+    if kind in ("function_call", "custom_tool_call"):  # Responses input item
+        arguments = raw.get("arguments", raw.get("input"))
+        return Message(role="assistant", parts=[_call(raw.get("name"), raw.get("call_id"), arguments)])
+    if kind in ("function_call_output", "custom_tool_call_output"):
+        result = Part(type="tool_result", call_id=raw.get("call_id"), text=_text(raw.get("output")))
+        return Message(role="tool", parts=[result])
+    role = raw.get("role") if isinstance(raw.get("role"), str) else (kind or "user")
+    parts = content_parts(raw.get("content") if "content" in raw else raw.get("parts"))
+    if isinstance(raw.get("images"), list):  # Ollama
+        parts.extend(Part(type="text", text=media_placeholder("image", image)) for image in raw["images"])
+    parts.extend(_tool_call_parts(raw.get("tool_calls")))
+    if isinstance(raw.get("function_call"), dict):
+        parts.extend(_tool_call_parts([{"function": raw["function_call"]}]))
+    if role == "tool" or raw.get("tool_call_id"):
+        text = "".join(part.text or "" for part in parts)
+        parts = [Part(type="tool_result", call_id=raw.get("tool_call_id"), name=raw.get("name"), text=text)]
+    return Message(role=str(role), parts=parts)
+
+
+def conversation(body: Any) -> list[Message]:
+    """The messages a request body sent, in any dialect."""
+    if not isinstance(body, dict):
+        return [] if body is None else [Message(role="user", parts=content_parts(body))]
+    messages: list[Message] = []
+    for key in ("system", "instructions"):
+        if body.get(key):
+            messages.append(Message(role="system", parts=content_parts(body[key])))
+    config = body.get("config")
+    if isinstance(config, dict):
+        for key in ("system_instruction", "systemInstruction"):
+            instruction = config.get(key)
+            if instruction:
+                parts = instruction.get("parts") if isinstance(instruction, dict) else instruction
+                messages.append(Message(role="system", parts=content_parts(parts)))
+    for key in ("messages", "input", "contents"):
+        value = body.get(key)
+        if isinstance(value, list):
+            messages.extend(_message(raw) for raw in value)
+        elif value is not None:
+            messages.append(Message(role="user", parts=content_parts(value)))
+    prompt = body.get("prompt")
+    if prompt is not None:
+        messages.append(Message(role="user", parts=content_parts(prompt)))
+        if isinstance(body.get("images"), list):
+            messages[-1].parts.extend(Part(type="text", text=media_placeholder("image", i)) for i in body["images"])
+    return messages
+
+
+def tool_names(body: Any) -> list[str]:
+    """Names of the tools a request offered (OpenAI, Responses, Anthropic, Gemini, Ollama)."""
+    if not isinstance(body, dict):
+        return []
+    tools: list[Any] = list(body["tools"]) if isinstance(body.get("tools"), list) else []
+    config = body.get("config")
+    if isinstance(config, dict) and isinstance(config.get("tools"), list):
+        tools = tools + config["tools"]
+    if isinstance(body.get("functions"), list):
+        tools = tools + body["functions"]
+    names: list[str] = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function")
+        if isinstance(function, dict) and function.get("name"):
+            names.append(str(function["name"]))
+        elif tool.get("name"):
+            names.append(str(tool["name"]))
+        else:
+            declarations = tool.get("function_declarations") or tool.get("functionDeclarations")
+            if isinstance(declarations, list):
+                names.extend(str(d.get("name")) for d in declarations if isinstance(d, dict))
+            elif tool.get("type"):
+                names.append(str(tool["type"]))
+            elif tool:
+                names.append(next(iter(tool)))
+    return names
+
+
+def parameters(body: Any) -> dict[str, Any]:
+    """The request's parameters: every body key but the conversation and the tools (Gemini `config` flattened)."""
+    if not isinstance(body, dict):
+        return {}
+    found = {key: value for key, value in body.items() if key not in _CONVERSATION_KEYS and key != "config"}
+    config = body.get("config")
+    if isinstance(config, dict):
+        skip = {"tools", "system_instruction", "systemInstruction"}
+        found.update({key: value for key, value in config.items() if key not in skip and value is not None})
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The whole recording
+
+
+def usage_of(assembly: Assembly | None, body: Any) -> Any:
+    """The usage a response reported, from its assembly when it has one, else from the body."""
+    if assembly is not None:
+        result = assembly.result
+        for key in ("usage", "usage_metadata"):
+            if result.get(key) is not None:
+                return result[key]
+        message = result.get("message")
+        if isinstance(message, dict) and message.get("usage") is not None:
+            return message["usage"]
+        if result.get("prompt_eval_count") is not None or result.get("eval_count") is not None:
+            return {"prompt_eval_count": result.get("prompt_eval_count"), "eval_count": result.get("eval_count")}
+    _, data = parse_envelope(body)
+    return data.get("usage") if isinstance(data, dict) else None
+
+
+def _exception(file: RecordingFile) -> str | None:
+    response = file.response
+    if not response.is_exception and not response.exception_message:
+        return None
+    message = response.exception_message or ""
+    data = response.exception_data or {}
+    kind = data.get("type") or data.get("exception_type") or data.get("class") if isinstance(data, dict) else None
+    return f"{kind}: {message}" if kind and message else (message or str(kind or "exception"))
+
+
+def request_view(file: RecordingFile, facts: Facts) -> RequestView:
+    request = file.request
+    view = RequestView(
+        kind=facts.kind,
+        endpoint=facts.endpoint or None,
+        provider=facts.provider,
+        model=facts.model,
+        url=facts.url,
+        test_id=file.test_id if file.test_id is not None else getattr(request, "test_id", None),
+    )
+    if isinstance(request, InferenceRequest):
+        view.method = request.method
+        body = request.body
+    elif isinstance(request, HttpRequest):
+        view.method = request.method
+        body = request.payload
+    elif isinstance(request, ToolRequest):
+        view.tools = [request.tool_name]
+        kwargs = request.tool_kwargs
+        view.parameters = kwargs if isinstance(kwargs, dict) else {"kwargs": kwargs}
+        return view
+    elif isinstance(request, FileProcessorRequest):
+        view.parameters = {"api": request.api, "file_id": request.file_id}
+        return view
+    else:
+        body = None
+    view.parameters = parameters(body)
+    view.tools = tool_names(body)
+    view.messages = conversation(body)
+    return view
+
+
+def show_recording(path: str, file: RecordingFile, facts: Facts, assembly: Assembly | None) -> Shown:
+    """What `fixtures show` says about one recording. `assembly` (of its body) gives the usage."""
+    response = file.response
+    return Shown(
+        path=path,
+        hash=facts.hash,
+        request=request_view(file, facts),
+        response=ResponseView(
+            status=response.status,
+            exception=_exception(file),
+            body_type=facts.body_type,
+            streaming=response.is_streaming,
+            chunks=facts.chunks,
+            usage=usage_of(assembly, response.body),
+        ),
+    )
+
+
+def show_sse(path: str, assembly: Assembly) -> Shown:
+    """A raw `.sse` capture: no request is stored, only the stream."""
+    return Shown(
+        path=path,
+        response=ResponseView(
+            body_type=f"event stream ({assembly.kind})",
+            streaming=True,
+            chunks=int(assembly.result.get("n_items") or 0),
+            usage=usage_of(assembly, None),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The final message of an assembly, in one form for every dialect
+
+
+class ToolCall(BaseModel):
+    """A tool call of the final message: `pretty` is the arguments re-indented when they are valid JSON."""
+
+    name: str | None = None
+    call_id: str | None = None
+    arguments: str | None = None
+    pretty: str | None = None
+    valid: bool = True
+
+
+class Answer(BaseModel):
+    """One choice (or candidate, or the one message) of a final message."""
+
+    label: str
+    role: str | None = None
+    content: str | None = None
+    reasoning: str | None = None
+    refusal: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    other: list[str] = Field(default_factory=list)
+    finish_reason: str | None = None
+
+
+class AssembledView(BaseModel):
+    path: str
+    kind: str
+    n_items: int = 0
+    id: str | None = None
+    model: str | None = None
+    answers: list[Answer] = Field(default_factory=list)
+    usage: Any = None
+    stream_error: Any = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+def tool_call(name: Any, call_id: Any, arguments: Any) -> ToolCall:
+    """A tool call whose arguments are checked: valid JSON is pretty-printed, anything else kept raw."""
+    raw = _arguments(arguments)
+    pretty = None
+    valid = True
+    if isinstance(arguments, dict | list):
+        pretty = json.dumps(arguments, indent=2, ensure_ascii=False)
+    elif raw:
+        try:
+            pretty = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+        except (json.JSONDecodeError, RecursionError):
+            valid = False
+    return ToolCall(
+        name=name if isinstance(name, str) else None,
+        call_id=call_id if isinstance(call_id, str) else None,
+        arguments=raw,
+        pretty=pretty,
+        valid=valid,
+    )
+
+
+def _function_calls(calls: Any) -> list[ToolCall]:
+    """Tool calls in the OpenAI / Ollama shape: `{id, function: {name, arguments}}`."""
+    found = []
+    for call in calls if isinstance(calls, list) else []:
+        function = as_dict(as_dict(call).get("function"))
+        found.append(tool_call(function.get("name"), as_dict(call).get("id"), function.get("arguments")))
+    return found
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _joined(texts: list[str]) -> str | None:
+    kept = [text for text in texts if text]
+    return "\n\n".join(kept) if kept else None
+
+
+def _chat_answers(result: dict[str, Any]) -> list[Answer]:
+    answers = []
+    for choice in result.get("choices") or []:
+        message = as_dict(choice.get("message"))
+        reasoning = _str(message.get("reasoning_content")) or _str(message.get("reasoning"))
+        if reasoning is None and isinstance(message.get("reasoning_details"), list):
+            reasoning = _joined([_str(as_dict(d).get("text")) or "" for d in message["reasoning_details"]])
+        calls = _function_calls(message.get("tool_calls"))
+        legacy = message.get("function_call")
+        if isinstance(legacy, dict):
+            calls.append(tool_call(legacy.get("name"), None, legacy.get("arguments")))
+        other = [f"{len(message['annotations'])} annotation(s)"] if message.get("annotations") else []
+        answers.append(
+            Answer(
+                label=f"choice {choice.get('index', 0)}",
+                role=_str(message.get("role")),
+                content=_str(message.get("content")),
+                reasoning=reasoning,
+                refusal=_str(message.get("refusal")),
+                tool_calls=calls,
+                other=other,
+                finish_reason=_str(choice.get("finish_reason")),
+            )
+        )
+    return answers
+
+
+def _anthropic_answers(result: dict[str, Any]) -> list[Answer]:
+    message = as_dict(result.get("message"))
+    texts: list[str] = []
+    thinking: list[str] = []
+    calls: list[ToolCall] = []
+    other: list[str] = []
+    for block in message.get("content") or []:
+        block = as_dict(block)
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(_str(block.get("text")) or "")
+        elif kind == "thinking":
+            thinking.append(_str(block.get("thinking")) or "")
+        elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+            calls.append(
+                tool_call(block.get("name"), block.get("id"), block.get("input", block.get("input_partial_json")))
+            )
+        else:
+            other.append(f"[{kind}]")
+    answer = Answer(
+        label="message",
+        role=_str(message.get("role")),
+        content=_joined(texts),
+        reasoning=_joined(thinking),
+        tool_calls=calls,
+        other=other,
+        finish_reason=_str(message.get("stop_reason")),
+    )
+    return [answer]
+
+
+def _responses_answers(result: dict[str, Any]) -> list[Answer]:
+    reasoning: list[str] = []
+    refusals: list[str] = []
+    calls: list[ToolCall] = []
+    other: list[str] = []
+    for item in result.get("output") or []:
+        item = as_dict(item)
+        kind = item.get("type")
+        if kind == "reasoning":
+            reasoning.extend(t for t in (item.get("summary") or []) + (item.get("content") or []) if isinstance(t, str))
+        elif kind == "message":
+            refusals.extend(
+                _str(as_dict(p).get("refusal")) or ""
+                for p in item.get("content") or []
+                if as_dict(p).get("type") == "refusal"
+            )
+        elif kind in ("function_call", "mcp_call", "custom_tool_call"):
+            arguments = item.get("arguments", item.get("input"))
+            calls.append(tool_call(item.get("name"), item.get("call_id") or item.get("id"), arguments))
+        else:
+            other.append(f"[{kind}{' ' + item['status'] if isinstance(item.get('status'), str) else ''}]")
+    answer = Answer(
+        label="response",
+        role="assistant",
+        content=_str(result.get("output_text")) or None,
+        reasoning=_joined(reasoning),
+        refusal=_joined(refusals),
+        tool_calls=calls,
+        other=other,
+        finish_reason=_str(result.get("status")),
+    )
+    return [answer]
+
+
+def _part_answer(label: str, role: Any, parts: list[Any], finish: Any) -> Answer:
+    """An answer from Gemini parts or Interactions outputs: text, thought text, function calls."""
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    other: list[str] = []
+    for part in parts:
+        part = as_dict(part)
+        call = part.get("function_call") or part.get("functionCall")
+        if isinstance(call, dict):
+            calls.append(tool_call(call.get("name"), call.get("id"), call.get("args")))
+        elif part.get("type") == "function_call":
+            calls.append(tool_call(part.get("name"), part.get("id"), part.get("arguments")))
+        elif isinstance(part.get("text"), str):
+            (thoughts if part.get("thought") or part.get("type") == "thought" else texts).append(part["text"])
+        elif part.get("type") != "thought":
+            other.append(f"[{part.get('type') or next(iter(part), 'part')}]")
+    return Answer(
+        label=label,
+        role=_str(role),
+        content=_joined(texts) if len(texts) != 1 else texts[0],
+        reasoning=_joined(thoughts),
+        tool_calls=calls,
+        other=other,
+        finish_reason=_str(finish),
+    )
+
+
+def _answers(result: dict[str, Any]) -> list[Answer]:  # one branch per dialect
+    kind = result.get("kind")
+    if kind == "chat.completion.chunk":
+        return _chat_answers(result)
+    if kind == "text_completion":
+        return [
+            Answer(
+                label=f"choice {c.get('index', 0)}",
+                content=_str(c.get("text")),
+                finish_reason=_str(c.get("finish_reason")),
+            )
+            for c in result.get("choices") or []
+        ]
+    if kind == "anthropic":
+        return _anthropic_answers(result)
+    if kind == "responses":
+        return _responses_answers(result)
+    if kind == "ollama.chat":
+        message = as_dict(result.get("message"))
+        calls = _function_calls(message.get("tool_calls"))
+        return [
+            Answer(
+                label="message",
+                role=_str(message.get("role")),
+                content=_str(message.get("content")),
+                reasoning=_str(message.get("thinking")),
+                tool_calls=calls,
+                finish_reason=_str(result.get("done_reason")),
+            )
+        ]
+    if kind == "ollama.generate":
+        return [
+            Answer(
+                label="response",
+                content=_str(result.get("response")),
+                reasoning=_str(result.get("thinking")),
+                finish_reason=_str(result.get("done_reason")),
+            )
+        ]
+    if kind == "gemini":
+        return [
+            _part_answer(
+                f"candidate {c.get('index', 0)}",
+                as_dict(c.get("content")).get("role"),
+                as_dict(c.get("content")).get("parts") or [],
+                c.get("finish_reason"),
+            )
+            for c in result.get("candidates") or []
+        ]
+    if kind == "gemini.interactions":
+        return [_part_answer("interaction", result.get("role"), result.get("outputs") or [], result.get("status"))]
+    return []
+
+
+def assembled_view(path: str, assembly: Assembly) -> AssembledView:
+    """The final message of an assembly as `fixtures show --assemble` prints it."""
+    result = assembly.result
+    model = result.get("model") or result.get("model_version") or as_dict(result.get("message")).get("model")
+    ident = result.get("id") or result.get("response_id") or as_dict(result.get("message")).get("id")
+    return AssembledView(
+        path=path,
+        kind=assembly.kind,
+        n_items=int(result.get("n_items") or 0),
+        id=_str(ident),
+        model=_str(model),
+        answers=_answers(result),
+        usage=usage_of(assembly, None),
+        stream_error=result.get("stream_error"),
+        warnings=assembly.warnings,
+    )
