@@ -80,6 +80,8 @@ except ImportError:
         ("TestDotted::test_x", "unknown"),
         ("TestAliased::test_x", "unknown"),
         (None, "present"),
+        ("module.test_doc", "unknown"),
+        ("test with space", "unknown"),
     ],
 )
 def test_lookup_in_parsed_file(function: str | None, presence: str) -> None:

@@ -242,3 +242,26 @@ def test_audit_counts_reads_of_recordings_only(args: tuple[object, ...], counted
     recorder.opened.clear()
     recorder.audit("open", ("/p/recordings/a.json", "r", 0))
     assert not recorder.opened
+
+
+def test_worker_parts_are_merged_into_the_manifest(tmp_path: Path) -> None:
+    from llm_fixtures.usage import _merge_parts
+
+    controller = {"tests": {"t::a": {"outcome": "passed", "opened": []}}, "outside_tests": [], "modes": {}}
+    part = tmp_path / "usage.json.gw0.part"
+    part.write_text(
+        json.dumps(
+            {
+                "tests": {"t::a": {"outcome": "passed", "opened": ["r/recordings/a.json"]}},
+                "outside_tests": ["r/recordings/s.json"],
+                "modes": {"OGX_TEST_INFERENCE_MODE": "replay"},
+            }
+        )
+    )
+    _merge_parts(controller, [part])
+    assert controller == {
+        "tests": {"t::a": {"outcome": "passed", "opened": ["r/recordings/a.json"]}},
+        "outside_tests": ["r/recordings/s.json"],
+        "modes": {"OGX_TEST_INFERENCE_MODE": "replay"},
+    }
+    assert not part.exists()

@@ -172,6 +172,9 @@ def lookup(index: TestFileIndex, function: str | None) -> tuple[Presence, str]:
     if not function:
         return "present", ""
     parts = function.split("::")
+    if not all(part.isidentifier() for part in parts):
+        # A doctest (`mod.py::mod.func`) or a plugin's item: not a name the syntax tree can confirm or deny.
+        return "unknown", f"{function} is not a test function name"
     module = index.module
     scope = module
     for depth, part in enumerate(parts):
