@@ -55,6 +55,8 @@ def _nothing(kind: str, warning: str, earlier: list[str] | None = None) -> Assem
 
 
 def _describe_body(body: Any) -> str:
+    if isinstance(body, list) and body:
+        return f"a list of {_describe_body(body[0]).removeprefix('a ')}"
     if isinstance(body, dict):
         type_name = body.get("__type__")
         if isinstance(type_name, str):

@@ -23,8 +23,13 @@ def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _row(label: str, *value: str | Text | tuple[str, str]) -> Text:
-    return Text.assemble((f"{label:<{LABEL}}", "bold"), *value, overflow="fold")
+def _row(console: Console, label: str, *value: str | Text | tuple[str, str]) -> None:
+    """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
+    text = Text.assemble(*value)
+    for number, line in enumerate(text.wrap(console, max(20, console.width - LABEL), overflow="fold")):
+        line.rstrip()
+        head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
+        console.print(head + line)
 
 
 def _indent(console: Console, text: Text, level: int = 1) -> None:
@@ -41,8 +46,8 @@ def format_usage(usage: Any) -> str:
         return _short(usage)
     items: list[str] = []
     for key, value in usage.items():
-        if isinstance(value, dict):
-            items.extend(f"{key}.{sub}={_short(v, 20)}" for sub, v in value.items() if v is not None)
+        if isinstance(value, dict):  # details: the zeros say nothing
+            items.extend(f"{key}.{sub}={_short(v, 20)}" for sub, v in value.items() if v not in (None, 0))
         elif value is not None:
             items.append(f"{key}={_short(value, 40)}")
     return " ".join(items)
@@ -90,29 +95,29 @@ def render_shown(items: Sequence[Shown]) -> None:
         request = item.request
         if request is not None:
             if request.test_id:
-                console.print(_row("test", request.test_id))
+                _row(console, "test", request.test_id)
             where = _joined([request.method, request.endpoint, request.provider, request.model])
-            console.print(_row("request", where or request.kind))
+            _row(console, "request", where or request.kind)
             if request.url:
-                console.print(_row("url", request.url))
+                _row(console, "url", request.url)
             if request.parameters:
                 params = "  ".join(f"{key}={_short(value, 60)}" for key, value in request.parameters.items())
-                console.print(_row("params", params))
+                _row(console, "params", params)
             if request.tools:
-                console.print(_row("tools", ", ".join(request.tools)))
+                _row(console, "tools", ", ".join(request.tools))
             if request.messages:
-                console.print(_row("messages", str(len(request.messages))))
+                _row(console, "messages", str(len(request.messages)))
                 for message in request.messages:
                     _message(console, message)
         response = item.response
         stream = f"stream, {response.chunks} chunks" if response.streaming else "not streamed"
         status = f"status {response.status}" if response.status is not None else None
         body_type = response.body_type.rsplit(".", 1)[-1] if response.body_type else None
-        console.print(_row("response", _joined([status, body_type, stream])))
+        _row(console, "response", _joined([status, body_type, stream]))
         if response.exception:
-            console.print(_row("exception", (response.exception, "red")))
+            _row(console, "exception", (response.exception, "red"))
         if response.usage is not None:
-            console.print(_row("usage", format_usage(response.usage)))
+            _row(console, "usage", format_usage(response.usage))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -163,6 +168,6 @@ def render_assembled(items: Sequence[AssembledView]) -> None:
         for answer in item.answers:
             _answer(console, answer)
         if item.usage is not None:
-            console.print(_row("usage", format_usage(item.usage)))
+            _row(console, "usage", format_usage(item.usage))
         for warning in item.warnings:
             console.print(Text.assemble(("warning: ", "bold yellow"), warning))
