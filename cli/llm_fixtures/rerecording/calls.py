@@ -170,6 +170,8 @@ def build_call(request: Any, base_url: str | None = None) -> Call:
     if not isinstance(url, str) or not isinstance(endpoint, str):
         raise Unsupported("the request has no URL or endpoint")
     scheme = urlsplit(url).scheme
+    if scheme == "vertexai":
+        raise Unsupported("a google-genai (Vertex AI) call; the http runner speaks OpenAI and Ollama only")
     if scheme not in ("http", "https") and not base_url:
         raise Unsupported(f"recorded URL {url!r} has no http(s) host; give --base-url")
     body = request.get("body")
