@@ -7,16 +7,18 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import Project, load_project
 from llm_fixtures.errors import BadRecording, UsageError
-from llm_fixtures.facts import Facts
-from llm_fixtures.pruning import CollectedTests, PrunePlan, UsageEvidence, candidates_of, plan_prune
-from llm_fixtures.testindex import TestFiles
+
+if TYPE_CHECKING:
+    # Imported when the command runs: `import llm_fixtures.app` stays free of pydantic.
+    from llm_fixtures.facts import Facts
+    from llm_fixtures.pruning import CollectedTests, PrunePlan, UsageEvidence
 
 
 def _unreachable(facts: list[Facts], base: Path, include_shared: bool) -> dict[str, str]:
@@ -52,6 +54,8 @@ def _plan(
     include_shared: bool,
 ) -> tuple[PrunePlan, list[str]]:
     from llm_fixtures.catalog import load_catalog
+    from llm_fixtures.pruning import CollectedTests, candidates_of, plan_prune
+    from llm_fixtures.testindex import TestFiles
 
     base = Path.cwd()
     usage: UsageEvidence | None = None
