@@ -287,6 +287,12 @@ def test_sample_recordings_show_their_orphan(
     assert code == 1
     rows = json_rows(out)
     assert [(Path(str(row["path"])).name[:8], row["reason"]) for row in rows] == [("0687abc0", "test file gone")]
+    # The README's stale and mismatched names are the unreachable ones.
+    code, out, _ = prune(runner, "--json", "--unreachable")
+    reasons = {Path(str(row["path"])).name[:8]: str(row["reason"]) for row in json_rows(out)}
+    assert set(reasons) == {"0687abc0", "0c7e89c3", "554f2a5d", "c5d91324"}
+    assert reasons["0c7e89c3"].startswith("unreachable: mismatch name (replay looks for ")
+    assert reasons["554f2a5d"].startswith("unreachable: stale name")
 
 
 def test_corpus_static_prune_judges_by_test_file(

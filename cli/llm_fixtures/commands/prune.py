@@ -39,7 +39,8 @@ def _unreachable(facts: list[Facts], base: Path, include_shared: bool) -> dict[s
             continue
         verdict = verify_name(fact.name, raw)
         if verdict.status in ("stale", "mismatch"):
-            found[fact.path] = f"unreachable: {verdict.status} name, replay looks for another"
+            wanted = f" (replay looks for {verdict.expected_name[:12]}…)" if verdict.expected_name else ""
+            found[fact.path] = f"unreachable: {verdict.status} name{wanted}"
     return found
 
 
