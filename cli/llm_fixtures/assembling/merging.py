@@ -136,10 +136,6 @@ def last_non_empty(current: Any, value: Any) -> Any:
     return value if current is None else current
 
 
-def last_non_null(current: Any, value: Any) -> Any:
-    return current if value is None else value
-
-
 def set_once(current: str, fragment: str) -> str:
     """A name or id streamed in fragments: set once, the same value again ignored, a different piece appended."""
     if not current:
@@ -155,6 +151,11 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _either(mapping: Mapping[str, Any], key: str, alias: str | None) -> Any:
+    value = mapping.get(key)
+    return mapping.get(alias) if value is None and alias is not None else value
 
 
 class TopLevel:
@@ -173,17 +174,22 @@ class TopLevel:
         self.values: dict[str, Any] = dict.fromkeys((*first, *last, *latest))
         self.seen = False
 
-    def _get(self, chunk: Mapping[str, Any], key: str) -> Any:
-        value = chunk.get(key)
-        alias = self.aliases.get(key)
-        return chunk.get(alias) if value is None and alias is not None else value
-
     def see(self, chunk: Mapping[str, Any]) -> None:
         values = self.values
+        if self.aliases:
+            spelled = chunk
+            chunk = {key: _either(spelled, key, self.aliases.get(key)) for key in values}
+        get = chunk.get
         for key in self.first:
-            values[key] = first_set(values[key], self._get(chunk, key), seen=self.seen)
+            current = values[key]
+            if not self.seen or current is None or current == "":
+                values[key] = first_set(current, get(key), seen=self.seen)
         for key in self.last:
-            values[key] = last_non_empty(values[key], self._get(chunk, key))
+            value = get(key)
+            if value is not None:
+                values[key] = last_non_empty(values[key], value)
         for key in self.latest:
-            values[key] = last_non_null(values[key], self._get(chunk, key))
+            value = get(key)
+            if value is not None:
+                values[key] = value
         self.seen = True

@@ -88,12 +88,28 @@ def _load(path: Path) -> tuple[Loaded | None, Assembly]:
     return loaded, assemble(response.body, is_streaming=response.is_streaming)
 
 
+def _assemble_path(path: Path) -> Assembly:
+    """The assembly of one file, read without building its models (only the response body is needed)."""
+    from llm_fixtures.assembling import assemble, assemble_sse
+    from llm_fixtures.store import parse_json, read_bytes, validate_recording
+
+    data = read_bytes(path)
+    if path.suffix == ".sse":
+        return assemble_sse(data.decode("utf-8", errors="replace"))
+    raw = parse_json(data, path)
+    response = raw.get("response") if isinstance(raw, dict) else None
+    if not isinstance(response, dict) or "request" not in raw:
+        validate_recording(raw, path)  # raises BadRecording saying what is wrong
+        response = raw["response"]
+    return assemble(response.get("body"), is_streaming=response.get("is_streaming") is True)
+
+
 def _assemble_paths(paths: list[Path]) -> tuple[list[tuple[str, Assembly]], list[BadRecording]]:
     done: list[tuple[str, Assembly]] = []
     problems: list[BadRecording] = []
     for path in paths:
         try:
-            done.append((str(path), _load(path)[1]))
+            done.append((str(path), _assemble_path(path)))
         except BadRecording as problem:
             problems.append(problem)
     return done, problems
