@@ -160,3 +160,11 @@ def test_bad_manifest_is_an_error(tmp_path: Path) -> None:
     write(batch_dir / "manifest.json", b'{"project_root": "/", "entries": [{"path": "../../etc/x", "how": "trash"}]}')
     with pytest.raises(FixtureError, match="bad entry"):
         restore_last(root)
+
+
+def test_batch_of_another_root_is_not_restored_here(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    batch_dir = root / PLAIN_TRASH_FOLDER / "20260101T000000000000Z"
+    write(batch_dir / "manifest.json", b'{"project_root": "/etc", "entries": [{"path": "x", "how": "trash"}]}')
+    with pytest.raises(FixtureError, match=r"removed from /etc, not .*plain"):
+        restore_last(root)

@@ -285,6 +285,10 @@ def restore_last(project_root: Path) -> list[Path]:
         return []
     folder = batches[-1]
     root, entries = _read_manifest(folder)
+    if Path(os.path.realpath(root)) != Path(os.path.realpath(project_root)):
+        raise FixtureError(
+            f"{folder / MANIFEST}: the last batch was removed from {root}, not {project_root}; run --restore there"
+        )
     git = _find_git(root)
     contents = _blobs(
         sorted({entry.blob for entry in entries if entry.how == "git" and entry.blob}),
