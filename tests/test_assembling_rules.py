@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+
 from llm_fixtures.assembling import assemble, assemble_sse, comparable
 from llm_fixtures.assembling.merging import finish, merge_into, repair_surrogates
 from llm_fixtures.assembling.sse import parse_text
@@ -298,3 +299,78 @@ def test_fold_is_linear() -> None:
 
     small, large = timed(2_000), timed(40_000)
     assert large < 40 * small + 0.5  # 20x the chunks: well under quadratic growth
+
+
+def test_audio_data_is_decoded_per_chunk_and_joined() -> None:
+    import base64
+
+    pieces = [b"RIFF", b"\x00\x01", b"wave"]
+    chunks = [
+        chunk(delta(audio={"id": "a1", "data": base64.b64encode(p).decode(), "transcript": t}))
+        for p, t in zip(pieces, ["he", "ll", "o"], strict=True)
+    ]
+    chunks.append(chunk(delta(audio={"expires_at": 9}, finish_reason="stop")))
+    audio = message(*chunks)["audio"]
+    assert base64.b64decode(audio["data"]) == b"".join(pieces)
+    assert (audio["id"], audio["transcript"], audio["expires_at"]) == ("a1", "hello", 9)
+
+
+def test_truncated_responses_stream_keeps_streamed_annotations_and_text() -> None:
+    events = [
+        {"type": "response.created", "response": {"id": "r", "model": "m"}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {"type": "message", "id": "m1", "role": "assistant", "status": "in_progress", "content": []},
+        },
+        {
+            "type": "response.content_part.added",
+            "output_index": 0,
+            "content_index": 0,
+            "part": {"type": "output_text", "text": "", "annotations": []},
+        },
+        {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hel"},
+        {
+            "type": "response.output_text.annotation.added",
+            "output_index": 0,
+            "content_index": 0,
+            "annotation_index": 0,
+            "annotation": {"type": "url_citation", "url": "u"},
+        },
+        {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "lo"},
+    ]
+    assembly = assemble(events, is_streaming=True)
+    (item,) = assembly.result["output"]
+    assert item["content"] == [
+        {"type": "output_text", "text": "Hello", "annotations": [{"type": "url_citation", "url": "u"}]}
+    ]
+    assert assembly.result["status"] == "in_progress"
+    assert any("truncated" in w for w in assembly.warnings)
+
+
+@pytest.mark.parametrize(
+    ("events", "kind"),
+    [
+        (
+            [{"type": "response.created", "response": {"id": "r"}}, {"type": "error", "code": "x", "message": "boom"}],
+            "responses",
+        ),
+        (
+            [
+                "event: message_start",
+                'data: {"type":"message_start","message":{"id":"m","content":[]}}',
+                "",
+                "event: error",
+                'data: {"type":"error","error":{"type":"overloaded_error","message":"boom"}}',
+                "",
+            ],
+            "anthropic",
+        ),
+        ([{"model": "m", "response": "a", "done": False}, {"error": "boom"}], "ollama.generate"),
+    ],
+)
+def test_stream_errors_of_other_dialects(events: list[Any], kind: str) -> None:
+    assembly = assemble(events, is_streaming=True)
+    assert assembly.kind == kind
+    assert assembly.result["stream_error"]["at_item"] == 1
+    assert any("stream error at item 1: boom" in w for w in assembly.warnings), assembly.warnings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,41 @@ class _Slot:
 
 
 @dataclass(slots=True)
+class _Audio:
+    """`delta.audio` of audio models: base64 `data` per chunk (decoded one by one, the bytes joined),
+    `transcript` concatenated, `id` once, other fields (`expires_at`) last-wins."""
+
+    data: list[bytes] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    bad_data: bool = False
+
+    def add(self, delta: dict[str, Any]) -> None:
+        for key, value in delta.items():
+            if value is None:
+                continue
+            if key == "data" and isinstance(value, str):
+                try:
+                    self.data.append(base64.b64decode(value, validate=False))
+                except (binascii.Error, ValueError):
+                    self.bad_data = True
+            elif key == "transcript" and isinstance(value, str):
+                self.transcript.append(value)
+            elif key == "id" and self.fields.get("id"):
+                continue
+            else:
+                self.fields[key] = value
+
+    def finish(self) -> dict[str, Any]:
+        done = dict(self.fields)
+        if self.data:
+            done["data"] = base64.b64encode(b"".join(self.data)).decode()
+        if self.transcript:
+            done["transcript"] = join_text(self.transcript)
+        return done
+
+
+@dataclass(slots=True)
 class _Choice:
     index: int
     role: str | None = None
@@ -44,6 +81,7 @@ class _Choice:
     function_name: str | None = None
     function_arguments: list[str] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    audio: _Audio | None = None
     finish_reason: str | None = None
     logprobs: dict[str, list[Any] | None] | None = None
 
@@ -123,6 +161,10 @@ def _apply_delta(choice: _Choice, delta: dict[str, Any]) -> None:
                     choice.function_arguments = []
                 if isinstance(arguments, str):
                     choice.function_arguments.append(arguments)
+        elif key == "audio" and isinstance(value, dict):
+            if choice.audio is None:
+                choice.audio = _Audio()
+            choice.audio.add(value)
         else:
             choice.extras[key] = merge_field(key, choice.extras.get(key), value)
 
@@ -182,6 +224,10 @@ def _finish_choice(choice: _Choice, warnings: list[str]) -> dict[str, Any]:
         done = finish(value)
         if done not in (None, []):
             message[key] = done
+    if choice.audio is not None:
+        message["audio"] = choice.audio.finish()
+        if choice.audio.bad_data:
+            warnings.append(f"{where}: audio data that is not base64; left out")
     if choice.finish_reason is None:
         warnings.append(f"{where}: no finish reason (truncated stream?)")
     return {

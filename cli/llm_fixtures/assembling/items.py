@@ -153,6 +153,8 @@ def classify(stream: Stream) -> Family | None:
 
 def describe_error(error: Any) -> str:
     """A short one-line description of a stream error object."""
+    if isinstance(error, str):
+        return error[:200]
     if isinstance(error, dict):
         message = error.get("message")
         if isinstance(message, str):

@@ -99,6 +99,7 @@ class _Fold:
         # (output_index, where, index, field) -> fragments; where is "item", "content" or "summary"
         self.parts: dict[tuple[int, str, int, str], list[str]] = {}
         self.replaced: dict[tuple[int, str, int, str], str] = {}
+        self.annotations: dict[tuple[int, int], dict[int, Any]] = {}
         self.terminal: tuple[str, dict[str, Any]] | None = None
         self.warnings: list[str] = []
 
@@ -142,6 +143,10 @@ class _Fold:
             self.add((o, "content", c, "text"), event.get("delta"))
         elif kind in ("response.output_text.done", "response.reasoning_text.done"):
             self.replace((o, "content", c, "text"), event.get("text"))
+        elif kind == "response.output_text.annotation.added":
+            held = self.annotations.setdefault((o, c), {})
+            number = as_int(event.get("annotation_index"))
+            held[len(held) if number is None else number] = event.get("annotation")
         elif kind == "response.refusal.delta":
             self.add((o, "content", c, "refusal"), event.get("delta"))
         elif kind == "response.refusal.done":
@@ -166,6 +171,13 @@ class _Fold:
     def folded_items(self) -> dict[int, dict[str, Any]]:
         """Each added item with its streamed text put in."""
         items = {o: copy.copy(item) for o, item in self.added.items()}
+        for (o, c), added in self.annotations.items():
+            item = items.setdefault(o, {})
+            content = list(item.get("content") or [])
+            while len(content) <= c:
+                content.append({})
+            content[c] = {**as_dict(content[c]), "annotations": [added[n] for n in sorted(added)]}
+            item["content"] = content
         for (o, where, index, name), fragments in self.parts.items():
             item = items.setdefault(o, {})
             text = join_text(fragments)
