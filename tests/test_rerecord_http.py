@@ -306,3 +306,79 @@ def test_review_stages_then_accept_and_reject(project: Path, server: FakeServer)
     assert rejected.exit_code == 0 and "rejected 1" in rejected.stderr
     assert first.read_bytes() == olds[first]
     assert CliRunner().invoke(app, ["rerecord", "--pending", "--json"]).stdout == ""
+
+
+def test_review_in_a_terminal_asks_per_test(project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_fixtures.commands.rerecord as command
+
+    monkeypatch.setattr(command, "interactive", lambda: True)
+    first = write(project, recording("http://h:1/v1", "/v1/chat/completions", chat(text="one"), streaming=True))
+    other = TEST_ID.replace("test_chat[", "test_other[")
+    second = write(
+        project,
+        recording("http://h:1/v1", "/v1/chat/completions", chat(text="two"), streaming=True, test_id=other),
+    )
+    olds = {first: first.read_bytes(), second: second.read_bytes()}
+    result = CliRunner().invoke(
+        app, ["rerecord", "--runner", "http", str(first), str(second), "--base-url", server.url, "--review"],
+        input="x\na\nr\n", catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # Tests are reviewed in test-id order: test_chat first (accepted), then test_other (rejected).
+    assert "[1/2] " + TEST_ID in result.stdout and "[2/2] " + other in result.stdout
+    assert "content" in result.stdout and "volatile" in result.stdout  # the diff classes of each change
+    assert "accepted 1, rejected 1, 0 still pending" in result.stderr
+    assert first.read_bytes() != olds[first] and second.read_bytes() == olds[second]
+    assert CliRunner().invoke(app, ["rerecord", "--pending", "--json"]).stdout == ""
+
+
+def test_stale_selects_what_check_flags(project: Path, server: FakeServer) -> None:
+    good = write(project, recording("http://h:1/v1", "/v1/chat/completions", chat(text="fine")))
+    edited = recording("http://h:1/v1", "/v1/chat/completions", chat(text="before the edit"))
+    stale = write(project, edited)
+    raw = json.loads(stale.read_bytes())
+    raw["request"]["body"]["messages"][0]["content"] = "edited after recording"
+    stale.write_bytes(dump_upstream(raw))
+    result = invoke("--stale", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    paths = [json.loads(line)["path"] for line in result.stdout.splitlines()]
+    assert paths == [str(stale.relative_to(project))]
+    assert good.exists() and server.seen == []
+
+
+@pytest.mark.usefixtures("corpus")
+def test_every_supported_corpus_recording_through_the_cli(
+    project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every corpus recording the http runner supports, re-recorded against the loopback server: all succeed, the
+    stored requests are untouched and every name is as valid as it was."""
+    import shutil
+
+    from conftest import CORPUS
+
+    source = CORPUS / "llama-stack" / "tests"
+    shutil.copytree(source, project / "tests", dirs_exist_ok=True)
+    before = {p: json.loads(p.read_bytes()) for p in (project / "tests").rglob("*.json")}
+    verdicts = {p: verify_name(p.name, raw).status for p, raw in before.items()}
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    result = invoke("--all", "--base-url", server.url, "--jobs", "8", "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 129
+    # Model lists that share a request hash but came from different servers (4 in common/, 2 in inference/): sent
+    # to one server they would all get one name; all but the first are refused rather than overwritten.
+    failed = [line for line in lines if line["status"] != "ok"]
+    assert len(failed) == 4 and all("already in this run" in line["reason"] for line in failed)
+    assert result.exit_code == 1
+    for line in lines:
+        if line["status"] != "ok":
+            continue
+        path = project / line["path"]
+        written = Path(line["written"])
+        after = json.loads(written.read_bytes())
+        assert after["request"] == before[path]["request"]
+        assert verify_name(written.name, after).status == verdicts[path]
+    assert {seen.path for seen in server.seen} == {
+        "/v1/chat/completions", "/openai/v1/chat/completions", "/ml/v1/chat/completions", "/v1/completions",
+        "/v1/embeddings", "/v1/models", "/models", "/api/ps",
+    }  # fmt: skip
+    assert "skipped" in result.stderr

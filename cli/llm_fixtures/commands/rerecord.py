@@ -152,6 +152,7 @@ def run(
             if plan.to_do == 0:
                 _show_plan(plan, json)
                 raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
+            _warn_skipped(plan)
             if runner is RunnerChoice.http:
                 key = os.environ.get(api_key_env) if api_key_env else None
                 code = _run_http(
@@ -179,6 +180,15 @@ def run(
                 )
     if code:
         raise typer.Exit(code)
+
+
+def _warn_skipped(plan: planning.Plan) -> None:
+    reasons: dict[str, int] = {}
+    for item in plan.items:
+        if item.action == "skip":
+            reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
+    for reason, count in sorted(reasons.items()):
+        warn(f"skipped {count} recording(s): {reason}")
 
 
 def _show_plan(plan: planning.Plan, json: bool) -> None:

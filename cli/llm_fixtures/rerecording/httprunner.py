@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 from pydantic import BaseModel
 
-from llm_fixtures.errors import FixtureError
+from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording.calls import Call, rerecorded
 from llm_fixtures.store import dump_upstream, write_atomic
 
@@ -183,6 +184,23 @@ def _delay(options: HttpOptions, attempt: int, retry_after: float | None) -> flo
     return base * (0.5 + random.random() / 2)
 
 
+def _once_per_target(sink: Sink) -> Sink:
+    """A sink that refuses a second write to the same file in one run. Model lists of different servers share a
+    request hash (the host is not hashed); sent to one `--base-url` they would all land on one name."""
+    written: dict[Path, str] = {}
+    lock = threading.Lock()
+
+    def guarded(job: HttpJob, data: bytes, name: str) -> Path:
+        target = job.path.with_name(name)
+        with lock:
+            first = written.setdefault(target, job.display)
+        if first != job.display:
+            raise WriteError(f"{first} was re-recorded to {name} already in this run; this one was left as it was")
+        return sink(job, data, name)
+
+    return guarded
+
+
 def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any], Path]:
     new, name = rerecorded(job.raw, job.call, items, job.path.name)
     return new, sink(job, dump_upstream(new), name)
@@ -240,6 +258,7 @@ async def run_async(
     for index in range(len(jobs)):
         queue.put_nowait(index)
     width = max(1, options.jobs)
+    sink = _once_per_target(sink)
     limits = httpx.Limits(max_connections=width, max_keepalive_connections=width)
     timeout = httpx.Timeout(options.timeout)
 
