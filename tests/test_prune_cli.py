@@ -125,7 +125,6 @@ def build_project(root: Path) -> Project:
     project.add("shared", None)
     project.add("escape", "../../outside/test_secret.py::test_x")
     project.add("broken", "tests/integration/broken/test_broken.py::test_gone", suite="tests/integration/broken")
-    (root / "tests/integration/broken/recordings/bad.json").write_text("{not json")
     git(root, "init", "-q")
     commit_all(root, "init")
     # Then the tests change: a test file deleted, a function deleted, a parametrization dropped; a test file
@@ -158,8 +157,10 @@ STATIC = {"gone", "gone_models", "plain", "plain_untracked"}
 
 
 def test_static_finds_gone_file_and_function(runner: CliRunner, project: Project) -> None:
+    bad = project.root / "tests/integration/broken/recordings/bad.json"
+    bad.write_text("{not json")
     code, out, err = prune(runner, "--json")
-    assert code == 0
+    assert code == 1  # an unreadable recording: reported, left alone, and the exit code says so
     rows = json_rows(out)
     assert {row["path"] for row in rows} == {project.path(key) for key in STATIC}
     assert all(set(row) == {"path", "test_id", "reason", "bytes"} for row in rows)
@@ -172,6 +173,7 @@ def test_static_finds_gone_file_and_function(runner: CliRunner, project: Project
     assert "test_broken.py" in err and "does not parse" in err
     assert "outside the project" in err
     assert "bad.json" in err
+    assert bad.exists()
 
 
 def test_human_listing_groups_by_test_file_with_totals_and_next_command(runner: CliRunner, project: Project) -> None:

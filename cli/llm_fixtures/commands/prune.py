@@ -152,8 +152,9 @@ def run(
     """Find orphaned recordings: their test file, function or class is gone (static, from the syntax tree;
     always), and with the flags also tests no longer collected, superseded files and unreachable names.
 
-    Lists by default; exit 1 with --check when there are orphans, 2 on failure. --delete removes them
-    reversibly: a file git can restore is deleted, any other goes to a trash folder; --restore undoes.
+    Lists by default. Exit 1 with --check when there are orphans, and whenever a recording could not be read
+    (it is reported and left alone); 2 on failure. --delete removes the orphans reversibly: a file git can
+    restore is deleted, any other goes to a trash folder; --restore puts the last batch back.
     """
     with handle_errors():
         project = load_project()
@@ -199,5 +200,5 @@ def run(
 
                 batch = remove_reversibly([Path.cwd() / orphan.path for orphan in plan.orphans], project.root)
                 render_removed(batch)
-        if check and plan.orphans:
+        if (check and plan.orphans) or problems:
             raise typer.Exit(1)
