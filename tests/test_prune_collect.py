@@ -87,7 +87,8 @@ def test_union_of_several_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     [
         (["definitely-not-a-command-xyz"], "command not found"),
         ([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], "failed (exit 3)"),
-        ([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", "tests"], "add -q"),
+        ([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", "tests"], "run it with -q"),
+        ([sys.executable, "-m", "pytest", "--collect-only", "-qq", "-p", "no:cacheprovider", "tests"], "with -q"),
     ],
 )
 def test_failures_raise(command: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

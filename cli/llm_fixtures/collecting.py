@@ -130,8 +130,9 @@ def run_collection(command: Sequence[str], cwd: Path) -> list[str]:
             + _tail(done.stdout + "\n" + done.stderr)
         )
     ids = parse_node_ids(done.stdout)
-    if not ids and done.returncode == 0 and ("<Module" in done.stdout or "<Function" in done.stdout):
-        raise CollectError(f"collection `{shown}` printed a tree, not node ids: add -q to the command")
+    if not ids and done.returncode == 0:
+        # Exit 0 means tests were collected (none is exit 5): the output was not `-q` node ids (a tree, -qq).
+        raise CollectError(f"collection `{shown}` printed no node ids: run it with -q (once)")
     return ids
 
 
