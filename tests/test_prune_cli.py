@@ -332,3 +332,18 @@ def test_include_shared_alone_says_it_does_nothing(runner: CliRunner, project: P
     assert code == 0
     assert "--include-shared matters only with" in err
     assert project.path("shared") not in out
+
+
+def test_orphan_behind_a_folder_link_out_of_the_project_is_not_removed(
+    runner: CliRunner, project: Project, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "recordings"
+    name = write_recording(elsewhere, "tests/integration/ext/test_gone.py::test_x")
+    (project.root / "tests/integration/ext").mkdir()
+    (project.root / "tests/integration/ext/recordings").symlink_to(elsewhere)
+    code, out, err = prune(runner, "tests/integration/ext/recordings", "--delete", "--yes", "--json")
+    assert code == 1
+    assert [json.loads(line)["reason"] for line in out.splitlines()] == ["test file gone"]
+    assert "not removed:" in err and "outside the project" in err
+    assert "nothing removed" in err
+    assert (elsewhere / name).exists()

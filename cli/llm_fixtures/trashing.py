@@ -102,18 +102,37 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _why_not(path: Path, root: Path) -> tuple[Path, str | None]:
+    """The path with its folder resolved (the file itself may be a link, which is removed, not followed), and
+    why it may not be removed: outside `root` (lexically or through a linked folder), a folder, missing."""
+    absolute = Path(path).absolute()
+    real = Path(os.path.realpath(absolute.parent)) / absolute.name
+    if not _inside(real.parent, root):
+        return real, f"outside the project {root}"
+    if not real.is_symlink() and not real.is_file():
+        return real, "a folder" if real.is_dir() else "no such file"
+    return real, None
+
+
+def refusals(paths: Sequence[Path], project_root: Path) -> dict[Path, str]:
+    """The paths `remove_reversibly` would refuse, and why (so a caller can leave them out and say so)."""
+    root = Path(os.path.realpath(project_root))
+    found: dict[Path, str] = {}
+    for path in paths:
+        _, reason = _why_not(path, root)
+        if reason is not None:
+            found[path] = reason
+    return found
+
+
 def _checked(paths: Sequence[Path], root: Path) -> list[Path]:
-    """Each path with its folder resolved (the file itself may be a link, which is removed, not followed);
-    UnsafeDelete when any lies outside `root`, is a folder or does not exist."""
+    """Each path with its folder resolved; UnsafeDelete naming every path that may not be removed."""
     checked: list[Path] = []
     bad: list[str] = []
     for path in paths:
-        absolute = Path(path).absolute()
-        real = Path(os.path.realpath(absolute.parent)) / absolute.name
-        if not _inside(real.parent, root):
-            bad.append(f"{path}: outside the project {root}")
-        elif not real.is_symlink() and not real.is_file():
-            bad.append(f"{path}: {'a folder' if real.is_dir() else 'no such file'}")
+        real, reason = _why_not(path, root)
+        if reason is not None:
+            bad.append(f"{path}: {reason}")
         else:
             checked.append(real)
     if bad:

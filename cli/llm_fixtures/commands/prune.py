@@ -196,9 +196,14 @@ def run(
             ):
                 typer.echo("nothing deleted", err=True)
             else:
-                from llm_fixtures.trashing import remove_reversibly
+                from llm_fixtures.trashing import refusals, remove_reversibly
 
-                batch = remove_reversibly([Path.cwd() / orphan.path for orphan in plan.orphans], project.root)
+                targets = [Path.cwd() / orphan.path for orphan in plan.orphans]
+                refused = refusals(targets, project.root)
+                for path, reason in refused.items():
+                    warn(f"not removed: {path}: {reason}")
+                batch = remove_reversibly([path for path in targets if path not in refused], project.root)
                 render_removed(batch)
+                problems += [f"{path}: {reason}" for path, reason in refused.items()]
         if (check and plan.orphans) or problems:
             raise typer.Exit(1)

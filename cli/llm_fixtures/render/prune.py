@@ -90,6 +90,9 @@ def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
 def render_removed(batch: TrashBatch) -> None:
     """What `--delete` did, on stderr."""
     err = stderr_console()
+    if not batch.entries:
+        err.print("nothing removed")
+        return
     parts = []
     if batch.deleted:
         parts.append(f"{batch.deleted} deleted (git has them)")
