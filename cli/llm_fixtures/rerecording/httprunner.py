@@ -206,41 +206,53 @@ def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any],
     return new, sink(job, dump_upstream(new), name)
 
 
-async def _one(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions, sink: Sink) -> FileResult:
+@dataclass(slots=True)
+class _Sent:
+    """An answer received in full, waiting to be stored."""
+
+    items: list[Any]
+    attempts: int
+    start: float
+
+
+def _failed(job: HttpJob, reason: str, attempts: int, start: float) -> FileResult:
+    return FileResult(
+        path=job.display, status="failed", reason=reason, attempts=attempts, seconds=time.perf_counter() - start
+    )
+
+
+async def _send(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions) -> _Sent | FileResult:
+    """Send one job, retrying what may pass on a second try; the answer, or the failure."""
     start = time.perf_counter()
     attempts = 0
-
-    def failed(reason: str) -> FileResult:
-        return FileResult(
-            path=job.display, status="failed", reason=reason, attempts=attempts, seconds=time.perf_counter() - start
-        )
-
     while True:
         attempts += 1
         try:
-            items = await fetch(client, job.call, job.auth)
-            break
+            return _Sent(await fetch(client, job.call, job.auth), attempts, start)
         except _Fatal as exc:
-            return failed(str(exc))
+            return _failed(job, str(exc), attempts, start)
         except _Retryable as exc:
             if attempts > options.retries:
-                return failed(f"{exc} (after {attempts} attempts)" if options.retries else str(exc))
+                reason = f"{exc} (after {attempts} attempts)" if options.retries else str(exc)
+                return _failed(job, reason, attempts, start)
             await asyncio.sleep(_delay(options, attempts - 1, exc.retry_after))
+
+
+async def _store(job: HttpJob, sent: _Sent, sink: Sink) -> FileResult:
+    """Build, dump and write the new recording on a worker thread, so the streams in flight keep flowing."""
     try:
-        # Building, dumping and writing (fsync) run on a worker thread, so the other streams keep flowing.
-        new, written = await asyncio.to_thread(_finish, job, items, sink)
+        new, written = await asyncio.to_thread(_finish, job, sent.items, sink)
     except (ValueError, TypeError, KeyError) as exc:
-        return failed(f"unexpected answer: {exc}")
+        return _failed(job, f"unexpected answer: {exc}", sent.attempts, sent.start)
     except FixtureError as exc:
-        return failed(str(exc))
-    old = job.raw.get("response")
+        return _failed(job, str(exc), sent.attempts, sent.start)
     return FileResult(
         path=job.display,
         status="ok",
         written=str(written),
-        changed=new.get("response") != old or written.name != job.path.name,
-        attempts=attempts,
-        seconds=time.perf_counter() - start,
+        changed=new.get("response") != job.raw.get("response") or written.name != job.path.name,
+        attempts=sent.attempts,
+        seconds=time.perf_counter() - sent.start,
     )
 
 
@@ -264,18 +276,31 @@ async def run_async(
 
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
 
+        def done(index: int, result: FileResult) -> None:
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+
+        async def store(index: int, sent: _Sent) -> None:
+            done(index, await _store(jobs[index], sent, sink))
+
+        storing: list[asyncio.Task[None]] = []
+
         async def worker() -> None:
+            # A worker hands a received answer over to be stored and sends the next request at once.
             while True:
                 try:
                     index = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                result = await _one(client, jobs[index], options, sink)
-                results[index] = result
-                if on_result is not None:
-                    on_result(result)
+                sent = await _send(client, jobs[index], options)
+                if isinstance(sent, FileResult):
+                    done(index, sent)
+                else:
+                    storing.append(asyncio.create_task(store(index, sent)))
 
         await asyncio.gather(*(worker() for _ in range(min(width, len(jobs)) or 1)))
+        await asyncio.gather(*storing)
     return [result for result in results if result is not None]
 
 
