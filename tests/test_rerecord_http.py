@@ -283,13 +283,16 @@ def test_nothing_is_selected_without_asking() -> None:
     assert result.exit_code == 2 and "--all" in result.stderr
 
 
-def test_review_stages_then_accept_and_reject(project: Path, server: FakeServer) -> None:
+def two_tests(project: Path) -> tuple[Path, Path, str]:
+    """A streaming recording of TEST_ID and one of another test; the other test's id."""
     first = write(project, recording("http://h:1/v1", "/v1/chat/completions", chat(text="one"), streaming=True))
     other = TEST_ID.replace("test_chat[", "test_other[")
-    second = write(
-        project,
-        recording("http://h:1/v1", "/v1/chat/completions", chat(text="two"), streaming=True, test_id=other),
-    )
+    raw = recording("http://h:1/v1", "/v1/chat/completions", chat(text="two"), streaming=True, test_id=other)
+    return first, write(project, raw), other
+
+
+def test_review_stages_then_accept_and_reject(project: Path, server: FakeServer) -> None:
+    first, second, other = two_tests(project)
     olds = {first: first.read_bytes(), second: second.read_bytes()}
     result = invoke(str(first), str(second), "--base-url", server.url, "--review")
     assert result.exit_code == 0, result.output
@@ -312,12 +315,7 @@ def test_review_in_a_terminal_asks_per_test(project: Path, server: FakeServer, m
     import llm_fixtures.commands.rerecord as command
 
     monkeypatch.setattr(command, "interactive", lambda: True)
-    first = write(project, recording("http://h:1/v1", "/v1/chat/completions", chat(text="one"), streaming=True))
-    other = TEST_ID.replace("test_chat[", "test_other[")
-    second = write(
-        project,
-        recording("http://h:1/v1", "/v1/chat/completions", chat(text="two"), streaming=True, test_id=other),
-    )
+    first, second, other = two_tests(project)
     olds = {first: first.read_bytes(), second: second.read_bytes()}
     result = CliRunner().invoke(
         app, ["rerecord", "--runner", "http", str(first), str(second), "--base-url", server.url, "--review"],

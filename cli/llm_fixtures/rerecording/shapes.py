@@ -85,18 +85,22 @@ _MESSAGE = _shape(
     ("function_call", _FUNCTION),
     ("tool_calls", ListOf(_TOOL_CALL)),
 )
-CHAT_COMPLETION = _shape(
-    "id",
-    (
-        "choices",
-        ListOf(_shape("finish_reason", "index", ("logprobs", _CHOICE_LOGPROBS), ("message", _MESSAGE))),
-    ),
+# What ChatCompletion and ChatCompletionChunk declare after `choices`.
+_CHAT_TAIL: tuple[tuple[str, Spec] | str, ...] = (
     "created",
     "model",
     "object",
     "service_tier",
     "system_fingerprint",
     ("usage", _USAGE),
+)
+CHAT_COMPLETION = _shape(
+    "id",
+    (
+        "choices",
+        ListOf(_shape("finish_reason", "index", ("logprobs", _CHOICE_LOGPROBS), ("message", _MESSAGE))),
+    ),
+    *_CHAT_TAIL,
 )
 _DELTA = _shape(
     "content",
@@ -108,12 +112,7 @@ _DELTA = _shape(
 CHAT_COMPLETION_CHUNK = _shape(
     "id",
     ("choices", ListOf(_shape(("delta", _DELTA), "finish_reason", "index", ("logprobs", _CHOICE_LOGPROBS)))),
-    "created",
-    "model",
-    "object",
-    "service_tier",
-    "system_fingerprint",
-    ("usage", _USAGE),
+    *_CHAT_TAIL,
 )
 COMPLETION = _shape(
     "id",
