@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
@@ -77,58 +76,56 @@ def _round_decimal(match: re.Match[str]) -> str:
     return f"{float(match.group(0)):.5f}"
 
 
-def normalize_body(value: Any, steps: Normalization = CURRENT, *, bedrock: bool = False, _is_root: bool = True) -> Any:
+def normalize_body(
+    value: Any,
+    steps: Normalization = CURRENT,
+    *,
+    bedrock: bool = False,
+    changed: set[str] | None = None,
+    _is_root: bool = True,
+) -> Any:
     """Upstream `_normalize_body_for_hash`, limited to `steps`. Like upstream, list items are treated as roots
-    again (so `project_id` is stripped from dicts inside lists) and `stream_options` only goes at the top."""
+    again (so `project_id` is stripped from dicts inside lists) and `stream_options` only goes at the top.
+    `changed`, when given, collects the steps that changed something (`numbers`, `file_search`,
+    `project_id`, `bedrock_stream_options`). The input is never modified."""
+    if not steps.any:
+        return value  # nothing to do, and keys are only ever read
     if isinstance(value, dict):
-        normalized = {key: normalize_body(item, steps, _is_root=False) for key, item in value.items()}
-        if bedrock and steps.bedrock_stream_options:
-            normalized.pop("stream_options", None)
+        normalized = {key: normalize_body(item, steps, changed=changed, _is_root=False) for key, item in value.items()}
+        if bedrock and steps.bedrock_stream_options and "stream_options" in normalized:
+            del normalized["stream_options"]
+            if changed is not None:
+                changed.add("bedrock_stream_options")
         if _is_root and steps.project_id:
             for extra_key in ("extra_body", "extra_query"):
                 extra = normalized.get(extra_key)
-                if isinstance(extra, dict):
-                    extra.pop("project_id", None)
+                if isinstance(extra, dict) and "project_id" in extra:
+                    del extra["project_id"]
+                    if changed is not None:
+                        changed.add("project_id")
         return normalized
     if isinstance(value, list):
-        return [normalize_body(item, steps) for item in value]
+        return [normalize_body(item, steps, changed=changed) for item in value]
     if isinstance(value, float):
-        return round(value, 5) if steps.numbers else value
+        if not steps.numbers:
+            return value
+        rounded = round(value, 5)
+        if changed is not None and rounded != value:
+            changed.add("numbers")
+        return rounded
     if isinstance(value, str):
         if steps.file_search:
-            value = _scrub_file_search(value)
+            scrubbed = _scrub_file_search(value)
+            if changed is not None and scrubbed != value:
+                changed.add("file_search")
+            value = scrubbed
         if steps.numbers and "." in value:
-            value = _FLOAT_IN_STRING.sub(_round_decimal, value)
+            rewritten = _FLOAT_IN_STRING.sub(_round_decimal, value)
+            if changed is not None and rewritten != value:
+                changed.add("numbers")
+            value = rewritten
         return value
     return value
-
-
-# Inside `reusing_normalized()`: the last body normalized, and how. The current key of a file is needed by
-# several checks (its name, the duplicates identity), and normalizing a large body is the costly part. The
-# cache holds the body itself, so an identity test cannot be fooled by a reused id; it is on only where the
-# caller promises not to mutate the recording in between.
-_last_normalized: list[Any] = []
-
-
-@contextmanager
-def reusing_normalized() -> Iterator[None]:
-    """Within this block, a body normalized twice the same way (same object) is normalized once."""
-    _last_normalized[:] = [None, None, None, None]
-    try:
-        yield
-    finally:
-        _last_normalized.clear()
-
-
-def _normalized(body: Any, steps: Normalization, *, bedrock: bool) -> Any:
-    if not _last_normalized:
-        return normalize_body(body, steps, bedrock=bedrock)
-    last_body, last_steps, last_bedrock, result = _last_normalized
-    if last_body is body and last_steps == steps and last_bedrock == bedrock and body is not None:
-        return result
-    result = normalize_body(body, steps, bedrock=bedrock)
-    _last_normalized[:] = [body, steps, bedrock, result]
-    return result
 
 
 # --- keys -------------------------------------------------------------------------------------------------
@@ -154,9 +151,16 @@ def _test_id(raw: dict[str, Any], request: dict[str, Any], *, request_first: boo
     return raw.get("test_id")
 
 
-def inference_key(raw: dict[str, Any], steps: Normalization = CURRENT, *, with_test_id: bool = True) -> dict[str, Any]:
+def inference_key(
+    raw: dict[str, Any],
+    steps: Normalization = CURRENT,
+    *,
+    with_test_id: bool = True,
+    changed: set[str] | None = None,
+) -> dict[str, Any]:
     """Upstream `normalize_inference_request` over a stored request: method, URL path, normalized body and
-    (unless the URL path is exactly a shared model-list path) the test id."""
+    (unless the URL path is exactly a shared model-list path) the test id. `changed` collects the
+    normalization steps that changed the body."""
     request = _request(raw)
     url = request.get("url")
     if not isinstance(url, str):
@@ -166,7 +170,7 @@ def inference_key(raw: dict[str, Any], steps: Normalization = CURRENT, *, with_t
     key: dict[str, Any] = {
         "method": method.upper() if isinstance(method, str) else method,
         "endpoint": parsed.path,
-        "body": _normalized(request.get("body"), steps, bedrock="bedrock" in parsed.netloc),
+        "body": normalize_body(request.get("body"), steps, bedrock="bedrock" in parsed.netloc, changed=changed),
     }
     if with_test_id and parsed.path not in SHARED_PATHS:
         key["test_id"] = _test_id(raw, request, request_first=False)
@@ -233,18 +237,26 @@ KEY_ERRORS = (NoKey, TypeError, ValueError, AttributeError, RecursionError)
 
 # --- rules ------------------------------------------------------------------------------------------------
 
+KeyFunction = Callable[[dict[str, Any]], Any]
+_STEP_NAMES = ("numbers", "file_search", "project_id", "bedrock_stream_options")
+
 
 @dataclass(frozen=True, slots=True)
 class HashRule:
     """One way a recorder named files: which recordings it applies to, the key it hashed and how it
-    formatted the name. `current` rules are what the recorder of today looks up."""
+    formatted the name. `current` rules are what the recorder of today looks up.
+
+    Inference rules are described by their body normalization (`steps`) and whether the key holds the test
+    id (`test_id`); other families give a `key` function over the parsed recording."""
 
     name: str
     family: Family
     current: bool
-    key: Callable[[dict[str, Any]], Any]
     style: NameStyle
     description: str
+    steps: Normalization = CURRENT
+    test_id: bool = True
+    key: KeyFunction | None = None
     model_list: bool | None = None  # True: only model lists; False: never; None: both
     accepted: bool | None = None  # a match is `ok` (default: when the rule is current)
 
@@ -252,16 +264,21 @@ class HashRule:
     def ok_when_matched(self) -> bool:
         return self.current if self.accepted is None else self.accepted
 
+    @property
+    def shape(self) -> str:
+        """The shape of the names it gives: `short` (12 hex), `models` or `full` (64 hex)."""
+        return "short" if self.style == "short" else "models" if self.model_list else "full"
+
+    def applies(self, raw: dict[str, Any]) -> bool:
+        if family_of(raw) != self.family:
+            return False
+        return self.model_list is None or is_model_list(raw) == self.model_list
+
     def file_name(self, raw: dict[str, Any]) -> str | None:
         """The name this rule gives the recording; None when it does not apply."""
-        if family_of(raw) != self.family:
-            return None
-        if self.model_list is not None and is_model_list(raw) != self.model_list:
-            return None
-        try:
-            digest = sha256_key(self.key(raw))
-        except KEY_ERRORS:
-            return None
+        return RuleKeys(raw).name(self)
+
+    def format_name(self, digest: str, raw: dict[str, Any]) -> str | None:
         if self.style == "short":
             return f"{digest[:12]}.json"
         if self.model_list:
@@ -276,8 +293,115 @@ def is_model_list(raw: dict[str, Any]) -> bool:
     return isinstance(request, dict) and request.get("endpoint") in MODEL_LIST_ENDPOINTS
 
 
-def _inference(steps: Normalization, *, with_test_id: bool = True) -> Callable[[dict[str, Any]], Any]:
-    return lambda raw: inference_key(raw, steps, with_test_id=with_test_id)
+class RuleKeys:
+    """The keys of one recording under each rule, each computed at most once. Normalizing a large body is
+    the costly part, and the name, stale, rename and duplicates checks all need the current key; an older
+    normalization whose dropped steps changed nothing in the current one gives the same key, unrecomputed."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self._keys: dict[tuple[Normalization, bool], dict[str, Any] | None] = {}
+        self._texts: dict[str, str | None] = {}
+        self._digests: dict[str, str] = {}
+        self._changed: set[str] = set()
+        # Canonical JSON of each key object (held alive in _keys, so ids are not reused), and for a key made
+        # from another one by adding or dropping the test id, that other key.
+        self._dumped: dict[int, str] = {}
+        self._twins: dict[int, dict[str, Any]] = {}
+
+    def inference_key(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> dict[str, Any] | None:
+        """The inference key under `steps` (None when the request has none)."""
+        slot = (steps, test_id)
+        if slot in self._keys:
+            return self._keys[slot]
+        key: dict[str, Any] | None
+        if steps != CURRENT:
+            current = self.inference_key(CURRENT, test_id=test_id)
+            dropped = {step for step in _STEP_NAMES if getattr(CURRENT, step) and not getattr(steps, step)}
+            if current is None or not dropped & self._changed:
+                self._keys[slot] = current
+                return current
+        other = self._keys.get((CURRENT, not test_id)) if steps == CURRENT else None
+        if other is not None:
+            # The same normalized body, with or without the test id.
+            key = {name: value for name, value in other.items() if name != "test_id"}
+            if test_id and key["endpoint"] not in SHARED_PATHS:
+                key["test_id"] = self.raw.get("test_id")
+            self._twins[id(key)] = other
+        else:
+            changed: set[str] | None = set() if steps == CURRENT else None
+            try:
+                key = inference_key(self.raw, steps, with_test_id=test_id, changed=changed)
+            except KEY_ERRORS:
+                key = None
+            if changed is not None:
+                self._changed = changed
+        self._keys[slot] = key
+        return key
+
+    def text(self, rule: HashRule) -> str | None:
+        """The canonical JSON upstream hashes for this rule (None when the rule does not apply)."""
+        if rule.name in self._texts:
+            return self._texts[rule.name]
+        text: str | None = None
+        if rule.applies(self.raw):
+            try:
+                if rule.key is not None:
+                    text = json.dumps(rule.key(self.raw), sort_keys=True)
+                else:
+                    text = self.inference_text(rule.steps, test_id=rule.test_id)
+            except KEY_ERRORS:
+                text = None
+        self._texts[rule.name] = text
+        return text
+
+    def inference_text(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
+        """The canonical JSON of `inference_key(steps, test_id=...)`, dumped once per distinct key."""
+        key = self.inference_key(steps, test_id=test_id)
+        if key is None:
+            return None
+        text = self._dumped.get(id(key))
+        if text is None:
+            twin = self._twins.get(id(key))
+            twin_text = self._dumped.get(id(twin)) if twin is not None else None
+            text = _retag(twin_text, twin, key) if twin is not None and twin_text is not None else None
+            if text is None:
+                text = json.dumps(key, sort_keys=True)
+            self._dumped[id(key)] = text
+        return text
+
+    def inference_digest(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
+        text = self.inference_text(steps, test_id=test_id)
+        return self._digest_of(text) if text is not None else None
+
+    def _digest_of(self, text: str) -> str:
+        if text not in self._digests:
+            self._digests[text] = hashlib.sha256(text.encode()).hexdigest()
+        return self._digests[text]
+
+    def digest(self, rule: HashRule) -> str | None:
+        text = self.text(rule)
+        return self._digest_of(text) if text is not None else None
+
+    def name(self, rule: HashRule) -> str | None:
+        """The file name the rule gives the recording; None when it does not apply."""
+        digest = self.digest(rule)
+        return rule.format_name(digest, self.raw) if digest is not None else None
+
+
+def _retag(text: str, source: dict[str, Any], target: dict[str, Any]) -> str | None:
+    """The canonical JSON of `target`, made from that of `source` when the two differ only by `test_id`:
+    with sorted keys `test_id` comes last (after body, endpoint, method), so it is a suffix. None if not."""
+    if "test_id" in source and "test_id" not in target:
+        suffix = ', "test_id": ' + json.dumps(source["test_id"]) + "}"
+        return text[: -len(suffix)] + "}" if text.endswith(suffix) else None
+    if "test_id" in target and "test_id" not in source and text.endswith("}"):
+        return text[:-1] + ', "test_id": ' + json.dumps(target["test_id"]) + "}"
+    return text if ("test_id" in source) == ("test_id" in target) else None
+
+
+def _http_raw(raw: dict[str, Any]) -> dict[str, Any]:
+    return http_key(raw, NONE)
 
 
 # Order matters: the first rule that reproduces a name is the one reported. Current rules come first; then
@@ -287,7 +411,6 @@ RULES: tuple[HashRule, ...] = (
         "current",
         "inference",
         True,
-        _inference(CURRENT),
         "full",
         "sha256({method, endpoint: URL path, body: normalized, test_id})",
         model_list=False,
@@ -296,48 +419,41 @@ RULES: tuple[HashRule, ...] = (
         "model-list",
         "inference",
         True,
-        _inference(CURRENT),
         "full",
         "models-<sha256 of the inference key>-<digest8 of the model ids>",
         model_list=True,
     ),
-    HashRule("http", "http", True, http_key, "full", "sha256({test_id, url, method, payload: normalized})"),
-    HashRule("tool", "tool", True, tool_key, "full", "sha256({provider, tool_name, kwargs}); no test id"),
+    HashRule("http", "http", True, "full", "sha256({test_id, url, method, payload: normalized})", key=http_key),
+    HashRule("tool", "tool", True, "full", "sha256({provider, tool_name, kwargs}); no test id", key=tool_key),
     HashRule(
         "legacy-12hex",
         "inference",
         False,
-        legacy_key,
         "short",
         "the Jul-Oct 2025 rule: sha256({method, endpoint, body: raw})[:12]; no test id",
+        steps=NONE,
+        test_id=False,
         accepted=True,
     ),
     HashRule(
         "pre-file_search-scrub",
         "inference",
         False,
-        _inference(Normalization(file_search=False)),
         "full",
         "before #5173 (2026-04-09): file_search scores, attributes, document ids and citations were hashed",
+        steps=Normalization(file_search=False),
         model_list=False,
     ),
     HashRule(
         "no-normalization",
         "inference",
         False,
-        _inference(NONE),
         "full",
         "before #3403 (2025-10): the raw body was hashed (no float rounding, no scrubbing)",
+        steps=NONE,
         model_list=False,
     ),
-    HashRule(
-        "http-no-normalization",
-        "http",
-        False,
-        lambda raw: http_key(raw, NONE),
-        "full",
-        "http key over the raw payload",
-    ),
+    HashRule("http-no-normalization", "http", False, "full", "http key over the raw payload", key=_http_raw),
 )
 
 
@@ -384,19 +500,26 @@ def rule_named(name: str, rules: Sequence[HashRule] = RULES) -> HashRule:
     raise KeyError(name)
 
 
-def request_key_name(raw: dict[str, Any], rules: Sequence[HashRule] = RULES) -> str | None:
+def request_key_name(
+    raw: dict[str, Any], rules: Sequence[HashRule] = RULES, *, keys: RuleKeys | None = None
+) -> str | None:
     """The file name the current upstream rule gives a parsed recording; None when it is not reproducible
     (a file-processor recording, or a request the rule cannot serialize)."""
+    keys = keys if keys is not None else RuleKeys(raw)
     for rule in rules:
         if rule.current:
-            name = rule.file_name(raw)
+            name = keys.name(rule)
             if name is not None:
                 return name
     return None
 
 
-def _looks_like_hash(name: str) -> bool:
-    return any(pattern.fullmatch(name) for pattern in (_HEX64_NAME, _MODELS_NAME, _HEX12_NAME))
+def name_shape(name: str) -> str | None:
+    """`full` (`<hex64>.json`), `models` (`models-<hex64>-<hex8>.json`), `short` (`<hex12>.json`), or None."""
+    for shape, pattern in (("full", _HEX64_NAME), ("models", _MODELS_NAME), ("short", _HEX12_NAME)):
+        if pattern.fullmatch(name):
+            return shape
+    return None
 
 
 def verify_name(
@@ -404,22 +527,17 @@ def verify_name(
     raw: dict[str, Any],
     rules: Sequence[HashRule] = RULES,
     edits: Sequence[ContentEdit] = EDITS,
+    *,
+    keys: RuleKeys | None = None,
 ) -> HashVerdict:
     """Recompute a recording's name from its own content with every rule and say which one, if any, made it.
 
     `ok`: a current rule (or, for a 12-hex name, the rule of its own era) reproduces it; `stale`: only an
     older rule does; `mismatch`: none does (the content changed after it was named); `unverifiable`: the
-    kind has no reproducible key.
+    kind has no reproducible key. Pass `keys` to share the computed keys with other checks.
     """
+    keys = keys if keys is not None else RuleKeys(raw)
     family = family_of(raw)
-    names: dict[str, str | None] = {}
-
-    def name_by(rule: HashRule) -> str | None:
-        if rule.name not in names:
-            names[rule.name] = rule.file_name(raw)
-        return names[rule.name]
-
-    expected = next((found for rule in rules if rule.current and (found := name_by(rule)) is not None), None)
     if family == "file-processor":
         return HashVerdict(
             "unverifiable",
@@ -427,24 +545,27 @@ def verify_name(
             None,
             "file-processor recording: its key included chunking_strategy, which was not stored",
         )
+    expected = request_key_name(raw, rules, keys=keys)
+    shape = name_shape(name)
     for rule in rules:
-        if name_by(rule) == name:
-            if rule.ok_when_matched:
-                return HashVerdict("ok", rule.name, expected, f"name matches the {rule.name} rule")
-            return HashVerdict(
-                "stale",
-                rule.name,
-                expected,
-                f"named by an older rule ({rule.name}: {rule.description}); the current recorder looks for "
-                f"{expected or 'another name'}",
-            )
+        if rule.shape != shape or keys.name(rule) != name:
+            continue
+        if rule.ok_when_matched:
+            return HashVerdict("ok", rule.name, expected, f"name matches the {rule.name} rule")
+        return HashVerdict(
+            "stale",
+            rule.name,
+            expected,
+            f"named by an older rule ({rule.name}: {rule.description}); the current recorder looks for "
+            f"{expected or 'another name'}",
+        )
     if expected is None:
         reason = "the request has no url, which the key needs" if family == "inference" else "no rule applies"
         return HashVerdict("unverifiable", None, None, f"cannot compute a key: {reason}")
-    if not _looks_like_hash(name):
+    if shape is None:
         return HashVerdict("mismatch", None, expected, f"the name is not a request hash; expected {expected}")
     for edit in edits:
-        if _undo_reproduces(edit, name, raw, rules):
+        if _undo_reproduces(edit, name, keys, rules):
             return HashVerdict(
                 "mismatch",
                 None,
@@ -452,7 +573,7 @@ def verify_name(
                 f"content edited after recording: {edit.description}; the current rule gives {expected}",
                 cause=edit.name,
             )
-    renamed = _renamed_from(name, raw, rules)
+    renamed = _renamed_from(name, keys, rules)
     if renamed is not None:
         return HashVerdict("mismatch", None, expected, f"{renamed}; the current rule gives {expected}", cause="renamed")
     return HashVerdict(
@@ -477,35 +598,37 @@ def recorded_hash(raw: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
-def _renamed_from(name: str, raw: dict[str, Any], rules: Sequence[HashRule]) -> str | None:
+def _renamed_from(name: str, keys: RuleKeys, rules: Sequence[HashRule]) -> str | None:
     """When the response ids carry another hash than the name, the file was renamed after recording; say
     under which rule the ids' hash is reproduced, if one does."""
-    recorded = recorded_hash(raw)
+    recorded = recorded_hash(keys.raw)
     if recorded is None or name.startswith(recorded) or name.startswith(f"models-{recorded}"):
         return None
     for rule in rules:
-        try:
-            if sha256_key(rule.key(raw)).startswith(recorded):
-                return (
-                    f"renamed after recording: its response ids (rec-{recorded}) are the hash of its content "
-                    f"under the {rule.name} rule"
-                )
-        except KEY_ERRORS:
-            continue
+        digest = keys.digest(rule)
+        if digest is not None and digest.startswith(recorded):
+            return (
+                f"renamed after recording: its response ids (rec-{recorded}) are the hash of its content "
+                f"under the {rule.name} rule"
+            )
     return f"renamed or edited after recording: its response ids say it was recorded as rec-{recorded}"
 
 
-def _undo_reproduces(edit: ContentEdit, name: str, raw: dict[str, Any], rules: Sequence[HashRule]) -> bool:
-    """Whether undoing some of the edit's substitutions (those that occur in the file) gives back the name.
-    Each subset is tried because an edit did not always touch every occurrence the same way."""
-    text = json.dumps(raw)
-    present = [pair for pair in edit.substitutions if pair[0] in text]
-    for size in range(1, len(present) + 1):
-        for subset in combinations(present, size):
-            undone = text
-            for now, before in subset:
-                undone = undone.replace(now, before)
-            candidate = json.loads(undone)
-            if any(rule.file_name(candidate) == name for rule in rules):
-                return True
+def _undo_reproduces(edit: ContentEdit, name: str, keys: RuleKeys, rules: Sequence[HashRule]) -> bool:
+    """Whether undoing some of the edit's substitutions in a key gives back the name. The substitutions are
+    plain ASCII text, so they are undone in the canonical JSON of the key itself; each subset of those that
+    occur is tried, since an edit did not always touch every occurrence the same way."""
+    for rule in rules:
+        text = keys.text(rule) if rule.ok_when_matched else None
+        if text is None:
+            continue
+        present = [pair for pair in edit.substitutions if pair[0] in text]
+        for size in range(1, len(present) + 1):
+            for subset in combinations(present, size):
+                undone = text
+                for now, before in subset:
+                    undone = undone.replace(now, before)
+                digest = hashlib.sha256(undone.encode()).hexdigest()
+                if rule.format_name(digest, keys.raw) == name:
+                    return True
     return False

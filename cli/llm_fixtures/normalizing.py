@@ -25,24 +25,22 @@ def hash_for_normalization(name: str) -> str:
     return stem
 
 
-def normalize_data(data: dict[str, Any], request_hash: str) -> tuple[dict[str, Any], list[str]]:
-    """Upstream `_normalize_response` on one `__data__` object, top-level keys only. Returns a new dict (same
-    key order) and the names of the fields it changed."""
+def _updates(data: dict[str, Any], record_id: str) -> dict[str, Any]:
+    """The top-level fields of one `__data__` object that upstream `_normalize_response` would change, with
+    their new values (read-only: nothing is copied)."""
     updates: dict[str, Any] = {}
-    not_model = data.get("object") != "model"
-    if "id" in data and not_model:
-        updates["id"] = normalized_id(request_hash)
-    if "created" in data and not_model:
-        updates["created"] = 0
-    if "created_at" in data:
+    if data.get("object") != "model":
+        if "id" in data and _differs(data["id"], record_id):
+            updates["id"] = record_id
+        if "created" in data and _differs(data["created"], 0):
+            updates["created"] = 0
+    if "created_at" in data and _differs(data["created_at"], EPOCH_TIMESTAMP):
         updates["created_at"] = EPOCH_TIMESTAMP
     for field in OLLAMA_DURATIONS:
-        if field in data and data[field] is not None:
+        value = data.get(field)
+        if value is not None and _differs(value, 0):
             updates[field] = 0
-    changed = [key for key, value in updates.items() if _differs(data[key], value)]
-    if not changed:
-        return data, []
-    return {**data, **{key: updates[key] for key in changed}}, changed
+    return updates
 
 
 def _differs(old: Any, new: Any) -> bool:
@@ -50,48 +48,63 @@ def _differs(old: Any, new: Any) -> bool:
     return type(old) is bool or old != new
 
 
-def _normalize_item(item: Any, request_hash: str) -> tuple[Any, list[str]]:
+def normalize_data(data: dict[str, Any], request_hash: str) -> tuple[dict[str, Any], list[str]]:
+    """Upstream `_normalize_response` on one `__data__` object, top-level keys only. Returns a new dict (same
+    key order) and the names of the fields it changed."""
+    updates = _updates(data, normalized_id(request_hash))
+    if not updates:
+        return data, []
+    return {**data, **updates}, list(updates)
+
+
+def _data_of(item: Any) -> dict[str, Any] | None:
     # The recorder normalizes only what it serialized from a pydantic object: an envelope.
-    if not (isinstance(item, dict) and "__type__" in item and isinstance(item.get("__data__"), dict)):
-        return item, []
-    data, changed = normalize_data(item["__data__"], request_hash)
-    if not changed:
-        return item, []
-    return {**item, "__data__": data}, changed
+    if isinstance(item, dict) and "__type__" in item:
+        data = item.get("__data__")
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
+    """What `normalize_response` would change, one description per field, such as
+    `response.body[*].id -> 'rec-0123456789ab' (12 of 12 objects)`; [] when nothing. Read-only."""
+    response = raw.get("response")
+    if not isinstance(response, dict):
+        return []
+    body = response.get("body")
+    record_id = normalized_id(request_hash)
+    items: list[Any] = body if isinstance(body, list) else [body]
+    counts: Counter[str] = Counter()
+    examples: dict[str, Any] = {}
+    for item in items:
+        data = _data_of(item)
+        if data is None:
+            continue
+        for field, value in _updates(data, record_id).items():
+            counts[field] += 1
+            examples.setdefault(field, value)
+    if not isinstance(body, list):
+        return [f"response.body.{field} -> {examples[field]!r}" for field in counts]
+    total = len(items)
+    return [f"response.body[*].{field} -> {examples[field]!r} ({counts[field]} of {total} objects)" for field in counts]
 
 
 def normalize_response(raw: dict[str, Any], request_hash: str) -> tuple[dict[str, Any], list[str]]:
     """Apply upstream `_normalize_response` to the response body of a parsed recording (an envelope or a list
     of them). The request is never touched, so the file name stays valid. Returns the new raw dict (the
-    input itself when nothing changed) and one description per changed field, such as
-    `response.body[*].id -> rec-0123456789ab (12 of 12 objects)`."""
-    response = raw.get("response")
-    if not isinstance(response, dict):
+    input itself when nothing changed) and `describe_changes`."""
+    changes = describe_changes(raw, request_hash)
+    if not changes:
         return raw, []
-    body = response.get("body")
-    counts: Counter[str] = Counter()
-    examples: dict[str, Any] = {}
-    if isinstance(body, list):
-        new_items: list[Any] = []
-        for item in body:
-            new_item, changed = _normalize_item(item, request_hash)
-            new_items.append(new_item)
-            for field in changed:
-                counts[field] += 1
-                examples.setdefault(field, new_item["__data__"][field])
-        new_body: Any = new_items
-        where, total = "response.body[*]", len(body)
-    else:
-        new_body, changed = _normalize_item(body, request_hash)
-        for field in changed:
-            counts[field] += 1
-            examples[field] = new_body["__data__"][field]
-        where, total = "response.body", 1
-    if not counts:
-        return raw, []
-    descriptions = [
-        f"{where}.{field} -> {examples[field]!r}"
-        + (f" ({counts[field]} of {total} objects)" if isinstance(body, list) else "")
-        for field in counts
-    ]
-    return {**raw, "response": {**response, "body": new_body}}, descriptions
+    response = raw["response"]
+    body = response["body"]
+    record_id = normalized_id(request_hash)
+
+    def normalized(item: Any) -> Any:
+        data = _data_of(item)
+        updates = _updates(data, record_id) if data is not None else {}
+        return {**item, "__data__": {**data, **updates}} if data is not None and updates else item
+
+    new_body = [normalized(item) for item in body] if isinstance(body, list) else normalized(body)
+    return {**raw, "response": {**response, "body": new_body}}, changes

@@ -16,7 +16,7 @@ from llm_fixtures.checking.schema import check_schema, unreadable
 from llm_fixtures.checking.secrets import Allowlist, check_secrets
 from llm_fixtures.checking.size import check_size
 from llm_fixtures.errors import BadRecording
-from llm_fixtures.hashing import reusing_normalized
+from llm_fixtures.hashing import RuleKeys
 
 __all__ = [
     "CHECK_NAMES",
@@ -68,8 +68,7 @@ def _not_a_recording(raw: Any, location: str) -> bool:
 def check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
     """Run every selected per-file check on one file's bytes. `path` is what is shown, `location` the
     absolute path (for the folder checks). A file that does not load is one `schema` finding."""
-    with reusing_normalized():
-        return _check_bytes(data, path, location, options)
+    return _check_bytes(data, path, location, options)
 
 
 def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
@@ -92,8 +91,9 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
             report.findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets)))
         return report
     findings = report.findings
+    keys = RuleKeys(raw)  # shared by the hash and duplicates checks: the body is normalized once
     if "hash" in checks:
-        finding, verdict = check_hash(path, name, raw)
+        finding, verdict = check_hash(path, name, raw, keys)
         findings.append(finding)
         if verdict.status in {"stale", "mismatch"}:
             report.current_name = verdict.expected_name
@@ -110,7 +110,7 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
             check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=options.max_image_bytes)
         )
     if "duplicates" in checks:
-        report.identity = request_identity(raw)
+        report.identity = request_identity(raw, keys)
         report.test_id = recording_test_id(raw)
     return report
 

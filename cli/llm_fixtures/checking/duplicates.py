@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.hashing import KEY_ERRORS, family_of, http_key, inference_key, sha256_key, tool_key
+from llm_fixtures.hashing import KEY_ERRORS, RuleKeys, family_of, http_key, sha256_key, tool_key
 
 
-def request_identity(raw: dict[str, Any]) -> str | None:
+def request_identity(raw: dict[str, Any], keys: RuleKeys | None = None) -> str | None:
     """A digest of what a request asks, test id left out: the current key of its family without `test_id`.
     None for requests without a reproducible key."""
     family = family_of(raw)
     try:
         if family == "inference":
-            return "inference:" + sha256_key(inference_key(raw, with_test_id=False))
+            digest = (keys or RuleKeys(raw)).inference_digest(test_id=False)
+            return "inference:" + digest if digest is not None else None
         if family == "http":
             key = http_key(raw)
             del key["test_id"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+from llm_fixtures.normalizing import describe_changes, hash_for_normalization
 
 
 def check_normalization(path: str, name: str, raw: dict[str, Any]) -> list[Finding]:
     """A warning listing the fields `fixtures normalize` would change."""
-    _, changes = normalize_response(raw, hash_for_normalization(name))
+    changes = describe_changes(raw, hash_for_normalization(name))
     if not changes:
         return []
     return [

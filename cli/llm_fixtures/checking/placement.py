@@ -28,14 +28,20 @@ def expected_folder(test_id: str) -> str:
     return str(PurePosixPath(test_file).parent / "recordings")
 
 
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
 def check_place(path: str, location: str, raw: dict[str, Any]) -> list[Finding]:
     """A misplaced file is one the recorder never looks for where it is. `location` is the absolute path
     (`path` is only what is shown). Only files in a `recordings` folder claim the upstream layout; files
     without a test id live in the base folder (configurable upstream), so neither is checked."""
-    posix = PurePosixPath(location.replace("\\", "/"))
-    shown = str(PurePosixPath(path.replace("\\", "/")).parent)
-    if _HEX12_NAME.fullmatch(posix.name):
-        if posix.parent.name == OLD_LAYOUT_FOLDER:
+    location = location.replace("\\", "/")
+    folder = _parent(location)
+    shown = _parent(path.replace("\\", "/"))
+    name = location.rsplit("/", 1)[-1]
+    if _HEX12_NAME.fullmatch(name):
+        if folder.rsplit("/", 1)[-1] == OLD_LAYOUT_FOLDER:
             return []
         return [
             Finding(
@@ -48,10 +54,9 @@ def check_place(path: str, location: str, raw: dict[str, Any]) -> list[Finding]:
             )
         ]
     test_id = recording_test_id(raw)
-    if test_id is None or "recordings" not in posix.parts[:-1]:
+    if test_id is None or "recordings" not in folder.split("/"):
         return []
     expected = expected_folder(test_id)
-    folder = str(posix.parent)
     if folder == expected or folder.endswith("/" + expected):
         return []
     return [
