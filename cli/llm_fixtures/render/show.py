@@ -48,7 +48,7 @@ def format_usage(usage: Any) -> str:
     for key, value in usage.items():
         if isinstance(value, dict):  # details: the zeros say nothing
             items.extend(f"{key}.{sub}={_short(v, 20)}" for sub, v in value.items() if v not in (None, 0))
-        elif value is not None:
+        elif value is not None and not isinstance(value, list):  # per-modality lists: in --json
             items.append(f"{key}={_short(value, 40)}")
     return " ".join(items)
 
