@@ -347,3 +347,12 @@ def test_orphan_behind_a_folder_link_out_of_the_project_is_not_removed(
     assert "not removed:" in err and "outside the project" in err
     assert "nothing removed" in err
     assert (elsewhere / name).exists()
+
+
+def test_collect_leaves_deselected_tests_alone(runner: CliRunner, project: Project) -> None:
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f'"{SUITE}"]', f'"{SUITE}", "-k", "not test_method"]'))
+    code, out, err = prune(runner, "--collect", "--json")
+    assert code == 0, err
+    paths = {str(row["path"]) for row in json_rows(out)}
+    assert paths == {project.path(key) for key in STATIC | {"hello_b"}}

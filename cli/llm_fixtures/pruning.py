@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -28,17 +28,17 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class CollectedTests:
-    """The union of the node ids of `pytest --collect-only` runs, and the test files those runs covered."""
+    """The union of the node ids of `pytest --collect-only` runs, and the functions they cover (`file::function`
+    without parameters). A function none of whose ids was collected was deselected (`-k`, `-m`) or lies outside
+    the runs: the collection says nothing about it, and the static tier judges it."""
 
     ids: frozenset[str]
+    functions: frozenset[str]
 
-    @property
-    def files(self) -> frozenset[str]:
-        return frozenset(test_file for test_file, _ in map(split_test_id, self.ids) if test_file)
-
-    @property
-    def functions(self) -> frozenset[str]:
-        return frozenset(node_id.split("[", 1)[0] for node_id in self.ids)
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> CollectedTests:
+        node_ids = frozenset(ids)
+        return cls(node_ids, frozenset(node_id.split("[", 1)[0] for node_id in node_ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +132,12 @@ def _static(candidate: Candidate, indexes: Mapping[str, TestFileIndex]) -> tuple
     return "keep", "", ""
 
 
-def _collected(candidate: Candidate, collected: CollectedTests, files: frozenset[str]) -> str | None:
+def _collected(candidate: Candidate, collected: CollectedTests) -> str | None:
     test_id = candidate.test_id
     assert test_id is not None
-    test_file, _ = split_test_id(test_id)
-    if test_file not in files or test_id in collected.ids:
-        return None  # a partial collection did not cover this file, or the test is still there
-    if test_id.split("[", 1)[0] in collected.functions:
-        return "parametrization no longer collected"
-    return "test no longer collected"
+    if test_id in collected.ids or test_id.split("[", 1)[0] not in collected.functions:
+        return None  # still collected, or a function the runs did not cover
+    return "parametrization no longer collected"
 
 
 def plan_prune(
@@ -156,16 +153,15 @@ def plan_prune(
 
     Never orphans: a recording without a test id unless `include_shared` (then only `usage` and `unreachable`
     can judge it); a model list unless its test file or function is gone (replay merges every model list);
-    a test that the collection did not cover; anything whose test file could not be read or parsed.
+    a test function none of whose ids the collection listed; anything whose test file could not be read or parsed.
     """
     tiers = ["static"]
     tiers += ["collect"] if collected is not None else []
     tiers += ["unused"] if usage is not None else []
     tiers += ["unreachable"] if unreachable is not None else []
     plan = PrunePlan(scanned=len(candidates), tiers=tiers)
-    collected_files = collected.files if collected is not None else frozenset()
     for candidate in candidates:
-        orphan = _judge(candidate, indexes, collected, collected_files, usage, unreachable, include_shared, plan)
+        orphan = _judge(candidate, indexes, collected, usage, unreachable, include_shared, plan)
         if orphan is not None:
             plan.orphans.append(orphan)
     plan.orphans.sort(key=lambda orphan: (group_key(orphan), orphan.path))
@@ -177,7 +173,6 @@ def _judge(
     candidate: Candidate,
     indexes: Mapping[str, TestFileIndex],
     collected: CollectedTests | None,
-    collected_files: frozenset[str],
     usage: UsageEvidence | None,
     unreachable: Mapping[str, str] | None,
     include_shared: bool,
@@ -204,7 +199,7 @@ def _judge(
     if candidate.model_list:
         return None
     if collected is not None:
-        collect_reason = _collected(candidate, collected, collected_files)
+        collect_reason = _collected(candidate, collected)
         if collect_reason is not None:
             return orphan(collect_reason, "collect")
     if usage is not None and candidate.test_id in usage.passed and candidate.location not in usage.opened:

@@ -73,7 +73,7 @@ def _plan(
         if not cwd.is_dir():
             raise UsageError(f"[tool.fixtures.prune] collect_cwd: {cwd} is not a folder")
         collection = run_collect(settings.collect, cwd, use_cache=not refresh)
-        collected = CollectedTests(collection.ids)
+        collected = CollectedTests.of(collection.ids)
     catalog = load_catalog(paths, project, base=base)
     test_files = TestFiles(project.root)
     candidates = candidates_of(
