@@ -97,7 +97,7 @@ def test_collect_tier_leaves_deselected_functions_to_the_static_tier() -> None:
     assert orphan_paths(cand("a.json", f"{F}::test_a[1]"), collected=collected) == {}
 
 
-USAGE = UsageEvidence(passed=frozenset({f"{F}::test_a[1]"}), opened=frozenset({"/abs/used.json"}))
+USAGE = UsageEvidence.of({f"{F}::test_a[1]"}, {"/abs/used.json"})
 
 
 @pytest.mark.parametrize(
@@ -110,6 +110,8 @@ USAGE = UsageEvidence(passed=frozenset({f"{F}::test_a[1]"}), opened=frozenset({"
         (cand("shared.json", None), None, False),
         (cand("shared.json", None), "shared recording never read during the replay run", True),
         (cand("used.json", None), None, True),
+        # A folder the run never read from says nothing about its shared recordings.
+        (cand("elsewhere/shared.json", None), None, True),
     ],
 )
 def test_unused_tier(candidate: Candidate, reason: str | None, include_shared: bool) -> None:

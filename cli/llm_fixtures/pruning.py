@@ -47,6 +47,17 @@ class UsageEvidence:
 
     passed: frozenset[str]
     opened: frozenset[str]
+    folders: frozenset[str] = frozenset()  # the folders of `opened`
+
+    @classmethod
+    def of(cls, passed: Iterable[str], opened: Iterable[str]) -> UsageEvidence:
+        paths = frozenset(opened)
+        return cls(frozenset(passed), paths, frozenset(path.rpartition(os.sep)[0] for path in paths))
+
+    def folder_read(self, location: str) -> bool:
+        """Whether the run read any recording in the folder of `location`: a run that never went there says
+        nothing about the shared recordings it holds."""
+        return location.rpartition(os.sep)[0] in self.folders
 
 
 class Orphan(BaseModel):
@@ -187,7 +198,7 @@ def _judge(
             return None
         if unreachable is not None and candidate.path in unreachable:
             return orphan(unreachable[candidate.path], "unreachable")
-        if usage is not None and candidate.location not in usage.opened:
+        if usage is not None and candidate.location not in usage.opened and usage.folder_read(candidate.location):
             return orphan("shared recording never read during the replay run", "unused")
         return None
     verdict, reason, kind = _static(candidate, indexes)

@@ -261,4 +261,4 @@ def read_manifests(paths: Iterable[Path], project_root: Path) -> UsageEvidence:
         passed |= more_passed
         other |= more_other
         opened |= more_opened
-    return UsageEvidence(passed=frozenset(passed - other), opened=frozenset(opened))
+    return UsageEvidence.of(passed - other, opened)

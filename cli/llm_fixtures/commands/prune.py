@@ -136,7 +136,8 @@ def run(
         bool,
         typer.Option(
             "--include-shared",
-            help="Let --unused-from and --unreachable judge recordings without a test id too.",
+            help="Let --unused-from (in folders the run read from) and --unreachable judge recordings without "
+            "a test id too.",
         ),
     ] = False,
     delete: Annotated[
