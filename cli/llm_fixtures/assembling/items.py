@@ -27,7 +27,7 @@ ANTHROPIC_EVENTS = frozenset(
 Family = str  # "chat", "completions", "responses", "anthropic", "ollama.chat", "ollama.generate", "gemini", ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
     """One stream item: the `__type__` it was stored under (if any), its payload, and the error object when the
     item reports a failed stream (an `error` event or a truthy `error` key)."""
@@ -84,13 +84,21 @@ def from_body(body: Any) -> Stream:
             return from_events(sse.parse_lines(body))
         return Stream(warnings=["body is a list of strings that are not event-stream lines"])
     stream = Stream()
+    append = stream.items.append
     for item in body:
         if isinstance(item, str):
             if item.strip():
                 stream.warnings.append("body mixes text lines with objects; text lines skipped")
             continue
-        type_name, payload = parse_envelope(item)
-        stream.items.append(Item(type_name, payload, _error_of("", payload)))
+        # parse_envelope and _error_of, inlined: this loop runs once per chunk of every stream
+        if type(item) is dict and "__type__" in item and "__data__" in item:
+            type_name = item["__type__"]
+            payload = item["__data__"]
+            type_name = type_name if isinstance(type_name, str) else None
+        else:
+            type_name, payload = parse_envelope(item)
+        error = payload.get("error") if type(payload) is dict else None
+        append(Item(type_name, payload, error or None))
     return stream
 
 

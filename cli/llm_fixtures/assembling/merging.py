@@ -172,6 +172,7 @@ class TopLevel:
         self.first, self.last, self.latest = first, last, latest
         self.aliases = aliases or {}
         self.values: dict[str, Any] = dict.fromkeys((*first, *last, *latest))
+        self.unset = first  # the `first` keys still empty: the only ones later chunks are read for
         self.seen = False
 
     def see(self, chunk: Mapping[str, Any]) -> None:
@@ -180,10 +181,10 @@ class TopLevel:
             spelled = chunk
             chunk = {key: _either(spelled, key, self.aliases.get(key)) for key in values}
         get = chunk.get
-        for key in self.first:
-            current = values[key]
-            if not self.seen or current is None or current == "":
-                values[key] = first_set(current, get(key), seen=self.seen)
+        if self.unset:
+            for key in self.unset:
+                values[key] = first_set(values[key], get(key), seen=self.seen)
+            self.unset = tuple(key for key in self.first if values[key] is None or values[key] == "")
         for key in self.last:
             value = get(key)
             if value is not None:

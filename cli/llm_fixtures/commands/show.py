@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -104,14 +105,45 @@ def _assemble_path(path: Path) -> Assembly:
     return assemble(response.get("body"), is_streaming=response.get("is_streaming") is True)
 
 
+# Below this many files, a process pool costs more than it saves (as for the facts catalog).
+PARALLEL_THRESHOLD = 200
+Outcome = tuple[str, str, "dict[str, Any] | str", list[str]]  # (path, kind or "bad", result or reason, warnings)
+
+
+def _assemble_chunk(paths: list[str]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for name in paths:
+        try:
+            assembly = _assemble_path(Path(name))
+        except BadRecording as problem:
+            outcomes.append((name, "bad", problem.reason, []))
+            continue
+        outcomes.append((name, assembly.kind, assembly.result, assembly.warnings))
+    return outcomes
+
+
 def _assemble_paths(paths: list[Path]) -> tuple[list[tuple[str, Assembly]], list[BadRecording]]:
+    """Every file's assembly, in order; parsing and folding spread over processes for many files."""
+    from llm_fixtures.assembling import Assembly
+
+    names = [str(path) for path in paths]
+    jobs = min(4, os.cpu_count() or 1)
+    if jobs <= 1 or len(names) < PARALLEL_THRESHOLD:
+        outcomes = _assemble_chunk(names)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, len(names) // (jobs * 4))
+        chunks = [names[i : i + size] for i in range(0, len(names), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            outcomes = [outcome for part in pool.map(_assemble_chunk, chunks) for outcome in part]
     done: list[tuple[str, Assembly]] = []
     problems: list[BadRecording] = []
-    for path in paths:
-        try:
-            done.append((str(path), _assemble_path(path)))
-        except BadRecording as problem:
-            problems.append(problem)
+    for name, kind, result, warnings in outcomes:
+        if isinstance(result, str):
+            problems.append(BadRecording(name, result))
+        else:
+            done.append((name, Assembly.model_construct(kind=kind, result=result, warnings=warnings)))
     return done, problems
 
 
