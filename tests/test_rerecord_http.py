@@ -380,3 +380,22 @@ def test_every_supported_corpus_recording_through_the_cli(
         "/v1/embeddings", "/v1/models", "/models", "/api/ps",
     }  # fmt: skip
     assert "skipped" in result.stderr
+
+
+def test_settings_give_the_defaults_and_flags_win(project: Path, server: FakeServer) -> None:
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "demo"\n\n[tool.fixtures.rerecord]\nbase_url = "{server.url}"\n'
+        'api_key_env = "MY_KEY"\nretries = 0\n'
+    )
+    server.fail("flaky", "500", times=2)
+    path = write(project, recording("https://api.openai.com/v1", "/v1/chat/completions", chat("flaky")))
+    dry = invoke(str(path), "--dry-run", "--json")
+    item = json.loads(dry.stdout)
+    assert item["url"] == f"{server.url}/v1/chat/completions" and item["key_env"] == "MY_KEY"
+    refused = invoke(str(path))
+    assert refused.exit_code == 2 and "MY_KEY is not set" in refused.stderr
+    allowed = invoke(str(path), "--api-key-env", "HOME")  # any variable that is set
+    assert allowed.exit_code == 1 and "HTTP 500" in allowed.stdout  # retries = 0 from the settings
+    again = invoke(str(path), "--api-key-env", "HOME", "--retries", "1")  # fails once more, then passes
+    assert again.exit_code == 0, again.output
+    assert len(server.seen) == 3

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
-from llm_fixtures.config import RerecordSettings
 from llm_fixtures.errors import ConfigError, UsageError
 from llm_fixtures.rerecording.pytestrunner import build_command, detect_preset
+from llm_fixtures.settings import RerecordSettings
 
 CONFTEST = """
 import hashlib, json, os

@@ -35,11 +35,17 @@ class PruneSettings(Section):
 
 
 class RerecordSettings(Section):
-    """`[tool.fixtures.rerecord]`."""
+    """`[tool.fixtures.rerecord]`: how the pytest runner records (`preset`, or `command` with `{node_ids}` and
+    `{python}`, and `env`), and the defaults of the http runner's flags."""
 
-    preset: str | None = None
+    preset: str | None = Field(default=None, description="ogx, llama-stack or none (default: detected)")
     command: list[str] | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    jobs: int = Field(default=4, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=3, ge=0)
 
 
 class Settings(Section):

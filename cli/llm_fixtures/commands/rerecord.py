@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,8 +31,10 @@ from llm_fixtures.config import Project, load_project
 from llm_fixtures.errors import BadRecording, UsageError
 from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Filters
-from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.store import load_recording
+
+if TYPE_CHECKING:
+    from llm_fixtures.rerecording.plan import Plan
 
 
 class RunnerChoice(StrEnum):
@@ -63,6 +65,8 @@ def _select(
     refs: list[str], filters: Filters, stale: bool, everything: bool, project: Project
 ) -> list[tuple[Facts, dict[str, Any]]]:
     """The selected recordings with their parsed content, in path order; unreadable ones reported on stderr."""
+    from llm_fixtures.rerecording import plan as planning
+
     planning.require_choice(refs, filters, stale, everything)
     root = project.root
     paths = _resolve(refs, project) if refs else None
@@ -106,9 +110,13 @@ def run(
     api_key_env: Annotated[
         str | None, typer.Option("--api-key-env", help="http: environment variable holding the API key.")
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="http: requests in flight.")] = 4,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="http: seconds to wait for data.")] = 60.0,
-    retries: Annotated[int, typer.Option("--retries", min=0, help="http: retries on 429, 5xx, broken streams.")] = 3,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="http: requests in flight [4].")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.1, help="http: seconds to wait for data [60].")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, help="http: retries on 429, 5xx, broken streams [3].")
+    ] = None,
     keep_partial: Annotated[
         bool, typer.Option("--keep-partial", help="pytest: keep what a failed run wrote instead of restoring.")
     ] = False,
@@ -132,6 +140,9 @@ def run(
     runner writes a file only when its request fully succeeded. Exit 0 when all went well, 1 when a run or a
     request failed, 2 when nothing could start.
     """
+    # The plan (pydantic) is imported here, not at start-up: `fixtures ls` must stay light.
+    from llm_fixtures.rerecording import plan as planning
+
     code = 0
     with handle_errors():
         if sum((pending, accept, reject)) > 1:
@@ -141,11 +152,15 @@ def run(
             code = _act_on_pending(project, refs or [], pending=pending, accept=accept, json=json)
         else:
             filters = make_filters(test, endpoint, model, provider, kind, stream, errors)
+            # Flags win over `[tool.fixtures.rerecord]`, which wins over the defaults.
+            settings = project.settings.rerecord
+            base_url = base_url or settings.base_url
+            api_key_env = api_key_env or settings.api_key_env
             chosen = _select(refs or [], filters, stale, everything, project)
             if not chosen:
                 warn("no recording matches the selection")
                 return
-            plan = planning.build_plan(chosen, runner.value, base_url)
+            plan = planning.build_plan(chosen, runner.value, base_url, api_key_env)
             if dry_run:
                 _show_plan(plan, json)
                 return
@@ -162,9 +177,9 @@ def run(
                     base_url=base_url,
                     api_key_env=api_key_env,
                     key=key,
-                    jobs=jobs,
-                    timeout=timeout,
-                    retries=retries,
+                    jobs=jobs if jobs is not None else settings.jobs,
+                    timeout=timeout if timeout is not None else settings.timeout,
+                    retries=retries if retries is not None else settings.retries,
                     review=review,
                     prune_superseded=prune_superseded,
                     json=json,
@@ -182,7 +197,7 @@ def run(
         raise typer.Exit(code)
 
 
-def _warn_skipped(plan: planning.Plan) -> None:
+def _warn_skipped(plan: Plan) -> None:
     reasons: dict[str, int] = {}
     for item in plan.items:
         if item.action == "skip":
@@ -191,7 +206,7 @@ def _warn_skipped(plan: planning.Plan) -> None:
         warn(f"skipped {count} recording(s): {reason}")
 
 
-def _show_plan(plan: planning.Plan, json: bool) -> None:
+def _show_plan(plan: Plan, json: bool) -> None:
     if json:
         echo_json_lines(plan.items)
         return
@@ -205,7 +220,7 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _missing_keys(plan: planning.Plan, api_key_env: str | None) -> str | None:
+def _missing_keys(plan: Plan, api_key_env: str | None) -> str | None:
     """Why the run cannot start for want of an API key (checked before anything is sent), or None."""
     if api_key_env:
         if os.environ.get(api_key_env):
@@ -224,7 +239,7 @@ def _missing_keys(plan: planning.Plan, api_key_env: str | None) -> str | None:
 def _run_http(
     project: Project,
     chosen: list[tuple[Facts, dict[str, Any]]],
-    plan: planning.Plan,
+    plan: Plan,
     *,
     base_url: str | None,
     api_key_env: str | None,
@@ -311,13 +326,14 @@ def _test_id_of(data: bytes) -> str | None:
 
 
 def _run_pytest(
-    project: Project, plan: planning.Plan, *, keep_partial: bool, prune_superseded: bool, review: bool, json: bool
+    project: Project, plan: Plan, *, keep_partial: bool, prune_superseded: bool, review: bool, json: bool
 ) -> int:
     import shlex
 
     from llm_fixtures.comparing import volatility_of
     from llm_fixtures.discovery import default_roots
     from llm_fixtures.render.rerecord import render_restored
+    from llm_fixtures.rerecording import plan as planning
     from llm_fixtures.rerecording import pytestrunner as runner
     from llm_fixtures.rerecording.summary import change_classes
 

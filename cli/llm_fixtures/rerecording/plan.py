@@ -127,7 +127,7 @@ def require_choice(refs: Sequence[str], filters: Filters, stale: bool, everythin
         )
 
 
-def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | None) -> PlanItem:
+def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | None, api_key_env: str | None) -> PlanItem:
     common = {
         "path": facts.path,
         "test_id": facts.test_id,
@@ -147,12 +147,20 @@ def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | Non
         call = build_call(raw.get("request"), base_url)
     except Unsupported as exc:
         return PlanItem(**common, action="skip", reason=str(exc))
-    return PlanItem(**common, action="send", method=call.method, url=call.url, key_env=key_env_for(call.url))
+    key_env = api_key_env or key_env_for(call.url)
+    return PlanItem(**common, action="send", method=call.method, url=call.url, key_env=key_env)
 
 
-def build_plan(recordings: Sequence[tuple[Facts, dict[str, Any]]], runner: Runner, base_url: str | None = None) -> Plan:
-    """The plan for `(facts, parsed file)` pairs, in path order."""
-    items = [_item(facts, raw, runner, base_url) for facts, raw in sorted(recordings, key=lambda r: r[0].path)]
+def build_plan(
+    recordings: Sequence[tuple[Facts, dict[str, Any]]],
+    runner: Runner,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+) -> Plan:
+    """The plan for `(facts, parsed file)` pairs, in path order. `api_key_env` names the key variable of every
+    request (default: by the provider of each target host)."""
+    ordered = sorted(recordings, key=lambda r: r[0].path)
+    items = [_item(facts, raw, runner, base_url, api_key_env) for facts, raw in ordered]
     tests = sorted({item.test_id for item in items if item.action == "run" and item.test_id})
     total = Usage()
     known = 0

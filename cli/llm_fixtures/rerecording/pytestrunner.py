@@ -18,8 +18,8 @@ from typing import Literal
 import orjson
 from pydantic import BaseModel
 
-from llm_fixtures.config import RerecordSettings
 from llm_fixtures.errors import ConfigError, UsageError
+from llm_fixtures.settings import RerecordSettings
 from llm_fixtures.store import write_atomic
 
 STATE_DIR = ".fixtures"
