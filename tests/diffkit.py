@@ -84,6 +84,7 @@ def rechunk(raw: dict[str, Any]) -> dict[str, Any]:
         first_choice = _data(first)["choices"][0]
         first_choice["delta"]["content"] = content[: len(content) // 2]
         first_choice["finish_reason"] = None
+        first_choice["logprobs"] = None
         _data(first)["usage"] = None
         choices[0]["delta"]["content"] = content[len(content) // 2 :]
         choices[0]["delta"]["role"] = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from llm_fixtures.diffing import (
@@ -17,7 +19,14 @@ from llm_fixtures.diffing import (
 )
 from llm_fixtures.facts import derive_facts
 from llm_fixtures.models import RecordingFile
-from llm_fixtures.volatility import build_volatility, changed_fields, strip_request, strip_response
+from llm_fixtures.store import parse_json
+from llm_fixtures.volatility import (
+    build_volatility,
+    changed_fields,
+    strip_request,
+    strip_response,
+    strip_response_fast,
+)
 
 VOLATILITY = build_volatility()
 
@@ -244,3 +253,20 @@ def test_report_json_keeps_top_level_keys_and_drops_empty_details() -> None:
     )
     assert report.meaningful
     assert not PairReport(old="a", new="a", status="changed", changes=["volatile", "chunking"]).meaningful
+
+
+def test_fast_volatile_strip_agrees_with_the_walk_on_every_corpus_body(corpus: Path) -> None:
+    checked = 0
+    for path in sorted(corpus.rglob("*.json")):
+        raw = parse_json(path.read_bytes(), path)
+        if not isinstance(raw, dict) or not isinstance(raw.get("response"), dict):
+            continue
+        body = raw["response"].get("body")
+        fast = strip_response_fast(body, VOLATILITY)
+        if fast is None:
+            continue
+        found: dict[str, set[str]] = {}
+        walked = strip_response(body, VOLATILITY, found)
+        assert fast == (orjson.dumps(walked, option=orjson.OPT_SORT_KEYS), found), path
+        checked += 1
+    assert checked > 100

@@ -4,7 +4,9 @@ pair and hand each pair to the pure diff."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,9 @@ from llm_fixtures.gitreading import (
 from llm_fixtures.pairing import Candidate, Pair, pair_by_path, pair_by_test
 from llm_fixtures.store import Loaded, load_bytes, load_recording, read_bytes
 from llm_fixtures.volatility import Volatility, build_volatility
+
+# Below this many pairs to compare, worker processes cost more than they save.
+PARALLEL_THRESHOLD = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +182,11 @@ class _Loader:
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
 
-    def prefetch(self, trees: Iterable[tuple[Tree, Iterable[str]]]) -> None:
-        for tree, keys in trees:
-            if tree.repo is None:
-                continue
-            oids = [tree.sources[key].oid for key in keys if tree.sources[key].oid]
-            missing = [oid for oid in oids if oid and oid not in self._blobs]
-            self._blobs.update(read_blobs(tree.repo, missing))
+    def prefetch(self, repo: Repository | None, sources: Iterable[Source]) -> None:
+        if repo is None:
+            return
+        missing = [source.oid for source in sources if source.oid and source.oid not in self._blobs]
+        self._blobs.update(read_blobs(repo, missing))
 
     def data(self, source: Source) -> bytes:
         if source.oid is not None:
@@ -249,6 +252,36 @@ def _report(
     return report
 
 
+Work = list[tuple[Pair, Source, Source]]
+
+
+def _compare_batch(
+    work: Work, repos: tuple[Repository | None, Repository | None], volatility: Volatility
+) -> list[PairReport]:
+    """Load and compare a batch of pairs (in a worker process, or in this one); blobs of the batch are read
+    through one `git cat-file` per side."""
+    loader = _Loader()
+    loader.prefetch(repos[0], [a for _, a, _ in work])
+    loader.prefetch(repos[1], [b for _, _, b in work])
+    return [_report(pair, a, b, loader.load(a), loader.load(b), volatility) for pair, a, b in work]
+
+
+def _compare_all(
+    work: Work, repos: tuple[Repository | None, Repository | None], volatility: Volatility, *, jobs: int | None
+) -> list[PairReport]:
+    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
+        return _compare_batch(work, repos, volatility)
+    # Interleaved batches: big and small files spread evenly; a few batches per worker to even out the rest.
+    count = workers * 4
+    batches = [work[index::count] for index in range(count)]
+    reports: list[PairReport] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_compare_batch, batches, [repos] * count, [volatility] * count):
+            reports.extend(part)
+    return reports
+
+
 def sniff(data: bytes) -> tuple[str | None, str | None]:
     """Test id and endpoint of a recording's bytes without validating it (for pairs skipped as identical)."""
     try:
@@ -268,9 +301,12 @@ def sniff(data: bytes) -> tuple[str | None, str | None]:
     return (test_id if isinstance(test_id, str) else None), (endpoint if isinstance(endpoint, str) else None)
 
 
-def diff_trees(old: Tree, new: Tree, volatility: Volatility, *, identify_unchanged: bool = False) -> DiffResult:
+def diff_trees(
+    old: Tree, new: Tree, volatility: Volatility, *, identify_unchanged: bool = False, jobs: int | None = None
+) -> DiffResult:
     """Pair the two sides and compare every pair. Pairs with identical bytes are not parsed at all; with
-    `identify_unchanged` their test id and endpoint are read cheaply for the report."""
+    `identify_unchanged` their test id and endpoint are read cheaply for the report. Many pairs are compared
+    in `jobs` processes (default: up to 4, one per CPU)."""
     result = DiffResult(old_label=old.label, new_label=new.label)
     path_pairs, old_rest, new_rest = pair_by_path(old.sources, new.sources)
     same: list[Pair] = []
@@ -282,21 +318,15 @@ def diff_trees(old: Tree, new: Tree, volatility: Volatility, *, identify_unchang
         else:
             to_compare.append(pair)
     loader = _Loader()
-    loader.prefetch(
-        [
-            (old, [p.old or "" for p in to_compare] + old_rest),
-            (new, [p.new or "" for p in to_compare] + new_rest),
-        ]
-    )
+    loader.prefetch(old.repo, [old.sources[key] for key in old_rest])
+    loader.prefetch(new.repo, [new.sources[key] for key in new_rest])
     loaded_old = {key: loader.load(old.sources[key]) for key in old_rest}
     loaded_new = {key: loader.load(new.sources[key]) for key in new_rest}
     candidates_old = [_candidate(k, v, volatility) for k, v in loaded_old.items() if isinstance(v, Loaded)]
     candidates_new = [_candidate(k, v, volatility) for k, v in loaded_new.items() if isinstance(v, Loaded)]
     pairing = pair_by_test(candidates_old, candidates_new)
-    reports: list[PairReport] = []
-    for pair in to_compare:
-        a, b = old.sources[pair.old or ""], new.sources[pair.new or ""]
-        reports.append(_report(pair, a, b, loader.load(a), loader.load(b), volatility))
+    work = [(pair, old.sources[pair.old or ""], new.sources[pair.new or ""]) for pair in to_compare]
+    reports = _compare_all(work, (old.repo, new.repo), volatility, jobs=jobs)
     for pair in pairing.pairs:
         reports.append(
             _report(
@@ -321,7 +351,7 @@ def diff_trees(old: Tree, new: Tree, volatility: Volatility, *, identify_unchang
                 )
             )
     if identify_unchanged:
-        loader.prefetch([(new, [p.new or "" for p in same])])
+        loader.prefetch(new.repo, [new.sources[p.new or ""] for p in same])
     for pair in same:
         a, b = old.sources[pair.old or ""], new.sources[pair.new or ""]
         test_id = endpoint = None

@@ -12,7 +12,15 @@ from pydantic import BaseModel, Field
 
 from llm_fixtures.facts import Facts
 from llm_fixtures.models import RecordingFile, parse_envelope
-from llm_fixtures.volatility import Found, Volatility, changed_fields, strip_request, strip_response
+from llm_fixtures.volatility import (
+    Found,
+    Volatility,
+    changed_fields,
+    strip_items_top,
+    strip_request,
+    strip_response,
+    strip_response_fast,
+)
 
 ChangeClass = Literal[
     "volatile",
@@ -464,9 +472,26 @@ def word_diff(old: str | None, new: str | None) -> TextChange:
     """A word-level diff of two texts; unchanged runs longer than 2 x CONTEXT_WORDS words keep only their ends."""
     a = _WORDS.findall(old or "")
     b = _WORDS.findall(new or "")
+    # Edits are usually local: match the common ends directly, and run difflib on the middle only.
+    prefix = 0
+    while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(a), len(b)) - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    middle = difflib.SequenceMatcher(
+        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix], autojunk=len(a) + len(b) > 4000
+    )
+    opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
+    opcodes += [
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle.get_opcodes()
+    ]
+    if suffix:
+        opcodes.append(("equal", len(a) - suffix, len(a), len(b) - suffix, len(b)))
     ops: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 4000)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" and i1 == i2:
+            continue
         if tag == "equal":
             words = a[i1:i2]
             if len(words) > 4 * CONTEXT_WORDS:
@@ -526,12 +551,12 @@ class Side:
     file: RecordingFile
     facts: Facts
     request: Any
-    body: Any
     error: dict[str, Any]
     found: Found
     found_in_request: Found
     volatility: Volatility
     _view: ResponseView | None = None
+    view_found: Found = field(default_factory=dict)
     _chunks: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -542,15 +567,14 @@ class Side:
             assembled = assemble_body(response.body, is_streaming=response.is_streaming)
             self.warnings.extend(assembled.warnings)
             # The assembled result carries the ids and timestamps of the chunks it came from.
-            found: Found = {}
-            stripped = strip_response(assembled.result, self.volatility, found)
+            stripped = strip_response(assembled.result, self.volatility, self.view_found)
             self._view = project_response(stripped, assembled.kind)
         return self._view
 
 
 def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> Side:
     """Project a recording for comparison: the request without url, endpoint and model (compared on their own)
-    and without volatile fields; the raw response body without volatile fields; the error fields."""
+    and without volatile fields; the error fields. The body is set aside per pair (`_bodies`)."""
     found: Found = {}
     found_in_request: Found = {}
     request = file.request.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -574,13 +598,49 @@ def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> S
         file=file,
         facts=facts,
         request=strip_request(request, volatility, found_in_request),
-        body=strip_response(response.body, volatility, found),
         error=error,
         found=found,
         found_in_request=found_in_request,
         volatility=volatility,
         _chunks=len(response.body) if response.is_streaming and isinstance(response.body, list) else 0,
     )
+
+
+def _exact_bodies(old: Side, new: Side) -> tuple[bool, Found, Found]:
+    """Whether the two response bodies are the same apart from volatile fields, and the volatile values of
+    each: canonical bytes through a regex when both sides allow it, a walk otherwise."""
+    volatility = old.volatility
+    fast_old = strip_response_fast(old.file.response.body, volatility)
+    fast_new = strip_response_fast(new.file.response.body, volatility) if fast_old is not None else None
+    if fast_old is not None and fast_new is not None:
+        return fast_old[0] == fast_new[0], fast_old[1], fast_new[1]
+    found_old: Found = {}
+    found_new: Found = {}
+    same = strip_response(old.file.response.body, volatility, found_old) == strip_response(
+        new.file.response.body, volatility, found_new
+    )
+    return same, found_old, found_new
+
+
+def _bodies(old: Side, new: Side) -> tuple[bool | None, Found, Found]:
+    """Like `_exact_bodies`, but first a cheap look at the top level of each stream item: the same there means
+    the same; a different number of items means different. None (undecided) otherwise, with the volatile
+    values of the top level only."""
+    top_old = strip_items_top(old.file.response.body, old.volatility)
+    top_new = strip_items_top(new.file.response.body, new.volatility) if top_old is not None else None
+    if top_old is None or top_new is None:
+        return _exact_bodies(old, new)
+    if top_old[0] == top_new[0]:
+        return True, top_old[1], top_new[1]
+    return (False if len(top_old[0]) != len(top_new[0]) else None), top_old[1], top_new[1]
+
+
+def _merge(*founds: Found) -> Found:
+    merged: Found = {}
+    for found in founds:
+        for key, values in found.items():
+            merged.setdefault(key, set()).update(values)
+    return merged
 
 
 def _simple(old: Any, new: Any, path: str) -> FieldChange | None:
@@ -605,7 +665,8 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
         classes.add("error")
     # An answer against an exception: the error says it all; the vanished content, usage and ids are its echo.
     one_failed = old.error["is_exception"] != new.error["is_exception"]
-    if old.body != new.body and not one_failed:
+    same_body, found_old, found_new = _bodies(old, new)
+    if same_body is not True and not one_failed:
         a, b = old.view(), new.view()
         if a.text != b.text:
             classes.add("content")
@@ -635,15 +696,23 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
             details.model = _simple(a.model, b.model, "response.model")
         both_streams = old.file.response.is_streaming and new.file.response.is_streaming
         response_classes = {"content", "reasoning", "tool_calls", "finish_reason", "usage", "error"}
-        if both_streams and not classes & response_classes and (a.model == b.model):
-            classes.add("chunking")
-            details.chunking = FieldChange(path="chunks", old=old._chunks, new=new._chunks)
+        if not classes & response_classes and a.model == b.model:
+            # The answers are the same: chunk boundaries moved, or only volatile values changed?
+            if same_body is None:
+                same_body, found_old, found_new = _exact_bodies(old, new)
+            if not same_body and both_streams:
+                classes.add("chunking")
+                details.chunking = FieldChange(path="chunks", old=old._chunks, new=new._chunks)
+        else:
+            # Undecided bodies only had their top level looked at: the answers' own ids count too.
+            found_old, found_new = _merge(found_old, old.view_found), _merge(found_new, new.view_found)
         details.warnings = sorted(set(old.warnings + new.warnings))
     if details.model is not None:
         classes.add("model")
     details.volatile = changed_fields(old.found_in_request, new.found_in_request)
     if not one_failed:
-        details.volatile = sorted(set(details.volatile) | set(changed_fields(old.found, new.found)))
+        found_old, found_new = _merge(old.found, found_old), _merge(new.found, found_new)
+        details.volatile = sorted(set(details.volatile) | set(changed_fields(found_old, found_new)))
     if details.volatile:
         classes.add("volatile")
     _cap(details)

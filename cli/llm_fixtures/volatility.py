@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -149,3 +151,90 @@ def strip_request(value: Any, volatility: Volatility, found: Found) -> Any:
 def changed_fields(old: Found, new: Found) -> list[str]:
     """The volatile fields whose values differ between two sides, sorted."""
     return sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+
+
+_SCALAR = r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9][0-9.eE+-]*|null|true|false)'
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    after_comma: re.Pattern[bytes]
+    after_brace: re.Pattern[bytes]
+    member: re.Pattern[bytes]
+
+
+@lru_cache(maxsize=8)
+def _patterns(names: frozenset[str]) -> _Patterns:
+    keys = "|".join(re.escape(orjson.dumps(name).decode()[1:-1]) for name in sorted(names))
+    member = f'"(?:{keys})":{_SCALAR}'
+    # Compact JSON, in two passes that each start with a literal (fast to scan for): runs of volatile members
+    # after a comma, then the ones left right after `{` with the comma that follows them. Strings never
+    # match: their quotes are escaped.
+    return _Patterns(
+        after_comma=re.compile(f",{member}(?:,{member})*".encode()),
+        after_brace=re.compile(f"\\{{{member}(?:,{member})*,?".encode()),
+        # Also matches the opening of a nested value, which sends the caller to the slow path.
+        member=re.compile(f'"({keys})":({_SCALAR}|[\\[{{])'.encode()),
+    )
+
+
+def strip_response_fast(value: Any, volatility: Volatility) -> tuple[bytes, Found] | None:
+    """The same as `strip_response`, as canonical JSON bytes, for the common case where every volatile value
+    is a scalar: regexes over orjson's output instead of a walk in Python (a 1,400-chunk stream in a few
+    milliseconds). None when the fast path does not apply (model lists, nested volatile values, paths)."""
+    if volatility.response_paths or not volatility.response_names:
+        return None
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    if b'"object":"model"' in data:
+        return None
+    patterns = _patterns(volatility.response_names)
+    by_key: dict[bytes, set[bytes]] = {}
+    for key, scalar in set(patterns.member.findall(data)):
+        if scalar in (b"[", b"{"):
+            return None
+        by_key.setdefault(key, set()).add(scalar)
+    found: Found = {
+        orjson.loads(b'"' + key + b'"'): {value.decode() for value in values} for key, values in by_key.items()
+    }
+    return patterns.after_brace.sub(b"{", patterns.after_comma.sub(b"", data)), found
+
+
+_Scalar = str | int | float | bool | None
+
+
+def _strip_top(item: dict[str, Any], names: frozenset[str], found: dict[str, set[Any]]) -> Any:
+    data = item.get("__data__") if "__type__" in item else item
+    if not isinstance(data, dict):
+        return item
+    volatile = data.keys() & names
+    if "id" in volatile and data.get("object") == "model":
+        volatile.discard("id")
+    for key in volatile:
+        value = data[key]
+        # Scalars are kept raw (cheap to collect, most repeat); anything else is fingerprinted now.
+        found.setdefault(key, set()).add(value if isinstance(value, _Scalar) else (_fingerprint(value),))
+    kept = {key: value for key, value in data.items() if key not in volatile} if volatile else data
+    return (item.get("__type__"), kept) if data is not item else kept
+
+
+def strip_items_top(body: Any, volatility: Volatility) -> tuple[list[Any], Found] | None:
+    """A stream body with the volatile keys of each item's top level set aside (ids, `created`, `obfuscation`,
+    `system_fingerprint` of every chunk): a cheap first look. Nested volatile values stay, so two results that
+    compare equal mean the bodies are the same apart from volatile fields; unequal ones prove nothing unless
+    their lengths differ. None when the body is not a list of objects or paths are configured."""
+    if volatility.response_paths or not isinstance(body, list):
+        return None
+    raw_found: dict[str, set[Any]] = {}
+    items: list[Any] = []
+    for item in body:
+        if not isinstance(item, dict):
+            return None
+        items.append(_strip_top(item, volatility.response_names, raw_found))
+    found: Found = {
+        key: {value[0] if isinstance(value, tuple) else _fingerprint(value) for value in values}
+        for key, values in raw_found.items()
+    }
+    return items, found
