@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -374,3 +375,74 @@ def test_stream_errors_of_other_dialects(events: list[Any], kind: str) -> None:
     assert assembly.kind == kind
     assert assembly.result["stream_error"]["at_item"] == 1
     assert any("stream error at item 1: boom" in w for w in assembly.warnings), assembly.warnings
+
+
+def test_gemini_candidates_fold() -> None:
+    chunks = [
+        {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": "Hm", "thought": True}]}}],
+            "model_version": "g",
+            "response_id": "r",
+        },
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}}]},
+        {
+            "candidates": [
+                {
+                    "content": {"parts": [{"text": "lo"}, {"functionCall": {"name": "f", "args": {"a": 1}}}]},
+                    "finishReason": "STOP",
+                }
+            ],
+            "usageMetadata": {"totalTokenCount": 3},
+        },
+    ]
+    result = assemble(chunks, is_streaming=True).result
+    assert result["kind"] == "gemini"
+    assert (result["response_id"], result["model_version"]) == ("r", "g")
+    assert result["candidates"] == [
+        {
+            "index": 0,
+            "finish_reason": "STOP",
+            "content": {
+                "role": "model",
+                "parts": [
+                    {"text": "Hm", "thought": True},
+                    {"text": "Hello"},
+                    {"functionCall": {"name": "f", "args": {"a": 1}}},
+                ],
+            },
+        }
+    ]
+    assert result["usage_metadata"] == {"totalTokenCount": 3}
+    one = assemble(
+        {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hello"}]}, "finish_reason": "STOP"}]},
+        is_streaming=False,
+    )
+    assert one.result["candidates"][0]["content"]["parts"] == [{"text": "Hello"}]
+
+
+def test_gemini_interactions_stream_and_object() -> None:
+    lines = []
+    for event in (
+        {"event_type": "interaction.start", "interaction": {"id": "i", "model": "g", "status": "in_progress"}},
+        {"event_type": "content.start", "index": 0, "content": {"type": "text"}},
+        {"event_type": "content.delta", "index": 0, "delta": {"type": "text", "text": "He"}},
+        {"event_type": "content.delta", "index": 0, "delta": {"type": "text", "text": "y"}},
+        {"event_type": "interaction.complete", "interaction": {"id": "i", "status": "completed", "usage": {"t": 1}}},
+    ):
+        lines += [f"event: {event['event_type']}", f"data: {json.dumps(event)}", ""]
+    streamed = assemble([*lines, "event: done", "data: [DONE]", ""], is_streaming=True)
+    assert streamed.result["outputs"] == [{"type": "text", "text": "Hey"}]
+    assert (streamed.result["status"], streamed.result["usage"]) == ("completed", {"t": 1})
+    single = assemble(
+        {
+            "object": "interaction",
+            "id": "i",
+            "model": "g",
+            "status": "completed",
+            "outputs": [{"type": "text", "text": "Hey"}],
+            "usage": {"t": 1},
+        },
+        is_streaming=False,
+    )
+    assert comparable(single.result) == comparable(streamed.result)
+    assert streamed.warnings == single.warnings == []

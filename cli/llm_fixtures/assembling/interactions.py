@@ -23,7 +23,11 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     for _, event in read.payloads:
         kind = event.get("event_type")
         index = as_int(event.get("index"))
-        if kind in ("interaction.start", "interaction.complete"):
+        if kind is None and isinstance(event.get("outputs"), list):  # a non-stream Interaction object
+            interaction.update({k: v for k, v in event.items() if v is not None and k != "outputs"})
+            outputs = {n: dict(as_dict(o)) for n, o in enumerate(event["outputs"])}
+            complete = True
+        elif kind in ("interaction.start", "interaction.complete"):
             interaction.update({k: v for k, v in as_dict(event.get("interaction")).items() if v is not None})
             complete = complete or kind == "interaction.complete"
         elif kind == "interaction.status_update" and event.get("status") is not None:

@@ -133,7 +133,7 @@ def classify_one(item: Item) -> Family | None:
         return "anthropic"
     if "candidates" in payload:
         return "gemini"
-    if "event_type" in payload:
+    if "event_type" in payload or (payload.get("object") == "interaction" and "outputs" in payload):
         return "gemini.interactions"
     if "done" in payload and isinstance(payload.get("message"), dict):
         return "ollama.chat"
