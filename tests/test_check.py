@@ -106,13 +106,15 @@ def test_secret_kinds_are_found_and_masked(kind: str, secret: str) -> None:
 def test_headers_and_bearer_tokens() -> None:
     raw = recording()
     raw["request"]["headers"] = {"Authorization": "Bearer abcdefghijklmnopqrstuvwxyz"}
-    findings = check_secrets("f", dump_upstream(raw))
+    data = dump_upstream(raw)
+    findings = check_secrets("f", data, headers=raw["request"]["headers"])
     assert [finding.status for finding in findings] == ["auth-header"]  # one secret, not two
-    raw["request"]["headers"] = {"api-key": "", "Authorization": None}
-    assert check_secrets("f", dump_upstream(raw)) == []
-    raw["request"]["headers"] = {"x-api-key": "short"}
-    assert [finding.status for finding in check_secrets("f", dump_upstream(raw))] == ["auth-header"]
-    text = b'{"note": "curl -H \\"Authorization: bearer abcdefghijklmnopqrstu\\""}'
+    assert findings[0].details["line"] == data[: data.find(b'"Authorization"')].count(b"\n") + 1
+    for headers in ({"api-key": "", "Authorization": None}, {}, None, ["x"]):
+        assert check_secrets("f", b"{}", headers=headers) == []
+    short = check_secrets("f", b"{}", headers={"X-Api-Key": "short"})
+    assert [(finding.status, finding.details["masked"]) for finding in short] == [("auth-header", "*****")]
+    text = b'{"note": "curl -H \\"Authorization: Bearer abcdefghijklmnopqrstu\\""}'
     assert [finding.status for finding in check_secrets("f", text)] == ["bearer-token"]
 
 

@@ -28,6 +28,7 @@ def project(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> I
     root = tmp_path / "project"
     shutil.copytree(samples, root)
     monkeypatch.chdir(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     yield root
     for path in root.rglob("*"):  # let pytest clean up folders a test made read-only
         if path.is_dir():
@@ -208,6 +209,23 @@ def test_normalize_reports_broken_files(runner: CliRunner, project: Path) -> Non
     assert "broken.json: truncated JSON" in result.stderr
 
 
+def test_the_cache_gives_the_same_report_and_notices_changes(runner: CliRunner, project: Path) -> None:
+    first = invoke(runner, "check", "--json", "--all")
+    cache_files = list((project.parent / "cache" / "llm-fixtures").glob("check-*.json"))
+    assert len(cache_files) == 1
+    again = invoke(runner, "check", "--json", "--all")
+    assert again.stdout == first.stdout
+    assert again.exit_code == first.exit_code == 1
+    # an edited file is checked again: fixing the stale name's content changes its verdict
+    stale = project / SUITE / STALE
+    raw = json.loads(stale.read_text())
+    raw["request"]["body"]["messages"][0]["content"] += " (edited)"
+    stale.write_text(json.dumps(raw, indent=2) + "\n")
+    rows = lines(invoke(runner, "check", "--json", "--select", "hash").stdout)
+    assert next(row for row in rows if row["path"].endswith(STALE))["status"] == "mismatch"
+    assert invoke(runner, "check", "--json", "--all", "--no-cache").stdout != first.stdout
+
+
 # --- the whole corpus ------------------------------------------------------------------------------------
 
 CORPUS_COUNTS = {
@@ -223,8 +241,11 @@ CORPUS_COUNTS = {
 }
 
 
-def test_check_over_the_whole_corpus(runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_over_the_whole_corpus(
+    runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(corpus)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     result = invoke(runner, "check", "--json", "--all", ".")
     assert result.exit_code == 1
     counts = Counter((row["check"], row["status"]) for row in lines(result.stdout))

@@ -102,7 +102,9 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
     if "normalization" in checks:
         findings.extend(check_normalization(path, name, raw))
     if "secrets" in checks:
-        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets)))
+        request = raw.get("request")
+        headers = request.get("headers") if isinstance(request, dict) else None
+        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets), headers=headers))
     if "schema" in checks:
         findings.extend(check_schema(path, file))
     if "size" in checks:

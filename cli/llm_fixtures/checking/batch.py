@@ -1,19 +1,27 @@
-"""Running the per-file checks over many files: reading them, in worker processes when there are many."""
+"""Running the per-file checks over many files: reading them, in worker processes when there are many, and
+remembering each file's report in a cache keyed by its size, mtime and ctime."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from llm_fixtures.checking import CheckOptions, FileReport, check_bytes, unreadable
+import orjson
+
+from llm_fixtures import __version__
+from llm_fixtures.checking import CheckOptions, FileReport, Finding, check_bytes, unreadable
 from llm_fixtures.errors import BadRecording
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 200
+CACHE_FORMAT = "check-1"
 
 Job = tuple[str, str]  # (shown path, absolute path)
+Stamp = list[int]
 
 
 def check_file(job: Job, options: CheckOptions) -> FileReport:
@@ -35,9 +43,7 @@ def _check_chunk(jobs: list[Job], options: CheckOptions) -> list[FileReport]:
     return [check_file(job, options) for job in jobs]
 
 
-def check_files(jobs: Sequence[Job], options: CheckOptions, *, workers: int | None = None) -> list[FileReport]:
-    """Reports of every file, in the order of `jobs`."""
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+def _run(jobs: Sequence[Job], options: CheckOptions, workers: int) -> list[FileReport]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         return _check_chunk(list(jobs), options)
     size = max(1, len(jobs) // (workers * 4))
@@ -47,3 +53,107 @@ def check_files(jobs: Sequence[Job], options: CheckOptions, *, workers: int | No
         for part in pool.map(_check_chunk, chunks, [options] * len(chunks)):
             reports.extend(part)
     return reports
+
+
+def fingerprint(options: CheckOptions) -> str:
+    """What a cached report depends on besides the file: the options and the code of the checks."""
+    # Sorted: the repr of a frozenset of strings changes from one process to the next.
+    settings = [sorted(options.checks), options.allow_secrets, options.max_file_bytes, options.max_image_bytes]
+    digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{settings!r}".encode())
+    package = Path(__file__).resolve().parents[1]
+    sources = [*sorted((package / "checking").glob("*.py")), package / "hashing.py", package / "normalizing.py"]
+    for source in sources:
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(source.name.encode())
+    return digest.hexdigest()
+
+
+def _stamp(location: str) -> Stamp | None:
+    try:
+        stat = Path(location).stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+def _to_cache(report: FileReport) -> dict[str, Any]:
+    return {
+        "findings": [finding.model_dump(exclude={"path"}) for finding in report.findings],
+        "identity": report.identity,
+        "test_id": report.test_id,
+        "size": report.size,
+        "skipped": report.skipped,
+        "current_name": report.current_name,
+    }
+
+
+def _from_cache(shown: str, payload: dict[str, Any]) -> FileReport:
+    return FileReport(
+        path=shown,
+        findings=[Finding.model_construct(path=shown, **finding) for finding in payload["findings"]],
+        identity=payload["identity"],
+        test_id=payload["test_id"],
+        size=payload["size"],
+        skipped=payload["skipped"],
+        current_name=payload["current_name"],
+    )
+
+
+def _read_cache(file: Path, key: str) -> dict[str, Any]:
+    try:
+        document = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(document, dict) or document.get("fingerprint") != key:
+        return {}
+    entries = document.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(file: Path, key: str, entries: dict[str, Any]) -> None:
+    """Best effort, atomic (temp + rename): a cache that cannot be written only costs time."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(orjson.dumps({"fingerprint": key, "entries": entries}))
+        tmp.replace(file)
+    except OSError:
+        pass
+
+
+def check_files(
+    jobs: Sequence[Job],
+    options: CheckOptions,
+    *,
+    workers: int | None = None,
+    cache: Path | None = None,
+) -> list[FileReport]:
+    """Reports of every file, in the order of `jobs`. With `cache`, files whose size, mtime and ctime are
+    unchanged since the last run with the same options and code are not read again."""
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    key = fingerprint(options) if cache is not None else ""
+    cached = _read_cache(cache, key) if cache is not None else {}
+    reports: list[FileReport | None] = [None] * len(jobs)
+    stamps: list[Stamp | None] = [None] * len(jobs)
+    todo: list[int] = []
+    for index, (shown, location) in enumerate(jobs):
+        stamp = _stamp(location) if cache is not None else None
+        stamps[index] = stamp
+        entry = cached.get(location) if stamp is not None else None
+        if entry is not None and entry[0] == stamp:
+            reports[index] = _from_cache(shown, entry[1])
+        else:
+            todo.append(index)
+    fresh = _run([jobs[index] for index in todo], options, workers)
+    for index, report in zip(todo, fresh, strict=True):
+        reports[index] = report
+    if cache is not None and (todo or len(cached) != len(jobs)):
+        entries = {**cached}
+        for index, report in zip(todo, fresh, strict=True):
+            stamp = stamps[index]
+            if stamp is not None:
+                entries[jobs[index][1]] = [stamp, _to_cache(report)]
+        _write_cache(cache, key, entries)
+    return [report for report in reports if report is not None]

@@ -7,7 +7,6 @@ import re
 from llm_fixtures.checking.findings import Finding
 
 _DATA_URL = re.compile(rb"data:image/[A-Za-z0-9.+-]+;base64,")
-_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 # Ollama sends images as bare base64 strings in an `images` list.
 _BARE_IMAGES = re.compile(rb'"images"\s*:\s*\[')
 _BARE_STRING = re.compile(rb'\s*"([A-Za-z0-9+/]*={0,2})"\s*,?')
@@ -17,8 +16,8 @@ def _image_sizes(data: bytes) -> list[tuple[int, int]]:
     """(offset, decoded bytes) of every inline base64 image: data URLs and Ollama `images` entries."""
     found: list[tuple[int, int]] = []
     for match in _DATA_URL.finditer(data):
-        run = _BASE64_RUN.match(data, match.end())
-        length = (run.end() - run.start()) if run else 0
+        end = data.find(b'"', match.end())  # a JSON string: the data URL ends at its closing quote
+        length = (end if end != -1 else len(data)) - match.end()
         found.append((match.start(), length * 3 // 4))
     for match in _BARE_IMAGES.finditer(data):
         position = match.end()

@@ -86,6 +86,9 @@ def run(
         bool, typer.Option("--rename", help="Preview renaming stale and mismatched files to their current name.")
     ] = False,
     write: Annotated[bool, typer.Option("--write", help="With --rename: apply the renames.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Check every file again, ignoring the results of earlier runs.")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Lint recordings: names that no longer follow from their content, misplaced files, unnormalized
@@ -120,7 +123,7 @@ def run(
         base = Path.cwd()
         locations = {display_path(path, base): path for path in selection.files}
         jobs = [(shown, str(path.absolute())) for shown, path in locations.items()]
-        reports = check_files(jobs, options)
+        reports = check_files(jobs, options, cache=None if no_cache else _cache_file(project.root))
         if rename:
             _rename(reports, locations, write=write, json=json)
             return
@@ -145,6 +148,14 @@ def run(
         )
     if failing:
         raise typer.Exit(1)
+
+
+def _cache_file(root: Path) -> Path:
+    import hashlib
+
+    from llm_fixtures.catalog import cache_dir
+
+    return cache_dir() / f"check-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.json"
 
 
 def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:
