@@ -153,6 +153,8 @@ def test_safe_test_path(test_file: str, safe: bool) -> None:
         ("/r/recordings/h.json", "test_f.py", "/r"),
         ("/r/tests/integration/common/recordings/h.json", "tests/integration/s/test_f.py", None),
         ("/r/s/recordings/h.json", "tests/integration/s/test_f.py", None),
+        ("/r/tests/integration/s/h.json", "tests/integration/s/test_f.py", None),
+        ("/r/synthetic/h.json", "test_f.py", None),
     ],
 )
 def test_infer_root(recording: str, test_file: str, root: str | None) -> None:
@@ -211,4 +213,12 @@ def test_missing_folder_under_fallback_root_is_unknown(tmp_path: Path) -> None:
     files = TestFiles(tmp_path)
     key = files.key_for(str(tmp_path / "common/recordings/h.json"), "tests/integration/s/test_f.py")
     assert files.indexes[key].status == "unreadable"
+    assert lookup(files.indexes[key], "test_a")[0] == "unknown"
+
+
+@pytest.mark.parametrize("test_file", ["synthetic", "pydantic-ai:tests/cassettes/x.yaml", "tests/client.test.ts"])
+def test_test_ids_naming_no_python_file_are_never_read(test_file: str, tmp_path: Path) -> None:
+    files = TestFiles(tmp_path)
+    key = files.key_for(str(tmp_path / "recordings" / "h.json"), test_file)
+    assert files.indexes[key].status == "foreign"
     assert lookup(files.indexes[key], "test_a")[0] == "unknown"

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 _DRIVE = re.compile(r"[A-Za-z]:")  # a Windows drive: absolute on Windows
-IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe"]
+IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe", "foreign"]
 Presence = Literal["present", "absent", "unknown"]
 
 
@@ -219,10 +219,10 @@ def safe_test_path(test_file: str) -> PurePosixPath | None:
 def infer_root(recording: PurePosixPath, test_file: PurePosixPath) -> PurePosixPath | None:
     """The project root a recording was made in: `<X>` for `<X>/tests/integration/s/recordings/h.json` with
     the test file `tests/integration/s/test_f.py` (upstream records into `<test file dir>/recordings`).
-    None when the recording's folder does not end with the test file's folder."""
-    folder = recording.parent
-    if folder.name == "recordings":
-        folder = folder.parent
+    None when the recording is not in a `recordings` folder whose parent ends with the test file's folder."""
+    if recording.parent.name != "recordings":
+        return None
+    folder = recording.parent.parent
     wanted = test_file.parent.parts
     if not wanted:
         return folder
@@ -269,6 +269,11 @@ class TestFiles:
         if relative is None:
             key = f"unsafe:{test_file}"
             self.indexes[key] = TestFileIndex("unsafe", "the test id names a path outside the project")
+            return key
+        if relative.suffix != ".py":
+            # Not a Python test file (a cassette, a YAML item, a made-up id): its syntax tree says nothing.
+            key = f"foreign:{test_file}"
+            self.indexes[key] = TestFileIndex("foreign", "not a Python test file")
             return key
         root = infer_root(PurePosixPath(Path(recording).as_posix()), relative)
         base = Path(str(root)) if root is not None else self.fallback_root

@@ -63,6 +63,7 @@ KIND_TITLES = {
     "unsafe": "test id leads outside the project",
     "unreadable": "test file cannot be read",
     "undecidable": "cannot tell from the syntax tree",
+    "foreign": "test id names no Python file",
 }
 SHOWN_PER_KIND = 5
 
