@@ -263,3 +263,19 @@ def test_volatile_fields_from_pyproject(runner: CliRunner, repo: Path) -> None:
     with (repo / "pyproject.toml").open("a") as handle:
         handle.write('\n[tool.fixtures.diff]\nvolatile = ["x_trace"]\n')
     assert lines(run(runner, repo, "--git", "HEAD", "--json", UNTOUCHED).stdout)[0]["changes"] == ["volatile"]
+
+
+def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_fixtures.comparing as comparing
+    from llm_fixtures.config import load_project
+
+    perturb(repo)
+    commit_all(repo, "re-recorded")
+    project = load_project(repo)
+    volatility = comparing.volatility_of(project)
+    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    serial = comparing.diff_trees(old, new, volatility, jobs=1).reports
+    monkeypatch.setattr(comparing, "PARALLEL_THRESHOLD", 1)
+    parallel = comparing.diff_trees(old, new, volatility, jobs=2).reports
+    assert [r.to_json() for r in parallel] == [r.to_json() for r in serial]
+    assert {(r.status, tuple(r.changes)) for r in parallel} >= {("changed", ("content",)), ("removed", ())}

@@ -11,6 +11,7 @@ from diffkit import commit_all, git, init_repo
 from llm_fixtures.errors import GitError
 from llm_fixtures.gitreading import (
     blob_id,
+    clean_index_blobs,
     list_blobs,
     open_repository,
     read_blobs,
@@ -111,3 +112,14 @@ def test_file_names_with_spaces_and_unicode(repo: Path) -> None:
     handle = open_repository(repo)
     assert "recordings/é x.json" in list_blobs(handle, resolve_revision(handle, "HEAD"))
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_clean_index_blobs_leave_out_what_changed(repo: Path) -> None:
+    handle = open_repository(repo)
+    head = list_blobs(handle, resolve_revision(handle, "HEAD"))
+    assert clean_index_blobs(handle, ["recordings"]) == {"recordings/a.json": head["recordings/a.json"]}
+    # same size, same second as the commit: git's racy-clean check must still see the edit
+    (repo / "recordings" / "a.json").write_text('{"a": 11}\n')
+    (repo / "recordings" / "new.json").write_text("{}\n")
+    assert clean_index_blobs(handle, ["recordings"]) == {}
+    assert "notes.txt" in clean_index_blobs(handle)

@@ -19,6 +19,7 @@ from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
 from llm_fixtures.gitreading import (
     Repository,
     blob_id,
+    clean_index_blobs,
     list_blobs,
     open_repository,
     read_blobs,
@@ -117,6 +118,16 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
     return tree
 
 
+def _repo_key(repo: Repository, path: Path) -> str | None:
+    """A path as git names it (relative to the top of the repository), or None when it is outside."""
+    for candidate in (path.absolute(), path.resolve()):
+        try:
+            return candidate.relative_to(repo.root).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
 def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Path) -> Tree:
     """The recording files of the working tree under `paths` (default: the project's recording folders), keyed by
     their path in the repository and fingerprinted as git would hash them."""
@@ -125,13 +136,14 @@ def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Pat
     if paths and not existing:
         return tree
     selection = select_files(existing or None, project)
+    # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
+    known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
     for path in selection.files:
         absolute = path.absolute()
-        try:
-            key = absolute.relative_to(repo.root).as_posix()
-        except ValueError:
+        key = _repo_key(repo, path)
+        if key is None:
             continue
-        fingerprint = _file_fingerprint(path, repo.object_format)
+        fingerprint = known.get(key) or _file_fingerprint(path, repo.object_format)
         tree.sources[key] = Source(key, _shown(absolute, cwd), fingerprint, path=path)
     return tree
 

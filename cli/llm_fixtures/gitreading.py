@@ -101,6 +101,24 @@ def list_blobs(repo: Repository, commit: str, pathspecs: Sequence[str] = ()) -> 
     return blobs
 
 
+def clean_index_blobs(repo: Repository, pathspecs: Sequence[str] = ()) -> dict[str, str]:
+    """Blob ids of the tracked files whose working-tree copy git itself considers unchanged from the index (by
+    its stat cache, as `git status` does): path -> blob id. Files git is unsure of are left out (hash them)."""
+    staged = _git(["ls-files", "-s", "-z", "--", *pathspecs], repo.root)
+    dirty = _git(["diff-files", "--name-only", "-z", "--", *pathspecs], repo.root)
+    unsure = {name.decode("utf-8", errors="surrogateescape") for name in dirty.split(b"\0") if name}
+    blobs: dict[str, str] = {}
+    for record in staged.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name = record.partition(b"\t")
+        mode, oid, stage = meta.decode().split(" ")
+        path = name.decode("utf-8", errors="surrogateescape")
+        if stage == "0" and mode in _REGULAR_FILE_MODES and path not in unsure:
+            blobs[path] = oid
+    return blobs
+
+
 def read_blobs(repo: Repository, oids: Iterable[str]) -> dict[str, bytes]:
     """The contents of blobs by id, read in one `git cat-file --batch`."""
     wanted = list(dict.fromkeys(oids))
