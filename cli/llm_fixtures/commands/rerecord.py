@@ -277,9 +277,19 @@ def _run_http(
         return target
 
     sink = stage_instead if review else write_in_place
-    with progress_bar(len(work), "re-recording") as advance:
-        options = HttpOptions(jobs=jobs, timeout=timeout, retries=retries)
-        results = run_http(work, options, sink, lambda _result: advance())
+    done: list[Any] = []
+
+    def progress(result: Any) -> None:
+        done.append(result)
+        advance()
+
+    try:
+        with progress_bar(len(work), "re-recording") as advance:
+            results = run_http(work, HttpOptions(jobs=jobs, timeout=timeout, retries=retries), sink, progress)
+    except KeyboardInterrupt:
+        written = sum(result.status == "ok" for result in done)
+        warn(f"interrupted: {written} recording(s) were re-recorded; every other file is as it was")
+        return 130
     if json:
         echo_json_lines(results)
     else:

@@ -119,7 +119,8 @@ def snapshot(folders: Iterable[Path]) -> dict[Path, Stamp]:
 
 
 def state_dir(root: Path) -> Path:
-    """`<project>/.fixtures`: backups and staged recordings; ignored by git (it holds its own .gitignore)."""
+    """`<project>/.fixtures`: backups and staged recordings; ignored by git (it holds its own .gitignore). No
+    file in it ends in `.json`, so no listing of recordings ever takes one for a recording."""
     folder = root / STATE_DIR
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
@@ -146,13 +147,13 @@ def take_backup(root: Path, recordings: Sequence[Path], watched: Sequence[Path])
     folder.mkdir(parents=True)
     backup = Backup(folder=folder, watched=sorted(set(watched)))
     for index, path in enumerate(sorted(set(recordings)), 1):
-        copy = folder / f"{index:05d}.json"
+        copy = folder / f"{index:05d}.bak"
         shutil.copyfile(path, copy)
         stat = path.stat()
         backup.copies[path] = copy
         backup.times[path] = (stat.st_atime_ns, stat.st_mtime_ns)
     manifest = {"root": str(root), "files": {str(p): c.name for p, c in backup.copies.items()}}
-    (folder / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    (folder / "MANIFEST").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     backup.before = snapshot(backup.watched)
     return backup
 

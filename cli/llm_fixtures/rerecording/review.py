@@ -51,12 +51,12 @@ def pending_dir(root: Path) -> Path:
 
 
 def _manifest(root: Path) -> Path:
-    return pending_dir(root) / "manifest.json"
+    return pending_dir(root) / "MANIFEST"
 
 
 def load_pending(root: Path) -> list[PendingEntry]:
     """The staged recordings of the project, by target path."""
-    path = root / ".fixtures" / "pending" / "manifest.json"
+    path = root / ".fixtures" / "pending" / "MANIFEST"
     if not path.is_file():
         return []
     document = orjson.loads(path.read_bytes())
@@ -84,7 +84,7 @@ def stage(root: Path, items: Iterable[tuple[Path, bytes, str | None]], runner: s
         else:
             entry_id = next(f"{n:06d}" for n in counter if f"{n:06d}" not in used)
             used.add(entry_id)
-        write_atomic(folder / f"{entry_id}.json", data)
+        write_atomic(folder / f"{entry_id}.staged", data)
         kind: PendingKind = "changed" if target.exists() else "new"
         entry = PendingEntry(id=entry_id, test_id=test_id, target=relative, kind=kind, runner=runner, bytes=len(data))
         entries[relative] = entry
@@ -101,7 +101,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def staged_bytes(root: Path, entry: PendingEntry) -> bytes:
-    return (pending_dir(root) / f"{entry.id}.json").read_bytes()
+    return (pending_dir(root) / f"{entry.id}.staged").read_bytes()
 
 
 def by_test(entries: Iterable[PendingEntry]) -> list[PendingTest]:
@@ -139,7 +139,7 @@ def accept(root: Path, entries: Iterable[PendingEntry]) -> list[Path]:
             continue
         target = root / entry.target
         write_atomic(target, staged_bytes(root, entry))
-        (pending_dir(root) / f"{entry.id}.json").unlink(missing_ok=True)
+        (pending_dir(root) / f"{entry.id}.staged").unlink(missing_ok=True)
         written.append(target)
     _save(root, remaining)
     return written
@@ -150,7 +150,7 @@ def reject(root: Path, entries: Iterable[PendingEntry]) -> int:
     chosen = {entry.id for entry in entries}
     remaining = [entry for entry in load_pending(root) if entry.id not in chosen]
     for entry_id in chosen:
-        (pending_dir(root) / f"{entry_id}.json").unlink(missing_ok=True)
+        (pending_dir(root) / f"{entry_id}.staged").unlink(missing_ok=True)
     _save(root, remaining)
     return len(chosen)
 
