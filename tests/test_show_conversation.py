@@ -107,6 +107,7 @@ def test_conversation_of_each_dialect() -> None:
     }
     assert [m.role for m in conversation(responses)] == ["system", "user", "assistant", "tool"]
     assert [m.role for m in conversation({"input": "just text"})] == ["user"]
+    assert [(m.role, m.parts[0].text) for m in conversation({"input": ["a", "b"]})] == [("input", "a"), ("input", "b")]
     anthropic = {"system": [{"type": "text", "text": "sys"}], "messages": [{"role": "user", "content": "hi"}]}
     assert [m.role for m in conversation(anthropic)] == ["system", "user"]
     gemini = {

@@ -258,7 +258,9 @@ def conversation(body: Any) -> list[Message]:
                 messages.append(Message(role="system", parts=content_parts(parts)))
     for key in ("messages", "input", "contents"):
         value = body.get(key)
-        if isinstance(value, list):
+        if isinstance(value, list) and key == "input" and all(isinstance(raw, str | int) for raw in value):
+            messages.extend(Message(role="input", parts=content_parts(str(raw))) for raw in value)  # embeddings
+        elif isinstance(value, list):
             messages.extend(_message(raw) for raw in value)
         elif value is not None:
             messages.append(Message(role="user", parts=content_parts(value)))
