@@ -25,6 +25,7 @@ RefsArg = Annotated[
         help="Recordings: a path, a hash or a unique hash prefix (6+ hex digits), or a pytest node id "
         "(every recording of that test).",
         show_default=False,
+        metavar="REF",
     ),
 ]
 
