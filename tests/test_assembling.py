@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from llm_fixtures.assembling import Assembly, assemble, assemble_sse, comparable
 from llm_fixtures.store import load_recording
 
