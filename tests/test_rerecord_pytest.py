@@ -162,6 +162,9 @@ def test_rerecord_changes_adds_and_supersedes(project: Path, monkeypatch: pytest
         by_status.setdefault(line["status"], []).append(line)
     assert len(by_status["changed"]) == 1 and "content" in by_status["changed"][0]["changes"]
     assert len(by_status["new"]) == 2 and len(by_status["superseded"]) == 2
+    # Paired by test as `diff` pairs them: the request changed (so the name did), and so did the answer.
+    for line in by_status["new"] + by_status["superseded"]:
+        assert "request" in line["changes"] and "content" in line["changes"]
     assert "outside" not in by_status
     after = _files(project)
     assert len(after) == 7
@@ -177,6 +180,8 @@ def test_prune_superseded_removes_them_reversibly(project: Path, monkeypatch: py
     monkeypatch.setenv("DEMO_QUESTION", "c")
     result = invoke(f"{TEST_FILE}::test_param", "--prune-superseded")
     assert result.exit_code == 0, result.output
+    assert "before the run → after the run: 2 pairs" in result.stdout  # the `fixtures diff` of the run
+    assert "request" in result.stdout and "question 1 c" in result.stdout
     assert "removed 2 superseded" in result.stderr
     after = _files(project)
     assert len(after) == 5

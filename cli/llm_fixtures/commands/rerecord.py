@@ -345,7 +345,7 @@ def _run_pytest(
     from llm_fixtures.render.rerecord import render_restored
     from llm_fixtures.rerecording import plan as planning
     from llm_fixtures.rerecording import pytestrunner as runner
-    from llm_fixtures.rerecording.summary import change_classes
+    from llm_fixtures.rerecording.summary import classes_by_path, diff_run
 
     root = project.root
     tests = plan.tests
@@ -372,16 +372,13 @@ def _run_pytest(
         render_restored(restored, "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})")
         return 130 if status == "interrupted" else 1
     outcome = runner.compare(backup, root)
-    volatility = volatility_of(project)
-    classes = {
-        path: change_classes(backup.copies[root / path].read_bytes(), (root / path).read_bytes(), path, volatility)
-        for path in outcome.changed
-    }
+    reports = diff_run(backup, outcome, root, volatility_of(project))
+    classes = classes_by_path(reports)
     if review and status == "passed":
         fresh = [(root / path, (root / path).read_bytes()) for path in [*outcome.changed, *outcome.new]]
         runner.restore(backup, root)
         runner.discard(backup)
-        _show_outcome(outcome, classes, [], json)
+        _show_outcome(outcome, classes, reports, [], json)
         _stage_and_review(project, [(path, data, _test_id_of(data)) for path, data in fresh], "pytest")
         return 0
     runner.discard(backup)
@@ -390,7 +387,7 @@ def _run_pytest(
         if outcome.superseded and prune_superseded and status == "passed"
         else []
     )
-    _show_outcome(outcome, classes, pruned, json)
+    _show_outcome(outcome, classes, reports, pruned, json)
     if not pruned and outcome.superseded and json:
         warn(f"{len(outcome.superseded)} superseded recording(s) kept; --prune-superseded removes them")
     if status != "passed":
@@ -399,15 +396,20 @@ def _run_pytest(
     return 0
 
 
-def _show_outcome(outcome: Any, classes: dict[str, list[str]], pruned: list[str], json: bool) -> None:
+def _show_outcome(
+    outcome: Any, classes: dict[str, list[str]], reports: list[Any], pruned: list[str], json: bool
+) -> None:
+    """Each file by what happened to it, then the `fixtures diff` of the run (noise folded)."""
     from llm_fixtures.rerecording.pytestrunner import outcome_lines
 
     if json:
         echo_json_lines(outcome_lines(outcome, classes))
         return
+    from llm_fixtures.render.diff import render_human
     from llm_fixtures.render.rerecord import render_outcome
 
     render_outcome(outcome, classes, pruned)
+    render_human(reports, "before the run", "after the run", show_all=False)
 
 
 def _stage_and_review(project: Project, items: list[tuple[Path, bytes, str | None]], runner_name: str) -> None:

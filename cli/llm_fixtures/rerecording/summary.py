@@ -1,9 +1,16 @@
 """What a re-recording changed, in the words of `fixtures diff`: the classes of change between an old file and
-its new bytes (content, tool_calls, usage, ... or only volatile fields)."""
+its new bytes, and for a record run the whole diff of the tests' recordings before and after, where a new file
+that replaced a superseded one (its request changed, so its name did) is paired with it by test."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from llm_fixtures.comparing import Source, Tree, diff_trees
+from llm_fixtures.diffing import PairReport
 from llm_fixtures.errors import BadRecording
+from llm_fixtures.gitreading import blob_id
+from llm_fixtures.rerecording.pytestrunner import Backup, Outcome
 from llm_fixtures.store import load_bytes
 from llm_fixtures.volatility import Volatility
 
@@ -21,3 +28,39 @@ def change_classes(old: bytes, new: bytes, display: str, volatility: Volatility)
         return ["unreadable"]
     classes, _details = compare((before.file, before.facts), (after.file, after.facts), volatility)
     return list(classes) or ["unchanged"]
+
+
+def _source(key: str, path: Path) -> Source:
+    return Source(key, key, blob_id(path.read_bytes()), path=path)
+
+
+def diff_run(backup: Backup, outcome: Outcome, root: Path, volatility: Volatility) -> list[PairReport]:
+    """`fixtures diff` of the selected tests' recordings: before (the backup) against after (what the run wrote,
+    without the superseded files, so each can pair with the new file that replaced it)."""
+    before = Tree(label="before the run")
+    for path, copy in backup.copies.items():
+        key = _key(path, root)
+        before.sources[key] = _source(key, copy)
+    after = Tree(label="after the run")
+    for key in [*outcome.changed, *outcome.unchanged, *outcome.new]:
+        after.sources[key] = _source(key, root / key)
+    return diff_trees(before, after, volatility, identify_unchanged=True).reports
+
+
+def _key(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def classes_by_path(reports: list[PairReport]) -> dict[str, list[str]]:
+    """The classes of change of each file of a changed pair, on both sides (a superseded file and the new one
+    paired with it share theirs)."""
+    classes: dict[str, list[str]] = {}
+    for report in reports:
+        if report.status == "changed":
+            for side in (report.old, report.new):
+                if side is not None:
+                    classes[side] = list(report.changes)
+    return classes
