@@ -157,6 +157,7 @@ def test_show_json(runner: CliRunner, project: Path) -> None:
     assert second["response"] | {"usage": None} == {
         "status": None,
         "exception": None,
+        "kind": "chat.completion.chunk",
         "body_type": CHUNK,
         "streaming": True,
         "chunks": 6,

@@ -56,8 +56,11 @@ class RequestView(BaseModel):
 
 
 class ResponseView(BaseModel):
+    """`kind` is what the body assembles as (`chat.completion.chunk`, `anthropic`, ..., `unknown`)."""
+
     status: int | None = None
     exception: str | None = None
+    kind: str | None = None
     body_type: str | None = None
     streaming: bool = False
     chunks: int = 0
@@ -386,6 +389,7 @@ def show_recording(path: str, file: RecordingFile, facts: Facts, assembly: Assem
         response=ResponseView(
             status=response.status,
             exception=_exception(file),
+            kind=assembly.kind if assembly is not None else None,
             body_type=facts.body_type,
             streaming=response.is_streaming,
             chunks=facts.chunks,
@@ -399,7 +403,8 @@ def show_sse(path: str, assembly: Assembly) -> Shown:
     return Shown(
         path=path,
         response=ResponseView(
-            body_type=f"event stream ({assembly.kind})",
+            kind=assembly.kind,
+            body_type="event stream",
             streaming=True,
             chunks=int(assembly.result.get("n_items") or 0),
             usage=usage_of(assembly, None),

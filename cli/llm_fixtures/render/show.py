@@ -113,7 +113,8 @@ def render_shown(items: Sequence[Shown]) -> None:
         stream = f"stream, {response.chunks} chunks" if response.streaming else "not streamed"
         status = f"status {response.status}" if response.status is not None else None
         body_type = response.body_type.rsplit(".", 1)[-1] if response.body_type else None
-        _row(console, "response", _joined([status, body_type, stream]))
+        kind = response.kind if response.kind not in (None, "unknown", "none", "empty") else None
+        _row(console, "response", _joined([status, body_type, kind, stream]))
         if response.exception:
             _row(console, "exception", (response.exception, "red"))
         if response.usage is not None:
