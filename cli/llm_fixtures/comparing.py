@@ -72,10 +72,12 @@ def volatility_of(project: Project) -> Volatility:
 
 
 def _shown(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
+    """A path as shown: relative to the current folder when under it, else absolute (string operations only:
+    this runs for every file of both sides)."""
+    text, base = os.path.abspath(path), str(cwd)  # noqa: PTH100 (a string is what we want, fast)
+    if text.startswith(base + os.sep):
+        return text[len(base) + 1 :]
+    return text
 
 
 def _file_fingerprint(path: Path, object_format: str = "sha1") -> str | None:
@@ -120,11 +122,13 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
 
 def _repo_key(repo: Repository, path: Path) -> str | None:
     """A path as git names it (relative to the top of the repository), or None when it is outside."""
-    for candidate in (path.absolute(), path.resolve()):
-        try:
-            return candidate.relative_to(repo.root).as_posix()
-        except ValueError:
-            continue
+    root = str(repo.root)
+    for candidate in (os.path.abspath(path), None):  # noqa: PTH100 (as above)
+        candidate = candidate if candidate is not None else os.path.realpath(path)
+        if candidate == root:
+            return ""
+        if candidate.startswith(root + os.sep):
+            return candidate[len(root) + 1 :].replace(os.sep, "/")
     return None
 
 
