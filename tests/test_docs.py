@@ -7,8 +7,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from conftest import REPO
 from llm_fixtures.app import app
-from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
 

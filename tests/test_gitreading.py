@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from diffkit import commit_all, git, init_repo
 
+from diffkit import commit_all, git, init_repo
 from llm_fixtures.errors import GitError
 from llm_fixtures.gitreading import (
     blob_id,

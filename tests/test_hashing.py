@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from conftest import corpus_files
 
+from conftest import corpus_files
 from llm_fixtures.hashing import (
     CURRENT,
     NONE,

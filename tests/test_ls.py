@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from conftest import REPO, corpus_files
 from llm_fixtures.app import app
-from tests.conftest import REPO, corpus_files
 
 REQUIRED_KEYS = {
     "path",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conftest import SAMPLES, corpus_files
 from llm_fixtures.facts import is_plainly_valid
 from llm_fixtures.models import (
     FileProcessorRequest,
@@ -18,7 +19,6 @@ from llm_fixtures.models import (
     parse_envelope,
 )
 from llm_fixtures.store import dump_recording, dump_upstream
-from tests.conftest import SAMPLES, corpus_files
 
 UPSTREAM = corpus_files("llama-stack") + corpus_files("llama-stack-2025-08")
 SAMPLE_FILES = sorted(SAMPLES.rglob("*.json"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import corpus_files
 
+from conftest import corpus_files
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
     hash_for_normalization,

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from diffkit import commit_all, git
 from typer.testing import CliRunner
 
+from diffkit import commit_all, git
 from llm_fixtures.app import app
 
 SUITE = "tests/integration/chat"

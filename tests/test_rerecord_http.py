@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakeserver import FakeServer
 from typer.testing import CliRunner
 
+from fakeserver import FakeServer
 from llm_fixtures.app import app
 from llm_fixtures.hashing import request_key_name, verify_name
 from llm_fixtures.rerecording.calls import build_call

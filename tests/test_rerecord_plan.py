@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import corpus_files
 
+from conftest import corpus_files
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
 from llm_fixtures.models import parse_envelope

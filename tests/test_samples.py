@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from llm_fixtures import hashing, store
 from llm_fixtures.facts import split_test_id
 from llm_fixtures.models import parse_envelope

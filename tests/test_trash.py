@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from diffkit import commit_all, git
 
+from diffkit import commit_all, git
 from llm_fixtures.errors import FixtureError
 from llm_fixtures.trashing import (
     PLAIN_TRASH_FOLDER,
