@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
 from diffkit import (
     CHURN_STREAM,
     DELETED,
@@ -33,8 +35,6 @@ from diffkit import (
     stream_arguments,
     write,
 )
-from typer.testing import CliRunner
-
 from llm_fixtures.app import app
 
 ADDED = f"{SUITE}/added-recording.json"
@@ -279,3 +279,25 @@ def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.
     parallel = comparing.diff_trees(old, new, volatility, jobs=2).reports
     assert [r.to_json() for r in parallel] == [r.to_json() for r in serial]
     assert {(r.status, tuple(r.changes)) for r in parallel} >= {("changed", ("content",)), ("removed", ())}
+
+
+def test_list_volatile_shows_built_in_and_configured_fields(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.fixtures.diff]\nvolatile = ["x_trace", "response.body.*.__data__.seed"]\n'
+    )
+    result = run(runner, tmp_path, "--list-volatile")
+    assert result.exit_code == 0
+    fields = result.stdout.split()
+    for name in ("obfuscation", "system_fingerprint", "id", "x_trace", "response.body.*.__data__.seed"):
+        assert name in fields
+    assert "request.provider_metadata.openai_sdk_version" in fields
+
+
+def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: CliRunner, repo: Path) -> None:
+    (repo / SUITE / "broken.json").write_text("[1, 2, 3]\n")
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 2
+    (row,) = [r for r in lines(result.stdout) if r["status"] != "unchanged"]
+    assert (row["old"], row["new"], row["status"]) == (None, f"{SUITE}/broken.json", "error")
+    assert "not a recording" in row["details"]["problem"]
+    assert result.stderr.startswith("error: ")

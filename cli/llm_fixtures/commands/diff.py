@@ -40,6 +40,13 @@ def run(
     strict: Annotated[
         bool, typer.Option("--strict", help="Count volatile and chunking changes as differences (exit 1).")
     ] = False,
+    list_volatile: Annotated[
+        bool,
+        typer.Option(
+            "--list-volatile",
+            help="Print the volatile fields in force (built in, plus [tool.fixtures.diff] volatile) and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Compare recordings by meaning: assembled answers, tool calls, requests; ids and chunk boundaries apart.
 
@@ -48,7 +55,11 @@ def run(
     did, 2 on error (a file that does not parse is reported as an `error` pair and the rest is compared).
     """
     with handle_errors():
-        from llm_fixtures.comparing import diff_from_arguments
+        from llm_fixtures.comparing import diff_from_arguments, volatility_of
+
+        if list_volatile:
+            typer.echo("\n".join(volatility_of(load_project()).describe()))
+            return
 
         result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
         if json:
