@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 
 from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, report_problems
 
 
-class Normalized(BaseModel):
-    """One file whose response changes (`written` once applied), with the fields that change."""
+@dataclass
+class Normalized:
+    """One file whose response changes (`written` once applied), with the fields that change. A dataclass,
+    not a pydantic model: this module is imported when the app starts."""
 
     path: str
-    changes: list[str]
+    changes: list[str] = field(default_factory=list)
     written: bool = False
 
 
