@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,24 +118,32 @@ def _pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     )
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The demo project with every test recorded once (answer v1, question a)."""
-    (tmp_path / "pyproject.toml").write_text(
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project with every test recorded once (answer v1, question a); built once, copied per test."""
+    root = tmp_path_factory.mktemp("demo")
+    (root / "pyproject.toml").write_text(
         '[project]\nname = "demo"\n\n[tool.fixtures.rerecord]\n'
         'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
     )
-    (tmp_path / "tests" / "integration" / "chat").mkdir(parents=True)
-    (tmp_path / "tests" / "integration" / "conftest.py").write_text(CONFTEST)
-    (tmp_path / TEST_FILE).write_text(TESTS)
+    (root / "tests" / "integration" / "chat").mkdir(parents=True)
+    (root / "tests" / "integration" / "conftest.py").write_text(CONFTEST)
+    (root / TEST_FILE).write_text(TESTS)
+    done = _pytest(root, "--inference-mode", "record", "tests/integration")
+    assert done.returncode == 0, done.stdout
+    assert _pytest(root, "tests/integration").returncode == 0  # replay works
+    return root
+
+
+@pytest.fixture
+def project(recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "demo"
+    shutil.copytree(recorded, root)
     for name in ("DEMO_ANSWER", "DEMO_QUESTION", "DEMO_FAIL", "DEMO_KILL", "DEMO_SLEEP", "OGX_TEST_INFERENCE_MODE"):
         monkeypatch.delenv(name, raising=False)
-    recorded = _pytest(tmp_path, "--inference-mode", "record", "tests/integration")
-    assert recorded.returncode == 0, recorded.stdout
-    assert _pytest(tmp_path, "tests/integration").returncode == 0  # replay works
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
-    return tmp_path
+    return root
 
 
 def _files(root: Path) -> dict[str, bytes]:
