@@ -223,7 +223,6 @@ _MESSAGE_KEYS = frozenset(
         "thinking",
         "tool_calls",
         "function_call",
-        "role",
     }
 )
 _TOP_KEYS = frozenset({"choices", "usage", "model", "kind", "n_items", "object"})
