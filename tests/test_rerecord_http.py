@@ -399,3 +399,25 @@ def test_settings_give_the_defaults_and_flags_win(project: Path, server: FakeSer
     again = invoke(str(path), "--api-key-env", "HOME", "--retries", "1")  # fails once more, then passes
     assert again.exit_code == 0, again.output
     assert len(server.seen) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--all", "--base-url", "notaurl"], "is not an http(s) URL"),
+        (["--accept", "--reject"], "one at a time"),
+        (["no-such-file.json"], "no recording matches"),
+        (["--all", "--base-url", "ftp://host/v1"], "is not an http(s) URL"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(project: Path, args: list[str], message: str) -> None:
+    write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat()))
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_nothing_pending_is_said_on_stderr(project: Path) -> None:
+    result = CliRunner().invoke(app, ["rerecord", "--pending"])
+    assert result.exit_code == 0 and result.stdout == "" and "nothing pending" in result.stderr
+    assert project.is_dir()

@@ -155,6 +155,8 @@ def run(
             # Flags win over `[tool.fixtures.rerecord]`, which wins over the defaults.
             settings = project.settings.rerecord
             base_url = base_url or settings.base_url
+            if base_url:
+                _check_base_url(base_url)
             api_key_env = api_key_env or settings.api_key_env
             chosen = _select(refs or [], filters, stale, everything, project)
             if not chosen:
@@ -164,10 +166,9 @@ def run(
             if dry_run:
                 _show_plan(plan, json)
                 return
-            if plan.to_do == 0:
-                _show_plan(plan, json)
-                raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
             _warn_skipped(plan)
+            if plan.to_do == 0:
+                raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
             if runner is RunnerChoice.http:
                 key = os.environ.get(api_key_env) if api_key_env else None
                 code = _run_http(
@@ -195,6 +196,14 @@ def run(
                 )
     if code:
         raise typer.Exit(code)
+
+
+def _check_base_url(base_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"--base-url {base_url!r} is not an http(s) URL such as http://localhost:8000/v1")
 
 
 def _warn_skipped(plan: Plan) -> None:
@@ -472,6 +481,8 @@ def _act_on_pending(project: Project, refs: list[str], *, pending: bool, accept:
     if pending:
         if json:
             echo_json_lines(entries)
+        elif not entries:
+            warn("nothing pending")
         else:
             from llm_fixtures.render.rerecord import render_pending
 
