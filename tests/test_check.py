@@ -159,6 +159,17 @@ def test_schema(body: Any, streaming: bool, expected: list[str]) -> None:
     assert [finding.status for finding in check_schema("f", file)] == expected
 
 
+@pytest.mark.parametrize(
+    ("requested", "streaming", "expected"),
+    [(True, False, ["streaming-mismatch"]), (False, True, ["streaming-mismatch"]), (True, True, [])],
+)
+def test_schema_request_stream_flag(requested: bool, streaming: bool, expected: list[str]) -> None:
+    body = [chunk(id="x")] if streaming else {"__type__": "ChatCompletion", "__data__": {}}
+    raw = recording(body, streaming=streaming)
+    raw["request"]["body"]["stream"] = requested
+    assert [finding.status for finding in check_schema("f", validate_recording(raw, "f"))] == expected
+
+
 def test_schema_ignores_recorded_exceptions() -> None:
     raw = recording(None, streaming=True)
     raw["response"].update(is_exception=True, exception_message="boom")

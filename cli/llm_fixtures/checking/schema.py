@@ -23,6 +23,16 @@ def _looks_streamed(body: list[Any]) -> bool:
     return type_name is not None and type_name.endswith("Chunk")
 
 
+def _stream_requested(file: RecordingFile) -> bool | None:
+    """The request body's (or http payload's) `stream` flag, when it says one explicitly."""
+    request = file.request
+    body = getattr(request, "body", None)
+    if body is None:
+        body = getattr(request, "payload", None)
+    value = body.get("stream") if isinstance(body, dict) else None
+    return value if isinstance(value, bool) else None
+
+
 def check_schema(path: str, file: RecordingFile) -> list[Finding]:
     """Structural problems of a recording the models accepted."""
     response = file.response
@@ -37,6 +47,14 @@ def check_schema(path: str, file: RecordingFile) -> list[Finding]:
             problem = ("streaming-mismatch", f"is_streaming is true but the body is a {type(body).__name__}")
     elif isinstance(body, list) and body and _looks_streamed(body):
         problem = ("streaming-mismatch", "is_streaming is false but the body is a list of stream chunks")
+    if problem is None:
+        requested = _stream_requested(file)
+        if requested is not None and requested != response.is_streaming:
+            problem = (
+                "streaming-mismatch",
+                f"the request asked for stream={str(requested).lower()} but is_streaming is "
+                f"{str(response.is_streaming).lower()}",
+            )
     if problem is None:
         return []
     status, message = problem
