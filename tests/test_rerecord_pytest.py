@@ -228,7 +228,8 @@ def test_keep_partial_keeps_what_the_failed_run_wrote(project: Path, monkeypatch
     assert len(changed) == 2 and all(b"v3: " in after[name] for name in changed)
 
 
-def test_interrupted_run_restores(project: Path) -> None:
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupted_run_restores(project: Path, how: str) -> None:
     before = _files(project)
     env = {**os.environ, "DEMO_ANSWER": "v9", "DEMO_SLEEP": "30", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -244,7 +245,10 @@ def test_interrupted_run_restores(project: Path) -> None:
     while time.monotonic() < deadline and _files(project) == before:
         time.sleep(0.05)
     assert _files(project) != before, "the record run never wrote"
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    if how == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    else:
+        process.send_signal(signal.SIGTERM)  # only fixtures itself: it stops the tests and restores
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     assert "was interrupted" in err
