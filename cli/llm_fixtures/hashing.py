@@ -423,6 +423,16 @@ RULES: tuple[HashRule, ...] = (
         "models-<sha256 of the inference key>-<digest8 of the model ids>",
         model_list=True,
     ),
+    HashRule(
+        "model-list-shared",
+        "inference",
+        False,
+        "full",
+        "upstream after the 2026-05 snapshot: every `*/models` path is shared, so the key has no test id",
+        test_id=False,
+        model_list=True,
+        accepted=True,
+    ),
     HashRule("http", "http", True, "full", "sha256({test_id, url, method, payload: normalized})", key=http_key),
     HashRule("tool", "tool", True, "full", "sha256({provider, tool_name, kwargs}); no test id", key=tool_key),
     HashRule(
