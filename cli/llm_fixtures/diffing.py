@@ -625,8 +625,11 @@ def _bodies(old: Side, new: Side) -> tuple[bool | None, Found, Found]:
     """Like `_exact_bodies`, but first a cheap look at the top level of each stream item: the same there means
     the same; a different number of items means different. None (undecided) otherwise, with the volatile
     values of the top level only."""
-    top_old = strip_items_top(old.file.response.body, old.volatility)
-    top_new = strip_items_top(new.file.response.body, new.volatility) if top_old is not None else None
+    body_old, body_new = old.file.response.body, new.file.response.body
+    if body_old == body_new:
+        return True, {}, {}
+    top_old = strip_items_top(body_old, old.volatility)
+    top_new = strip_items_top(body_new, new.volatility) if top_old is not None else None
     if top_old is None or top_new is None:
         return _exact_bodies(old, new)
     if top_old[0] == top_new[0]:
