@@ -27,6 +27,8 @@ __all__ = [
     "Severity",
     "at_least",
     "check_bytes",
+    "collect_findings",
+    "is_ok",
     "summarize",
     "unreadable",
 ]
@@ -124,6 +126,27 @@ def duplicates_of(reports: Iterable[FileReport]) -> list[Finding]:
         for report in reports
         if report.identity is not None
     )
+
+
+def is_ok(finding: Finding) -> bool:
+    """An `ok` hash verdict: reported only with --all, never a failure."""
+    return finding.check == "hash" and finding.status == "ok"
+
+
+def collect_findings(
+    reports: Sequence[FileReport], problems: Iterable[BadRecording], checks: Iterable[str]
+) -> list[Finding]:
+    """Every finding of a run, sorted by check then path: the per-file ones, the folders that could not be
+    walked (`schema`), and the cross-file duplicates."""
+    chosen = set(checks)
+    findings = [finding for report in reports for finding in report.findings]
+    if "schema" in chosen:
+        findings += [unreadable(str(problem.path), problem.reason) for problem in problems]
+    if "duplicates" in chosen:
+        findings += duplicates_of(reports)
+    order = {name: index for index, name in enumerate(CHECK_NAMES)}
+    findings.sort(key=lambda finding: (order[finding.check], finding.path))
+    return findings
 
 
 def summarize(findings: Sequence[Finding]) -> dict[str, Counter[str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors
-from llm_fixtures.errors import UsageError, WriteError
+from llm_fixtures.errors import UsageError
 
 if TYPE_CHECKING:
     from llm_fixtures.checking import FileReport
@@ -36,39 +34,6 @@ def parse_checks(values: Sequence[str] | None, option: str) -> set[str]:
     if unknown:
         raise typer.BadParameter(f"unknown check {', '.join(unknown)}; choose from {CHECKS_HELP}", param_hint=option)
     return names
-
-
-def ensure_writable(pairs: Sequence[tuple[Path, Path]]) -> None:
-    """Before writing anything: every source file and every folder written into must be writable, or
-    one error names the first that is not (so nothing is half-done)."""
-    for source, target in pairs:
-        if source.exists() and _read_only(source):
-            raise WriteError(f"{source}: file is read-only; nothing written")
-        if _read_only(target.parent):
-            raise WriteError(f"{target.parent}: folder is read-only; nothing written")
-
-
-def _read_only(path: Path) -> bool:
-    # The mode bits count even for root (who may write anyway): a file marked read-only is left alone.
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return False
-    return not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-
-
-def rename_file(source: Path, target: Path) -> None:
-    """Write the content under the new name (atomically, never over an existing file), then drop the old."""
-    from llm_fixtures.store import write_atomic
-
-    if target.exists():
-        raise WriteError(f"{target}: already exists; not overwritten")
-    write_atomic(target, source.read_bytes())
-    try:
-        source.unlink()
-    except OSError as exc:
-        target.unlink(missing_ok=True)
-        raise WriteError(f"{source}: cannot remove after copying: {exc.strerror or exc}; nothing renamed") from None
 
 
 def run(
@@ -99,9 +64,8 @@ def run(
     never over an existing file.
     """
     with handle_errors():
-        from llm_fixtures.checking import CHECK_NAMES, CheckOptions, at_least, duplicates_of, summarize
+        from llm_fixtures.checking import CHECK_NAMES, CheckOptions, at_least, collect_findings, is_ok, summarize
         from llm_fixtures.checking.batch import check_files
-        from llm_fixtures.checking.schema import unreadable
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
 
@@ -127,25 +91,15 @@ def run(
         if rename:
             _rename(reports, locations, write=write, json=json)
             return
-        findings = [finding for report in reports for finding in report.findings]
-        if "schema" in chosen:
-            findings += [unreadable(str(problem.path), problem.reason) for problem in selection.problems]
-        if "duplicates" in chosen:
-            findings += duplicates_of(reports)
-        order = {name: index for index, name in enumerate(CHECK_NAMES)}
-        findings.sort(key=lambda finding: (order[finding.check], finding.path))
-        counts = summarize(findings)
-        shown = [finding for finding in findings if all_ or not (finding.check == "hash" and finding.status == "ok")]
+        findings = collect_findings(reports, selection.problems, chosen)
+        shown = [finding for finding in findings if all_ or not is_ok(finding)]
         if json:
             echo_json_lines(shown)
         else:
             from llm_fixtures.render.check import render_findings
 
-            render_findings(shown, counts, files=sum(not report.skipped for report in reports))
-        failing = any(
-            at_least(finding, fail_on.value) and not (finding.check == "hash" and finding.status == "ok")
-            for finding in findings
-        )
+            render_findings(shown, summarize(findings), files=sum(not report.skipped for report in reports))
+        failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)
     if failing:
         raise typer.Exit(1)
 
@@ -160,6 +114,7 @@ def _cache_file(root: Path) -> Path:
 
 def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:
     from llm_fixtures.checking.renames import plan_renames
+    from llm_fixtures.checking.writes import ensure_writable, rename_file
 
     plan = plan_renames(reports, locations, Path.exists)
     todo = [(source, target) for row, source, target in plan if row.status == "pending"]

@@ -34,7 +34,7 @@ def run(
     upstream format, so the git diff shows only the normalized fields.
     """
     with handle_errors():
-        from llm_fixtures.commands.check import ensure_writable
+        from llm_fixtures.checking.writes import ensure_writable
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
         from llm_fixtures.errors import BadRecording
