@@ -270,3 +270,16 @@ def test_fast_volatile_strip_agrees_with_the_walk_on_every_corpus_body(corpus: P
         assert fast == (orjson.dumps(walked, option=orjson.OPT_SORT_KEYS), found), path
         checked += 1
     assert checked > 100
+
+
+def test_markdown_fences_survive_backticks_in_the_text() -> None:
+    from llm_fixtures.diffing import Details
+    from llm_fixtures.render.diff import render_markdown
+
+    change = word_diff("Use ```python\nprint(1)\n``` here", "Use ```python\nprint(2)\n``` here")
+    report = PairReport(
+        old="a.json", new="a.json", status="changed", changes=["content"], details=Details(content=change)
+    )
+    text = render_markdown([report], "old", "new", show_all=False)
+    assert "````diff" in text and "\n````\n" in text
+    assert "- Use ```python" in text and "+ Use ```python" in text

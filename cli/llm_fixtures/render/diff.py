@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -205,10 +206,11 @@ def _md_details(report: PairReport) -> str:
     for label, line in _detail_lines(report):
         plain = line.plain if isinstance(line, Text) else line
         if label in ("content", "reasoning", "  arguments") and isinstance(line, Text):
-            lines.append(f"{label.strip()}:")
-            lines.append("```diff")
-            lines.extend(_diff_block(report, label.strip()))
-            lines.append("```")
+            block = _diff_block(report, label.strip())
+            # A fence longer than any run of backticks in the text, so recorded Markdown cannot close it.
+            runs = [len(run) for text in block for run in re.findall(r"`+", text)]
+            fence = "`" * max(3, max(runs, default=0) + 1)
+            lines.extend([f"{label.strip()}:", f"{fence}diff", *block, fence])
         else:
             lines.append(f"- {label.strip()}: {_md_cell(plain)}")
     return "\n".join(lines)
