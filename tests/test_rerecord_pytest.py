@@ -84,6 +84,8 @@ def ask(recorder, text):
 
 
 def test_hello(recorder):
+    if os.environ.get("DEMO_SKIP") and os.environ["OGX_TEST_INFERENCE_MODE"] == "record":
+        pytest.skip("no API key for this provider")
     assert ask(recorder, "hello")["choices"][0]["message"]["content"].endswith("hello")
 
 
@@ -139,7 +141,15 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "demo"
     shutil.copytree(recorded, root)
-    for name in ("DEMO_ANSWER", "DEMO_QUESTION", "DEMO_FAIL", "DEMO_KILL", "DEMO_SLEEP", "OGX_TEST_INFERENCE_MODE"):
+    for name in (
+        "DEMO_ANSWER",
+        "DEMO_QUESTION",
+        "DEMO_FAIL",
+        "DEMO_KILL",
+        "DEMO_SLEEP",
+        "DEMO_SKIP",
+        "OGX_TEST_INFERENCE_MODE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
@@ -197,6 +207,19 @@ def test_prune_superseded_removes_them_reversibly(project: Path, monkeypatch: py
     assert all("question" not in test for test in _test_ids(after).values())
     params = [json.loads(data)["request"]["body"]["messages"][0]["content"] for data in after.values()]
     assert sorted(p for p in params if p.startswith("question")) == ["question 1 c", "question 2 c"]
+
+
+def test_a_skipped_test_supersedes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _files(project)
+    monkeypatch.setenv("DEMO_SKIP", "1")
+    monkeypatch.setenv("DEMO_QUESTION", "d")
+    result = invoke(f"{TEST_FILE}::test_hello", f"{TEST_FILE}::test_param", "--prune-superseded")
+    assert result.exit_code == 1
+    assert "not re-recorded" in result.stdout and "their tests wrote nothing" in result.stderr
+    after = _files(project)
+    hello = [name for name, test in _test_ids(before).items() if test.endswith("::test_hello")]
+    assert len(hello) == 1 and after[hello[0]] == before[hello[0]]  # kept, not pruned
+    assert "removed 2 superseded" in result.stderr  # test_param's old requests were pruned
 
 
 @pytest.mark.parametrize("injected", ["DEMO_FAIL", "DEMO_KILL"])

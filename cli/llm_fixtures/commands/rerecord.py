@@ -380,7 +380,8 @@ def _run_pytest(
         runner.discard(backup)
         render_restored(restored, "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})")
         return 130 if status == "interrupted" else 1
-    outcome = runner.compare(backup, root)
+    test_of = {root / f.path: f.test_id for f in every} | {root / i.path: i.test_id for i in plan.items}
+    outcome = runner.compare(backup, root, test_of)
     reports = diff_run(backup, outcome, root, volatility_of(project))
     classes = classes_by_path(reports)
     if review and status == "passed":
@@ -399,10 +400,12 @@ def _run_pytest(
     _show_outcome(outcome, classes, reports, pruned, json)
     if not pruned and outcome.superseded and json:
         warn(f"{len(outcome.superseded)} superseded recording(s) kept; --prune-superseded removes them")
+    if outcome.not_rerecorded and json:
+        warn(f"{len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing (skipped?)")
     if status != "passed":
         warn(f"the run {status} (exit {exit_code}); what it wrote was kept (--keep-partial)")
         return 130 if status == "interrupted" else 1
-    return 0
+    return 1 if outcome.not_rerecorded else 0
 
 
 def _show_outcome(

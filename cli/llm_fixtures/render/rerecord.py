@@ -95,12 +95,13 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
         ("same", outcome.unchanged),
         ("new", outcome.new),
         ("superseded", outcome.superseded),
+        ("not re-recorded", outcome.not_rerecorded),
         ("deleted", outcome.deleted),
         ("outside", outcome.outside),
     ):
         for path in paths:
             extra = f" [{', '.join(classes[path])}]" if path in classes else ""
-            console.print(Text(f"{label:<10} {path}{extra}"))
+            console.print(Text(f"{label:<15} {path}{extra}"))
     err = stderr_console()
     err.print(
         Text(
@@ -112,6 +113,13 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
         err.print(Text("superseded recordings were kept; --prune-superseded removes them (reversibly)"))
     if pruned:
         err.print(Text(f"removed {len(pruned)} superseded recording(s); `fixtures prune --restore` brings them back"))
+    if outcome.not_rerecorded:
+        err.print(
+            Text(
+                f"warning: {len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing "
+                "(skipped? deselected? missing API keys?); they were kept as they were"
+            )
+        )
     if outcome.outside:
         err.print(Text("warning: the run also changed recordings of tests that were not selected ('outside')"))
 
