@@ -708,7 +708,8 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
         else:
             # Undecided bodies only had their top level looked at: the answers' own ids count too.
             found_old, found_new = _merge(found_old, old.view_found), _merge(found_new, new.view_found)
-        details.warnings = sorted(set(old.warnings + new.warnings))
+        # What the assembly had to say about one side only: the same oddity on both sides is not news.
+        details.warnings = sorted(set(old.warnings) ^ set(new.warnings))
     if details.model is not None:
         classes.add("model")
     details.volatile = changed_fields(old.found_in_request, new.found_in_request)

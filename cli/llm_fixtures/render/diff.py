@@ -59,7 +59,8 @@ def classify(report: PairReport) -> str:
 
 
 def _label(report: PairReport) -> str:
-    if report.old and report.new and report.old != report.new:
+    # Paired by path, the two differ only by the folder or revision they come from: one is enough.
+    if report.old and report.new and report.old != report.new and report.details.paired_by != "path":
         return f"{report.old} → {report.new}"
     return report.new or report.old or "?"
 
