@@ -137,8 +137,8 @@ def run(
 
     Select with references, the filters of `ls`, --stale, or --all. --dry-run shows the plan. The pytest runner
     backs up every recording of the selected tests and restores them if the run fails or is interrupted. The http
-    runner writes a file only when its request fully succeeded. Exit 0 when all went well, 1 when a run or a
-    request failed, 2 when nothing could start.
+    runner writes a file only when its request fully succeeded. Exit 0 when all went well; 1 when a run or a
+    request failed, or a selected test re-recorded nothing; 2 when nothing could start.
     """
     # The plan (pydantic) is imported here, not at start-up: `fixtures ls` must stay light.
     from llm_fixtures.rerecording import plan as planning
