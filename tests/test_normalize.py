@@ -81,6 +81,16 @@ def test_normalize_response_stream_keeps_request_and_order() -> None:
     assert raw["response"]["body"][0]["__data__"]["id"] == "c-1"
 
 
+def test_bools_are_never_taken_for_normalized_numbers_in_a_stream() -> None:
+    rid = "rec-0123456789ab"
+    raw = {"response": {"body": [envelope(id=rid, created=0), envelope(id=rid, created=False)]}}
+    assert normalize_response(raw, HASH)[1] == ["response.body[*].created -> 0 (1 of 2 objects)"]
+    raw = {"response": {"body": [envelope(id=rid, created=False), envelope(id=rid, created=0)]}}
+    assert normalize_response(raw, HASH)[1] == ["response.body[*].created -> 0 (1 of 2 objects)"]
+    raw = {"response": {"body": [envelope(id=[1], created=0)]}}  # unhashable: still handled
+    assert normalize_response(raw, HASH)[1] == ["response.body[*].id -> 'rec-0123456789ab' (1 of 1 objects)"]
+
+
 def test_normalize_response_single_body_and_nothing_to_do() -> None:
     raw = {"request": {}, "response": {"body": envelope(id="x", created=1), "is_streaming": False}}
     new, changes = normalize_response(raw, HASH)

@@ -25,6 +25,10 @@ def hash_for_normalization(name: str) -> str:
     return stem
 
 
+_MISSING = object()
+_SIGNATURE = ("object", "id", "created", "created_at", *OLLAMA_DURATIONS)
+
+
 def _updates(data: dict[str, Any], record_id: str) -> dict[str, Any]:
     """The top-level fields of one `__data__` object that upstream `_normalize_response` would change, with
     their new values (read-only: nothing is copied)."""
@@ -77,11 +81,25 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
     items: list[Any] = body if isinstance(body, list) else [body]
     counts: Counter[str] = Counter()
     examples: dict[str, Any] = {}
+    # The chunks of a stream mostly repeat the same id and timestamps: decide once per distinct set of the
+    # fields that matter (a streamed response can hold a thousand chunks).
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for item in items:
         data = _data_of(item)
         if data is None:
             continue
-        for field, value in _updates(data, record_id).items():
+        signature = tuple(data.get(field, _MISSING) for field in _SIGNATURE)
+        # False == 0 and True == 1 as keys, but a bool is never a normalized number: never shared.
+        if any(type(value) is bool for value in signature):
+            updates = _updates(data, record_id)
+        else:
+            try:
+                updates = seen.get(signature)
+                if updates is None:
+                    updates = seen[signature] = _updates(data, record_id)
+            except TypeError:  # an unhashable value where a scalar was expected
+                updates = _updates(data, record_id)
+        for field, value in updates.items():
             counts[field] += 1
             examples.setdefault(field, value)
     if not isinstance(body, list):
