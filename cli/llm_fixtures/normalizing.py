@@ -94,9 +94,8 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
             updates = _updates(data, record_id)
         else:
             try:
-                updates = seen.get(signature)
-                if updates is None:
-                    updates = seen[signature] = _updates(data, record_id)
+                cached = seen.get(signature)
+                updates = cached if cached is not None else seen.setdefault(signature, _updates(data, record_id))
             except TypeError:  # an unhashable value where a scalar was expected
                 updates = _updates(data, record_id)
         for field, value in updates.items():
