@@ -283,3 +283,10 @@ def test_markdown_fences_survive_backticks_in_the_text() -> None:
     text = render_markdown([report], "old", "new", show_all=False)
     assert "````diff" in text and "\n````\n" in text
     assert "- Use ```python" in text and "+ Use ```python" in text
+
+
+def test_metadata_of_sdk_versions_only_is_the_same_as_none() -> None:
+    def drop(raw: dict[str, Any]) -> None:
+        del raw["request"]["provider_metadata"]
+
+    assert classes(BASE, edited(drop)) == ["volatile"]

@@ -593,10 +593,14 @@ def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> S
         "exception_message": response.exception_message,
         "exception_data": strip_response(response.exception_data, volatility, found),
     }
+    stripped = strip_request(request, volatility, found_in_request)
+    if not stripped.get("provider_metadata"):
+        # Only SDK versions (volatile), or nothing: the same as no metadata at all.
+        stripped.pop("provider_metadata", None)
     return Side(
         file=file,
         facts=facts,
-        request=strip_request(request, volatility, found_in_request),
+        request=stripped,
         error=error,
         found=found,
         found_in_request=found_in_request,

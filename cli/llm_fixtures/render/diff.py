@@ -60,7 +60,12 @@ def classify(report: PairReport) -> str:
 
 def _label(report: PairReport) -> str:
     # Paired by path, the two differ only by the folder or revision they come from: one is enough.
-    if report.old and report.new and report.old != report.new and report.details.paired_by != "path":
+    if (
+        report.old
+        and report.new
+        and report.old != report.new
+        and (report.details.paired_by != "path" or report.old.rsplit("/", 1)[-1] != report.new.rsplit("/", 1)[-1])
+    ):
         return f"{report.old} → {report.new}"
     return report.new or report.old or "?"
 
