@@ -299,6 +299,8 @@ def _run_http(
         written = sum(result.status == "ok" for result in done)
         warn(f"interrupted: {written} recording(s) were re-recorded; every other file is as it was")
         return 130
+    if not review:
+        _classify(project, results, found)
     if json:
         echo_json_lines(results)
     else:
@@ -313,6 +315,19 @@ def _run_http(
     elif renamed:
         _supersede(project, renamed, prune_superseded)
     return 1 if any(result.status == "failed" for result in results) else 0
+
+
+def _classify(project: Project, results: list[Any], found: dict[str, tuple[Facts, dict[str, Any]]]) -> None:
+    """The `fixtures diff` classes of each re-recorded file against what it held before (content, usage, ...)."""
+    from llm_fixtures.comparing import volatility_of
+    from llm_fixtures.rerecording.summary import change_classes
+    from llm_fixtures.store import dump_upstream
+
+    volatility = volatility_of(project)
+    for result in results:
+        if result.status == "ok" and result.changed and result.written:
+            old = dump_upstream(found[result.path][1])
+            result.changes = change_classes(old, Path(result.written).read_bytes(), result.path, volatility)
 
 
 def _supersede(project: Project, paths: list[Path], prune: bool) -> list[str]:

@@ -77,11 +77,11 @@ def render_results(results: Sequence[FileResult]) -> None:
     console = stdout_console()
     for result in results:
         if result.status == "ok":
-            note = "changed" if result.changed else "unchanged"
+            note = "unchanged" if not result.changed else f"changed: {', '.join(result.changes) or 'bytes'}"
             written = f" -> {result.written}" if result.written and not result.written.endswith(result.path) else ""
-            console.print(Text(f"ok      {result.path} ({note}){written}"))
+            console.print(Text(f"ok      {result.path} ({note}){written}"), soft_wrap=True)
         else:
-            console.print(Text(f"{result.status:<7} {result.path}: {result.reason}"))
+            console.print(Text(f"{result.status:<7} {result.path}: {result.reason}"), soft_wrap=True)
     ok = sum(result.status == "ok" for result in results)
     failed = sum(result.status == "failed" for result in results)
     stderr_console().print(Text(f"{ok} re-recorded, {failed} failed (failed files were left as they were)"))
@@ -101,7 +101,7 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
     ):
         for path in paths:
             extra = f" [{', '.join(classes[path])}]" if path in classes else ""
-            console.print(Text(f"{label:<15} {path}{extra}"))
+            console.print(Text(f"{label:<15} {path}{extra}"), soft_wrap=True)
     err = stderr_console()
     err.print(
         Text(

@@ -56,6 +56,7 @@ class FileResult(BaseModel):
     reason: str | None = None
     written: str | None = None
     changed: bool | None = None
+    changes: list[str] = []
     attempts: int = 0
     seconds: float = 0.0
 
