@@ -70,8 +70,8 @@ def classes(old: dict[str, Any], new: dict[str, Any], **kwargs: Any) -> list[str
     volatility = kwargs.get("volatility", VOLATILITY)
     sides = []
     for raw in (old, new):
-        file = RecordingFile.model_validate(raw)
-        sides.append((file, derive_facts("x.json", 1, raw)))
+        RecordingFile.model_validate(raw)
+        sides.append((raw, derive_facts("x.json", 1, raw)))
     changes, _details = compare(sides[0], sides[1], volatility)
     return list(changes)
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -16,6 +17,7 @@ from llm_fixtures.config import Project
 from llm_fixtures.diffing import Details, PairReport, compare, prepare_side
 from llm_fixtures.discovery import select_files
 from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
+from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
 from llm_fixtures.gitreading import (
     Repository,
     blob_id,
@@ -27,7 +29,7 @@ from llm_fixtures.gitreading import (
     split_range,
 )
 from llm_fixtures.pairing import Candidate, Pair, pair_by_path, pair_by_test
-from llm_fixtures.store import Loaded, load_bytes, load_recording, read_bytes
+from llm_fixtures.store import load_bytes, parse_json, read_bytes
 from llm_fixtures.volatility import Volatility, build_volatility
 
 # Below this many pairs to compare, worker processes cost more than they save.
@@ -192,6 +194,24 @@ def git_sides(spec: str, paths: Sequence[Path], project: Project, cwd: Path) -> 
 # ------------------------------------------------------------------------------------------------ loading
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A recording read for comparison: the JSON as stored (known to be a valid recording) and its facts."""
+
+    raw: dict[str, Any]
+    facts: Facts
+
+
+def parse_recording(data: bytes, display: str) -> Parsed:
+    """Parse a recording; the pydantic models only see files whose fields are not plainly of the right types
+    (they say what is wrong, or coerce what they accept)."""
+    raw = parse_json(data, display)
+    if is_plainly_valid(raw):
+        return Parsed(raw, derive_facts(display, len(data), raw))
+    loaded = load_bytes(data, display)
+    return Parsed(loaded.file.model_dump(mode="json", by_alias=True, exclude_unset=True), loaded.facts)
+
+
 class _Loader:
     """Loads sources on demand: files from disk, blobs through one `git cat-file --batch` per batch."""
 
@@ -212,18 +232,15 @@ class _Loader:
         assert source.path is not None
         return read_bytes(source.path)
 
-    def load(self, source: Source) -> Loaded | BadRecording:
+    def load(self, source: Source) -> Parsed | BadRecording:
         try:
-            if source.oid is not None:
-                return load_bytes(self.data(source), source.display)
-            assert source.path is not None
-            return load_recording(source.path, source.display)
+            return parse_recording(self.data(source), source.display)
         except BadRecording as exc:
             return exc
 
 
-def _candidate(key: str, loaded: Loaded, volatility: Volatility) -> Candidate:
-    side = prepare_side(loaded.file, loaded.facts, volatility)
+def _candidate(key: str, loaded: Parsed, volatility: Volatility) -> Candidate:
+    side = prepare_side(loaded.raw, loaded.facts, volatility)
     return Candidate(key=key, test_id=loaded.facts.test_id, endpoint=loaded.facts.endpoint, request=side.request)
 
 
@@ -231,12 +248,12 @@ def _report(
     pair: Pair,
     old: Source | None,
     new: Source | None,
-    loaded_old: Loaded | BadRecording | None,
-    loaded_new: Loaded | BadRecording | None,
+    loaded_old: Parsed | BadRecording | None,
+    loaded_new: Parsed | BadRecording | None,
     volatility: Volatility,
 ) -> PairReport:
-    ok_old = loaded_old if isinstance(loaded_old, Loaded) else None
-    ok_new = loaded_new if isinstance(loaded_new, Loaded) else None
+    ok_old = loaded_old if isinstance(loaded_old, Parsed) else None
+    ok_new = loaded_new if isinstance(loaded_new, Parsed) else None
     either = ok_new or ok_old
     facts = either.facts if either is not None else None
     report = PairReport(
@@ -260,7 +277,7 @@ def _report(
         return report
     if ok_old.raw == ok_new.raw:
         return report
-    changes, details = compare((ok_old.file, ok_old.facts), (ok_new.file, ok_new.facts), volatility)
+    changes, details = compare((ok_old.raw, ok_old.facts), (ok_new.raw, ok_new.facts), volatility)
     details.paired_by = pair.how
     report.changes = changes
     report.details = details
@@ -338,8 +355,8 @@ def diff_trees(
     loader.prefetch(new.repo, [new.sources[key] for key in new_rest])
     loaded_old = {key: loader.load(old.sources[key]) for key in old_rest}
     loaded_new = {key: loader.load(new.sources[key]) for key in new_rest}
-    candidates_old = [_candidate(k, v, volatility) for k, v in loaded_old.items() if isinstance(v, Loaded)]
-    candidates_new = [_candidate(k, v, volatility) for k, v in loaded_new.items() if isinstance(v, Loaded)]
+    candidates_old = [_candidate(k, v, volatility) for k, v in loaded_old.items() if isinstance(v, Parsed)]
+    candidates_new = [_candidate(k, v, volatility) for k, v in loaded_new.items() if isinstance(v, Parsed)]
     pairing = pair_by_test(candidates_old, candidates_new)
     work = [(pair, old.sources[pair.old or ""], new.sources[pair.new or ""]) for pair in to_compare]
     reports = _compare_all(work, (old.repo, new.repo), volatility, jobs=jobs)

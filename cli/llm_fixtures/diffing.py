@@ -11,7 +11,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from llm_fixtures.facts import Facts
-from llm_fixtures.models import RecordingFile, parse_envelope
+from llm_fixtures.models import parse_envelope
 from llm_fixtures.volatility import (
     Found,
     Volatility,
@@ -547,7 +547,8 @@ def tool_call_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> l
 class Side:
     """One side of a pair as the diff sees it: the file, its facts, and its volatile fields set aside."""
 
-    file: RecordingFile
+    body: Any
+    is_streaming: bool
     facts: Facts
     request: Any
     error: dict[str, Any]
@@ -562,8 +563,7 @@ class Side:
     def view(self) -> ResponseView:
         """The assembled answer, projected (computed once, only when a comparison needs it)."""
         if self._view is None:
-            response = self.file.response
-            assembled = assemble_body(response.body, is_streaming=response.is_streaming)
+            assembled = assemble_body(self.body, is_streaming=self.is_streaming)
             self.warnings.extend(assembled.warnings)
             # The assembled result carries the ids and timestamps of the chunks it came from.
             stripped = strip_response(assembled.result, self.volatility, self.view_found)
@@ -571,12 +571,12 @@ class Side:
         return self._view
 
 
-def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> Side:
+def prepare_side(raw: dict[str, Any], facts: Facts, volatility: Volatility) -> Side:
     """Project a recording for comparison: the request without url, endpoint and model (compared on their own)
     and without volatile fields; the error fields. The body is set aside per pair (`_bodies`)."""
     found: Found = {}
     found_in_request: Found = {}
-    request = file.request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    request = dict(raw["request"])
     for key in ("url", "endpoint", "model"):
         request.pop(key, None)
     body = request.get("body")
@@ -586,26 +586,29 @@ def prepare_side(file: RecordingFile, facts: Facts, volatility: Volatility) -> S
     if isinstance(payload, dict) and "model" in payload:
         request["payload"] = {key: value for key, value in payload.items() if key != "model"}
     request["test_id"] = facts.test_id
-    response = file.response
+    response: dict[str, Any] = raw["response"]
+    body = response.get("body")
+    is_streaming = bool(response.get("is_streaming"))
     error = {
-        "is_exception": bool(response.is_exception),
-        "status": response.status,
-        "exception_message": response.exception_message,
-        "exception_data": strip_response(response.exception_data, volatility, found),
+        "is_exception": bool(response.get("is_exception")),
+        "status": response.get("status"),
+        "exception_message": response.get("exception_message"),
+        "exception_data": strip_response(response.get("exception_data"), volatility, found),
     }
     stripped = strip_request(request, volatility, found_in_request)
     if not stripped.get("provider_metadata"):
         # Only SDK versions (volatile), or nothing: the same as no metadata at all.
         stripped.pop("provider_metadata", None)
     return Side(
-        file=file,
+        body=body,
+        is_streaming=is_streaming,
         facts=facts,
         request=stripped,
         error=error,
         found=found,
         found_in_request=found_in_request,
         volatility=volatility,
-        _chunks=len(response.body) if response.is_streaming and isinstance(response.body, list) else 0,
+        _chunks=len(body) if is_streaming and isinstance(body, list) else 0,
     )
 
 
@@ -613,15 +616,13 @@ def _exact_bodies(old: Side, new: Side) -> tuple[bool, Found, Found]:
     """Whether the two response bodies are the same apart from volatile fields, and the volatile values of
     each: canonical bytes through a regex when both sides allow it, a walk otherwise."""
     volatility = old.volatility
-    fast_old = strip_response_fast(old.file.response.body, volatility)
-    fast_new = strip_response_fast(new.file.response.body, volatility) if fast_old is not None else None
+    fast_old = strip_response_fast(old.body, volatility)
+    fast_new = strip_response_fast(new.body, volatility) if fast_old is not None else None
     if fast_old is not None and fast_new is not None:
         return fast_old[0] == fast_new[0], fast_old[1], fast_new[1]
     found_old: Found = {}
     found_new: Found = {}
-    same = strip_response(old.file.response.body, volatility, found_old) == strip_response(
-        new.file.response.body, volatility, found_new
-    )
+    same = strip_response(old.body, volatility, found_old) == strip_response(new.body, volatility, found_new)
     return same, found_old, found_new
 
 
@@ -629,7 +630,7 @@ def _bodies(old: Side, new: Side) -> tuple[bool | None, Found, Found]:
     """Like `_exact_bodies`, but first a cheap look at the top level of each stream item: the same there means
     the same; a different number of items means different. None (undecided) otherwise, with the volatile
     values of the top level only."""
-    body_old, body_new = old.file.response.body, new.file.response.body
+    body_old, body_new = old.body, new.body
     if body_old == body_new:
         return True, {}, {}
     top_old = strip_items_top(body_old, old.volatility)
@@ -700,7 +701,7 @@ def compare_sides(old: Side, new: Side) -> tuple[list[ChangeClass], Details]:
             classes.add("usage")
         if details.model is None:
             details.model = _simple(a.model, b.model, "response.model")
-        both_streams = old.file.response.is_streaming and new.file.response.is_streaming
+        both_streams = old.is_streaming and new.is_streaming
         response_classes = {"content", "reasoning", "tool_calls", "finish_reason", "usage", "error"}
         if not classes & response_classes and a.model == b.model:
             # The answers are the same: chunk boundaries moved, or only volatile values changed?
@@ -740,7 +741,8 @@ def _cap(details: Details) -> None:
 
 
 def compare(
-    old: tuple[RecordingFile, Facts], new: tuple[RecordingFile, Facts], volatility: Volatility
+    old: tuple[dict[str, Any], Facts], new: tuple[dict[str, Any], Facts], volatility: Volatility
 ) -> tuple[list[ChangeClass], Details]:
-    """Classify the changes between two recordings (pure: both already parsed)."""
+    """Classify the changes between two recordings, each given as its parsed JSON (a valid recording) and its
+    facts."""
     return compare_sides(prepare_side(*old, volatility), prepare_side(*new, volatility))
