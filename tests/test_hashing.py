@@ -14,8 +14,12 @@ import pytest
 from conftest import corpus_files
 from llm_fixtures.hashing import (
     CURRENT,
+    KEY_ERRORS,
     NONE,
+    RULES,
+    HashRule,
     Normalization,
+    RuleKeys,
     family_of,
     inference_key,
     model_list_digest,
@@ -416,3 +420,32 @@ def test_every_other_upstream_corpus_file_is_ok(corpus: Path) -> None:
         assert verdict.rule is not None
         rules[verdict.rule] = rules.get(verdict.rule, 0) + 1
     assert rules == {"current": 113, "http": 14, "model-list": 15, "tool": 6, "legacy-12hex": 30}
+
+
+def _independent_name(rule: HashRule, raw: dict[str, Any]) -> str | None:
+    """A rule's name computed from scratch, without the shortcuts RuleKeys takes."""
+    if not rule.applies(raw):
+        return None
+    try:
+        key = rule.key(raw) if rule.key is not None else inference_key(raw, rule.steps, with_test_id=rule.test_id)
+    except KEY_ERRORS:
+        return None
+    digest = sha256_key(key)
+    if rule.style == "short":
+        return f"{digest[:12]}.json"
+    if rule.model_list:
+        models = model_list_digest(raw)
+        return f"models-{digest}-{models}.json" if models is not None else None
+    return f"{digest}.json"
+
+
+@pytest.mark.usefixtures("corpus")
+def test_shared_keys_give_the_same_names_as_computing_each_rule_alone() -> None:
+    for path in corpus_files():
+        raw = _load(path)
+        if not isinstance(raw.get("request"), dict):
+            continue
+        keys = RuleKeys(raw)
+        verify_name(path.name, raw, keys=keys)  # fills the shared caches in the order the check does
+        for rule in RULES:
+            assert keys.name(rule) == _independent_name(rule, raw), (path.name, rule.name)

@@ -278,11 +278,11 @@ class HashRule:
         """The name this rule gives the recording; None when it does not apply."""
         return RuleKeys(raw).name(self)
 
-    def format_name(self, digest: str, raw: dict[str, Any]) -> str | None:
+    def format_name(self, digest: str, keys: RuleKeys) -> str | None:
         if self.style == "short":
             return f"{digest[:12]}.json"
         if self.model_list:
-            models = model_list_digest(raw)
+            models = keys.models_digest()
             return f"models-{digest}-{models}.json" if models is not None else None
         return f"{digest}.json"
 
@@ -308,6 +308,8 @@ class RuleKeys:
         # from another one by adding or dropping the test id, that other key.
         self._dumped: dict[int, str] = {}
         self._twins: dict[int, dict[str, Any]] = {}
+        self._models_digest: str | None = None
+        self._models_known = False
 
     def inference_key(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> dict[str, Any] | None:
         """The inference key under `steps` (None when the request has none)."""
@@ -386,7 +388,17 @@ class RuleKeys:
     def name(self, rule: HashRule) -> str | None:
         """The file name the rule gives the recording; None when it does not apply."""
         digest = self.digest(rule)
-        return rule.format_name(digest, self.raw) if digest is not None else None
+        return rule.format_name(digest, self) if digest is not None else None
+
+    def models_digest(self) -> str | None:
+        """`model_list_digest` of the recording, computed once."""
+        if not self._models_known:
+            self._models_known = True
+            try:
+                self._models_digest = model_list_digest(self.raw)
+            except KEY_ERRORS:
+                self._models_digest = None
+        return self._models_digest
 
 
 def _retag(text: str, source: dict[str, Any], target: dict[str, Any]) -> str | None:
@@ -628,10 +640,13 @@ def _undo_reproduces(edit: ContentEdit, name: str, keys: RuleKeys, rules: Sequen
     """Whether undoing some of the edit's substitutions in a key gives back the name. The substitutions are
     plain ASCII text, so they are undone in the canonical JSON of the key itself; each subset of those that
     occur is tried, since an edit did not always touch every occurrence the same way."""
+    shape = name_shape(name)
+    looked_at: set[str] = set()
     for rule in rules:
-        text = keys.text(rule) if rule.ok_when_matched else None
-        if text is None:
+        text = keys.text(rule) if rule.ok_when_matched and rule.shape == shape else None
+        if text is None or text in looked_at:
             continue
+        looked_at.add(text)
         present = [pair for pair in edit.substitutions if pair[0] in text]
         for size in range(1, len(present) + 1):
             for subset in combinations(present, size):
@@ -639,6 +654,6 @@ def _undo_reproduces(edit: ContentEdit, name: str, keys: RuleKeys, rules: Sequen
                 for now, before in subset:
                     undone = undone.replace(now, before)
                 digest = hashlib.sha256(undone.encode()).hexdigest()
-                if rule.format_name(digest, keys.raw) == name:
+                if rule.format_name(digest, keys) == name:
                     return True
     return False
