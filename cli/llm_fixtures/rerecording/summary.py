@@ -26,7 +26,7 @@ def change_classes(old: bytes, new: bytes, display: str, volatility: Volatility)
         before, after = load_bytes(old, display), load_bytes(new, display)
     except BadRecording:
         return ["unreadable"]
-    classes, _details = compare((before.file, before.facts), (after.file, after.facts), volatility)
+    classes, _details = compare((before.raw, before.facts), (after.raw, after.facts), volatility)
     return list(classes) or ["unchanged"]
 
 
