@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from rich.text import Text
 
-from llm_fixtures.diffing import CLASSES, FieldChange, PairReport, TextChange
+from llm_fixtures.diffing import CLASSES, NOISE, FieldChange, PairReport, TextChange
 from llm_fixtures.render.console import stdout_console
 
 NO_TEST = "(no test id)"
@@ -144,6 +144,10 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
     """Counts per class and per test, then each meaningful pair with its details; noise folded."""
     console = stdout_console()
     buckets, classes, per_test = summary_counts(reports)
+    classes_per_test: dict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        if report.meaningful:
+            classes_per_test[report.test_id or NO_TEST].update(c for c in report.changes if c not in NOISE)
     console.print(Text(f"{old_label} → {new_label}: {len(reports)} pairs", style="bold"))
     console.print(Text(f"  {_bucket_line(buckets) or 'nothing to compare'}"))
     if classes:
@@ -154,7 +158,9 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
     if per_test:
         console.print(Text("By test:", style="bold"))
         for test_id in sorted(per_test):
-            console.print(Text(f"  {test_id}: {_bucket_line(per_test[test_id])}"))
+            meaningful = sorted(classes_per_test.get(test_id, ()), key=CLASSES.index)
+            summary = f"  {test_id}: {_bucket_line(per_test[test_id])}"
+            console.print(Text(summary + (f" [{', '.join(meaningful)}]" if meaningful else "")))
     folded: dict[str, list[PairReport]] = defaultdict(list)
     for report in reports:
         bucket = classify(report)
