@@ -164,6 +164,9 @@ def test_human_output_counts_then_details(runner: CliRunner, repo: Path) -> None
     assert '"mercury"' in out
     assert "Answer in French." in out
     assert "1 pairs chunking only" in out and "1 pairs volatile only" in out
+    by_test = out[out.index("By test:") : out.index("changed  ")]
+    assert "test_response_non_streaming_mcp_tool" in by_test and "1 changed [tool_calls]" in by_test
+    assert "tests/integration/responses/test_new.py::test_brand_new: 1 added" in by_test
     assert result.stderr == ""
 
 
