@@ -143,6 +143,8 @@ def _bucket_line(buckets: Counter[str]) -> str:
 def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, *, show_all: bool) -> None:
     """Counts per class and per test, then each meaningful pair with its details; noise folded."""
     console = stdout_console()
+    # Long test ids and word diffs stay on one line each: the terminal wraps them, and a pipe keeps them whole.
+    console.soft_wrap = True
     buckets, classes, per_test = summary_counts(reports)
     classes_per_test: dict[str, set[str]] = defaultdict(set)
     for report in reports:
