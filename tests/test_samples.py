@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from llm_fixtures import hashing, store
+from llm_fixtures.assembling import Assembly, assemble, assemble_sse
 from llm_fixtures.facts import split_test_id
 from llm_fixtures.models import parse_envelope
 
@@ -56,7 +57,11 @@ OLLAMA_3B = "llama3.2:3b-instruct-fp16"
 INF = f"{INTEGRATION}/inference/recordings"
 RESP = f"{INTEGRATION}/responses/recordings"
 MSG = f"{INTEGRATION}/messages/recordings"
+GEMINI = f"{INTEGRATION}/interactions/recordings"
 HAIKU = "txt=anthropic/claude-haiku-4-5"
+VERTEX = "publishers/google/models/gemini-2.0-flash"
+# Raw event-stream captures: no request, no name to verify; `fixtures show --assemble PATH` reads them.
+SSE_CAPTURE = "captures/openai-chat-boiling-point.sse"
 
 # fmt: off
 SAMPLE_SET: tuple[Sample, ...] = (
@@ -103,6 +108,11 @@ SAMPLE_SET: tuple[Sample, ...] = (
            f"{INF}/6812c229a0b01eeae82a6612588e8fd3ba8055aec5ac5899258d31c7d4d1e88d.json",
            _tid("inference/test_ollama_native.py", "test_ollama_generate_streaming", f"txt=ollama/{OLLAMA_3B}"),
            OLLAMA_3B, "ollama", "GenerateResponse", endpoint="/api/generate", chunks=19),
+    Sample("Ollama native chat stream with thinking and a tool call",
+           f"{INF}/5d06431cc92ebd8c12c4b8cec6d84c2efdd051b20d57553cdf67a82fb65f5a6c.json",
+           _tid("inference/test_ollama_native.py", "test_ollama_chat_streaming_thinking_tool_call",
+                "txt=ollama/qwen3:4b"),
+           "qwen3:4b", "ollama", "ChatResponse", endpoint="/api/chat", chunks=20),
     Sample("recorded exception", f"{INF}/c2b03487085267ed84816a4ad368d7424dfe4f6beef275ad1dfe57570debe955.json",
            _tid("inference/test_provider_error_recording.py",
                 "TestProviderErrorRecording::test_provider_rejects_excessive_max_tokens", "txt=openai/gpt-4o"),
@@ -116,6 +126,11 @@ SAMPLE_SET: tuple[Sample, ...] = (
            _tid("responses/test_basic_responses.py", "test_response_streaming_text",
                 "openai_client-txt=openai/gpt-4o-moon_landing"),
            "gpt-4o", "openai", "ResponseCreatedEvent", endpoint="/v1/responses", chunks=29, case="moon_landing"),
+    Sample("Vertex AI generate_content_stream",
+           f"{RESP}/c1084ad21801828c6487cb7da47ac4f02c5b6b029ad97c88243e3b4600fe3b93.json",
+           _tid("responses/test_basic_responses.py", "test_response_streaming_text",
+                f"openai_client-txt=vertexai/{VERTEX}-moon_landing"),
+           VERTEX, "vertexai", None, endpoint="/generate_content_stream", chunks=3, case="moon_landing"),
     Sample("Tavily web_search tool", f"{RESP}/18c7c3518d9307b818a6b5106de1e72d28cb20973f9926bf748ece1904f640b0.json",
            _tid("responses/test_tool_responses.py", "test_response_non_streaming_web_search",
                 "openai_client-txt=openai/gpt-4o-python_release"),
@@ -135,6 +150,12 @@ SAMPLE_SET: tuple[Sample, ...] = (
            f"{MSG}/6e0736dcf98b1ac5816cd48885a07f47712b0cba4eebc30d27f974b97eca8f24.json",
            _tid("messages/test_messages.py", "test_messages_rejects_empty_messages", HAIKU),
            "claude-haiku-4-5", "anthropic", None, endpoint="/v1/messages", kind="http", rule="http", error=True),
+    Sample("Gemini Interactions SSE stream",
+           f"{GEMINI}/6fe671d7e743e2405f7ab70b243fc654f25329bf84afd4c8d972a1bcfc3c4b20.json",
+           _tid("interactions/test_interactions.py", "test_interactions_streaming_text",
+                "txt=gemini/gemini-2.5-flash-lite"),
+           "gemini-2.5-flash-lite", "gemini", None, endpoint="/v1beta/interactions", kind="http", chunks=33,
+           rule="http"),
     Sample("old era, 12-hex name", f"{INTEGRATION}/recordings/responses/e039de706f76.json",
            None, OLLAMA_3B, "ollama", "ChatCompletionChunk", chunks=11, rule="legacy-12hex"),
 )
@@ -178,6 +199,15 @@ def _defined(tree: ast.Module, function: str) -> bool:
 def test_the_table_lists_every_sample_file() -> None:
     on_disk = {str(path.relative_to(SAMPLES)) for path in SAMPLES.rglob("*.json")}
     assert on_disk == {sample.path for sample in SAMPLE_SET}
+    assert [str(path.relative_to(SAMPLES)) for path in SAMPLES.rglob("*.sse")] == [SSE_CAPTURE]
+
+
+def test_the_readme_names_every_sample_file() -> None:
+    readme = (SAMPLES / "README.md").read_text()
+    for sample in SAMPLE_SET:
+        name = Path(sample.path).name.removeprefix("models-")
+        assert f"{name[:8]}…" in readme, sample.path
+    assert SSE_CAPTURE in readme
 
 
 def test_the_set_is_small() -> None:
@@ -191,7 +221,7 @@ def test_exactly_one_orphan_one_mismatch_and_two_stale_files() -> None:
 
 
 def test_no_sample_carries_anything_shaped_like_a_secret() -> None:
-    for path in SAMPLES.rglob("*.json"):
+    for path in [*SAMPLES.rglob("*.json"), *SAMPLES.rglob("*.sse")]:
         text = path.read_text()
         for marker in ("sk-", "sk-ant-", "AKIA", "AIza", "ghp_", "xoxb-", "Bearer ", "PRIVATE KEY"):
             assert marker not in text, (path, marker)
@@ -387,6 +417,105 @@ def test_anthropic_stream_is_raw_sse_lines() -> None:
     assert text == "Red, green, blue"
     assert response["is_streaming"] is True
     assert _load(BY_COVERS["Anthropic Messages HTTP 400"]).facts.status == 400
+
+
+def _assembled(sample: Sample) -> Assembly:
+    response = _data(sample)["response"]
+    assembly = assemble(response["body"], is_streaming=response["is_streaming"])
+    assert assembly.warnings == []
+    return assembly
+
+
+def test_ollama_chat_stream_thinks_then_sends_its_tool_call_whole() -> None:
+    sample = BY_COVERS["Ollama native chat stream with thinking and a tool call"]
+    assert _data(sample)["request"]["body"]["think"] is True
+    *parts, last = _chunks(sample)
+    messages = [part["message"] for part in parts]
+    assert not any(part["done"] for part in parts) and all(m["content"] == "" for m in messages)
+    *thinking, call = messages
+    assert all(m["thinking"] and m["tool_calls"] is None for m in thinking)
+    assert call["thinking"] is None
+    assert call["tool_calls"] == [{"function": {"name": "get_current_time", "arguments": {"timezone": "Asia/Tokyo"}}}]
+    assert (last["done"], last["done_reason"], last["total_duration"], last["eval_count"]) == (True, "stop", 0, 43)
+    result = _assembled(sample).result
+    assert result["kind"] == "ollama.chat" and result["n_items"] == 20
+    assert result["message"]["thinking"] == "User wants Tokyo's local time. I'll call get_current_time with Asia/Tokyo."
+    assert result["message"]["content"] == ""
+    assert result["message"]["tool_calls"] == call["tool_calls"]
+    assert (result["done_reason"], result["prompt_eval_count"], result["eval_count"]) == ("stop", 173, 43)
+
+
+def test_vertex_stream_is_plain_genai_dicts_ending_with_finish_reason_and_usage() -> None:
+    sample = BY_COVERS["Vertex AI generate_content_stream"]
+    data = _data(sample)
+    request = data["request"]
+    assert (request["url"], request["provider_metadata"]) == (
+        "vertexai:///generate_content_stream",
+        {"provider": "vertexai"},
+    )
+    assert request["body"]["contents"] == [
+        {
+            "role": "user",
+            "parts": [{"text": "In one sentence, who was the first person to walk on the Moon, and when?"}],
+        }
+    ]
+    chunks = data["response"]["body"]
+    assert not any("__type__" in chunk for chunk in chunks)
+    *parts, last = [chunk["candidates"][0] for chunk in chunks]
+    assert all("finish_reason" not in part for part in parts) and last["finish_reason"] == "STOP"
+    assert chunks[-1]["usage_metadata"]["total_token_count"] == 45
+    result = _assembled(sample).result
+    assert result["kind"] == "gemini" and result["model_version"] == "gemini-2.0-flash"
+    (candidate,) = result["candidates"]
+    assert candidate["finish_reason"] == "STOP"
+    assert candidate["content"] == {
+        "role": "model",
+        "parts": [
+            {
+                "text": "Neil Armstrong was the first person to walk on the Moon, on July 20, 1969, "
+                "during the Apollo 11 mission.\n"
+            }
+        ],
+    }
+    assert result["usage_metadata"]["prompt_token_count"] == 20
+
+
+def test_interactions_stream_is_raw_sse_lines_from_start_to_done() -> None:
+    sample = BY_COVERS["Gemini Interactions SSE stream"]
+    data = _data(sample)
+    assert data["request"]["url"] == "https://generativelanguage.googleapis.com/v1beta/interactions"
+    assert data["request"]["test_id"] == data["test_id"]
+    lines = data["response"]["body"]
+    assert lines[:2] == ["event: interaction.start", lines[1]] and lines[-3:] == ["event: done", "data: [DONE]", ""]
+    assert lines[2::3] == [""] * (len(lines) // 3)
+    result = _assembled(sample).result
+    assert (result["kind"], result["status"], result["model"]) == (
+        "gemini.interactions",
+        "completed",
+        "gemini-2.5-flash-lite",
+    )
+    thought, text = result["outputs"]
+    assert thought["type"] == "thought" and thought["signature"]
+    assert text == {"type": "text", "text": "Mars has two moons: Phobos and Deimos."}
+    assert result["usage"]["total_output_tokens"] == 11
+
+
+def test_sse_capture_is_an_openai_chat_stream_ending_in_done() -> None:
+    text = (SAMPLES / SSE_CAPTURE).read_text(encoding="utf-8")
+    assert text.startswith("data: {") and text.endswith("data: [DONE]\n\n")
+    events = text.removesuffix("\n\n").split("\n\n")
+    assert all(event.startswith("data: ") and "\n" not in event for event in events)
+    assembly = assemble_sse(text)
+    assert assembly.warnings == []
+    result = assembly.result
+    assert (result["kind"], result["n_items"], result["model"]) == (
+        "chat.completion.chunk",
+        16,
+        "gpt-4o-mini-2024-07-18",
+    )
+    (choice,) = result["choices"]
+    assert choice["message"]["content"] == "Water boils at 100\u202f\u00b0C (212\u202f\u00b0F) at sea level."
+    assert choice["finish_reason"] == "stop" and result["usage"]["total_tokens"] == 32
 
 
 def test_exception_is_a_provider_sdk_bad_request() -> None:
