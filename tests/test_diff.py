@@ -290,3 +290,52 @@ def test_metadata_of_sdk_versions_only_is_the_same_as_none() -> None:
         del raw["request"]["provider_metadata"]
 
     assert classes(BASE, edited(drop)) == ["volatile"]
+
+
+def _churn_everywhere(value: Any) -> Any:
+    """What a re-record changes in every response: ids (not a model's), timestamps, obfuscation, fingerprints."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("id", "created", "obfuscation", "system_fingerprint") and value.get("object") != "model":
+                out[key] = f"{item}-new" if isinstance(item, str) else (item + 1 if isinstance(item, int) else item)
+            else:
+                out[key] = _churn_everywhere(item)
+        return out
+    if isinstance(value, list):
+        return [_churn_everywhere(item) for item in value]
+    return value
+
+
+def test_churn_of_every_corpus_recording_is_volatile_only(corpus: Path) -> None:
+    seen: set[tuple[str, ...]] = set()
+    for path in sorted((corpus / "llama-stack").rglob("*.json")):
+        raw = parse_json(path.read_bytes(), path)
+        churned = {**raw, "response": _churn_everywhere(raw["response"])}
+        facts = derive_facts(str(path), 1, raw)
+        changes, _ = compare((raw, facts), (churned, facts), VOLATILITY)
+        assert changes in ([], ["volatile"]), (path, changes)
+        seen.add(tuple(changes))
+    assert seen == {(), ("volatile",)}
+
+
+def test_rechunking_every_corpus_chat_stream_is_chunking_only(corpus: Path) -> None:
+    from diffkit import rechunk
+
+    count = 0
+    for path in sorted(corpus.rglob("*.json")):
+        raw = parse_json(path.read_bytes(), path)
+        body = raw.get("response", {}).get("body") if isinstance(raw, dict) else None
+        chunks = body if isinstance(body, list) else []
+        if not chunks or not all(
+            isinstance(item, dict) and str(item.get("__type__", "")).endswith("ChatCompletionChunk") for item in chunks
+        ):
+            continue
+        new = rechunk(raw)
+        if len(new["response"]["body"]) == len(chunks):
+            continue
+        facts = derive_facts(str(path), 1, raw)
+        changes, details = compare((raw, facts), (new, facts), VOLATILITY)
+        assert changes == ["chunking"], (path, changes, details)
+        count += 1
+    assert count > 50
