@@ -84,7 +84,7 @@ def rechunk(raw: dict[str, Any]) -> dict[str, Any]:
         first_choice = _data(first)["choices"][0]
         # the first half carries only text: tool-call fragments, reasoning and the rest stay in the second
         role = first_choice["delta"].get("role")
-        first_choice["delta"] = {key: None for key in first_choice["delta"]}
+        first_choice["delta"] = dict.fromkeys(first_choice["delta"])
         first_choice["delta"].update(role=role, content=content[: len(content) // 2])
         first_choice["finish_reason"] = None
         first_choice["logprobs"] = None
