@@ -15,7 +15,7 @@ from llm_fixtures.checking.schema import check_schema
 from llm_fixtures.checking.secrets import Allowlist, check_secrets, mask
 from llm_fixtures.checking.size import check_size
 from llm_fixtures.hashing import request_key_name
-from llm_fixtures.store import dump_upstream, validate_recording
+from llm_fixtures.store import check_recording, dump_upstream
 
 TEST_ID = "tests/integration/inference/test_x.py::test_y[p]"
 FOLDER = "/repo/tests/integration/inference/recordings"
@@ -155,8 +155,8 @@ def test_mask() -> None:
     ],
 )
 def test_schema(body: Any, streaming: bool, expected: list[str]) -> None:
-    file = validate_recording(recording(body, streaming=streaming), "f")
-    assert [finding.status for finding in check_schema("f", file)] == expected
+    valid = check_recording(recording(body, streaming=streaming), "f")
+    assert [finding.status for finding in check_schema("f", valid)] == expected
 
 
 @pytest.mark.parametrize(
@@ -167,13 +167,13 @@ def test_schema_request_stream_flag(requested: bool, streaming: bool, expected: 
     body = [chunk(id="x")] if streaming else {"__type__": "ChatCompletion", "__data__": {}}
     raw = recording(body, streaming=streaming)
     raw["request"]["body"]["stream"] = requested
-    assert [finding.status for finding in check_schema("f", validate_recording(raw, "f"))] == expected
+    assert [finding.status for finding in check_schema("f", check_recording(raw, "f"))] == expected
 
 
 def test_schema_ignores_recorded_exceptions() -> None:
     raw = recording(None, streaming=True)
     raw["response"].update(is_exception=True, exception_message="boom")
-    assert check_schema("f", validate_recording(raw, "f")) == []
+    assert check_schema("f", check_recording(raw, "f")) == []
 
 
 @pytest.mark.parametrize(

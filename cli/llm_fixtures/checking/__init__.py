@@ -75,7 +75,7 @@ def check_bytes(data: bytes, path: str, location: str, options: CheckOptions) ->
 
 def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
     # Imported here so that a worker process pays for pydantic only when it has a file to check.
-    from llm_fixtures.store import parse_json, validate_recording
+    from llm_fixtures.store import check_recording, parse_json
 
     checks = options.checks
     name = location.replace("\\", "/").rsplit("/", 1)[-1]
@@ -85,7 +85,7 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
         if _not_a_recording(raw, location):
             report.skipped = True
             return report
-        file = validate_recording(raw, path)
+        valid = check_recording(raw, path)  # pydantic only when the fields do not plainly have their types
     except BadRecording as exc:
         if "schema" in checks:
             report.findings.append(unreadable(path, exc.reason))
@@ -108,7 +108,7 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
         headers = request.get("headers") if isinstance(request, dict) else None
         findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets), headers=headers))
     if "schema" in checks:
-        findings.extend(check_schema(path, file))
+        findings.extend(check_schema(path, valid))
     if "size" in checks:
         findings.extend(
             check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=options.max_image_bytes)

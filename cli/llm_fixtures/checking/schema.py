@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.models import RecordingFile, parse_envelope
+from llm_fixtures.models import parse_envelope
 
 _SSE_PREFIXES = ("data:", "event:", "id:", "retry:", ":")
 
@@ -23,24 +23,27 @@ def _looks_streamed(body: list[Any]) -> bool:
     return type_name is not None and type_name.endswith("Chunk")
 
 
-def _stream_requested(file: RecordingFile) -> bool | None:
+def _stream_requested(request: Any) -> bool | None:
     """The request body's (or http payload's) `stream` flag, when it says one explicitly."""
-    request = file.request
-    body = getattr(request, "body", None)
+    if not isinstance(request, dict):
+        return None
+    body = request.get("body")
     if body is None:
-        body = getattr(request, "payload", None)
+        body = request.get("payload")
     value = body.get("stream") if isinstance(body, dict) else None
     return value if isinstance(value, bool) else None
 
 
-def check_schema(path: str, file: RecordingFile) -> list[Finding]:
-    """Structural problems of a recording the models accepted."""
-    response = file.response
-    body = response.body
-    if response.is_exception:
+def check_schema(path: str, recording: dict[str, Any]) -> list[Finding]:
+    """Structural problems of a recording the models accepted (`recording` is its validated JSON, as
+    `store.check_recording` gives it: defaults are not filled in)."""
+    response = recording.get("response")
+    if not isinstance(response, dict) or response.get("is_exception"):
         return []  # a failed call stores null or the chunks received before the error
+    body = response.get("body")
+    streaming = bool(response.get("is_streaming", False))
     problem: tuple[str, str] | None = None
-    if response.is_streaming:
+    if streaming:
         if body is None or body == []:
             problem = ("empty-stream", "is_streaming is true but the stream has no chunks")
         elif not isinstance(body, list):
@@ -48,12 +51,11 @@ def check_schema(path: str, file: RecordingFile) -> list[Finding]:
     elif isinstance(body, list) and body and _looks_streamed(body):
         problem = ("streaming-mismatch", "is_streaming is false but the body is a list of stream chunks")
     if problem is None:
-        requested = _stream_requested(file)
-        if requested is not None and requested != response.is_streaming:
+        requested = _stream_requested(recording.get("request"))
+        if requested is not None and requested != streaming:
             problem = (
                 "streaming-mismatch",
-                f"the request asked for stream={str(requested).lower()} but is_streaming is "
-                f"{str(response.is_streaming).lower()}",
+                f"the request asked for stream={str(requested).lower()} but is_streaming is {str(streaming).lower()}",
             )
     if problem is None:
         return []
