@@ -305,8 +305,8 @@ def _compare_all(
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
         return _compare_batch(work, repos, volatility)
-    # Interleaved batches: big and small files spread evenly; a few batches per worker to even out the rest.
-    count = workers * 4
+    # Interleaved batches spread big and small files evenly; two per worker, each reading its blobs in one git call.
+    count = workers * 2
     batches = [work[index::count] for index in range(count)]
     reports: list[PairReport] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
