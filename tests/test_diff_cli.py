@@ -304,3 +304,20 @@ def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: Cli
     assert (row["old"], row["new"], row["status"]) == (None, f"{SUITE}/broken.json", "error")
     assert "not a recording" in row["details"]["problem"]
     assert result.stderr.startswith("error: ")
+
+
+def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None:
+    from llm_fixtures.comparing import _UPSTREAM_HEAD, parse_recording, sniff
+    from llm_fixtures.errors import BadRecording
+
+    read_fast = 0
+    for path in sorted(corpus.rglob("*.json")):
+        data = path.read_bytes()
+        try:
+            parsed = parse_recording(data, str(path))
+        except BadRecording:
+            assert sniff(data, str(path)) == (None, None)
+            continue
+        assert sniff(data, str(path)) == (parsed.facts.test_id, parsed.facts.endpoint), path
+        read_fast += _UPSTREAM_HEAD.match(data) is not None
+    assert read_fast > 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -315,23 +316,26 @@ def _compare_all(
     return reports
 
 
-def sniff(data: bytes) -> tuple[str | None, str | None]:
-    """Test id and endpoint of a recording's bytes without validating it (for pairs skipped as identical)."""
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None, None
-    if not isinstance(raw, dict):
-        return None, None
-    request = raw.get("request") if isinstance(raw.get("request"), dict) else {}
-    assert isinstance(request, dict)
-    test_id = raw.get("test_id", request.get("test_id"))
-    endpoint = request.get("endpoint") or request.get("tool_name") or request.get("api")
-    if not endpoint and isinstance(request.get("url"), str):
-        from urllib.parse import urlsplit
+# The upstream writer's layout (indent 2, key order test_id, request{method, ..., endpoint, ...}, response): the
+# test id and the endpoint of an inference recording can be read without parsing the rest.
+_UPSTREAM_HEAD = re.compile(rb'\A\{\n  "test_id": ("(?:[^"\\]|\\.)*"|null),\n  "request": \{\n    "method": ')
+_REQUEST_ENDPOINT = re.compile(rb'\n    "endpoint": ("(?:[^"\\]|\\.)+"),?\n')
 
-        endpoint = urlsplit(request["url"]).path
-    return (test_id if isinstance(test_id, str) else None), (endpoint if isinstance(endpoint, str) else None)
+
+def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
+    """Test id and endpoint of a recording's bytes, for pairs skipped as identical: read off the upstream layout
+    when it is there, from the parsed file otherwise; (None, None) for a file that is not a valid recording."""
+    head = _UPSTREAM_HEAD.match(data)
+    if head is not None:
+        response_at = data.find(b'\n  "response": ')
+        endpoint = _REQUEST_ENDPOINT.search(data, 0, response_at if response_at > 0 else len(data))
+        if endpoint is not None:
+            return orjson.loads(head.group(1)), orjson.loads(endpoint.group(1))
+    try:
+        parsed = parse_recording(data, display)
+    except BadRecording:
+        return None, None
+    return parsed.facts.test_id, parsed.facts.endpoint
 
 
 def diff_trees(
@@ -390,7 +394,7 @@ def diff_trees(
         test_id = endpoint = None
         if identify_unchanged:
             with contextlib.suppress(BadRecording):
-                test_id, endpoint = sniff(loader.data(b))
+                test_id, endpoint = sniff(loader.data(b), b.display)
         reports.append(
             PairReport(
                 old=a.display,
