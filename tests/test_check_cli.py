@@ -224,6 +224,14 @@ def test_the_cache_gives_the_same_report_and_notices_changes(runner: CliRunner, 
     rows = lines(invoke(runner, "check", "--json", "--select", "hash").stdout)
     assert next(row for row in rows if row["path"].endswith(STALE))["status"] == "mismatch"
     assert invoke(runner, "check", "--json", "--all", "--no-cache").stdout != first.stdout
+    # a whole-project run forgets files that are gone; a run over some paths keeps the others
+    (project / SUITE / MISMATCH).unlink()
+    invoke(runner, "check", "--json")
+    entries = json.loads(cache_files[0].read_text())["entries"]
+    assert not any(location.endswith(MISMATCH) for location in entries)
+    assert any(location.endswith(STALE) for location in entries)
+    invoke(runner, "check", "--json", "tests/integration/messages")
+    assert any(location.endswith(STALE) for location in json.loads(cache_files[0].read_text())["entries"])
 
 
 # --- the whole corpus ------------------------------------------------------------------------------------

@@ -138,9 +138,11 @@ def check_files(
     *,
     workers: int | None = None,
     cache: Path | None = None,
+    complete: bool = False,
 ) -> list[FileReport]:
     """Reports of every file, in the order of `jobs`. With `cache`, files whose size, mtime and ctime are
-    unchanged since the last run with the same options and code are not read again."""
+    unchanged since the last run with the same options and code are not read again. `complete` says the
+    jobs are every file of the project, so cached files that are no longer there are forgotten."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     key = fingerprint(options) if cache is not None else ""
     cached = _read_cache(cache, key) if cache is not None else {}
@@ -159,7 +161,8 @@ def check_files(
     for index, report in zip(todo, fresh, strict=True):
         reports[index] = report
     if cache is not None and (todo or len(cached) != len(jobs)):
-        entries = {**cached}
+        present = {location for _, location in jobs}
+        entries = {location: entry for location, entry in cached.items() if not complete or location in present}
         for index, report in zip(todo, fresh, strict=True):
             stamp = stamps[index]
             if stamp is not None:

@@ -87,7 +87,8 @@ def run(
         base = Path.cwd()
         locations = {display_path(path, base): path for path in selection.files}
         jobs = [(shown, str(path.absolute())) for shown, path in locations.items()]
-        reports = check_files(jobs, options, cache=None if no_cache else _cache_file(project.root))
+        cache = None if no_cache else _cache_file(project.root)
+        reports = check_files(jobs, options, cache=cache, complete=not paths)
         if rename:
             _rename(reports, locations, write=write, json=json)
             return
