@@ -19,7 +19,7 @@ from llm_fixtures.errors import BadRecording
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 200
-CACHE_FORMAT = "check-1"
+CACHE_FORMAT = "check-2"
 
 Job = tuple[str, str]  # (shown path, absolute path)
 Stamp = list[int]
@@ -89,7 +89,10 @@ def _stamp(location: str) -> Stamp | None:
 
 def _to_cache(report: FileReport) -> dict[str, Any]:
     return {
-        "findings": [finding.model_dump(exclude={"path"}) for finding in report.findings],
+        "findings": [
+            [finding.check, finding.status, finding.severity, finding.message, finding.details]
+            for finding in report.findings
+        ],
         "identity": report.identity,
         "test_id": report.test_id,
         "size": report.size,
@@ -101,7 +104,7 @@ def _to_cache(report: FileReport) -> dict[str, Any]:
 def _from_cache(shown: str, payload: dict[str, Any]) -> FileReport:
     return FileReport(
         path=shown,
-        findings=[Finding.model_construct(path=shown, **finding) for finding in payload["findings"]],
+        findings=[Finding(shown, *finding) for finding in payload["findings"]],
         identity=payload["identity"],
         test_id=payload["test_id"],
         size=payload["size"],

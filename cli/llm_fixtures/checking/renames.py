@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-
-from pydantic import BaseModel
 
 from llm_fixtures.checking import FileReport
 
 RenameStatus = Literal["pending", "renamed", "refused"]
 
 
-class Rename(BaseModel):
+@dataclass(slots=True)
+class Rename:
     """One file to rename, in place (same folder). `refused` says why it cannot be done."""
 
     path: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.models import parse_envelope
 
 _SSE_PREFIXES = ("data:", "event:", "id:", "retry:", ":")
 
@@ -19,8 +18,10 @@ def _looks_streamed(body: list[Any]) -> bool:
     first = body[0]
     if isinstance(first, str):
         return first.startswith(_SSE_PREFIXES)
-    type_name, _ = parse_envelope(first)
-    return type_name is not None and type_name.endswith("Chunk")
+    # An envelope (`{"__type__", "__data__"}`) of a stream chunk class; models.parse_envelope says the same,
+    # but importing the models would import pydantic for every run.
+    type_name = first.get("__type__") if isinstance(first, dict) and "__data__" in first else None
+    return isinstance(type_name, str) and type_name.endswith("Chunk")
 
 
 def _stream_requested(request: Any) -> bool | None:
