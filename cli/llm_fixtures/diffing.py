@@ -637,9 +637,9 @@ def _bodies(old: Side, new: Side) -> tuple[bool | None, Found, Found]:
     top_new = strip_items_top(body_new, new.volatility) if top_old is not None else None
     if top_old is None or top_new is None:
         return _exact_bodies(old, new)
-    if top_old[0] == top_new[0]:
-        return True, top_old[1], top_new[1]
-    return (False if len(top_old[0]) != len(top_new[0]) else None), top_old[1], top_new[1]
+    if top_old[1] != top_new[1]:
+        return False, top_old[2], top_new[2]
+    return (True if top_old[0] == top_new[0] else None), top_old[2], top_new[2]
 
 
 def _merge(*founds: Found) -> Found:

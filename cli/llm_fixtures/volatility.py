@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -202,39 +203,41 @@ def strip_response_fast(value: Any, volatility: Volatility) -> tuple[bytes, Foun
     return patterns.after_brace.sub(b"{", patterns.after_comma.sub(b"", data)), found
 
 
-_Scalar = str | int | float | bool | None
+_ABSENT = object()
 
 
-def _strip_top(item: dict[str, Any], names: frozenset[str], found: dict[str, set[Any]]) -> Any:
-    data = item.get("__data__") if "__type__" in item else item
-    if not isinstance(data, dict):
-        return item
-    volatile = data.keys() & names
-    if "id" in volatile and data.get("object") == "model":
-        volatile.discard("id")
-    for key in volatile:
-        value = data[key]
-        # Scalars are kept raw (cheap to collect, most repeat); anything else is fingerprinted now.
-        found.setdefault(key, set()).add(value if isinstance(value, _Scalar) else (_fingerprint(value),))
-    kept = {key: value for key, value in data.items() if key not in volatile} if volatile else data
-    return (item.get("__type__"), kept) if data is not item else kept
-
-
-def strip_items_top(body: Any, volatility: Volatility) -> tuple[list[Any], Found] | None:
+def strip_items_top(body: Any, volatility: Volatility) -> tuple[Any, int, Found] | None:
     """A stream body with the volatile keys of each item's top level set aside (ids, `created`, `obfuscation`,
-    `system_fingerprint` of every chunk): a cheap first look. Nested volatile values stay, so two results that
-    compare equal mean the bodies are the same apart from volatile fields; unequal ones prove nothing unless
-    their lengths differ. None when the body is not a list of objects or paths are configured."""
-    if volatility.response_paths or not isinstance(body, list):
+    `system_fingerprint` of every chunk): a cheap first look, as (something to compare, number of items,
+    volatile values). Nested volatile values stay, so two equal results mean the bodies are the same apart
+    from volatile fields; unequal ones prove nothing unless the numbers of items differ. None when the body
+    is not a non-empty list of objects, or paths are configured."""
+    if volatility.response_paths or not isinstance(body, list) or not body:
         return None
-    raw_found: dict[str, set[Any]] = {}
-    items: list[Any] = []
-    for item in body:
-        if not isinstance(item, dict):
+    if not all(isinstance(item, dict) for item in body):
+        return None
+    types = [item.get("__type__") for item in body]
+    datas = [item.get("__data__") if kind is not None else item for item, kind in zip(body, types, strict=True)]
+    if not all(isinstance(data, dict) for data in datas):
+        return None
+    volatile = set().union(*datas) & volatility.response_names
+    if "id" in volatile and any(data.get("object") == "model" for data in datas):
+        return None
+    found: Found = {}
+    for key in volatile:
+        try:
+            values = {data.get(key, _ABSENT) for data in datas}
+        except TypeError:  # a nested volatile value: the exact look handles it
             return None
-        items.append(_strip_top(item, volatility.response_names, raw_found))
-    found: Found = {
-        key: {value[0] if isinstance(value, tuple) else _fingerprint(value) for value in values}
-        for key, values in raw_found.items()
-    }
-    return items, found
+        values.discard(_ABSENT)
+        found[key] = {_fingerprint(value) for value in values}
+    first = datas[0].keys()
+    if all(data.keys() == first for data in datas):
+        # The usual stream: every item has the same keys; one C-level getter per item, no dict built.
+        keys = sorted(first - volatile)
+        if not keys:
+            return (types, (), None), len(body), found
+        getter = itemgetter(*keys)
+        return (types, tuple(keys), [getter(data) for data in datas]), len(body), found
+    kept = [{key: value for key, value in data.items() if key not in volatile} for data in datas]
+    return (types, None, kept), len(body), found
