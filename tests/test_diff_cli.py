@@ -321,3 +321,16 @@ def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None
         assert sniff(data, str(path)) == (parsed.facts.test_id, parsed.facts.endpoint), path
         read_fast += _UPSTREAM_HEAD.match(data) is not None
     assert read_fast > 100
+
+
+def test_from_a_subfolder_a_folder_narrows_and_paths_are_relative_to_it(runner: CliRunner, repo: Path) -> None:
+    perturb(repo)
+    result = run(runner, repo / "tests" / "integration", "--git", "HEAD", "--json", "responses")
+    prefix = "tests/integration/"
+    expected = {
+        (a and a.removeprefix(prefix), b and b.removeprefix(prefix)): value
+        for (a, b), value in EXPECTED.items()
+        if (a or b or "").startswith(f"{prefix}responses/")
+    }
+    assert by_pair(lines(result.stdout)) == expected
+    assert result.exit_code == 1
