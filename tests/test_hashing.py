@@ -110,6 +110,22 @@ def test_bedrock_stream_options_only_at_the_root() -> None:
     assert normalize_body(body) == body
 
 
+def test_normalize_body_takes_python_values_too() -> None:
+    class Text(str):
+        pass
+
+    class Mapping(dict[str, Any]):
+        pass
+
+    value = Mapping(t=Text("x 0.123456789"), items=(1.234567891, {"extra_body": {"project_id": "p"}}))
+    assert normalize_body(value) == {"t": "x 0.12346", "items": (1.23457, {"extra_body": {}})}
+    changed: set[str] = set()
+    normalize_body({"a": 1.5, "b": "no decimals"}, changed=changed)
+    assert changed == set()
+    normalize_body({"a": 1.234567891, "extra_body": {"project_id": "p"}}, changed=changed)
+    assert changed == {"numbers", "project_id"}
+
+
 def test_normalize_body_does_not_mutate_its_input() -> None:
     body = {"extra_body": {"project_id": "p"}, "t": 0.1234567}
     before = copy.deepcopy(body)

@@ -106,6 +106,8 @@ def normalize_body(
         return normalized
     if isinstance(value, list):
         return [normalize_body(item, steps, changed=changed) for item in value]
+    if isinstance(value, tuple):  # never in parsed JSON; upstream normalizes Python tuples too
+        return tuple(normalize_body(item, steps, changed=changed) for item in value)
     if isinstance(value, float):
         if not steps.numbers:
             return value
