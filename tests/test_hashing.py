@@ -361,6 +361,14 @@ def test_verdict_unverifiable_file_processor_and_no_url() -> None:
     assert "url" in verdict.message
 
 
+def test_a_model_list_without_model_ids_is_unverifiable() -> None:
+    raw = model_list("http://0.0.0.0:11434/v1/v1/models", [])
+    raw["response"] = {"body": None, "is_streaming": False, "is_exception": True}
+    verdict = verify_name("models-" + "a" * 64 + "-01234567.json", raw)
+    assert verdict.status == "unverifiable"
+    assert "model ids" in verdict.message
+
+
 def test_garbage_request_never_raises() -> None:
     for raw in (
         {},

@@ -584,8 +584,7 @@ def verify_name(
             f"{expected or 'another name'}",
         )
     if expected is None:
-        reason = "the request has no url, which the key needs" if family == "inference" else "no rule applies"
-        return HashVerdict("unverifiable", None, None, f"cannot compute a key: {reason}")
+        return HashVerdict("unverifiable", None, None, f"cannot compute a key: {_why_no_key(raw, family)}")
     if shape is None:
         return HashVerdict("mismatch", None, expected, f"the name is not a request hash; expected {expected}")
     for edit in edits:
@@ -606,6 +605,17 @@ def verify_name(
         expected,
         f"no rule reproduces the name from the stored content (edited after recording?); expected {expected}",
     )
+
+
+def _why_no_key(raw: dict[str, Any], family: Family) -> str:
+    request = raw.get("request")
+    if family != "inference" or not isinstance(request, dict):
+        return "no rule applies to this request"
+    if not isinstance(request.get("url"), str):
+        return "the request has no url, which the key needs"
+    if is_model_list(raw):
+        return "a model list whose response holds no model ids, so the name's digest is unknown"
+    return "the request cannot be serialized as upstream does"
 
 
 _RECORDED_ID = re.compile(r"rec-([0-9a-f]{12})")
