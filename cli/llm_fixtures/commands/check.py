@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors
+from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, warn
 from llm_fixtures.errors import UsageError
 
 if TYPE_CHECKING:
@@ -101,6 +101,9 @@ def run(
 
             render_findings(shown, summarize(findings), files=sum(not report.skipped for report in reports))
         failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)
+        skipped = [report.path for report in reports if report.skipped]
+        if skipped:
+            warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
     if failing:
         raise typer.Exit(1)
 
