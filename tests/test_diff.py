@@ -339,3 +339,13 @@ def test_rechunking_every_corpus_chat_stream_is_chunking_only(corpus: Path) -> N
         assert changes == ["chunking"], (path, changes, details)
         count += 1
     assert count > 50
+
+
+def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
+    from llm_fixtures.diffing import Details, FieldChange
+
+    change = FieldChange(path="$.body.messages[0].content", old="hi \ud83d", new="hello")
+    report = PairReport(old="a", new="a", status="changed", changes=["request"], details=Details(request=[change]))
+    line = report.to_json()
+    assert b"\\ud83d" in line
+    assert orjson.loads(line.replace(b"\\ud83d", b"")) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -130,7 +131,11 @@ class PairReport(BaseModel):
         """The JSON Lines object: every top-level key always present, details only where something changed."""
         document = self.model_dump(mode="json", exclude={"details"})
         document["details"] = self.details.model_dump(mode="json", exclude_defaults=True)
-        return orjson.dumps(document)
+        try:
+            return orjson.dumps(document)
+        except TypeError:
+            # Recorded text can hold lone surrogates (orjson refuses them); ASCII escapes keep them as they were.
+            return json.dumps(document, separators=(",", ":"), default=repr).encode()
 
 
 # ---------------------------------------------------------------------------------------------- assembly

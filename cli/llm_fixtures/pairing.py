@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
 # Recordings without a test id share one pool per endpoint; there, two requests must look alike to be paired.
 SHARED_POOL_THRESHOLD = 0.5
 
@@ -61,7 +59,7 @@ def _leaves(value: Any, prefix: str, out: set[int]) -> None:
         for index, item in enumerate(value):
             _leaves(item, f"{prefix}.{index}", out)
     else:
-        out.add(hash((prefix, orjson.dumps(value) if not isinstance(value, str) else value)))
+        out.add(hash((prefix, value if isinstance(value, str | int | float | bool | None) else repr(value))))
 
 
 def request_tokens(request: Any) -> frozenset[int]:
