@@ -349,3 +349,18 @@ def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
     line = report.to_json()
     assert b"\\ud83d" in line
     assert orjson.loads(line.replace(b"\\ud83d", b"")) is not None
+
+
+def test_human_output_survives_lone_surrogates(capsys: pytest.CaptureFixture[str]) -> None:
+    from llm_fixtures.diffing import Details
+    from llm_fixtures.render.diff import render_human
+
+    change = word_diff("hi \ud83d there", "hi \ud83d\ude00 there")
+    report = PairReport(
+        old="a", new="a", test_id="t::x\udc80", status="changed", changes=["content"], details=Details(content=change)
+    )
+    render_human([report], "old", "new", show_all=False)
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert "t::x\ufffd" in out
+    assert "[-\ufffd-]{+\U0001f600+}" in out

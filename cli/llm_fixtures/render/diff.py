@@ -36,16 +36,23 @@ def _field_line(change: FieldChange) -> str:
     return f"{change.path}: {_short(change.old)} → {_short(change.new)}"
 
 
+def _safe(text: str) -> str:
+    """Recorded text as a terminal can take it: a lone surrogate (never valid UTF-8) becomes U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def word_diff_text(change: TextChange) -> Text:
     """A word diff with `[-removed-]` and `{+added+}` markers (kept without colour) and red/green styles."""
     text = Text()
     for op, words in change.ops:
         if op == "-":
-            text.append(f"[-{words}-]", style="red")
+            text.append(f"[-{_safe(words)}-]", style="red")
         elif op == "+":
-            text.append(f"{{+{words}+}}", style="green")
+            text.append(f"{{+{_safe(words)}+}}", style="green")
         else:
-            text.append(words, style="dim" if words.startswith(" … ") or " … " in words else "")
+            text.append(_safe(words), style="dim" if " … " in words else "")
     return text
 
 
@@ -150,7 +157,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
     for report in reports:
         if report.meaningful:
             classes_per_test[report.test_id or NO_TEST].update(c for c in report.changes if c not in NOISE)
-    console.print(Text(f"{old_label} → {new_label}: {len(reports)} pairs", style="bold"))
+    console.print(Text(_safe(f"{old_label} → {new_label}: {len(reports)} pairs"), style="bold"))
     console.print(Text(f"  {_bucket_line(buckets) or 'nothing to compare'}"))
     if classes:
         console.print(Text("By class:", style="bold"))
@@ -162,7 +169,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
         for test_id in sorted(per_test):
             meaningful = sorted(classes_per_test.get(test_id, ()), key=CLASSES.index)
             summary = f"  {test_id}: {_bucket_line(per_test[test_id])}"
-            console.print(Text(summary + (f" [{', '.join(meaningful)}]" if meaningful else "")))
+            console.print(Text(_safe(summary) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
     folded: dict[str, list[PairReport]] = defaultdict(list)
     for report in reports:
         bucket = classify(report)
@@ -175,15 +182,15 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
             continue
         console.print()
         head = Text(f"{report.status:<8} ", style="bold yellow" if report.meaningful else "bold")
-        head.append(_label(report), style="bold")
+        head.append(_safe(_label(report)), style="bold")
         if report.changes:
             head.append(f"  [{', '.join(report.changes)}]")
         console.print(head)
         if report.test_id:
-            console.print(Text(f"  test: {report.test_id}", style="dim"))
+            console.print(Text(f"  test: {_safe(report.test_id)}", style="dim"))
         for label, line in _detail_lines(report):
             row = Text(f"  {label}: ", style="cyan")
-            row.append(line if isinstance(line, Text) else Text(line))
+            row.append(line if isinstance(line, Text) else Text(_safe(line)))
             console.print(row)
     if folded:
         console.print()
@@ -297,5 +304,6 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
 
 
 def print_markdown(text: str) -> None:
+    text = _safe(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
