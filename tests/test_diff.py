@@ -364,3 +364,13 @@ def test_human_output_survives_lone_surrogates(capsys: pytest.CaptureFixture[str
     out.encode("utf-8")
     assert "t::x\ufffd" in out
     assert "[-\ufffd-]{+\U0001f600+}" in out
+
+
+def test_long_lists_are_summarized_not_listed_item_by_item() -> None:
+    old = {"data": [{"embedding": [0.1] * 1536, "index": 0}], "model": "m"}
+    new = {"data": [{"embedding": [0.2] * 1500 + [0.1] * 36, "index": 0}], "model": "m"}
+    assert [(c.path, c.old, c.new) for c in field_changes(old, new)] == [
+        ("$.data[0].embedding", "<1536 items>", "<1536 items, 1500 differ>")
+    ]
+    short = field_changes({"x": [1, 2, 3]}, {"x": [1, 5, 3, 4]})
+    assert [(c.path, c.old, c.new) for c in short] == [("$.x[1]", 2, 5), ("$.x[3]", None, 4)]

@@ -56,6 +56,7 @@ Status = Literal["added", "removed", "changed", "unchanged", "error"]
 
 # Caps that keep one pathological pair from flooding a report.
 MAX_FIELD_CHANGES = 50
+LONG_LIST = 256
 CONTEXT_WORDS = 8
 
 
@@ -446,6 +447,24 @@ def _json_path(parts: list[Any]) -> str:
     return path
 
 
+def _summarize_long_lists(old: Any, new: Any) -> tuple[Any, Any]:
+    """Two values with every differing pair of long lists (embeddings, token ids, logprobs) replaced by a
+    one-line summary each: one change that says how many items differ, not thousands of them."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        a, b = dict(old), dict(new)
+        for key in old.keys() & new.keys():
+            if old[key] != new[key]:
+                a[key], b[key] = _summarize_long_lists(old[key], new[key])
+        return a, b
+    if isinstance(old, list) and isinstance(new, list):
+        if max(len(old), len(new)) <= LONG_LIST:
+            pairs = [_summarize_long_lists(x, y) if x != y else (x, y) for x, y in zip(old, new, strict=False)]
+            return [x for x, _ in pairs] + old[len(pairs) :], [y for _, y in pairs] + new[len(pairs) :]
+        differ = sum(1 for x, y in zip(old, new, strict=False) if x != y) + abs(len(old) - len(new))
+        return f"<{len(old)} items>", f"<{len(new)} items, {differ} differ>"
+    return old, new
+
+
 def field_changes(old: Any, new: Any) -> list[FieldChange]:
     """Every field that differs between two JSON-like values, by JSON path (deepdiff on projected structures;
     keys starting with `__` are compared too)."""
@@ -454,6 +473,7 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
     from deepdiff import DeepDiff
     from deepdiff.helper import notpresent
 
+    old, new = _summarize_long_lists(old, new)
     diff = DeepDiff(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True)
     changes: list[FieldChange] = []
     for levels in diff.tree.values():
