@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,6 +58,7 @@ Status = Literal["added", "removed", "changed", "unchanged", "error"]
 # Caps that keep one pathological pair from flooding a report.
 MAX_FIELD_CHANGES = 50
 LONG_LIST = 256
+MAX_WORD_DIFF_WORK = 50_000_000
 CONTEXT_WORDS = 8
 
 
@@ -503,13 +505,15 @@ def word_diff(old: str | None, new: str | None) -> TextChange:
     suffix = 0
     while suffix < min(len(a), len(b)) - prefix and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    middle = difflib.SequenceMatcher(
-        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix], autojunk=len(a) + len(b) > 4000
-    )
+    old_middle, new_middle = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    if len(old_middle) * len(new_middle) > MAX_WORD_DIFF_WORK:
+        # Two long texts that differ throughout: matching them word by word costs more than it tells.
+        middle_ops: Sequence[tuple[str, int, int, int, int]] = [("replace", 0, len(old_middle), 0, len(new_middle))]
+    else:
+        matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=len(a) + len(b) > 4000)
+        middle_ops = matcher.get_opcodes()
     opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
-    opcodes += [
-        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle.get_opcodes()
-    ]
+    opcodes += [(tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle_ops]
     if suffix:
         opcodes.append(("equal", len(a) - suffix, len(a), len(b) - suffix, len(b)))
     ops: list[tuple[str, str]] = []
