@@ -307,6 +307,9 @@ def _compare_all(
     if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
         return _compare_batch(work, repos, volatility)
     # Interleaved batches spread big and small files evenly; two per worker, each reading its blobs in one git call.
+    # Imported once here, so that forked workers do not each import it again.
+    import llm_fixtures.assembling  # noqa: F401
+
     count = workers * 2
     batches = [work[index::count] for index in range(count)]
     reports: list[PairReport] = []
