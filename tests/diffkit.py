@@ -165,3 +165,14 @@ def edit_request(raw: dict[str, Any], suffix: str) -> dict[str, Any]:
 
 def new_name(path: Path, salt: str) -> Path:
     return path.with_name(hashlib.sha256((path.name + salt).encode()).hexdigest() + ".json")
+
+
+def edit_message_arguments(raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Set one argument of the first tool call of a non-streamed answer, and give the call a new id."""
+    out = copy.deepcopy(raw)
+    call = out["response"]["body"]["__data__"]["choices"][0]["message"]["tool_calls"][0]
+    arguments = json.loads(call["function"]["arguments"])
+    arguments[key] = value
+    call["function"]["arguments"] = json.dumps(arguments)
+    call["id"] = "call_new"
+    return out

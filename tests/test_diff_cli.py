@@ -25,6 +25,7 @@ from diffkit import (
     churn,
     commit_all,
     copy_corpus_files,
+    edit_message_arguments,
     edit_request,
     edit_stream_arguments,
     edit_text,
@@ -63,6 +64,7 @@ def perturb(repo: Path) -> None:
     request = read(repo / REQUEST_STREAM)
     (repo / REQUEST_STREAM).unlink()
     write(repo / REQUEST_RENAMED, edit_request(request, " Answer in French."))
+    write(repo / NS_TOOLS, edit_message_arguments(read(repo / NS_TOOLS), "data", [1, 2]))
     (repo / DELETED).unlink()
     extra = read(repo / UNTOUCHED)
     extra["test_id"] = "tests/integration/responses/test_new.py::test_brand_new"
@@ -78,7 +80,7 @@ EXPECTED: dict[tuple[str | None, str | None], tuple[str, list[str]]] = {
     (DELETED, None): ("removed", []),
     (None, ADDED): ("added", []),
     (UNTOUCHED, UNTOUCHED): ("unchanged", []),
-    (NS_TOOLS, NS_TOOLS): ("unchanged", []),
+    (NS_TOOLS, NS_TOOLS): ("changed", ["volatile", "tool_calls"]),
 }
 
 
@@ -118,6 +120,8 @@ def test_working_tree_against_head_reports_each_perturbation(runner: CliRunner, 
     renamed = next(row for row in rows if row["new"] == REQUEST_RENAMED)
     assert renamed["details"]["paired_by"] == "test"
     assert [c["path"] for c in renamed["details"]["request"]] == ["$.body.messages[0].content"]
+    (message_call,) = next(row for row in rows if row["new"] == NS_TOOLS)["details"]["tool_calls"]
+    assert message_call["arguments"] == [{"path": "$.data", "old": "[1, 2, 3, 4, 5]", "new": [1, 2]}]
     unchanged = next(row for row in rows if row["new"] == UNTOUCHED)
     assert unchanged["test_id"] and unchanged["endpoint"] == "/v1/chat/completions"
 
