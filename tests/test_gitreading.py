@@ -123,3 +123,13 @@ def test_clean_index_blobs_leave_out_what_changed(repo: Path) -> None:
     (repo / "recordings" / "new.json").write_text("{}\n")
     assert clean_index_blobs(handle, ["recordings"]) == {}
     assert "notes.txt" in clean_index_blobs(handle)
+
+
+def test_paths_are_literal_not_globs(repo: Path) -> None:
+    (repo / "recordings" / "x[1].json").write_text("{}\n")
+    (repo / "recordings" / "x1.json").write_text("{}\n")
+    commit_all(repo, "brackets")
+    handle = open_repository(repo)
+    assert list(list_blobs(handle, resolve_revision(handle, "HEAD"), ["recordings/x[1].json"])) == [
+        "recordings/x[1].json"
+    ]

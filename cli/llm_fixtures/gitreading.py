@@ -13,6 +13,7 @@ from pathlib import Path
 from llm_fixtures.errors import GitError
 
 _REGULAR_FILE_MODES = frozenset({"100644", "100755"})
+# Every git call takes paths literally: a file named `x[1].json` is that file, not a glob.
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ def _git(args: Sequence[str], cwd: Path, *, stdin: bytes | None = None) -> bytes
         raise GitError("git is not installed (or not on PATH)")
     try:
         done = subprocess.run(
-            [executable, *args],
+            [executable, "--literal-pathspecs", *args],
             cwd=cwd,
             input=stdin,
             capture_output=True,
@@ -54,7 +55,11 @@ def _git_stream(args: Sequence[str], cwd: Path, stdin: bytes) -> bytes:
         raise GitError("git is not installed (or not on PATH)")
     try:
         process = subprocess.Popen(
-            [executable, *args], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [executable, "--literal-pathspecs", *args],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror or exc}") from None
