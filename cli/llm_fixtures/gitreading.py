@@ -13,7 +13,8 @@ from pathlib import Path
 from llm_fixtures.errors import GitError
 
 _REGULAR_FILE_MODES = frozenset({"100644", "100755"})
-# Every git call takes paths literally: a file named `x[1].json` is that file, not a glob.
+# Every git call takes paths literally (`--literal-pathspecs`): a file named `x[1].json` is that file, not a glob.
+GIT_OPTIONS = ("--literal-pathspecs",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ def _git(args: Sequence[str], cwd: Path, *, stdin: bytes | None = None) -> bytes
         raise GitError("git is not installed (or not on PATH)")
     try:
         done = subprocess.run(
-            [executable, "--literal-pathspecs", *args],
+            [executable, *GIT_OPTIONS, *args],
             cwd=cwd,
             input=stdin,
             capture_output=True,
@@ -55,7 +56,7 @@ def _git_stream(args: Sequence[str], cwd: Path, stdin: bytes) -> bytes:
         raise GitError("git is not installed (or not on PATH)")
     try:
         process = subprocess.Popen(
-            [executable, "--literal-pathspecs", *args],
+            [executable, *GIT_OPTIONS, *args],
             cwd=cwd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
