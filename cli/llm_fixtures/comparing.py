@@ -96,7 +96,8 @@ def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
     tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
     for path in selection.files:
         key = path.relative_to(root).as_posix()
-        tree.sources[key] = Source(key, _shown(path.absolute(), cwd), _file_fingerprint(path), path=path)
+        # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
+        tree.sources[key] = Source(key, _shown(path.absolute(), cwd), None, path=path)
     return tree
 
 
@@ -105,7 +106,7 @@ def file_tree(path: Path, cwd: Path, key: str) -> Tree:
     if not path.exists() and not path.is_symlink():
         raise PathNotFound(path)
     shown = _shown(path.absolute(), cwd)
-    return Tree(label=shown, sources={key: Source(key, shown, _file_fingerprint(path), path=path)})
+    return Tree(label=shown, sources={key: Source(key, shown, None, path=path)})
 
 
 def _in_recordings_folder(key: str) -> bool:
@@ -341,6 +342,16 @@ def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
     return parsed.facts.test_id, parsed.facts.endpoint
 
 
+def _same_files(a: Source, b: Source) -> bool:
+    """Two files on disk (neither fingerprinted) with the same bytes: sizes first, then the contents."""
+    if a.fingerprint is not None or b.fingerprint is not None or a.path is None or b.path is None:
+        return False
+    try:
+        return a.path.stat().st_size == b.path.stat().st_size and a.path.read_bytes() == b.path.read_bytes()
+    except OSError:
+        return False
+
+
 def diff_trees(
     old: Tree, new: Tree, volatility: Volatility, *, identify_unchanged: bool = False, jobs: int | None = None
 ) -> DiffResult:
@@ -353,7 +364,7 @@ def diff_trees(
     to_compare: list[Pair] = []
     for pair in path_pairs:
         a, b = old.sources[pair.old or ""], new.sources[pair.new or ""]
-        if a.fingerprint is not None and a.fingerprint == b.fingerprint:
+        if (a.fingerprint is not None and a.fingerprint == b.fingerprint) or _same_files(a, b):
             same.append(pair)
         else:
             to_compare.append(pair)
