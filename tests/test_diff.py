@@ -374,3 +374,22 @@ def test_long_lists_are_summarized_not_listed_item_by_item() -> None:
     ]
     short = field_changes({"x": [1, 2, 3]}, {"x": [1, 5, 3, 4]})
     assert [(c.path, c.old, c.new) for c in short] == [("$.x[1]", 2, 5), ("$.x[3]", None, 4)]
+
+
+def test_ids_inside_sse_lines_are_volatile(corpus: Path) -> None:
+    suite = corpus / "llama-stack" / "tests" / "integration"
+    for path in [
+        suite / "messages/recordings/93eb42f3bd69f005727cc3a161e7ab0a8b2c99e4665d9eae5553fe9019ba7b32.json",
+        suite / "interactions/recordings/72df7be9f414b6d04d00f666847edcac8c98baf7e5c79137285c12d0ae85b809.json",
+    ]:
+        raw = parse_json(path.read_bytes(), path)
+        lines = raw["response"]["body"]
+        churned = copy.deepcopy(raw)
+        churned["response"]["body"] = [
+            "data: " + orjson.dumps(_churn_everywhere(orjson.loads(line[6:]))).decode()
+            if line.startswith("data: {")
+            else line
+            for line in lines
+        ]
+        facts = derive_facts(str(path), 1, raw)
+        assert compare((raw, facts), (churned, facts), VOLATILITY)[0] == ["volatile"], path

@@ -645,14 +645,31 @@ def _exact_bodies(old: Side, new: Side) -> tuple[bool, Found, Found]:
     """Whether the two response bodies are the same apart from volatile fields, and the volatile values of
     each: canonical bytes through a regex when both sides allow it, a walk otherwise."""
     volatility = old.volatility
-    fast_old = strip_response_fast(old.body, volatility)
-    fast_new = strip_response_fast(new.body, volatility) if fast_old is not None else None
+    body_old, body_new = _sse_parsed(old.body), _sse_parsed(new.body)
+    fast_old = strip_response_fast(body_old, volatility)
+    fast_new = strip_response_fast(body_new, volatility) if fast_old is not None else None
     if fast_old is not None and fast_new is not None:
         return fast_old[0] == fast_new[0], fast_old[1], fast_new[1]
     found_old: Found = {}
     found_new: Found = {}
-    same = strip_response(old.body, volatility, found_old) == strip_response(new.body, volatility, found_new)
+    same = strip_response(body_old, volatility, found_old) == strip_response(body_new, volatility, found_new)
     return same, found_old, found_new
+
+
+def _sse_parsed(body: Any) -> Any:
+    """A body of raw SSE lines with each `data: {...}` line parsed, so the ids inside are seen as volatile."""
+    if not isinstance(body, list) or not any(isinstance(line, str) and line.startswith("data: {") for line in body):
+        return body
+    parsed: list[Any] = []
+    for line in body:
+        if isinstance(line, str) and line.startswith("data: {"):
+            try:
+                parsed.append(orjson.loads(line[6:]))
+                continue
+            except orjson.JSONDecodeError:
+                pass
+        parsed.append(line)
+    return parsed
 
 
 def _bodies(old: Side, new: Side) -> tuple[bool | None, Found, Found]:
