@@ -1,4 +1,5 @@
-"""Build the benchmark corpus: the recordings of ../shared/corpus multiplied under new names and test ids."""
+"""Build the benchmark corpus: the recordings of ../shared/corpus multiplied under new test ids, each copy named
+and normalized as the upstream recorder would (so `check` sees a realistic corpus, not 3,000 mismatched names)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from llm_fixtures.facts import hash_of_name
+from llm_fixtures.hashing import request_key_name
+from llm_fixtures.normalizing import normalize_response
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO.parent / "shared" / "corpus"
 DEFAULT_DEST = REPO / "bench" / ".corpus"
+FORMAT = 2  # bump when the way copies are made changes, so an old corpus is rebuilt
 
 
 def source_files(source: Path = SOURCE) -> list[Path]:
@@ -28,11 +34,20 @@ def _renamed(raw: dict[str, Any], copy: int) -> dict[str, Any]:
     return raw
 
 
+def _name(raw: dict[str, Any], source: Path) -> str:
+    """The name the recorder gives the renamed copy; for what no rule reproduces, a hash of the content."""
+    name = request_key_name(raw)
+    if name is not None:
+        return name
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+    return f"models-{digest}-{source.stem[-8:]}.json" if source.name.startswith("models-") else f"{digest}.json"
+
+
 def build(dest: Path = DEFAULT_DEST, copies: int = 13, source: Path = SOURCE) -> tuple[int, int]:
     """Write `copies` renamed copies of every source recording under `dest`, keeping the folder layout.
     Returns (files, bytes). An existing corpus of the same shape is reused."""
     stamp = dest / ".built"
-    if stamp.is_file() and stamp.read_text() == f"{copies}\n":
+    if stamp.is_file() and stamp.read_text() == f"{FORMAT}:{copies}\n":
         files = list(dest.rglob("*.json"))
         return len(files), sum(p.stat().st_size for p in files)
     if dest.exists():
@@ -42,14 +57,16 @@ def build(dest: Path = DEFAULT_DEST, copies: int = 13, source: Path = SOURCE) ->
         original = path.read_bytes()
         relative = path.relative_to(source)
         for copy in range(copies):
-            raw = json.loads(original)
-            data = (json.dumps(_renamed(raw, copy), indent=2) + "\n").encode()
-            digest = hashlib.sha256(data).hexdigest()
-            name = f"models-{digest}-{path.stem[-8:]}.json" if path.name.startswith("models-") else f"{digest}.json"
+            raw = _renamed(json.loads(original), copy)
+            name = _name(raw, path)
+            if "test_id" in raw:
+                # As the recorder writes it: ids carry the new name's hash (the old era was never normalized).
+                raw, _changes = normalize_response(raw, hash_of_name(name))
+            data = (json.dumps(raw, indent=2) + "\n").encode()
             target = dest / f"copy{copy:02d}" / relative.parent / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             count += 1
             size += len(data)
-    stamp.write_text(f"{copies}\n")
+    stamp.write_text(f"{FORMAT}:{copies}\n")
     return count, size

@@ -7,7 +7,6 @@ import gc
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,18 +65,17 @@ def _load_one(path_str: str) -> Outcome:
     # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
     from llm_fixtures.store import check_recording, parse_json, read_bytes
 
-    path = Path(path_str)
     try:
-        data = read_bytes(path)
-        raw = parse_json(data, path)
+        data = read_bytes(path_str)
+        raw = parse_json(data, path_str)
         if (
             isinstance(raw, dict)
             and "request" not in raw
             and "response" not in raw
-            and not _inside_recordings_folder(path)
+            and not _inside_recordings_folder(Path(path_str))
         ):
             return ("skip", "")
-        valid = check_recording(raw, path)
+        valid = check_recording(raw, path_str)
     except BadRecording as exc:
         return ("bad", exc.reason)
     return ("ok", to_row(derive_facts(path_str, len(data), valid)))
@@ -98,6 +96,8 @@ def _load_chunk(paths: list[str]) -> list[Outcome]:
 def _load_all(paths: list[str], jobs: int) -> list[Outcome]:
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
         return _load_chunk(paths)
+    from concurrent.futures import ProcessPoolExecutor
+
     size = max(1, len(paths) // (jobs * 4))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -147,8 +147,11 @@ def load_catalog(
     fresh: dict[str, Any] = {}
     todo: list[tuple[str, str, Stamp | None]] = []
     found: list[tuple[str, list[Any]]] = []
+    # Cache keys are absolute paths, made by joining the working folder (abspath per file costs more than the
+    # rest of a warm run); a path spelt another way is only a cache miss, never a wrong hit.
+    cwd = os.getcwd() + os.sep  # noqa: PTH109
     for path in selection.names:
-        absolute = os.path.abspath(path)  # noqa: PTH100  (strings: Path objects cost more than a warm run)
+        absolute = path if path.startswith(os.sep) else cwd + path
         try:
             stamp: Stamp | None = _stamp(os.stat(path))  # noqa: PTH116
         except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -81,16 +82,24 @@ def provider_of(url: str | None, *, endpoint: str = "", tool_provider: str | Non
         return tool_provider
     if not url:
         return None
+    if url.startswith("__databricks__"):
+        return "databricks"
     parts = urlsplit(url)
-    host = (parts.netloc or parts.scheme).lower()
-    if parts.scheme == "vertexai":
+    return _provider_of_host(parts.scheme, parts.netloc.lower(), endpoint.startswith("/api/"))
+
+
+@lru_cache(maxsize=256)
+def _provider_of_host(scheme: str, host: str, ollama_path: bool) -> str | None:
+    # A corpus has a handful of hosts: the rules run once per host, not once per file.
+    host = host or scheme.lower()
+    if scheme == "vertexai":
         return "vertexai"
-    if host.startswith("__databricks__") or url.startswith("__databricks__"):
+    if host.startswith("__databricks__"):
         return "databricks"
     for pattern, provider in _PROVIDER_RULES:
         if pattern.search(host):
             return provider
-    if endpoint.startswith("/api/"):
+    if ollama_path:
         return "ollama"
     return host or None
 

@@ -33,7 +33,7 @@ def parse_json(data: bytes, path: Path | str) -> Any:
     surrogates); raise BadRecording with a one-line reason."""
     if not data or data.isspace():
         raise BadRecording(path, "empty file")
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) != -1:
         raise BadRecording(path, "binary file, not JSON")
     try:
         return orjson.loads(data)
@@ -52,16 +52,17 @@ def parse_json(data: bytes, path: Path | str) -> Any:
         raise BadRecording(path, "invalid JSON: nested too deeply") from None
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path | str) -> bytes:
     """The bytes of a file, or BadRecording naming what stopped us."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:  # noqa: PTH123  (also takes the plain strings of a large walk)
+            return handle.read()
     except IsADirectoryError:
         raise BadRecording(path, "is a directory, not a recording file") from None
     except PermissionError:
         raise BadRecording(path, "permission denied") from None
     except FileNotFoundError:
-        if path.is_symlink():
+        if Path(path).is_symlink():
             raise BadRecording(path, "broken symbolic link") from None
         raise BadRecording(path, "no such file") from None
     except OSError as exc:
