@@ -11,15 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from llm_fixtures import __version__
+from llm_fixtures.caching import cache_dir, read_entries, write_entries
 from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.facts import Facts, derive_facts, from_row, to_row
 
-CACHE_FORMAT = f"2:{__version__}"
+CACHE_FORMAT = f"facts-3:{__version__}"
 # Below this many files to parse, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 200
 RECORDING_FOLDERS = frozenset({"recordings", "responses"})
@@ -36,12 +35,6 @@ class Catalog:
 
 
 Stamp = tuple[int, int, int]
-
-
-def cache_dir() -> Path:
-    """The user cache folder of fixtures (`$XDG_CACHE_HOME/llm-fixtures`, default `~/.cache/llm-fixtures`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "llm-fixtures"
 
 
 def _cache_file(project: Project) -> Path:
@@ -107,28 +100,6 @@ def _load_all(paths: list[str], jobs: int) -> list[Outcome]:
     return results
 
 
-def _read_cache(file: Path) -> dict[str, Any]:
-    try:
-        document = orjson.loads(file.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
-    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
-        return {}
-    entries = document.get("entries")
-    return entries if isinstance(entries, dict) else {}
-
-
-def _write_cache(file: Path, entries: dict[str, Any]) -> None:
-    """Best effort: a cache that cannot be written only costs time. Written atomically (temp + rename)."""
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "entries": entries}))
-        tmp.replace(file)
-    except OSError:
-        pass
-
-
 def load_catalog(
     paths: Sequence[Path] | None,
     project: Project,
@@ -143,10 +114,20 @@ def load_catalog(
     selection = select_files(paths, project)
     catalog = Catalog(problems=list(selection.problems))
     cache_file = _cache_file(project)
-    cached = _read_cache(cache_file) if use_cache else {}
+    cached = read_entries(cache_file, CACHE_FORMAT) if use_cache else {}
     fresh: dict[str, Any] = {}
     todo: list[tuple[str, str, Stamp | None]] = []
     found: list[tuple[str, list[Any]]] = []
+
+    def file_outcome(path: str, outcome: Outcome) -> None:
+        status, payload = outcome
+        if status == "ok":
+            found.append((display_path(path, base), payload))
+        elif status == "skip":
+            catalog.skipped.append(Path(path))
+        else:
+            catalog.problems.append(BadRecording(display_path(path, base), payload))
+
     # Cache keys are absolute paths, made by joining the working folder (abspath per file costs more than the
     # rest of a warm run); a path spelt another way is only a cache miss, never a wrong hit.
     cwd = os.getcwd() + os.sep  # noqa: PTH109
@@ -159,30 +140,19 @@ def load_catalog(
         entry = cached.get(absolute) if stamp is not None else None
         if entry is not None and tuple(entry[0]) == stamp:
             fresh[absolute] = entry
-            status, payload = entry[1], entry[2]
-            if status == "ok":
-                found.append((display_path(path, base), payload))
-            elif status == "skip":
-                catalog.skipped.append(Path(path))
-            else:
-                catalog.problems.append(BadRecording(display_path(path, base), payload))
+            file_outcome(path, (entry[1], entry[2]))
             continue
         todo.append((path, absolute, stamp))
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     outcomes = _load_all([path for path, _, _ in todo], workers)
-    for (path, absolute, stamp), (status, payload) in zip(todo, outcomes, strict=True):
+    for (path, absolute, stamp), outcome in zip(todo, outcomes, strict=True):
         if stamp is not None:
-            fresh[absolute] = [list(stamp), status, payload]
-        if status == "ok":
-            found.append((display_path(path, base), payload))
-        elif status == "skip":
-            catalog.skipped.append(Path(path))
-        else:
-            catalog.problems.append(BadRecording(display_path(path, base), payload))
+            fresh[absolute] = [list(stamp), *outcome]
+        file_outcome(path, outcome)
     catalog.facts = [from_row(shown, row) for shown, row in found]
     catalog.facts.sort(key=lambda facts: facts.path)
     catalog.problems.sort(key=lambda problem: str(problem.path))
     if use_cache and (todo or len(fresh) != len(cached)):
         merged = {**cached, **fresh} if paths else fresh
-        _write_cache(cache_file, merged)
+        write_entries(cache_file, CACHE_FORMAT, merged)
     return catalog

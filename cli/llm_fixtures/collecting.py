@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llm_fixtures.catalog import cache_dir
+from llm_fixtures.caching import cache_dir, read_entries, write_entries
 from llm_fixtures.discovery import SKIP_DIRS
 from llm_fixtures.errors import FixtureError
 
@@ -82,27 +82,12 @@ def _cache_file(cwd: Path) -> Path:
 
 
 def _read_cache(cwd: Path, key: str) -> frozenset[str] | None:
-    try:
-        document = json.loads(_cache_file(cwd).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
-        return None
-    if document.get("fingerprint") != key or not isinstance(document.get("ids"), list):
-        return None
-    return frozenset(str(node_id) for node_id in document["ids"])
+    ids = read_entries(_cache_file(cwd), f"{CACHE_FORMAT}:{key}").get("ids")
+    return frozenset(str(node_id) for node_id in ids) if isinstance(ids, list) else None
 
 
 def _write_cache(cwd: Path, key: str, ids: frozenset[str]) -> None:
-    """Best effort: a cache that cannot be written only costs time."""
-    file = _cache_file(cwd)
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "fingerprint": key, "ids": sorted(ids)}))
-        tmp.replace(file)
-    except OSError:
-        pass
+    write_entries(_cache_file(cwd), f"{CACHE_FORMAT}:{key}", {"ids": sorted(ids)})
 
 
 def _tail(text: str, lines: int = 15) -> str:
