@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -84,13 +85,15 @@ def run(
             max_image_bytes=settings.max_image_bytes,
         )
         selection = select_files(paths, project)
-        base = Path.cwd()
-        locations = {display_path(path, base): path for path in selection.files}
-        jobs = [(shown, str(path.absolute())) for shown, path in locations.items()]
+        # Plain strings, as the selection holds them (already in the form Path gives them): thousands of Path
+        # objects cost more than a warm run. Absolute as Path.absolute makes them: the working folder joined.
+        cwd = os.getcwd()  # noqa: PTH109
+        locations = {display_path(name, cwd): name for name in selection.names}
+        jobs = [(shown, os.path.join(cwd, name)) for shown, name in locations.items()]  # noqa: PTH118
         cache = None if no_cache else _cache_file(project.root)
         reports = check_files(jobs, options, cache=cache, complete=not paths)
         if rename:
-            _rename(reports, locations, write=write, json=json)
+            _rename(reports, {shown: Path(name) for shown, name in locations.items()}, write=write, json=json)
             return
         findings = collect_findings(reports, selection.problems, chosen)
         shown = [finding for finding in findings if all_ or not is_ok(finding)]
@@ -111,7 +114,7 @@ def run(
 def _cache_file(root: Path) -> Path:
     import hashlib
 
-    from llm_fixtures.catalog import cache_dir
+    from llm_fixtures.caching import cache_dir
 
     return cache_dir() / f"check-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.json"
 
