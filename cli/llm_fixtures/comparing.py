@@ -4,10 +4,11 @@ pair and hand each pair to the pure diff."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ class Source:
     key: str
     display: str
     fingerprint: str | None = None
-    path: Path | None = None
+    path: Path | str | None = None
     oid: str | None = None
 
 
@@ -74,7 +75,7 @@ def volatility_of(project: Project) -> Volatility:
     return build_volatility([*settings.volatile, *settings.diff.volatile])
 
 
-def _shown(path: Path, cwd: Path) -> str:
+def _shown(path: Path | str, cwd: Path) -> str:
     """A path as shown: relative to the current folder when under it, else absolute (string operations only:
     this runs for every file of both sides)."""
     text, base = os.path.abspath(path), str(cwd)  # noqa: PTH100 (a string is what we want, fast)
@@ -83,21 +84,26 @@ def _shown(path: Path, cwd: Path) -> str:
     return text
 
 
-def _file_fingerprint(path: Path, object_format: str = "sha1") -> str | None:
+def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
     try:
-        return blob_id(path.read_bytes(), object_format)
+        with open(path, "rb") as handle:  # noqa: PTH123 (a plain string, as listed)
+            return blob_id(handle.read(), object_format)
     except OSError:
         return None
 
 
 def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
-    """Every recording file under a folder, keyed by its path inside the folder."""
+    """Every recording file under a folder, keyed by its path inside the folder (string operations only: this
+    runs for every file of both sides)."""
     selection = select_files([root], project)
     tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
-    for path in selection.files:
-        key = path.relative_to(root).as_posix()
+    prefix = str(root).rstrip(os.sep) + os.sep
+    for name in selection.names:
+        # The walk joins entries onto the root as given; anything else goes the slow way.
+        inside = name[len(prefix) :] if name.startswith(prefix) else Path(name).relative_to(root).as_posix()
+        key = inside.replace(os.sep, "/")
         # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
-        tree.sources[key] = Source(key, _shown(path.absolute(), cwd), None, path=path)
+        tree.sources[key] = Source(key, _shown(name, cwd), None, path=name)
     return tree
 
 
@@ -105,8 +111,8 @@ def file_tree(path: Path, cwd: Path, key: str) -> Tree:
     """A single file as a one-entry side (two files are compared whatever their names)."""
     if not path.exists() and not path.is_symlink():
         raise PathNotFound(path)
-    shown = _shown(path.absolute(), cwd)
-    return Tree(label=shown, sources={key: Source(key, shown, None, path=path)})
+    shown = _shown(path, cwd)
+    return Tree(label=shown, sources={key: Source(key, shown, None, path=str(path))})
 
 
 def _in_recordings_folder(key: str) -> bool:
@@ -124,7 +130,7 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
     return tree
 
 
-def _repo_key(repo: Repository, path: Path) -> str | None:
+def _repo_key(repo: Repository, path: Path | str) -> str | None:
     """A path as git names it (relative to the top of the repository), or None when it is outside."""
     root = str(repo.root)
     for candidate in (os.path.abspath(path), None):  # noqa: PTH100 (as above)
@@ -146,13 +152,12 @@ def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Pat
     selection = select_files(existing or None, project)
     # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
     known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
-    for path in selection.files:
-        absolute = path.absolute()
-        key = _repo_key(repo, path)
+    for name in selection.names:
+        key = _repo_key(repo, name)
         if key is None:
             continue
-        fingerprint = known.get(key) or _file_fingerprint(path, repo.object_format)
-        tree.sources[key] = Source(key, _shown(absolute, cwd), fingerprint, path=path)
+        fingerprint = known.get(key) or _file_fingerprint(name, repo.object_format)
+        tree.sources[key] = Source(key, _shown(name, cwd), fingerprint, path=name)
     return tree
 
 
@@ -234,9 +239,10 @@ class _Loader:
         assert source.path is not None
         return read_bytes(source.path)
 
-    def load(self, source: Source) -> Parsed | BadRecording:
+    def load(self, source: Source, data: bytes | None = None) -> Parsed | BadRecording:
+        """The parsed source (from `data` when its bytes were already read), or what stopped it."""
         try:
-            return parse_recording(self.data(source), source.display)
+            return parse_recording(self.data(source) if data is None else data, source.display)
         except BadRecording as exc:
             return exc
 
@@ -287,39 +293,6 @@ def _report(
     return report
 
 
-Work = list[tuple[Pair, Source, Source]]
-
-
-def _compare_batch(
-    work: Work, repos: tuple[Repository | None, Repository | None], volatility: Volatility
-) -> list[PairReport]:
-    """Load and compare a batch of pairs (in a worker process, or in this one); blobs of the batch are read
-    through one `git cat-file` per side."""
-    loader = _Loader()
-    loader.prefetch(repos[0], [a for _, a, _ in work])
-    loader.prefetch(repos[1], [b for _, _, b in work])
-    return [_report(pair, a, b, loader.load(a), loader.load(b), volatility) for pair, a, b in work]
-
-
-def _compare_all(
-    work: Work, repos: tuple[Repository | None, Repository | None], volatility: Volatility, *, jobs: int | None
-) -> list[PairReport]:
-    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
-    if workers <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return _compare_batch(work, repos, volatility)
-    # Interleaved batches spread big and small files evenly; two per worker, each reading its blobs in one git call.
-    # Imported once here, so that forked workers do not each import it again.
-    import llm_fixtures.assembling  # noqa: F401
-
-    count = workers * 2
-    batches = [work[index::count] for index in range(count)]
-    reports: list[PairReport] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_compare_batch, batches, [repos] * count, [volatility] * count):
-            reports.extend(part)
-    return reports
-
-
 # The upstream writer's layout (indent 2, key order test_id, request{method, ..., endpoint, ...}, response): the
 # test id and the endpoint of an inference recording can be read without parsing the rest.
 _UPSTREAM_HEAD = re.compile(rb'\A\{\n  "test_id": ("(?:[^"\\]|\\.)*"|null),\n  "request": \{\n    "method": ')
@@ -342,14 +315,120 @@ def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
     return parsed.facts.test_id, parsed.facts.endpoint
 
 
-def _same_files(a: Source, b: Source) -> bool:
-    """Two files on disk (neither fingerprinted) with the same bytes: sizes first, then the contents."""
-    if a.fingerprint is not None or b.fingerprint is not None or a.path is None or b.path is None:
-        return False
+def _same_size_bytes(a: Path | str, b: Path | str) -> tuple[bytes, bytes] | None:
+    """The bytes of two files whose sizes agree (None when they differ or either cannot be read: such a pair
+    is loaded, and reported, the ordinary way)."""
     try:
-        return a.path.stat().st_size == b.path.stat().st_size and a.path.read_bytes() == b.path.read_bytes()
+        if os.stat(a).st_size != os.stat(b).st_size:  # noqa: PTH116 (plain strings)
+            return None
+        with open(a, "rb") as first, open(b, "rb") as second:  # noqa: PTH123
+            return first.read(), second.read()
     except OSError:
-        return False
+        return None
+
+
+# What a worker sends back for a pair: a report, or for a pair with identical bytes only its test id and
+# endpoint (reports cost more to send than to build).
+Outcome = PairReport | tuple[str | None, str | None]
+Work = list[tuple[Source, Source]]
+
+
+def _examine(a: Source, b: Source, loader: _Loader, volatility: Volatility, *, identify_unchanged: bool) -> Outcome:
+    """One pair of the same path: identical bytes (same blob id, or same size and bytes) are not parsed; the
+    rest is loaded, from the bytes already read when there are any, and compared."""
+    data_a = data_b = None
+    same = a.fingerprint is not None and a.fingerprint == b.fingerprint
+    if not same and a.fingerprint is None and b.fingerprint is None and a.path is not None and b.path is not None:
+        both = _same_size_bytes(a.path, b.path)
+        if both is not None:
+            data_a, data_b = both
+            same = data_a == data_b
+    if same:
+        if not identify_unchanged:
+            return None, None
+        try:
+            return sniff(loader.data(b) if data_b is None else data_b, b.display)
+        except BadRecording:
+            return None, None
+    return _report(Pair(a.key, b.key, "path"), a, b, loader.load(a, data_a), loader.load(b, data_b), volatility)
+
+
+def _needs_bytes(a: Source, b: Source, *, identify_unchanged: bool) -> tuple[bool, bool]:
+    """Whether a pair's old and new bytes will be read (identical blobs only for a sniff of the new one)."""
+    if a.fingerprint is not None and a.fingerprint == b.fingerprint:
+        return False, identify_unchanged
+    return True, True
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile: parsed JSON and reports hold no cycles, and the collector
+    would only rescan their millions of containers again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _examine_batch(
+    work: Work,
+    repos: tuple[Repository | None, Repository | None],
+    volatility: Volatility,
+    identify_unchanged: bool,
+) -> list[Outcome]:
+    """Examine a batch of pairs (in a worker process, or in this one); the blobs of the batch are read through
+    one `git cat-file` per side."""
+    with _collector_paused():
+        loader = _Loader()
+        needs = [_needs_bytes(a, b, identify_unchanged=identify_unchanged) for a, b in work]
+        loader.prefetch(repos[0], [a for (a, _), (old, _) in zip(work, needs, strict=True) if old])
+        loader.prefetch(repos[1], [b for (_, b), (_, new) in zip(work, needs, strict=True) if new])
+        return [_examine(a, b, loader, volatility, identify_unchanged=identify_unchanged) for a, b in work]
+
+
+def _examine_all(
+    work: Work,
+    repos: tuple[Repository | None, Repository | None],
+    volatility: Volatility,
+    *,
+    identify_unchanged: bool,
+    jobs: int | None,
+) -> list[Outcome]:
+    """Every pair of the same path examined, in order; in `jobs` processes (this one and workers) when there is
+    enough to do."""
+    processes = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    # Pairs known identical by their blob ids cost next to nothing (a sniff at most).
+    known_same = sum(1 for a, b in work if a.fingerprint is not None and a.fingerprint == b.fingerprint)
+    if processes <= 1 or len(work) - known_same + known_same // 20 < PARALLEL_THRESHOLD:
+        return _examine_batch(work, repos, volatility, identify_unchanged)
+    # Imported once here, so that forked workers do not each import it again.
+    import llm_fixtures.assembling  # noqa: F401
+
+    # Interleaved batches spread big and small files evenly; several per process, each reading its blobs in one
+    # git call. The workers take batches from the front, two at a time each (one running, one ready); this process,
+    # rather than wait, takes them from the back, until they meet.
+    count = processes * 6
+    batches = [work[index::count] for index in range(count)]
+    parts: list[list[Outcome]] = [[] for _ in batches]
+    futures: dict[int, Future[list[Outcome]]] = {}
+    front, back = 0, count - 1
+    with ProcessPoolExecutor(max_workers=processes - 1) as pool:
+        while front <= back:
+            while front <= back and sum(not f.done() for f in futures.values()) < 2 * (processes - 1):
+                futures[front] = pool.submit(_examine_batch, batches[front], repos, volatility, identify_unchanged)
+                front += 1
+            if front <= back:
+                parts[back] = _examine_batch(batches[back], repos, volatility, identify_unchanged)
+                back -= 1
+        for index, future in futures.items():
+            parts[index] = future.result()
+    outcomes: list[Outcome] = [(None, None)] * len(work)
+    for index, part in enumerate(parts):
+        outcomes[index::count] = part
+    return outcomes
 
 
 def diff_trees(
@@ -358,16 +437,15 @@ def diff_trees(
     """Pair the two sides and compare every pair. Pairs with identical bytes are not parsed at all; with
     `identify_unchanged` their test id and endpoint are read cheaply for the report. Many pairs are compared
     in `jobs` processes (default: up to 4, one per CPU)."""
+    with _collector_paused():
+        return _diff_trees(old, new, volatility, identify_unchanged=identify_unchanged, jobs=jobs)
+
+
+def _diff_trees(
+    old: Tree, new: Tree, volatility: Volatility, *, identify_unchanged: bool, jobs: int | None
+) -> DiffResult:
     result = DiffResult(old_label=old.label, new_label=new.label)
     path_pairs, old_rest, new_rest = pair_by_path(old.sources, new.sources)
-    same: list[Pair] = []
-    to_compare: list[Pair] = []
-    for pair in path_pairs:
-        a, b = old.sources[pair.old or ""], new.sources[pair.new or ""]
-        if (a.fingerprint is not None and a.fingerprint == b.fingerprint) or _same_files(a, b):
-            same.append(pair)
-        else:
-            to_compare.append(pair)
     loader = _Loader()
     loader.prefetch(old.repo, [old.sources[key] for key in old_rest])
     loader.prefetch(new.repo, [new.sources[key] for key in new_rest])
@@ -376,8 +454,24 @@ def diff_trees(
     candidates_old = [_candidate(k, v, volatility) for k, v in loaded_old.items() if isinstance(v, Parsed)]
     candidates_new = [_candidate(k, v, volatility) for k, v in loaded_new.items() if isinstance(v, Parsed)]
     pairing = pair_by_test(candidates_old, candidates_new)
-    work = [(pair, old.sources[pair.old or ""], new.sources[pair.new or ""]) for pair in to_compare]
-    reports = _compare_all(work, (old.repo, new.repo), volatility, jobs=jobs)
+    work = [(old.sources[pair.old or ""], new.sources[pair.new or ""]) for pair in path_pairs]
+    outcomes = _examine_all(work, (old.repo, new.repo), volatility, identify_unchanged=identify_unchanged, jobs=jobs)
+    reports: list[PairReport] = []
+    for (a, b), outcome in zip(work, outcomes, strict=True):
+        if isinstance(outcome, PairReport):
+            reports.append(outcome)
+            continue
+        test_id, endpoint = outcome
+        reports.append(
+            PairReport(
+                old=a.display,
+                new=b.display,
+                test_id=test_id,
+                endpoint=endpoint,
+                status="unchanged",
+                details=Details(paired_by="path"),
+            )
+        )
     for pair in pairing.pairs:
         reports.append(
             _report(
@@ -401,24 +495,6 @@ def diff_trees(
                     details=Details(problem=str(broken)),
                 )
             )
-    if identify_unchanged:
-        loader.prefetch(new.repo, [new.sources[p.new or ""] for p in same])
-    for pair in same:
-        a, b = old.sources[pair.old or ""], new.sources[pair.new or ""]
-        test_id = endpoint = None
-        if identify_unchanged:
-            with contextlib.suppress(BadRecording):
-                test_id, endpoint = sniff(loader.data(b), b.display)
-        reports.append(
-            PairReport(
-                old=a.display,
-                new=b.display,
-                test_id=test_id,
-                endpoint=endpoint,
-                status="unchanged",
-                details=Details(paired_by="path"),
-            )
-        )
     reports.sort(key=lambda r: (r.new or r.old or "", r.old or ""))
     result.reports = reports
     return result
@@ -428,6 +504,13 @@ def diff_from_arguments(
     paths: Sequence[Path], git: str | None, project: Project, cwd: Path, *, identify_unchanged: bool = False
 ) -> DiffResult:
     """Resolve the command line (two files, two folders, or `--git REV|A..B` with optional paths) and diff."""
+    with _collector_paused():
+        return _diff_arguments(paths, git, project, cwd, identify_unchanged=identify_unchanged)
+
+
+def _diff_arguments(
+    paths: Sequence[Path], git: str | None, project: Project, cwd: Path, *, identify_unchanged: bool
+) -> DiffResult:
     volatility = volatility_of(project)
     if git is not None:
         old, new = git_sides(git, paths, project, cwd)

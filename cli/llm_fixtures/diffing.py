@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -467,16 +468,77 @@ def _summarize_long_lists(old: Any, new: Any) -> tuple[Any, Any]:
     return old, new
 
 
+@functools.cache
+def _deepdiff() -> Any:
+    """DeepDiff, minus a cost we never use: before each comparison it writes out the path of the level to match
+    it against exclusions (a `repr` and an `ast.literal_eval` per list index, and the reference cycles they
+    leave for the garbage collector). With no exclusion set, nothing is skipped, as DeepDiff would decide."""
+    from deepdiff import DeepDiff
+
+    class _DeepDiff(DeepDiff):
+        def _skip_this(self, level: Any) -> bool:
+            if not any(getattr(self, name, None) for name in _DEEPDIFF_FILTERS):
+                return False
+            return bool(super()._skip_this(level))
+
+    return _DeepDiff
+
+
+# Every option of DeepDiff that can make it skip a level (none is set here; listed so that one would be honoured).
+_DEEPDIFF_FILTERS = (
+    "exclude_paths",
+    "exclude_glob_paths",
+    "include_paths",
+    "include_glob_paths",
+    "exclude_regex_paths",
+    "exclude_types_tuple",
+    "exclude_obj_callback",
+    "exclude_obj_callback_strict",
+    "include_obj_callback",
+    "include_obj_callback_strict",
+)
+
+
+def _same_json(old: Any, new: Any) -> bool:
+    """Equal and written the same in JSON (types, key order): DeepDiff would find nothing between the two."""
+    if old is new:
+        return True
+    if old != new:
+        return False
+    try:
+        return orjson.dumps(old) == orjson.dumps(new)
+    except TypeError:
+        return False
+
+
+def _share_equal_parts(old: Any, new: Any) -> Any:
+    """`new` with every part that is the same as the part of `old` at the same place replaced by that very
+    object: DeepDiff passes over identical objects at once, where it would walk two equal copies."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        shared: dict[str, Any] = {}
+        for key, value in new.items():
+            if key in old:
+                before = old[key]
+                value = before if _same_json(before, value) else _share_equal_parts(before, value)
+            shared[key] = value
+        return shared
+    if isinstance(old, list) and isinstance(new, list):
+        common = min(len(old), len(new))
+        items = [old[i] if _same_json(old[i], new[i]) else _share_equal_parts(old[i], new[i]) for i in range(common)]
+        return items + new[common:]
+    return new
+
+
 def field_changes(old: Any, new: Any) -> list[FieldChange]:
     """Every field that differs between two JSON-like values, by JSON path (deepdiff on projected structures;
     keys starting with `__` are compared too)."""
     if old == new:
         return []
-    from deepdiff import DeepDiff
     from deepdiff.helper import notpresent
 
     old, new = _summarize_long_lists(old, new)
-    diff = DeepDiff(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True)
+    new = _share_equal_parts(old, new)
+    diff = _deepdiff()(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True)
     changes: list[FieldChange] = []
     for levels in diff.tree.values():
         for level in levels:
