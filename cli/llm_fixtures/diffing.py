@@ -14,7 +14,6 @@ import orjson
 from pydantic import BaseModel, Field
 
 from llm_fixtures.facts import Facts
-from llm_fixtures.models import parse_envelope
 from llm_fixtures.volatility import (
     Found,
     Volatility,
@@ -155,6 +154,8 @@ class Assembled:
 
 
 def _unwrap(body: Any) -> Any:
+    from llm_fixtures.models import parse_envelope
+
     if isinstance(body, list):
         return [parse_envelope(item)[1] for item in body]
     return parse_envelope(body)[1]
@@ -538,7 +539,8 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
 
     old, new = _summarize_long_lists(old, new)
     new = _share_equal_parts(old, new)
-    diff = _deepdiff()(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True)
+    # The tree view is all that is read here: no text view is built from it.
+    diff = _deepdiff()(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True, view="tree")
     changes: list[FieldChange] = []
     for levels in diff.tree.values():
         for level in levels:
