@@ -315,14 +315,28 @@ def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
     return parsed.facts.test_id, parsed.facts.endpoint
 
 
-def _same_size_bytes(a: Path | str, b: Path | str) -> tuple[bytes, bytes] | None:
-    """The bytes of two files whose sizes agree (None when they differ or either cannot be read: such a pair
-    is loaded, and reported, the ordinary way)."""
+def _file_bytes(path: Path | str) -> bytes:
+    """The bytes of a file, read with one system call when its size holds (no buffered file object: this runs
+    for every file of both sides)."""
+    handle = os.open(path, os.O_RDONLY)
     try:
-        if os.stat(a).st_size != os.stat(b).st_size:  # noqa: PTH116 (plain strings)
-            return None
-        with open(a, "rb") as first, open(b, "rb") as second:  # noqa: PTH123
-            return first.read(), second.read()
+        size = os.fstat(handle).st_size
+        data = os.read(handle, size + 1)
+        if len(data) != size:  # it changed size, or is not a regular file: read on to the end
+            parts = [data]
+            while part := os.read(handle, 1 << 20):
+                parts.append(part)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(handle)
+
+
+def _both_bytes(a: Path | str, b: Path | str) -> tuple[bytes, bytes] | None:
+    """The bytes of two files (None when either cannot be read: such a pair is loaded, and reported, the
+    ordinary way)."""
+    try:
+        return _file_bytes(a), _file_bytes(b)
     except OSError:
         return None
 
@@ -334,12 +348,12 @@ Work = list[tuple[Source, Source]]
 
 
 def _examine(a: Source, b: Source, loader: _Loader, volatility: Volatility, *, identify_unchanged: bool) -> Outcome:
-    """One pair of the same path: identical bytes (same blob id, or same size and bytes) are not parsed; the
+    """One pair of the same path: identical bytes (the same blob id, or the same bytes read) are not parsed; the
     rest is loaded, from the bytes already read when there are any, and compared."""
     data_a = data_b = None
     same = a.fingerprint is not None and a.fingerprint == b.fingerprint
     if not same and a.fingerprint is None and b.fingerprint is None and a.path is not None and b.path is not None:
-        both = _same_size_bytes(a.path, b.path)
+        both = _both_bytes(a.path, b.path)
         if both is not None:
             data_a, data_b = both
             same = data_a == data_b
