@@ -262,3 +262,71 @@ def test_plan_renames_refuses_existing_and_colliding_targets(tmp_path: Path) -> 
     plan = plan_renames(reports[:1], locations, lambda _path: True)
     assert plan[0][0].status == "refused"
     assert "already exists" in (plan[0][0].reason or "")
+
+
+# --- speed paths of the secrets and size checks: the same findings as a plain scan ---------------------------
+
+AWS = "AKIA" + "ABCDEFGHIJKLMNOP"
+GITHUB = "ghp_" + "a" * 36
+SLACK = "xoxb-" + "1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        (f"xoxo{SLACK}", []),  # overlapping occurrences of an anchor; the last one inside a word
+        (f"-{SLACK}", ["slack-token"]),
+        (f"A{AWS} and {AWS}", ["aws-access-key"]),  # the first is inside a longer word
+        (f"xAIza{'b' * 35} AIza{'c' * 35}", ["google-api-key"]),
+        (f"{GITHUB} {SLACK}", ["github-token", "slack-token"]),
+    ],
+)
+def test_secret_anchors(text: str, kinds: list[str]) -> None:
+    assert [finding.status for finding in check_secrets("f", json.dumps({"t": text}).encode())] == kinds
+
+
+def _with_image(payload: str, after: str = "") -> bytes:
+    return dump_upstream({"messages": [{"image_url": f"data:image/png;base64,{payload}"}, after]})
+
+
+@pytest.mark.parametrize(
+    ("data", "kinds"),
+    [
+        (_with_image("QUJD" * 100 + "/" + AWS + "+QUJD"), ["aws-access-key"]),  # in base64: still searched
+        (_with_image("QUJD" * 100, f"sk-{'a' * 30}"), ["openai-key"]),  # right after an image
+        (_with_image("QUJD" * 100 + f" sk-{'a' * 30}"), ["openai-key"]),  # not base64: searched whole
+        (_with_image(f"{GITHUB}" + "QUJD" * 100), ["github-token"]),
+        (dump_upstream({"images": ["QUJD" * 100, f"Bearer {'t' * 20}"]}), ["bearer-token"]),
+    ],
+)
+def test_secrets_in_and_around_images_with_and_without_the_image_spans(data: bytes, kinds: list[str]) -> None:
+    from llm_fixtures.checking.size import image_spans
+
+    spans = image_spans(data)
+    assert spans
+    assert [finding.status for finding in check_secrets("f", data, images=spans)] == kinds
+    assert check_secrets("f", data, images=spans) == check_secrets("f", data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b' "QUJD" , "x"',
+        b'"QUJD=="',
+        b'"QUJD==="',
+        b'"QU=JD"',
+        b'"QU\\"JD"',
+        b'\n\t"ab+/"\n,',
+        b'"ab',
+        b"x",
+        b"",
+        b'"" ,',
+    ],
+)
+def test_bare_string_is_the_regex(text: bytes) -> None:
+    from llm_fixtures.checking.size import _BARE_STRING, _bare_string
+
+    for position in range(len(text) + 1):
+        match = _BARE_STRING.match(text, position)
+        expected = (match.start(1), len(match.group(1)), match.end()) if match else None
+        assert _bare_string(text, position) == expected

@@ -15,8 +15,10 @@ from conftest import corpus_files
 from llm_fixtures.hashing import (
     CURRENT,
     KEY_ERRORS,
+    LONG_STRING,
     NONE,
     RULES,
+    SHARED_TAIL,
     HashRule,
     Normalization,
     RuleKeys,
@@ -473,3 +475,40 @@ def test_shared_keys_give_the_same_names_as_computing_each_rule_alone() -> None:
         verify_name(path.name, raw, keys=keys)  # fills the shared caches in the order the check does
         for rule in RULES:
             assert keys.name(rule) == _independent_name(rule, raw), (path.name, rule.name)
+
+
+# --- long strings and shared hashing (speed paths that must not change a name) -------------------------------
+
+
+IMAGE = "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUg" * 400  # longer than LONG_STRING
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        IMAGE,  # stood in for while dumping, spliced back
+        IMAGE + "\n",  # a control character: json.dumps escapes it, so it is dumped as it is
+        IMAGE + "é",  # not ASCII: escaped too
+        IMAGE + ' "quoted" \\',  # a quote and a backslash
+        ["\x000\x00", IMAGE],  # a string that looks like the stand-in: the key is dumped without stand-ins
+        [IMAGE, IMAGE, "score: 0.123456 " * 300],  # two stand-ins, and a long string that normalization changes
+    ],
+)
+def test_long_strings_give_the_names_computed_without_shortcuts(content: Any) -> None:
+    assert len(IMAGE) > LONG_STRING
+    raw = chat({"model": "m", "messages": [{"role": "user", "content": content}], "temperature": 0.123456789})
+    keys = RuleKeys(raw)
+    verify_name("x.json", raw, keys=keys)
+    for rule in RULES:
+        assert keys.name(rule) == _independent_name(rule, raw), rule.name
+    without = {k: v for k, v in inference_key(raw).items() if k != "test_id"}
+    assert keys.inference_digest(test_id=False) == sha256_key(without)
+    assert keys.inference_digest() == sha256_key(inference_key(raw))
+
+
+def test_a_long_test_id_is_hashed_whole() -> None:
+    raw = chat({"model": "m", "messages": [{"role": "user", "content": IMAGE}]})
+    raw["test_id"] = "tests/t.py::t[" + "p" * (2 * SHARED_TAIL) + "]"
+    keys = RuleKeys(raw)
+    assert keys.inference_digest(test_id=False) == sha256_key(inference_key(raw, with_test_id=False))
+    assert keys.inference_digest() == sha256_key(inference_key(raw))

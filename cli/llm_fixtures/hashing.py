@@ -28,6 +28,8 @@ _MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})\.json")
 _HEX12_NAME = re.compile(r"([0-9a-f]{12})\.json")
 
 _FLOAT_IN_STRING = re.compile(r"(-?\d+\.\d{4,})")
+# What every match of _FLOAT_IN_STRING holds; starting with a literal, it is searched for much faster.
+_DECIMAL_TAIL = re.compile(r"\.\d{4}")
 _UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
 _FILE_SEARCH_SCORE = re.compile(r"score:\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
 _FILE_SEARCH_ATTRIBUTES = re.compile(r",?\s*attributes:\s*\{[^}]*\}")
@@ -85,27 +87,59 @@ def normalize_body(
     *,
     bedrock: bool = False,
     changed: set[str] | None = None,
+    stand_ins: dict[str, str] | None = None,
     _is_root: bool = True,
 ) -> Any:
     """Upstream `_normalize_body_for_hash`, limited to `steps`. Like upstream, list items are treated as roots
     again (so `project_id` is stripped from dicts inside lists) and `stream_options` only goes at the top.
     `changed`, when given, collects the steps that changed something (`numbers`, `file_search`,
-    `project_id`, `bedrock_stream_options`). The input is never modified."""
+    `project_id`, `bedrock_stream_options`). The input is never modified. `stand_ins`, when given, receives
+    the long strings that the result holds stand-ins for (see `LONG_STRING`; only `RuleKeys` wants that)."""
     if not steps.any:
         return value  # nothing to do, and keys are only ever read
-    return _Normalizer(steps, changed).top(value, bedrock=bedrock, is_root=_is_root)
+    return _Normalizer(steps, changed, stand_ins).top(value, bedrock=bedrock, is_root=_is_root)
+
+
+# A string this long (a base64 image, mostly) is left out of the key while it is serialized: a short stand-in
+# takes its place and the string is spliced into the JSON text afterwards. json.dumps escapes character by
+# character; a string with nothing to escape is the same between its quotes, copied at memory speed.
+LONG_STRING = 4096
+
+
+# What json.dumps (ensure_ascii) escapes in an ASCII string: controls, DEL, the quote and the backslash.
+_ESCAPED = (*(chr(code) for code in range(0x20)), "\x7f", '"', "\\")
+
+
+def _plain_json_string(value: str) -> bool:
+    """Whether json.dumps (ensure_ascii) writes `value` as itself between quotes. One search per character
+    (each at memchr speed) is several times faster than str.isprintable over a long string."""
+    return value.isascii() and not any(char in value for char in _ESCAPED)
+
+
+def _splice(text: str, stand_ins: dict[str, str]) -> str | None:
+    """The JSON text with each stand-in replaced by the string it stands for; None when a stand-in's JSON is
+    found other than exactly once (some other string looks like it), so the caller dumps the real key."""
+    for token, value in stand_ins.items():
+        quoted = json.dumps(token)
+        if text.count(quoted) != 1:
+            return None
+        text = text.replace(quoted, f'"{value}"', 1)
+    return text
 
 
 class _Normalizer:
     """The walk of `normalize_body`: the steps looked up once, not passed down every call (a request body
     can hold tens of thousands of values)."""
 
-    def __init__(self, steps: Normalization, changed: set[str] | None) -> None:
+    def __init__(
+        self, steps: Normalization, changed: set[str] | None, stand_ins: dict[str, str] | None = None
+    ) -> None:
         self.numbers = steps.numbers
         self.file_search = steps.file_search
         self.project_id = steps.project_id
         self.stream_options = steps.bedrock_stream_options
         self.changed = changed
+        self.stand_ins = stand_ins  # when given, long plain strings are replaced by stand-ins, kept here
 
     def top(self, value: Any, *, bedrock: bool, is_root: bool) -> Any:
         if not isinstance(value, dict):
@@ -163,11 +197,15 @@ class _Normalizer:
             if self.changed is not None and scrubbed != value:
                 self.changed.add("file_search")
             value = scrubbed
-        if self.numbers and "." in value:
+        if self.numbers and "." in value and _DECIMAL_TAIL.search(value) is not None:
             rewritten = _FLOAT_IN_STRING.sub(_round_decimal, value)
             if self.changed is not None and rewritten != value:
                 self.changed.add("numbers")
             value = rewritten
+        if self.stand_ins is not None and len(value) >= LONG_STRING and _plain_json_string(value):
+            token = f"\x00{len(self.stand_ins)}\x00"
+            self.stand_ins[token] = value
+            return token
         return value
 
 
@@ -200,10 +238,11 @@ def inference_key(
     *,
     with_test_id: bool = True,
     changed: set[str] | None = None,
+    stand_ins: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Upstream `normalize_inference_request` over a stored request: method, URL path, normalized body and
     (unless the URL path is exactly a shared model-list path) the test id. `changed` collects the
-    normalization steps that changed the body."""
+    normalization steps that changed the body; `stand_ins` as for `normalize_body`."""
     request = _request(raw)
     url = request.get("url")
     if not isinstance(url, str):
@@ -213,7 +252,9 @@ def inference_key(
     key: dict[str, Any] = {
         "method": method.upper() if isinstance(method, str) else method,
         "endpoint": parsed.path,
-        "body": normalize_body(request.get("body"), steps, bedrock="bedrock" in parsed.netloc, changed=changed),
+        "body": normalize_body(
+            request.get("body"), steps, bedrock="bedrock" in parsed.netloc, changed=changed, stand_ins=stand_ins
+        ),
     }
     if with_test_id and parsed.path not in SHARED_PATHS:
         key["test_id"] = _test_id(raw, request, request_first=False)
@@ -277,6 +318,9 @@ class NoKey(Exception):
 # What computing a key can raise on a recording of the wrong shape or with an unserializable body.
 KEY_ERRORS = (NoKey, TypeError, ValueError, AttributeError, RecursionError)
 
+
+# The end of a key's JSON that its variants may change (the test id comes last, keys being sorted).
+SHARED_TAIL = 4096
 
 # --- rules ------------------------------------------------------------------------------------------------
 
@@ -345,23 +389,29 @@ class RuleKeys:
         self.raw = raw
         self._keys: dict[tuple[Normalization, bool], dict[str, Any] | None] = {}
         self._texts: dict[str, str | None] = {}
-        self._digests: dict[str, str] = {}
+        # Digests by the id of their text, the text held alive with its digest; the state of the last long
+        # text's hash up to its last SHARED_TAIL bytes (a key with and without the test id differ only there).
+        self._digests: dict[int, tuple[str, str]] = {}
+        self._prefix: tuple[bytes, int, Any] | None = None
         self._changed: set[str] = set()
         # Canonical JSON of each key object (held alive in _keys, so ids are not reused), and for a key made
         # from another one by adding or dropping the test id, that other key.
         self._dumped: dict[int, str] = {}
         self._twins: dict[int, dict[str, Any]] = {}
+        # The keys hold stand-ins for their long strings (see LONG_STRING), spliced back into their JSON.
+        self._stand_ins: dict[int, dict[str, str]] = {}
         self._models_digest: str | None = None
         self._models_known = False
 
-    def inference_key(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> dict[str, Any] | None:
-        """The inference key under `steps` (None when the request has none)."""
+    def _inference_key(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> dict[str, Any] | None:
+        """The inference key under `steps` (None when the request has none), with stand-ins for its long
+        strings: only its JSON (`inference_text`) is what upstream hashes."""
         slot = (steps, test_id)
         if slot in self._keys:
             return self._keys[slot]
         key: dict[str, Any] | None
         if steps != CURRENT:
-            current = self.inference_key(CURRENT, test_id=test_id)
+            current = self._inference_key(CURRENT, test_id=test_id)
             dropped = {step for step in _STEP_NAMES if getattr(CURRENT, step) and not getattr(steps, step)}
             if current is None or not dropped & self._changed:
                 self._keys[slot] = current
@@ -373,12 +423,16 @@ class RuleKeys:
             if test_id and key["endpoint"] not in SHARED_PATHS:
                 key["test_id"] = self.raw.get("test_id")
             self._twins[id(key)] = other
+            self._stand_ins[id(key)] = self._stand_ins[id(other)]
         else:
             changed: set[str] | None = set() if steps == CURRENT else None
+            stand_ins: dict[str, str] = {}
             try:
-                key = inference_key(self.raw, steps, with_test_id=test_id, changed=changed)
+                key = inference_key(self.raw, steps, with_test_id=test_id, changed=changed, stand_ins=stand_ins)
             except KEY_ERRORS:
                 key = None
+            if key is not None:
+                self._stand_ins[id(key)] = stand_ins
             if changed is not None:
                 self._changed = changed
         self._keys[slot] = key
@@ -402,7 +456,7 @@ class RuleKeys:
 
     def inference_text(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
         """The canonical JSON of `inference_key(steps, test_id=...)`, dumped once per distinct key."""
-        key = self.inference_key(steps, test_id=test_id)
+        key = self._inference_key(steps, test_id=test_id)
         if key is None:
             return None
         text = self._dumped.get(id(key))
@@ -411,7 +465,9 @@ class RuleKeys:
             twin_text = self._dumped.get(id(twin)) if twin is not None else None
             text = _retag(twin_text, twin, key) if twin is not None and twin_text is not None else None
             if text is None:
-                text = json.dumps(key, sort_keys=True)
+                text = _splice(json.dumps(key, sort_keys=True), self._stand_ins[id(key)])
+            if text is None:  # a string of the request looks like a stand-in: the key without them
+                text = json.dumps(inference_key(self.raw, steps, with_test_id=test_id), sort_keys=True)
             self._dumped[id(key)] = text
         return text
 
@@ -420,9 +476,30 @@ class RuleKeys:
         return self._digest_of(text) if text is not None else None
 
     def _digest_of(self, text: str) -> str:
-        if text not in self._digests:
-            self._digests[text] = hashlib.sha256(text.encode()).hexdigest()
-        return self._digests[text]
+        # By id, not by text: hashing a text of megabytes as a dict key costs about as much as its sha256.
+        known = self._digests.get(id(text))
+        if known is None:
+            known = self._digests[id(text)] = (text, self._sha256(text))
+        return known[1]
+
+    def _sha256(self, text: str) -> str:
+        """The sha256 of a text; for long texts that begin as the last long text did, only the rest of it is
+        hashed (the keys with and without the test id hold the same, possibly huge, body)."""
+        data = text.encode()
+        if len(data) <= SHARED_TAIL:
+            return hashlib.sha256(data).hexdigest()
+        view = memoryview(data)
+        if self._prefix is not None:
+            before, cut, state = self._prefix
+            if len(data) >= cut and data.startswith(memoryview(before)[:cut]):
+                digest = state.copy()
+                digest.update(view[cut:])
+                return str(digest.hexdigest())
+        cut = len(data) - SHARED_TAIL
+        digest = hashlib.sha256(view[:cut])
+        self._prefix = (data, cut, digest.copy())
+        digest.update(view[cut:])
+        return digest.hexdigest()
 
     def digest(self, rule: HashRule) -> str | None:
         text = self.text(rule)

@@ -14,7 +14,7 @@ from llm_fixtures.checking.normalization import check_normalization
 from llm_fixtures.checking.placement import check_place, recording_test_id
 from llm_fixtures.checking.schema import check_schema, unreadable
 from llm_fixtures.checking.secrets import Allowlist, check_secrets
-from llm_fixtures.checking.size import check_size
+from llm_fixtures.checking.size import check_size, image_spans
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.hashing import RuleKeys
 
@@ -103,15 +103,23 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
         findings.extend(check_place(path, location, raw))
     if "normalization" in checks:
         findings.extend(check_normalization(path, name, raw))
+    # The inline images, when the size check looks for them anyway: the secrets check skips their base64 text.
+    images = image_spans(data) if "size" in checks and len(data) > options.max_image_bytes else []
     if "secrets" in checks:
         request = raw.get("request")
         headers = request.get("headers") if isinstance(request, dict) else None
-        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets), headers=headers))
+        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets), headers=headers, images=images))
     if "schema" in checks:
         findings.extend(check_schema(path, valid))
     if "size" in checks:
         findings.extend(
-            check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=options.max_image_bytes)
+            check_size(
+                path,
+                data,
+                max_file_bytes=options.max_file_bytes,
+                max_image_bytes=options.max_image_bytes,
+                images=images,
+            )
         )
     if "duplicates" in checks:
         report.identity = request_identity(raw, keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -24,7 +25,12 @@ def recording_test_id(raw: dict[str, Any]) -> str | None:
 
 def expected_folder(test_id: str) -> str:
     """`tests/integration/responses/test_x.py::t[p]` -> `tests/integration/responses/recordings`."""
-    test_file = test_id.split("::")[0]
+    return _recordings_folder(test_id.split("::")[0])
+
+
+@lru_cache(maxsize=1024)
+def _recordings_folder(test_file: str) -> str:
+    # Many recordings share a test file: the path arithmetic is done once per file.
     return str(PurePosixPath(test_file).parent / "recordings")
 
 

@@ -27,24 +27,47 @@ _RULES: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
     ("bearer-token", r"earer ", (1,), r"(?<![A-Za-z0-9])[Bb]earer\s+([A-Za-z0-9._~+/-]{16,}=*)"),
 )
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key"})
+# Anchors every occurrence of which holds a `-`, `_` or space. Base64 text holds none of those, and is delimited
+# by `,` (`;base64,`) or `"`, which no anchor holds: no occurrence of these lies in or across it, so the text of
+# a large inline image (verified to hold none of the three) is not searched for them.
+_SEPARATED_ANCHORS = frozenset({"-----BEGIN", "sk-", "gh[pousr]_", "xox[abposr]-", "earer "})
+_SEPARATORS = (b"-", b"_", b" ")
 _COMPILED = tuple(
-    (kind, re.compile(anchor.encode()), offsets, re.compile(pattern.encode()))
+    (kind, re.compile(anchor.encode()), offsets, re.compile(pattern.encode()), anchor in _SEPARATED_ANCHORS)
     for kind, anchor, offsets, pattern in _RULES
 )
 
 
-def _candidates(data: bytes) -> list[tuple[int, str, re.Pattern[bytes]]]:
+def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) segments of `data` outside the base64 texts of `skip` (as `size.image_spans` gives
+    them) that hold no separator."""
+    segments: list[tuple[int, int]] = []
+    position = 0
+    for _offset, start, end in sorted(skip, key=lambda span: span[1]):
+        if end <= position or any(data.find(separator, start, end) != -1 for separator in _SEPARATORS):
+            continue
+        if start > position:
+            segments.append((position, start))
+        position = max(position, end)
+    segments.append((position, len(data)))
+    return segments
+
+
+def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[tuple[int, str, re.Pattern[bytes]]]:
     """(offset, kind, pattern) of every place a secret may start, in file order; one pass per anchor."""
     found: list[tuple[int, str, re.Pattern[bytes]]] = []
     positions: dict[re.Pattern[bytes], list[int]] = {}
-    for kind, anchor, offsets, pattern in _COMPILED:
+    whole = [(0, len(data))]
+    outside = _outside(data, skip) if skip else whole
+    for kind, anchor, offsets, pattern, separated in _COMPILED:
         hits = positions.get(anchor)
         if hits is None:
             hits = positions[anchor] = []
-            match = anchor.search(data)
-            while match is not None:  # overlapping occurrences too, as a find loop would give them
-                hits.append(match.start())
-                match = anchor.search(data, match.start() + 1)
+            for start, end in outside if separated else whole:
+                match = anchor.search(data, start, end)
+                while match is not None:  # overlapping occurrences too, as a find loop would give them
+                    hits.append(match.start())
+                    match = anchor.search(data, match.start() + 1, end)
         found.extend((hit - offset, kind, pattern) for hit in hits for offset in offsets if hit >= offset)
     found.sort(key=lambda item: item[0])
     return found
@@ -106,9 +129,17 @@ def _header_secrets(headers: Any) -> list[tuple[str, str]]:
     ]
 
 
-def check_secrets(path: str, data: bytes, allowlist: Allowlist = Allowlist(), *, headers: Any = None) -> list[Finding]:
+def check_secrets(
+    path: str,
+    data: bytes,
+    allowlist: Allowlist = Allowlist(),
+    *,
+    headers: Any = None,
+    images: Sequence[tuple[int, int, int]] = (),
+) -> list[Finding]:
     """One error per distinct secret (with its first line), masked. `headers` are the request's headers,
-    when the file parsed: a non-empty authorization or api-key header is a secret whatever its form."""
+    when the file parsed: a non-empty authorization or api-key header is a secret whatever its form.
+    `images` are the file's inline images (`size.image_spans`), whose base64 text need not all be searched."""
     reported: list[str] = []
     findings: list[Finding] = []
     for name, value in _header_secrets(headers):
@@ -117,7 +148,7 @@ def check_secrets(path: str, data: bytes, allowlist: Allowlist = Allowlist(), *,
             continue
         findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
     covered = -1  # the end of the last secret found, so that overlapping anchors report it once
-    for offset, kind, pattern in _candidates(data):
+    for offset, kind, pattern in _candidates(data, images):
         if offset < covered:
             continue
         match = pattern.match(data, offset)

@@ -34,23 +34,29 @@ def _bare_string(data: bytes, position: int) -> tuple[int, int, int] | None:
     return start + 1, len(text), after
 
 
-def _image_sizes(data: bytes) -> list[tuple[int, int]]:
-    """(offset, decoded bytes) of every inline base64 image: data URLs and Ollama `images` entries."""
-    found: list[tuple[int, int]] = []
+Image = tuple[int, int, int]  # (offset shown: `data:image/` or the string, start of the base64 text, its end)
+
+
+def image_spans(data: bytes) -> list[Image]:
+    """Every inline base64 image: data URLs (their text from after `;base64,` to the closing quote), then
+    Ollama `images` entries (between their quotes)."""
+    found: list[Image] = []
     for match in _DATA_URL.finditer(data):
         end = data.find(b'"', match.end())  # a JSON string: the data URL ends at its closing quote
-        length = (end if end != -1 else len(data)) - match.end()
-        found.append((match.start(), length * 3 // 4))
+        found.append((match.start(), match.end(), end if end != -1 else len(data)))
     for match in _BARE_IMAGES.finditer(data):
         position = match.end()
         while (item := _bare_string(data, position)) is not None:
             start, length, position = item
-            found.append((start, length * 3 // 4))
+            found.append((start, start, start + length))
     return found
 
 
-def check_size(path: str, data: bytes, *, max_file_bytes: int, max_image_bytes: int) -> list[Finding]:
-    """A warning for a file above `max_file_bytes`, and one per inline image above `max_image_bytes`."""
+def check_size(
+    path: str, data: bytes, *, max_file_bytes: int, max_image_bytes: int, images: list[Image] | None = None
+) -> list[Finding]:
+    """A warning for a file above `max_file_bytes`, and one per inline image above `max_image_bytes`.
+    `images` are the file's `image_spans`, when the caller has them already."""
     findings: list[Finding] = []
     if len(data) > max_file_bytes:
         findings.append(
@@ -64,7 +70,8 @@ def check_size(path: str, data: bytes, *, max_file_bytes: int, max_image_bytes: 
             )
         )
     # An image above the limit needs a file above it (base64 is longer than the bytes it encodes).
-    for offset, size in _image_sizes(data) if len(data) > max_image_bytes else ():
+    for offset, start, end in (image_spans(data) if images is None else images) if len(data) > max_image_bytes else ():
+        size = (end - start) * 3 // 4
         if size > max_image_bytes:
             line = data.count(b"\n", 0, offset) + 1
             findings.append(
