@@ -330,3 +330,20 @@ def test_bare_string_is_the_regex(text: bytes) -> None:
         match = _BARE_STRING.match(text, position)
         expected = (match.start(1), len(match.group(1)), match.end()) if match else None
         assert _bare_string(text, position) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"data:image/data:image/png;base64,AAAA",
+        b'data:image/;base64, data:image/x;base64,"images" : ["QUJD"]"images":[',
+        b'"images""images" :[ "QUJD" , "QUJD"]',
+    ],
+)
+def test_prefixed_matches_are_finditer(data: bytes) -> None:
+    from llm_fixtures.checking.size import _BARE_IMAGES, _DATA_URL, _matches
+
+    for pattern, prefix in ((_DATA_URL, b"data:image/"), (_BARE_IMAGES, b'"images"')):
+        expected = [match.span() for match in pattern.finditer(data)]
+        assert [match.span() for match in _matches(pattern, prefix, data)] == expected

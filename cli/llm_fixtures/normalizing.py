@@ -27,6 +27,7 @@ def hash_for_normalization(name: str) -> str:
 
 _MISSING = object()
 _SIGNATURE = ("object", "id", "created", "created_at", *OLLAMA_DURATIONS)
+_OLLAMA_FIELDS = _SIGNATURE[3:]
 
 
 def _updates(data: dict[str, Any], record_id: str) -> dict[str, Any]:
@@ -83,7 +84,8 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
     examples: dict[str, Any] = {}
     # The chunks of a stream mostly repeat the same id and timestamps: decide once per distinct set of the
     # fields that matter (a streamed response can hold a thousand chunks). The signature is spelt out field by
-    # field (the fields of _SIGNATURE, in its order): this loop is the whole cost of the check.
+    # field (the fields of _SIGNATURE, in its order, or its first three when the others are absent): this loop
+    # is the whole cost of the check.
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     missing = _MISSING
     for item in items:
@@ -93,16 +95,19 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
         if not isinstance(data, dict):
             continue
         get = data.get
-        signature = (
-            get("object", missing),
-            get("id", missing),
-            get("created", missing),
-            get("created_at", missing),
-            get("total_duration", missing),
-            get("load_duration", missing),
-            get("prompt_eval_duration", missing),
-            get("eval_duration", missing),
-        )
+        if data.keys().isdisjoint(_OLLAMA_FIELDS):  # most chunks: the three first fields say it all
+            signature: tuple[Any, ...] = (get("object", missing), get("id", missing), get("created", missing))
+        else:
+            signature = (
+                get("object", missing),
+                get("id", missing),
+                get("created", missing),
+                get("created_at", missing),
+                get("total_duration", missing),
+                get("load_duration", missing),
+                get("prompt_eval_duration", missing),
+                get("eval_duration", missing),
+            )
         # False == 0 and True == 1 as keys, but a bool is never a normalized number: never shared.
         if bool in map(type, signature):
             updates = _updates(data, record_id)
