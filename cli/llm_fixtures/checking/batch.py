@@ -55,7 +55,8 @@ def _check_chunk(jobs: list[Job], options: CheckOptions) -> list[FileReport]:
 def _run(jobs: Sequence[Job], options: CheckOptions, workers: int) -> list[FileReport]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         return _check_chunk(list(jobs), options)
-    size = max(1, len(jobs) // (workers * 4))
+    # Small chunks, of equal size: the worker that finishes first waits the less for the other.
+    size = -(-len(jobs) // (workers * 8))
     chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
     reports: list[FileReport] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
