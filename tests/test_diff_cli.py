@@ -311,10 +311,10 @@ def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: Cli
 
 
 def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None:
-    from llm_fixtures.comparing import _UPSTREAM_HEAD, parse_recording, sniff
+    from llm_fixtures.comparing import _UPSTREAM_HEAD, _sniff_layout, parse_recording, sniff
     from llm_fixtures.errors import BadRecording
 
-    read_fast = 0
+    read_fast = read_by_layout = 0
     for path in sorted(corpus.rglob("*.json")):
         data = path.read_bytes()
         try:
@@ -324,7 +324,11 @@ def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None
             continue
         assert sniff(data, str(path)) == (parsed.facts.test_id, parsed.facts.endpoint), path
         read_fast += _UPSTREAM_HEAD.match(data) is not None
+        layout = _sniff_layout(data, str(path))
+        assert layout is None or layout == (parsed.facts.test_id, parsed.facts.endpoint), path
+        read_by_layout += layout is not None and _UPSTREAM_HEAD.match(data) is None
     assert read_fast > 100
+    assert read_by_layout > 50
 
 
 def test_from_a_subfolder_a_folder_narrows_and_paths_are_relative_to_it(runner: CliRunner, repo: Path) -> None:

@@ -299,6 +299,49 @@ _UPSTREAM_HEAD = re.compile(rb'\A\{\n  "test_id": ("(?:[^"\\]|\\.)*"|null),\n  "
 _REQUEST_ENDPOINT = re.compile(rb'\n    "endpoint": ("(?:[^"\\]|\\.)+"),?\n')
 
 
+# Any upstream-layout file: the members of the request (indent 4) up to the response, each value a scalar or the
+# opening of an object or a list.
+_REQUEST_MEMBER = re.compile(
+    rb'\n    "((?:[^"\\]|\\.)*)": ("(?:[^"\\]|\\.)*"|null|true|false|-?[0-9][0-9.eE+-]*|[\[{])'
+)
+_TOP_TEST_ID = re.compile(rb'\n  "test_id": ("(?:[^"\\]|\\.)*"|null)[,\n]')
+
+
+def _sniff_layout(data: bytes, display: str) -> tuple[str | None, str | None] | None:
+    """Test id and endpoint read off any file in the upstream layout (indent 2: a top-level key is the only thing
+    on a line indented by two spaces): the request's own scalar members, whatever its kind, through the same
+    `derive_facts`; None when the file does not look that way."""
+    if not data.startswith(b'{\n  "'):
+        return None
+    response_at = data.find(b'\n  "response": {')
+    request_at = data.find(b'\n  "request": {\n')
+    if request_at < 0 or response_at < request_at:
+        return None
+    request: dict[str, Any] = {}
+    try:
+        for key, value in _REQUEST_MEMBER.findall(data, request_at, response_at):
+            name = orjson.loads(b'"' + key + b'"')
+            if name not in request:
+                request[name] = {} if value == b"{" else [] if value == b"[" else orjson.loads(value)
+        raw: dict[str, Any] = {"request": request, "response": {}}
+        at = data.find(b'\n  "test_id": ')
+        if at >= 0:
+            test_id = _TOP_TEST_ID.match(data, at)
+            if test_id is None:
+                return None
+            raw["test_id"] = orjson.loads(test_id.group(1))
+    except orjson.JSONDecodeError:
+        return None
+    if any(not isinstance(request.get(key), str | None) for key in _FACT_FIELDS):
+        return None
+    facts = derive_facts(display, len(data), raw)
+    return facts.test_id, facts.endpoint
+
+
+# The request fields the test id and the endpoint are derived from.
+_FACT_FIELDS = ("test_id", "endpoint", "url", "provider", "tool_name", "api")
+
+
 def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
     """Test id and endpoint of a recording's bytes, for pairs skipped as identical: read off the upstream layout
     when it is there, from the parsed file otherwise; (None, None) for a file that is not a valid recording."""
@@ -308,6 +351,9 @@ def sniff(data: bytes, display: str) -> tuple[str | None, str | None]:
         endpoint = _REQUEST_ENDPOINT.search(data, 0, response_at if response_at > 0 else len(data))
         if endpoint is not None:
             return orjson.loads(head.group(1)), orjson.loads(endpoint.group(1))
+    found = _sniff_layout(data, display)
+    if found is not None:
+        return found
     try:
         parsed = parse_recording(data, display)
     except BadRecording:
@@ -421,10 +467,11 @@ def _examine_all(
     # Imported once here, so that forked workers do not each import it again.
     import llm_fixtures.assembling  # noqa: F401
 
-    # Interleaved batches spread big and small files evenly; several per process, each reading its blobs in one
-    # git call. The workers take batches from the front, two at a time each (one running, one ready); this process,
-    # rather than wait, takes them from the back, until they meet.
-    count = processes * 6
+    # Interleaved batches spread big and small files evenly; several per process (fewer when each costs a
+    # `git cat-file` per side), so that no process waits long for the last one. The workers take batches from the
+    # front, two at a time each (one running, one ready); this process, rather than wait, takes them from the
+    # back, until they meet.
+    count = processes * (6 if repos != (None, None) else 12)
     batches = [work[index::count] for index in range(count)]
     parts: list[list[Outcome]] = [[] for _ in batches]
     futures: dict[int, Future[list[Outcome]]] = {}
