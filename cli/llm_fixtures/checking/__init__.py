@@ -59,6 +59,11 @@ class FileReport:
     skipped: bool = False  # a JSON file that is not a recording, outside any recordings folder
     current_name: str | None = None  # for stale and mismatch files: the name the current rule gives
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its fields, to and from worker processes (see Finding.__reduce__).
+        fields = (self.path, self.findings, self.identity, self.test_id, self.size, self.skipped, self.current_name)
+        return (FileReport, fields)
+
 
 def _not_a_recording(raw: Any, location: str) -> bool:
     if not isinstance(raw, dict) or "request" in raw or "response" in raw:

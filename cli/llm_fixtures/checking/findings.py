@@ -27,6 +27,10 @@ class Finding:
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its fields (the slots dataclass default goes through dataclasses.fields per object).
+        return (Finding, (self.path, self.check, self.status, self.severity, self.message, self.details))
+
 
 def at_least(finding: Finding, severity: Severity) -> bool:
     """Whether a finding is at or above a severity."""
