@@ -36,6 +36,9 @@ from llm_fixtures.volatility import Volatility, build_volatility
 
 # Below this many pairs to compare, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
+# Pairs shared out in chunks of at least this many, taken in an order that visits every _STRIDE-th pair first.
+_SMALLEST_CHUNK = 16
+_STRIDE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,28 +470,37 @@ def _examine_all(
     # Imported once here, so that forked workers do not each import it again.
     import llm_fixtures.assembling  # noqa: F401
 
-    # Interleaved batches spread big and small files evenly; several per process (fewer when each costs a
-    # `git cat-file` per side), so that no process waits long for the last one. The workers take batches from the
-    # front, two at a time each (one running, one ready); this process, rather than wait, takes them from the
-    # back, until they meet.
-    count = processes * (6 if repos != (None, None) else 12)
-    batches = [work[index::count] for index in range(count)]
-    parts: list[list[Outcome]] = [[] for _ in batches]
-    futures: dict[int, Future[list[Outcome]]] = {}
-    front, back = 0, count - 1
+    # Pairs are taken in an interleaved order (each run of it spread over the whole tree, big and small files
+    # mixed) in chunks that shrink as the work runs out, so that no process waits long for the last one. The
+    # workers take chunks from the front, two at a time each (one running, one ready); this process, rather than
+    # wait, takes them from the back, until they meet. With git, each chunk costs a `git cat-file` per side:
+    # fewer, bigger chunks.
+    count = len(work)
+    order = [index for start in range(_STRIDE) for index in range(start, count, _STRIDE)]
+    smallest = _SMALLEST_CHUNK if repos == (None, None) else max(_SMALLEST_CHUNK, count // (processes * 6))
+    outcomes: list[Outcome] = [(None, None)] * count
+    taken: list[tuple[list[int], Future[list[Outcome]]]] = []
+    front, back = 0, count
+
+    def chunk_size() -> int:
+        return max(smallest, (back - front) // (4 * processes))
+
     with ProcessPoolExecutor(max_workers=processes - 1) as pool:
-        while front <= back:
-            while front <= back and sum(not f.done() for f in futures.values()) < 2 * (processes - 1):
-                futures[front] = pool.submit(_examine_batch, batches[front], repos, volatility, identify_unchanged)
-                front += 1
-            if front <= back:
-                parts[back] = _examine_batch(batches[back], repos, volatility, identify_unchanged)
-                back -= 1
-        for index, future in futures.items():
-            parts[index] = future.result()
-    outcomes: list[Outcome] = [(None, None)] * len(work)
-    for index, part in enumerate(parts):
-        outcomes[index::count] = part
+        while front < back:
+            while front < back and sum(not future.done() for _, future in taken) < 2 * (processes - 1):
+                chunk = order[front : min(back, front + chunk_size())]
+                front += len(chunk)
+                batch = [work[index] for index in chunk]
+                taken.append((chunk, pool.submit(_examine_batch, batch, repos, volatility, identify_unchanged)))
+            if front < back:
+                chunk = order[max(front, back - chunk_size()) : back]
+                back -= len(chunk)
+                done = _examine_batch([work[index] for index in chunk], repos, volatility, identify_unchanged)
+                for index, outcome in zip(chunk, done, strict=True):
+                    outcomes[index] = outcome
+        for chunk, future in taken:
+            for index, outcome in zip(chunk, future.result(), strict=True):
+                outcomes[index] = outcome
     return outcomes
 
 
