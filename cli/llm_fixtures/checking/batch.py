@@ -7,7 +7,6 @@ import gc
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,8 @@ def _check_chunk(jobs: list[Job], options: CheckOptions) -> list[FileReport]:
 def _run(jobs: Sequence[Job], options: CheckOptions, workers: int) -> list[FileReport]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         return _check_chunk(list(jobs), options)
+    from concurrent.futures import ProcessPoolExecutor  # here: a small run (pre-commit) never pays for it
+
     # Small chunks, of equal size: the worker that finishes first waits the less for the other.
     size = -(-len(jobs) // (workers * 8))
     chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
