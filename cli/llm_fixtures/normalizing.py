@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 EPOCH_TIMESTAMP = "1970-01-01T00:00:00.000000Z"
@@ -28,6 +29,7 @@ def hash_for_normalization(name: str) -> str:
 _MISSING = object()
 _SIGNATURE = ("object", "id", "created", "created_at", *OLLAMA_DURATIONS)
 _OLLAMA_FIELDS = _SIGNATURE[3:]
+_FIRST_THREE = itemgetter(*_SIGNATURE[:3])
 
 
 def _updates(data: dict[str, Any], record_id: str) -> dict[str, Any]:
@@ -96,7 +98,10 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
             continue
         get = data.get
         if data.keys().isdisjoint(_OLLAMA_FIELDS):  # most chunks: the three first fields say it all
-            signature: tuple[Any, ...] = (get("object", missing), get("id", missing), get("created", missing))
+            try:
+                signature: tuple[Any, ...] = _FIRST_THREE(data)
+            except KeyError:
+                signature = (get("object", missing), get("id", missing), get("created", missing))
         else:
             signature = (
                 get("object", missing),
@@ -118,9 +123,10 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
                 updates = seen[signature] = _updates(data, record_id)
             except TypeError:  # an unhashable value where a scalar was expected
                 updates = _updates(data, record_id)
-        for field, value in updates.items():
-            counts[field] += 1
-            examples.setdefault(field, value)
+        if updates:
+            for field, value in updates.items():
+                counts[field] += 1
+                examples.setdefault(field, value)
     if not isinstance(body, list):
         return [f"response.body.{field} -> {examples[field]!r}" for field in counts]
     total = len(items)
