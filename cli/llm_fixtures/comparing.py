@@ -101,12 +101,19 @@ def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
     selection = select_files([root], project)
     tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
     prefix = str(root).rstrip(os.sep) + os.sep
+    # The walk joins plain entry names onto the root as given: a file's absolute path is the root's and the rest.
+    absolute_prefix = os.path.abspath(root).rstrip(os.sep) + os.sep  # noqa: PTH100 (as in _shown)
+    base = str(cwd) + os.sep
     for name in selection.names:
-        # The walk joins entries onto the root as given; anything else goes the slow way.
-        inside = name[len(prefix) :] if name.startswith(prefix) else Path(name).relative_to(root).as_posix()
+        if name.startswith(prefix):
+            inside = name[len(prefix) :]
+            absolute = absolute_prefix + inside
+            shown = absolute[len(base) :] if absolute.startswith(base) else absolute
+        else:  # anything else goes the slow way
+            inside, shown = Path(name).relative_to(root).as_posix(), _shown(name, cwd)
         key = inside.replace(os.sep, "/")
         # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
-        tree.sources[key] = Source(key, _shown(name, cwd), None, path=name)
+        tree.sources[key] = Source(key, shown, None, path=name)
     return tree
 
 

@@ -132,8 +132,16 @@ class PairReport(BaseModel):
 
     def to_json(self) -> bytes:
         """The JSON Lines object: every top-level key always present, details only where something changed."""
-        document = self.model_dump(mode="json", exclude={"details"})
-        document["details"] = self.details.model_dump(mode="json", exclude_defaults=True)
+        # The top-level fields are strings, None and a list of strings: taken as they are (the same as a dump).
+        document = {
+            "old": self.old,
+            "new": self.new,
+            "test_id": self.test_id,
+            "endpoint": self.endpoint,
+            "status": self.status,
+            "changes": list(self.changes),
+            "details": self.details.model_dump(mode="json", exclude_defaults=True),
+        }
         try:
             return orjson.dumps(document)
         except TypeError:
