@@ -131,9 +131,7 @@ class _Normalizer:
     """The walk of `normalize_body`: the steps looked up once, not passed down every call (a request body
     can hold tens of thousands of values)."""
 
-    def __init__(
-        self, steps: Normalization, changed: set[str] | None, stand_ins: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, steps: Normalization, changed: set[str] | None, stand_ins: dict[str, str] | None = None) -> None:
         self.numbers = steps.numbers
         self.file_search = steps.file_search
         self.project_id = steps.project_id
