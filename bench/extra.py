@@ -6,6 +6,7 @@ Called by bench/run.py as `python bench/extra.py CORPUS`; prints `name<TAB>secon
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -20,14 +21,22 @@ def fixtures(*args: str) -> list[str]:
     return [sys.executable, "-m", "llm_fixtures", *args]
 
 
-def timed(command: list[str], cwd: str | None = None) -> float:
+def timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
 
 
-def best_of(command: list[str], repeat: int = 2, cwd: str | None = None) -> float:
-    return min(timed(command, cwd) for _ in range(repeat))
+def cold_and_warm(command: list[str], repeat: int = 3) -> tuple[float, float]:
+    """Best wall time with an empty user cache (cold) and with the cache a previous run left (warm)."""
+    colds, warms = [], []
+    for _ in range(repeat):
+        cache = tempfile.mkdtemp(prefix="fixtures-bench-cache-")
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        colds.append(timed(command, env))
+        warms.append(timed(command, env))
+        shutil.rmtree(cache, ignore_errors=True)
+    return min(colds), min(warms)
 
 
 def stream_paths(corpus: str) -> list[str]:
@@ -106,21 +115,28 @@ def perturbed_tree(corpus: str, changes: int = 400) -> tuple[str, int]:
     return str(target), done
 
 
+def row(name: str, command: list[str], ls: tuple[float, float], target: str = "2x") -> None:
+    cold, warm = cold_and_warm(command)
+    print(f"{name}, cold\t{cold:.3f}\t{cold / ls[0]:.2f}x cold ls (target <= {target})")
+    print(f"{name}, warm\t{warm:.3f}\t{warm / ls[1]:.2f}x warm ls")
+
+
 def main() -> None:
     corpus = sys.argv[1]
-    ls = best_of(fixtures("ls", "--json", "--no-cache", corpus))
-    print(f"fixtures ls --json (reference for the rows below)\t{ls:.3f}\t")
+    ls = cold_and_warm(fixtures("ls", "--json", corpus))
+    print(f"fixtures ls --json (reference below), cold\t{ls[0]:.3f}\t")
+    print(f"fixtures ls --json (reference below), warm\t{ls[1]:.3f}\t")
     streams = stream_paths(corpus)
-    show = best_of(fixtures("show", "--assemble", "--json", *streams))
-    print(f"show --assemble --json, {len(streams)} streams\t{show:.3f}\t{show / ls:.2f}x ls (target <= 2x)")
-    check = best_of(fixtures("check", "--json", corpus))
-    print(f"fixtures check\t{check:.3f}\t{check / ls:.2f}x ls (target <= 2x)")
-    prune = best_of(fixtures("prune", "--json", corpus))
-    print(f"fixtures prune (static)\t{prune:.3f}\t{prune / ls:.2f}x ls (target <= 2x)")
+    row(f"show --assemble --json, {len(streams)} streams", fixtures("show", "--assemble", "--json", *streams), ls)
+    row("fixtures check", fixtures("check", "--json", corpus), ls)
+    row("fixtures prune (static)", fixtures("prune", "--json", corpus), ls)
     other, changed = perturbed_tree(corpus)
     try:
-        diff = best_of(fixtures("diff", "--json", corpus, other))
-        print(f"fixtures diff, {changed} changed of 2 trees\t{diff:.3f}\t{diff / ls:.2f}x ls (target <= 2x)")
+        row(
+            f"fixtures diff, {changed} of {len(list(Path(corpus).rglob('*.json')))} changed",
+            fixtures("diff", "--json", corpus, other),
+            ls,
+        )
     finally:
         shutil.rmtree(Path(other).parent, ignore_errors=True)
 
