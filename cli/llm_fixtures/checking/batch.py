@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from llm_fixtures import __version__
+from llm_fixtures.caching import read_entries, write_entries
 from llm_fixtures.checking import CheckOptions, FileReport, Finding, check_bytes, unreadable
 from llm_fixtures.errors import BadRecording
 
@@ -115,28 +114,6 @@ def _from_cache(shown: str, payload: dict[str, Any]) -> FileReport:
     )
 
 
-def _read_cache(file: Path, key: str) -> dict[str, Any]:
-    try:
-        document = orjson.loads(file.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
-    if not isinstance(document, dict) or document.get("fingerprint") != key:
-        return {}
-    entries = document.get("entries")
-    return entries if isinstance(entries, dict) else {}
-
-
-def _write_cache(file: Path, key: str, entries: dict[str, Any]) -> None:
-    """Best effort, atomic (temp + rename): a cache that cannot be written only costs time."""
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"fingerprint": key, "entries": entries}))
-        tmp.replace(file)
-    except OSError:
-        pass
-
-
 def check_files(
     jobs: Sequence[Job],
     options: CheckOptions,
@@ -150,7 +127,7 @@ def check_files(
     jobs are every file of the project, so cached files that are no longer there are forgotten."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     key = fingerprint(options) if cache is not None else ""
-    cached = _read_cache(cache, key) if cache is not None else {}
+    cached = read_entries(cache, key) if cache is not None else {}
     reports: list[FileReport | None] = [None] * len(jobs)
     stamps: list[Stamp | None] = [None] * len(jobs)
     todo: list[int] = []
@@ -172,5 +149,5 @@ def check_files(
             stamp = stamps[index]
             if stamp is not None:
                 entries[jobs[index][1]] = [stamp, _to_cache(report)]
-        _write_cache(cache, key, entries)
+        write_entries(cache, key, entries)
     return [report for report in reports if report is not None]
