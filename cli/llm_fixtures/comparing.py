@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -460,16 +459,6 @@ def _examine_batch(
         return [_examine(a, b, loader, volatility, identify_unchanged=identify_unchanged) for a, b in work]
 
 
-# The work of a parallel diff, put here before the workers are forked (when they are): they read it from the
-# memory they inherit, and are sent only the positions of their pairs, not the pairs themselves.
-_INHERITED: dict[str, tuple[Work, tuple[Repository | None, Repository | None], Volatility, bool]] = {}
-
-
-def _examine_inherited(chunk: list[int]) -> list[Outcome]:
-    work, repos, volatility, identify_unchanged = _INHERITED["work"]
-    return _examine_batch([work[index] for index in chunk], repos, volatility, identify_unchanged)
-
-
 def _examine_all(
     work: Work,
     repos: tuple[Repository | None, Repository | None],
@@ -503,32 +492,22 @@ def _examine_all(
     def chunk_size() -> int:
         return max(smallest, (back - front) // (4 * processes))
 
-    forked = multiprocessing.get_context().get_start_method() == "fork"
-    if forked:
-        _INHERITED["work"] = (work, repos, volatility, identify_unchanged)
-    try:
-        with ProcessPoolExecutor(max_workers=processes - 1) as pool:
-            while front < back:
-                while front < back and sum(not future.done() for _, future in taken) < 2 * (processes - 1):
-                    chunk = order[front : min(back, front + chunk_size())]
-                    front += len(chunk)
-                    if forked:
-                        future = pool.submit(_examine_inherited, chunk)
-                    else:
-                        batch = [work[index] for index in chunk]
-                        future = pool.submit(_examine_batch, batch, repos, volatility, identify_unchanged)
-                    taken.append((chunk, future))
-                if front < back:
-                    chunk = order[max(front, back - chunk_size()) : back]
-                    back -= len(chunk)
-                    done = _examine_batch([work[index] for index in chunk], repos, volatility, identify_unchanged)
-                    for index, outcome in zip(chunk, done, strict=True):
-                        outcomes[index] = outcome
-            for chunk, future in taken:
-                for index, outcome in zip(chunk, future.result(), strict=True):
+    with ProcessPoolExecutor(max_workers=processes - 1) as pool:
+        while front < back:
+            while front < back and sum(not future.done() for _, future in taken) < 2 * (processes - 1):
+                chunk = order[front : min(back, front + chunk_size())]
+                front += len(chunk)
+                batch = [work[index] for index in chunk]
+                taken.append((chunk, pool.submit(_examine_batch, batch, repos, volatility, identify_unchanged)))
+            if front < back:
+                chunk = order[max(front, back - chunk_size()) : back]
+                back -= len(chunk)
+                done = _examine_batch([work[index] for index in chunk], repos, volatility, identify_unchanged)
+                for index, outcome in zip(chunk, done, strict=True):
                     outcomes[index] = outcome
-    finally:
-        _INHERITED.clear()
+        for chunk, future in taken:
+            for index, outcome in zip(chunk, future.result(), strict=True):
+                outcomes[index] = outcome
     return outcomes
 
 
