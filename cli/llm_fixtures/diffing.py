@@ -7,11 +7,10 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, Field
 
 from llm_fixtures.facts import Facts
 from llm_fixtures.volatility import (
@@ -62,7 +61,8 @@ MAX_WORD_DIFF_WORK = 50_000_000
 CONTEXT_WORDS = 8
 
 
-class FieldChange(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class FieldChange:
     """One field that differs, by JSON path (`$.messages[2].content`); `old`/`new` absent when added/removed."""
 
     path: str
@@ -70,7 +70,8 @@ class FieldChange(BaseModel):
     new: Any = None
 
 
-class TextChange(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class TextChange:
     """A word-level diff: ops are `["=", text]`, `["-", text]`, `["+", text]`; long unchanged runs are cut to
     their ends around `" … "`."""
 
@@ -79,49 +80,55 @@ class TextChange(BaseModel):
     ops: list[tuple[str, str]]
 
 
-class ToolCallChange(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class ToolCallChange:
     """A tool call that differs at one position: its names and, by JSON path, its argument changes (or a word
     diff of the arguments when either side is not valid JSON)."""
 
     index: int
     old_name: str | None = None
     new_name: str | None = None
-    arguments: list[FieldChange] = Field(default_factory=list)
+    arguments: list[FieldChange] = field(default_factory=list)
     arguments_text: TextChange | None = None
 
 
-class Details(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Details:
     """What changed, per class; only the classes that apply are filled."""
 
     paired_by: str | None = None
     problem: str | None = None
-    request: list[FieldChange] = Field(default_factory=list)
+    request: list[FieldChange] = field(default_factory=list)
     content: TextChange | None = None
-    content_fields: list[FieldChange] = Field(default_factory=list)
+    content_fields: list[FieldChange] = field(default_factory=list)
     reasoning: TextChange | None = None
-    tool_calls: list[ToolCallChange] = Field(default_factory=list)
+    tool_calls: list[ToolCallChange] = field(default_factory=list)
     finish_reason: FieldChange | None = None
-    usage: list[FieldChange] = Field(default_factory=list)
+    usage: list[FieldChange] = field(default_factory=list)
     model: FieldChange | None = None
     endpoint: FieldChange | None = None
     url: FieldChange | None = None
-    error: list[FieldChange] = Field(default_factory=list)
-    volatile: list[str] = Field(default_factory=list)
+    error: list[FieldChange] = field(default_factory=list)
+    volatile: list[str] = field(default_factory=list)
     chunking: FieldChange | None = None
     truncated: int = 0
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-class PairReport(BaseModel):
-    """One line of `fixtures diff --json`: a pair of recordings, its status and its classes of change."""
+@dataclass(slots=True, kw_only=True)
+class PairReport:
+    """One line of `fixtures diff --json`: a pair of recordings, its status and its classes of change.
+
+    Plain dataclasses, like the changes they hold: a diff builds thousands of them, and the command starts without
+    building a model class."""
 
     old: str | None
     new: str | None
     test_id: str | None = None
     endpoint: str | None = None
     status: Status
-    changes: list[ChangeClass] = Field(default_factory=list)
-    details: Details = Field(default_factory=Details)
+    changes: list[ChangeClass] = field(default_factory=list)
+    details: Details = field(default_factory=Details)
 
     @property
     def meaningful(self) -> bool:
@@ -132,7 +139,6 @@ class PairReport(BaseModel):
 
     def to_json(self) -> bytes:
         """The JSON Lines object: every top-level key always present, details only where something changed."""
-        # The top-level fields are strings, None and a list of strings: taken as they are (the same as a dump).
         document = {
             "old": self.old,
             "new": self.new,
@@ -140,13 +146,51 @@ class PairReport(BaseModel):
             "endpoint": self.endpoint,
             "status": self.status,
             "changes": list(self.changes),
-            "details": self.details.model_dump(mode="json", exclude_defaults=True),
+            "details": _without_defaults(self.details),
         }
         try:
             return orjson.dumps(document)
         except TypeError:
             # Recorded text can hold lone surrogates (orjson refuses them); ASCII escapes keep them as they were.
             return json.dumps(document, separators=(",", ":"), default=repr).encode()
+
+
+_REQUIRED = object()
+_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _defaults_of(kind: type) -> tuple[tuple[str, Any], ...]:
+    """Each field of a dataclass of this module and its default (`_REQUIRED` when it has none)."""
+    found = _DEFAULTS.get(kind)
+    if found is None:
+        found = tuple(
+            (
+                item.name,
+                item.default
+                if item.default is not MISSING
+                else item.default_factory()
+                if item.default_factory is not MISSING
+                else _REQUIRED,
+            )
+            for item in fields(kind)
+        )
+        _DEFAULTS[kind] = found
+    return found
+
+
+def _without_defaults(value: Any) -> Any:
+    """The details as JSON holds them: the changes as objects without the fields left at their defaults, all the
+    way down (recorded values are already JSON)."""
+    if isinstance(value, FieldChange | TextChange | ToolCallChange | Details):
+        document: dict[str, Any] = {}
+        for name, default in _defaults_of(type(value)):
+            item = getattr(value, name)
+            if default is _REQUIRED or item != default:
+                document[name] = _without_defaults(item)
+        return document
+    if isinstance(value, list) and value and isinstance(value[0], FieldChange | ToolCallChange):
+        return [_without_defaults(item) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- assembly
