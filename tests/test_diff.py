@@ -393,3 +393,28 @@ def test_ids_inside_sse_lines_are_volatile(corpus: Path) -> None:
         ]
         facts = derive_facts(str(path), 1, raw)
         assert compare((raw, facts), (churned, facts), VOLATILITY)[0] == ["volatile"], path
+
+
+@pytest.mark.parametrize(
+    ("table", "plain"),
+    [
+        ({}, True),
+        ({"roots": ["recordings"]}, True),
+        ({"volatile": ["x_trace"], "diff": {"volatile": ["seed", "response.body.*.__data__.seed"]}}, True),
+        ({"diff": {}}, True),
+        ({"check": {}}, False),
+        ({"diff": {"volatile": ["a", 1]}}, False),
+        ({"roots": "recordings"}, False),
+        ({"diff": {"volatile": [], "extra": 1}}, False),
+        ({"volatile": "x"}, False),
+    ],
+)
+def test_plain_tables_give_the_volatility_the_settings_give(table: dict[str, Any], plain: bool) -> None:
+    from llm_fixtures.comparing import _plain_volatile
+    from llm_fixtures.config import Project
+
+    light = _plain_volatile(table)
+    assert (light is not None) == plain
+    if light is not None:
+        settings = Project(root=Path.cwd(), table=table).settings
+        assert light == [*settings.volatile, *settings.diff.volatile]

@@ -74,8 +74,28 @@ class DiffResult:
 def volatility_of(project: Project) -> Volatility:
     """The volatile fields of this project: built in, plus `[tool.fixtures] volatile` and
     `[tool.fixtures.diff] volatile`."""
+    light = _plain_volatile(project.table)
+    if light is not None:
+        return build_volatility(light)
     settings = project.settings
     return build_volatility([*settings.volatile, *settings.diff.volatile])
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _plain_volatile(table: dict[str, Any]) -> list[str] | None:
+    """The volatile entries of a `[tool.fixtures]` table that holds nothing but lists of strings under `roots`,
+    `volatile` and `[tool.fixtures.diff] volatile`: a table the settings models would take as it is (so
+    there is nothing they could reject, and no need to build them). None for any other table."""
+    diff = table.get("diff", {})
+    if not set(table) <= {"roots", "volatile", "diff"} or not isinstance(diff, dict) or not set(diff) <= {"volatile"}:
+        return None
+    lists = (table.get("roots", []), table.get("volatile", []), diff.get("volatile", []))
+    if not all(_strings(value) for value in lists):
+        return None
+    return [*lists[1], *lists[2]]
 
 
 def _shown(path: Path | str, cwd: Path) -> str:

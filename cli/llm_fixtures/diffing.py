@@ -221,14 +221,14 @@ _NOT_A_MESSAGE = frozenset({"unknown", "empty", "none"})
 def assemble_body(body: Any, *, is_streaming: bool) -> Assembled:
     """The one place the assembled comparison gets its result from: `llm_fixtures.assembling`, without its
     bookkeeping keys (a stream and its non-stream twin compare equal)."""
-    from llm_fixtures.assembling import assemble, comparable
+    from llm_fixtures.assembling import comparable, fold_body
 
-    assembly = assemble(body, is_streaming=is_streaming)
-    if assembly.kind in _NOT_A_MESSAGE:
+    kind, folded, warnings = fold_body(body, is_streaming=is_streaming)
+    if kind in _NOT_A_MESSAGE:
         return Assembled(kind="body", result=_unwrap(body))
-    result = comparable(assembly.result)
+    result = comparable(folded)
     result.pop("kind", None)
-    return Assembled(kind=assembly.kind, result=result, warnings=list(assembly.warnings))
+    return Assembled(kind=kind, result=result, warnings=list(warnings))
 
 
 # -------------------------------------------------------------------------------------------- projection

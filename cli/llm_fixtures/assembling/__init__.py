@@ -6,9 +6,8 @@ Pure: takes a response body (or raw `.sse` text), returns an `Assembly`; never r
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.assembling import (
     anthropic,
@@ -22,7 +21,10 @@ from llm_fixtures.assembling import (
 )
 from llm_fixtures.assembling.items import Item, Stream, classify, from_body, from_events
 
-__all__ = ["Assembly", "assemble", "assemble_sse", "comparable"]
+if TYPE_CHECKING:
+    from llm_fixtures.assembling.model import Assembly
+
+__all__ = ["Assembly", "assemble", "assemble_sse", "comparable", "fold_body"]
 
 Fold = Callable[[list[Item]], tuple[dict[str, Any], list[str]]]
 
@@ -41,17 +43,26 @@ _FOLDS: dict[str, Fold] = {
 BOOKKEEPING_KEYS = frozenset({"n_items", "terminal_event", "final_source"})
 
 
-class Assembly(BaseModel):
-    """The final message of a response. `result` has the shape of `expected` in expected-assembly.json for
-    its kind (`kind` and `n_items` included); `warnings` says what was odd about the stream."""
+def __getattr__(name: str) -> Any:
+    """`Assembly` is a pydantic model, built on first use: `fixtures diff` folds bodies without it."""
+    if name == "Assembly":
+        from llm_fixtures.assembling.model import Assembly
+
+        return Assembly
+    raise AttributeError(name)
+
+
+@dataclass(slots=True)
+class _Folded:
+    """What `Assembly` holds, without the model."""
 
     kind: str
     result: dict[str, Any]
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def _nothing(kind: str, warning: str, earlier: list[str] | None = None) -> Assembly:
-    return Assembly(kind=kind, result={"kind": kind, "n_items": 0}, warnings=[*(earlier or []), warning])
+def _nothing(kind: str, warning: str, earlier: list[str] | None = None) -> _Folded:
+    return _Folded(kind=kind, result={"kind": kind, "n_items": 0}, warnings=[*(earlier or []), warning])
 
 
 def _describe_body(body: Any) -> str:
@@ -65,7 +76,7 @@ def _describe_body(body: Any) -> str:
     return f"a JSON {type(body).__name__}"
 
 
-def _assemble_stream(stream: Stream, body: Any) -> Assembly:
+def _assemble_stream(stream: Stream, body: Any) -> _Folded:
     family = classify(stream)
     if family is None:
         errors = [item for item in stream.items if item.error is not None]
@@ -73,7 +84,7 @@ def _assemble_stream(stream: Stream, body: Any) -> Assembly:
             first = errors[0]
             kind = "error"
             result = {"kind": kind, "n_items": 0, "stream_error": {"at_item": 0, "error": first.error}}
-            return Assembly(
+            return _Folded(
                 kind=kind, result=result, warnings=[*stream.warnings, "the response is an error, not a message"]
             )
         if not stream.items:
@@ -82,13 +93,29 @@ def _assemble_stream(stream: Stream, body: Any) -> Assembly:
             "unknown", f"nothing to assemble: body is {_describe_body(body)}, not a known stream", stream.warnings
         )
     result, warnings = _FOLDS[family](stream.items)
-    return Assembly(kind=str(result["kind"]), result=result, warnings=[*stream.warnings, *warnings])
+    return _Folded(kind=str(result["kind"]), result=result, warnings=[*stream.warnings, *warnings])
+
+
+def _as_assembly(folded: _Folded) -> Assembly:
+    from llm_fixtures.assembling.model import Assembly
+
+    return Assembly(kind=folded.kind, result=folded.result, warnings=folded.warnings)
 
 
 def assemble(body: Any, *, is_streaming: bool) -> Assembly:
     """The final message of a stored response body: a stream (list of envelopes, dicts or SSE lines) or a
     non-stream body (ChatCompletion, Completion, Ollama, Anthropic, Gemini, Responses), which gives the same
     shape so that a stream and its non-stream twin compare equal. Dispatch is on `__type__` or the payload."""
+    return _as_assembly(_fold_body(body, is_streaming=is_streaming))
+
+
+def fold_body(body: Any, *, is_streaming: bool) -> tuple[str, dict[str, Any], list[str]]:
+    """`assemble`, as `(kind, result, warnings)`: no pydantic model built (nor imported)."""
+    folded = _fold_body(body, is_streaming=is_streaming)
+    return folded.kind, folded.result, folded.warnings
+
+
+def _fold_body(body: Any, *, is_streaming: bool) -> _Folded:
     if body is None:
         return _nothing("none", "no response body")
     try:
@@ -106,8 +133,8 @@ def assemble_sse(text: str) -> Assembly:
     """The final message of a raw event-stream capture (a `.sse` file)."""
     stream = from_events(sse.parse_text(text))
     if not stream.items:
-        return _nothing("empty", "empty stream: no data event")
-    return _assemble_stream(stream, text)
+        return _as_assembly(_nothing("empty", "empty stream: no data event"))
+    return _as_assembly(_assemble_stream(stream, text))
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:
