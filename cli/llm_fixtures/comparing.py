@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from llm_fixtures.config import Project
-from llm_fixtures.diffing import Details, PairReport, compare, prepare_side
+from llm_fixtures.diffing import Details, PairReport, compare, deepdiff_class, prepare_side
 from llm_fixtures.discovery import select_files
 from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
 from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
@@ -494,8 +494,11 @@ def _examine_all(
     known_same = sum(1 for a, b in work if a.fingerprint is not None and a.fingerprint == b.fingerprint)
     if processes <= 1 or len(work) - known_same + known_same // 20 < PARALLEL_THRESHOLD:
         return _examine_batch(work, repos, volatility, identify_unchanged)
-    # Imported once here, so that forked workers do not each import it again.
+    # Imported once here, so that forked workers do not each import them again: the assembly, and DeepDiff (a
+    # diff this big nearly always has some projected structure that differs: usage, content, a request).
     import llm_fixtures.assembling  # noqa: F401
+
+    deepdiff_class()
 
     # Pairs are taken in an interleaved order (each run of it spread over the whole tree, big and small files
     # mixed) in chunks that shrink as the work runs out, so that no process waits long for the last one. The

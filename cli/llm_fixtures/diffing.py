@@ -522,7 +522,7 @@ def _summarize_long_lists(old: Any, new: Any) -> tuple[Any, Any]:
 
 
 @functools.cache
-def _deepdiff() -> Any:
+def deepdiff_class() -> Any:
     """DeepDiff, minus a cost we never use: before each comparison it writes out the path of the level to match
     it against exclusions (a `repr` and an `ast.literal_eval` per list index, and the reference cycles they
     leave for the garbage collector). With no exclusion set, nothing is skipped, as DeepDiff would decide."""
@@ -592,7 +592,7 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
     old, new = _summarize_long_lists(old, new)
     new = _share_equal_parts(old, new)
     # The tree view is all that is read here: no text view is built from it.
-    diff = _deepdiff()(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True, view="tree")
+    diff = deepdiff_class()(old, new, ignore_private_variables=False, ignore_numeric_type_changes=True, view="tree")
     changes: list[FieldChange] = []
     for levels in diff.tree.values():
         for level in levels:
