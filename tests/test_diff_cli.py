@@ -288,6 +288,33 @@ def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.
     assert {(r.status, tuple(r.changes)) for r in parallel} >= {("changed", ("content",)), ("removed", ())}
 
 
+def test_identical_blobs_sniffed_from_clean_working_copies_give_the_same_reports(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llm_fixtures.comparing as comparing
+    from llm_fixtures.config import load_project
+
+    perturb(repo)
+    commit_all(repo, "re-recorded")
+    project = load_project(repo)
+    volatility = comparing.volatility_of(project)
+    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    from_blobs = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
+    monkeypatch.setattr(comparing, "CLEAN_COPIES_THRESHOLD", 1)
+    read: list[str] = []
+    from llm_fixtures.store import read_bytes
+
+    def read_file(path: Path | str) -> bytes:
+        read.append(str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(comparing, "read_bytes", read_file)
+    from_files = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
+    assert read  # the unchanged pairs were read from the working tree
+    assert [r.to_json() for r in from_files] == [r.to_json() for r in from_blobs]
+    assert any(r.status == "unchanged" and r.test_id for r in from_files)
+
+
 def test_list_volatile_shows_built_in_and_configured_fields(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.fixtures.diff]\nvolatile = ["x_trace", "response.body.*.__data__.seed"]\n'

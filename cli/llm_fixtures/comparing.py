@@ -4,6 +4,7 @@ pair and hand each pair to the pure diff."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import re
@@ -36,6 +37,8 @@ from llm_fixtures.volatility import Volatility, build_volatility
 
 # Below this many pairs to compare, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
+# From this many identical blobs on, their working-tree copies are looked up (two git calls) to be read instead.
+CLEAN_COPIES_THRESHOLD = 100
 # Pairs shared out in chunks of at least this many, taken in an order that visits every _STRIDE-th pair first.
 _SMALLEST_CHUNK = 16
 _STRIDE = 64
@@ -262,12 +265,13 @@ class _Loader:
         self._blobs.update(read_blobs(repo, missing))
 
     def data(self, source: Source) -> bytes:
-        if source.oid is not None:
-            if source.oid not in self._blobs:
-                raise BadRecording(source.display, "blob was not read from git")
+        """The bytes of a source: its blob when read, else its file (for a blob, a working-tree copy git
+        considers unchanged)."""
+        if source.oid is not None and source.oid in self._blobs:
             return self._blobs[source.oid]
-        assert source.path is not None
-        return read_bytes(source.path)
+        if source.path is not None:
+            return read_bytes(source.path)
+        raise BadRecording(source.display, "blob was not read from git")
 
     def load(self, source: Source, data: bytes | None = None) -> Parsed | BadRecording:
         """The parsed source (from `data` when its bytes were already read), or what stopped it."""
@@ -446,8 +450,23 @@ def _examine(a: Source, b: Source, loader: _Loader, volatility: Volatility, *, i
 def _needs_bytes(a: Source, b: Source, *, identify_unchanged: bool) -> tuple[bool, bool]:
     """Whether a pair's old and new bytes will be read (identical blobs only for a sniff of the new one)."""
     if a.fingerprint is not None and a.fingerprint == b.fingerprint:
-        return False, identify_unchanged
+        return False, identify_unchanged and b.path is None
     return True, True
+
+
+def _with_clean_copies(tree: Tree, keys: Iterable[str]) -> Tree:
+    """A revision's sources, those of `keys` whose working-tree copy git considers unchanged and of the same blob
+    given that file to read: identical blobs are read only to sniff their test id and endpoint, and a file
+    costs less to read than a blob to inflate."""
+    if tree.repo is None:
+        return tree
+    clean = clean_index_blobs(tree.repo)
+    sources = dict(tree.sources)
+    for key in keys:
+        source = sources[key]
+        if source.oid is not None and source.path is None and clean.get(key) == source.oid:
+            sources[key] = dataclasses.replace(source, path=str(tree.repo.root / key))
+    return Tree(label=tree.label, sources=sources, repo=tree.repo)
 
 
 @contextlib.contextmanager
@@ -557,6 +576,10 @@ def _diff_trees(
     candidates_old = [_candidate(k, v, volatility) for k, v in loaded_old.items() if isinstance(v, Parsed)]
     candidates_new = [_candidate(k, v, volatility) for k, v in loaded_new.items() if isinstance(v, Parsed)]
     pairing = pair_by_test(candidates_old, candidates_new)
+    if identify_unchanged and new.repo is not None:
+        same = [p.new or "" for p in path_pairs if new.sources[p.new or ""].oid == old.sources[p.old or ""].oid]
+        if len(same) >= CLEAN_COPIES_THRESHOLD:
+            new = _with_clean_copies(new, same)
     work = [(old.sources[pair.old or ""], new.sources[pair.new or ""]) for pair in path_pairs]
     outcomes = _examine_all(work, (old.repo, new.repo), volatility, identify_unchanged=identify_unchanged, jobs=jobs)
     reports: list[PairReport] = []
