@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -37,20 +37,7 @@ ChangeClass = Literal[
     "url",
     "error",
 ]
-CLASSES: tuple[ChangeClass, ...] = (
-    "volatile",
-    "chunking",
-    "content",
-    "reasoning",
-    "tool_calls",
-    "finish_reason",
-    "usage",
-    "request",
-    "model",
-    "endpoint",
-    "url",
-    "error",
-)
+CLASSES: tuple[ChangeClass, ...] = get_args(ChangeClass)
 NOISE: frozenset[str] = frozenset({"volatile", "chunking"})
 Status = Literal["added", "removed", "changed", "unchanged", "error"]
 
