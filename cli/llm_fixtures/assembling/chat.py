@@ -13,6 +13,7 @@ from llm_fixtures.assembling.merging import (
     TopLevel,
     as_dict,
     as_int,
+    choices_by_index,
     finish,
     join_text,
     last_non_empty,
@@ -249,14 +250,7 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
         if obj is not None and obj not in ("chat.completion.chunk", "chat.completion"):
             continue  # Azure's prompt_filter_results pseudo-chunk, and anything else that is not a chunk
         top.see(chunk)
-        raw_choices = chunk.get("choices")
-        for raw in raw_choices if isinstance(raw_choices, list) else []:
-            if not isinstance(raw, dict):
-                continue
-            index = as_int(raw.get("index")) or 0
-            choice = choices.get(index)
-            if choice is None:
-                choice = choices[index] = _Choice(index)
+        for raw, choice in choices_by_index(chunk, choices, _Choice):
             delta = raw.get("delta")
             if delta is None and obj == "chat.completion":
                 delta = raw.get("message")

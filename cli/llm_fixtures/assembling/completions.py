@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_fixtures.assembling.items import Item, walk
-from llm_fixtures.assembling.merging import TopLevel, as_int, join_text, last_non_empty
+from llm_fixtures.assembling.merging import TopLevel, choices_by_index, join_text, last_non_empty
 
 KIND = "text_completion"
 _LOGPROB_LISTS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
@@ -39,14 +39,7 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     choices: dict[int, _Choice] = {}
     for _, chunk in read.payloads:
         top.see(chunk)
-        raw_choices = chunk.get("choices")
-        for raw in raw_choices if isinstance(raw_choices, list) else []:
-            if not isinstance(raw, dict):
-                continue
-            index = as_int(raw.get("index")) or 0
-            choice = choices.get(index)
-            if choice is None:
-                choice = choices[index] = _Choice(index)
+        for raw, choice in choices_by_index(chunk, choices, _Choice):
             text = raw.get("text")
             if isinstance(text, str):
                 choice.text.append(text)

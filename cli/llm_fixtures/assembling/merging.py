@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+_Slot = TypeVar("_Slot")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -194,3 +196,19 @@ class TopLevel:
             if value is not None:
                 values[key] = value
         self.seen = True
+
+
+def choices_by_index(
+    chunk: dict[str, Any], choices: dict[int, _Slot], make: Callable[[int], _Slot]
+) -> Iterator[tuple[dict[str, Any], _Slot]]:
+    """Each choice object of a chunk with its accumulator, keyed by `index` (missing means 0), never by list
+    position; a new index gets `make(index)`."""
+    raw_choices = chunk.get("choices")
+    for raw in raw_choices if isinstance(raw_choices, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        index = as_int(raw.get("index")) or 0
+        choice = choices.get(index)
+        if choice is None:
+            choice = choices[index] = make(index)
+        yield raw, choice
