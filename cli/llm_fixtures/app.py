@@ -6,6 +6,7 @@ import typer
 
 from llm_fixtures import __version__
 from llm_fixtures.commands import check, diff, ls, normalize, prune, rerecord, show
+from llm_fixtures.commands.coercion import FastCommand, FastGroup
 
 app = typer.Typer(
     name="fixtures",
@@ -13,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=FastGroup,
 )
 
 
@@ -31,13 +33,13 @@ def _main(
     """Look after recorded LLM API fixtures (llama-stack / OGX record-replay format)."""
 
 
-app.command("ls")(ls.run)
-app.command("show")(show.run)
-app.command("diff")(diff.run)
-app.command("check")(check.run)
-app.command("normalize")(normalize.run)
-app.command("prune")(prune.run)
-app.command("rerecord")(rerecord.run)
+app.command("ls", cls=FastCommand)(ls.run)
+app.command("show", cls=FastCommand)(show.run)
+app.command("diff", cls=FastCommand)(diff.run)
+app.command("check", cls=FastCommand)(check.run)
+app.command("normalize", cls=FastCommand)(normalize.run)
+app.command("prune", cls=FastCommand)(prune.run)
+app.command("rerecord", cls=FastCommand)(rerecord.run)
 
 
 def main() -> None:
