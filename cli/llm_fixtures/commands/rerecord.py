@@ -49,15 +49,8 @@ RefsArg = Annotated[
 
 
 def _resolve(refs: list[str], project: Project) -> list[Path]:
-    try:
-        from llm_fixtures.resolving import resolve_refs  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        # Until reference resolution lands, only paths are understood.
-        paths = [Path(ref) for ref in refs]
-        for path in paths:
-            if not path.exists():
-                raise UsageError(f"{path}: no such file; hash prefixes and test ids are not supported yet") from None
-        return paths
+    from llm_fixtures.resolving import resolve_refs
+
     return resolve_refs(refs, project)
 
 
