@@ -22,15 +22,16 @@ def render_findings(findings: Sequence[Finding], counts: dict[str, Counter[str]]
         rows = [finding for finding in findings if finding.check == check]
         if not rows:
             continue
-        console.print(Text(f"{check} ({len(rows)})", style="bold"), soft_wrap=True)
         width = max(len(finding.status) for finding in rows) + 2
+        # One Text per check, printed once: a print per line costs rich more than the checks themselves.
+        block = Text()
+        block.append(f"{check} ({len(rows)})", style="bold")
         for finding in rows:
-            line = Text("  ")
-            line.append(finding.status.ljust(width), style=_STYLE[finding.severity])
-            line.append(finding.path)
-            console.print(line, soft_wrap=True)
-            console.print(Text(" " * (width + 2) + finding.message), soft_wrap=True)
-        console.print()
+            block.append("\n  ")
+            block.append(finding.status.ljust(width), style=_STYLE[finding.severity])
+            block.append(f"{finding.path}\n{' ' * (width + 2)}{finding.message}")
+        block.append("\n")
+        console.print(block, soft_wrap=True)
     summary = Table(box=None, pad_edge=False, header_style="bold")
     summary.add_column("check")
     summary.add_column("status")
