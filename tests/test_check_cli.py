@@ -266,3 +266,21 @@ def test_check_over_the_whole_corpus(
     assert result.exit_code == 1
     counts = Counter((row["check"], row["status"]) for row in lines(result.stdout))
     assert dict(counts) == CORPUS_COUNTS
+
+
+def test_check_options_default_to_the_settings_defaults() -> None:
+    # `check` builds CheckOptions() without pydantic when the project has no [tool.fixtures.check] table.
+    from llm_fixtures.checking import CheckOptions
+    from llm_fixtures.settings import Settings
+
+    defaults, settings = CheckOptions(), Settings().check
+    assert defaults.allow_secrets == tuple(settings.allow_secrets)
+    assert (defaults.max_file_bytes, defaults.max_image_bytes) == (settings.max_file_bytes, settings.max_image_bytes)
+
+
+def test_a_bad_check_setting_is_a_usage_error(runner: CliRunner, project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.fixtures.check]\nmax_file_bytes = "big"\n')
+    result = invoke(runner, "check")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.stderr and "max_file_bytes" in result.stderr

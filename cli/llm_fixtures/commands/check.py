@@ -77,13 +77,15 @@ def run(
         if rename:
             chosen = {"hash"}
         project = load_project()
-        settings = project.settings.check
-        options = CheckOptions(
-            checks=frozenset(chosen),
-            allow_secrets=tuple(settings.allow_secrets),
-            max_file_bytes=settings.max_file_bytes,
-            max_image_bytes=settings.max_image_bytes,
-        )
+        options = CheckOptions(checks=frozenset(chosen))  # the defaults of [tool.fixtures.check]
+        if "check" in project.table:  # validated (pydantic) only when the project sets something
+            settings = project.settings.check
+            options = CheckOptions(
+                checks=frozenset(chosen),
+                allow_secrets=tuple(settings.allow_secrets),
+                max_file_bytes=settings.max_file_bytes,
+                max_image_bytes=settings.max_image_bytes,
+            )
         selection = select_files(paths, project)
         # Plain strings, as the selection holds them (already in the form Path gives them): thousands of Path
         # objects cost more than a warm run. Absolute as Path.absolute makes them: the working folder joined.
