@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterable
+
 import typer
 
 from llm_fixtures import __version__
-from llm_fixtures.commands import check, diff, ls, normalize, prune, rerecord, show
 from llm_fixtures.commands.coercion import FastCommand, FastGroup
 
-app = typer.Typer(
-    name="fixtures",
-    help="Look after recorded LLM API fixtures: list, show, diff, check, prune and re-record them.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    cls=FastGroup,
-)
+# The commands, in the order `fixtures --help` lists them: each is `run` in llm_fixtures.commands.<name>.
+COMMANDS = ("ls", "show", "diff", "check", "normalize", "prune", "rerecord")
 
 
 def _version(value: bool) -> None:
@@ -24,7 +21,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -33,14 +29,35 @@ def _main(
     """Look after recorded LLM API fixtures (llama-stack / OGX record-replay format)."""
 
 
-app.command("ls", cls=FastCommand)(ls.run)
-app.command("show", cls=FastCommand)(show.run)
-app.command("diff", cls=FastCommand)(diff.run)
-app.command("check", cls=FastCommand)(check.run)
-app.command("normalize", cls=FastCommand)(normalize.run)
-app.command("prune", cls=FastCommand)(prune.run)
-app.command("rerecord", cls=FastCommand)(rerecord.run)
+def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The application with the commands `names` (each imported here)."""
+    app = typer.Typer(
+        name="fixtures",
+        help="Look after recorded LLM API fixtures: list, show, diff, check, prune and re-record them.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        cls=FastGroup,
+    )
+    app.callback()(_main)
+    for name in names:
+        module = importlib.import_module(f"llm_fixtures.commands.{name}")
+        app.command(name, cls=FastCommand)(module.run)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the whole application, every command, built on first use (tests, `CliRunner`)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    whole = build_app()
+    globals()["app"] = whole
+    return whole
 
 
 def main() -> None:
-    app()
+    # When the first argument names a command, only that command is imported and built: Typer builds every
+    # registered command before it parses anything, and the others would be a fifth of the start-up. Its
+    # usage, help and errors are the same as in the whole application (tests/test_app.py).
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    build_app([first] if first in COMMANDS else COMMANDS)()
