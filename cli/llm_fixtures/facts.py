@@ -13,7 +13,6 @@ RequestKind = Literal["inference", "http", "tool", "file-processor"]
 Era = Literal["current", "isolated", "legacy"]
 
 MODEL_LIST_ENDPOINTS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})")
 
 
@@ -48,31 +47,29 @@ class Facts:
 
 
 # (host or path marker, provider); the first match wins, so specific hosts come before generic ports.
-_PROVIDER_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), provider)
-    for pattern, provider in (
-        (r"\.openai\.azure\.com$|\.azure\.com$|azure", "azure"),
-        (r"(^|\.)api\.openai\.com$", "openai"),
-        (r"bedrock", "bedrock"),
-        (r"\.ml\.cloud\.ibm\.com$|watsonx", "watsonx"),
-        (r"^vertexai$|aiplatform\.googleapis\.com$", "vertexai"),
-        (r"generativelanguage\.googleapis\.com$", "gemini"),
-        (r"(^|\.)api\.anthropic\.com$", "anthropic"),
-        (r"tavily", "tavily"),
-        (r"(^|\.)api\.groq\.com$", "groq"),
-        (r"(^|\.)api\.together\.(xyz|ai)$", "together"),
-        (r"(^|\.)api\.fireworks\.ai$", "fireworks"),
-        (r"(^|\.)openrouter\.ai$", "openrouter"),
-        (r"(^|\.)api\.deepseek\.com$", "deepseek"),
-        (r"(^|\.)api\.mistral\.ai$", "mistral"),
-        (r"(^|\.)api\.cerebras\.ai$", "cerebras"),
-        (r"databricks", "databricks"),
-        (r"snowflakecomputing\.com$", "snowflake"),
-        (r"nvidia", "nvidia"),
-        (r":11434$", "ollama"),
-        (r":8000$", "vllm"),
-        (r":8080$", "llama.cpp"),
-    )
+# Patterns as text: compiled (and cached by `re`) on first use, so that a warm `ls` never compiles them.
+_PROVIDER_RULES: tuple[tuple[str, str], ...] = (
+    (r"\.openai\.azure\.com$|\.azure\.com$|azure", "azure"),
+    (r"(^|\.)api\.openai\.com$", "openai"),
+    (r"bedrock", "bedrock"),
+    (r"\.ml\.cloud\.ibm\.com$|watsonx", "watsonx"),
+    (r"^vertexai$|aiplatform\.googleapis\.com$", "vertexai"),
+    (r"generativelanguage\.googleapis\.com$", "gemini"),
+    (r"(^|\.)api\.anthropic\.com$", "anthropic"),
+    (r"tavily", "tavily"),
+    (r"(^|\.)api\.groq\.com$", "groq"),
+    (r"(^|\.)api\.together\.(xyz|ai)$", "together"),
+    (r"(^|\.)api\.fireworks\.ai$", "fireworks"),
+    (r"(^|\.)openrouter\.ai$", "openrouter"),
+    (r"(^|\.)api\.deepseek\.com$", "deepseek"),
+    (r"(^|\.)api\.mistral\.ai$", "mistral"),
+    (r"(^|\.)api\.cerebras\.ai$", "cerebras"),
+    (r"databricks", "databricks"),
+    (r"snowflakecomputing\.com$", "snowflake"),
+    (r"nvidia", "nvidia"),
+    (r":11434$", "ollama"),
+    (r":8000$", "vllm"),
+    (r":8080$", "llama.cpp"),
 )
 
 
@@ -97,7 +94,7 @@ def _provider_of_host(scheme: str, host: str, ollama_path: bool) -> str | None:
     if host.startswith("__databricks__"):
         return "databricks"
     for pattern, provider in _PROVIDER_RULES:
-        if pattern.search(host):
+        if re.search(pattern, host):
             return provider
     if ollama_path:
         return "ollama"
