@@ -1,6 +1,6 @@
 """The speed targets of show, check, prune and diff, each against `fixtures ls --json` of the same corpus.
 
-Called by bench/run.py as `python bench/extra.py CORPUS`; prints `name<TAB>seconds<TAB>note` rows.
+Called by bench/run.py as `python bench/extra.py CORPUS [ROUNDS]`; prints `name<TAB>seconds<TAB>note` rows.
 """
 
 from __future__ import annotations
@@ -27,16 +27,20 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def cold_and_warm(command: list[str], repeat: int = 3) -> tuple[float, float]:
-    """Best wall time with an empty user cache (cold) and with the cache a previous run left (warm)."""
-    colds, warms = [], []
-    for _ in range(repeat):
-        cache = tempfile.mkdtemp(prefix="fixtures-bench-cache-")
-        env = {**os.environ, "XDG_CACHE_HOME": cache}
-        colds.append(timed(command, env))
-        warms.append(timed(command, env))
-        shutil.rmtree(cache, ignore_errors=True)
-    return min(colds), min(warms)
+def cold_and_warm(commands: list[list[str]], rounds: int) -> list[tuple[float, float]]:
+    """Best wall time of each command with an empty user cache (cold) and with the cache its previous run left
+    (warm). Interleaved: each round runs every command, so that a slow spell of the machine hits every side of a
+    ratio alike."""
+    colds: list[list[float]] = [[] for _ in commands]
+    warms: list[list[float]] = [[] for _ in commands]
+    for _ in range(rounds):
+        for index, command in enumerate(commands):
+            cache = tempfile.mkdtemp(prefix="fixtures-bench-cache-")
+            env = {**os.environ, "XDG_CACHE_HOME": cache}
+            colds[index].append(timed(command, env))
+            warms[index].append(timed(command, env))
+            shutil.rmtree(cache, ignore_errors=True)
+    return [(min(cold), min(warm)) for cold, warm in zip(colds, warms, strict=True)]
 
 
 def stream_paths(corpus: str) -> list[str]:
@@ -115,27 +119,32 @@ def perturbed_tree(corpus: str, changes: int = 400) -> tuple[str, int]:
     return str(target), done
 
 
-def row(name: str, command: list[str], ls: tuple[float, float], target: str = "2x") -> None:
-    cold, warm = cold_and_warm(command)
-    print(f"{name}, cold\t{cold:.3f}\t{cold / ls[0]:.2f}x cold ls (target <= {target})")
-    print(f"{name}, warm\t{warm:.3f}\t{warm / ls[1]:.2f}x warm ls")
+def row(name: str, command: list[str], corpus: str, rounds: int, target: str = "2x") -> None:
+    """The command against `fixtures ls --json` of the same corpus, the two interleaved."""
+    (ls_cold, ls_warm), (cold, warm) = cold_and_warm([fixtures("ls", "--json", corpus), command], rounds)
+    print(f"{name}, cold\t{cold:.3f}\t{cold / ls_cold:.2f}x cold ls ({ls_cold:.3f} s) (target <= {target})")
+    print(f"{name}, warm\t{warm:.3f}\t{warm / ls_warm:.2f}x warm ls ({ls_warm:.3f} s)")
 
 
 def main() -> None:
     corpus = sys.argv[1]
-    ls = cold_and_warm(fixtures("ls", "--json", corpus))
-    print(f"fixtures ls --json (reference below), cold\t{ls[0]:.3f}\t")
-    print(f"fixtures ls --json (reference below), warm\t{ls[1]:.3f}\t")
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     streams = stream_paths(corpus)
-    row(f"show --assemble --json, {len(streams)} streams", fixtures("show", "--assemble", "--json", *streams), ls)
-    row("fixtures check", fixtures("check", "--json", corpus), ls)
-    row("fixtures prune (static)", fixtures("prune", "--json", corpus), ls)
+    row(
+        f"show --assemble --json, {len(streams)} streams",
+        fixtures("show", "--assemble", "--json", *streams),
+        corpus,
+        rounds,
+    )
+    row("fixtures check", fixtures("check", "--json", corpus), corpus, rounds)
+    row("fixtures prune (static)", fixtures("prune", "--json", corpus), corpus, rounds)
     other, changed = perturbed_tree(corpus)
     try:
         row(
             f"fixtures diff, {changed} of {len(list(Path(corpus).rglob('*.json')))} changed",
             fixtures("diff", "--json", corpus, other),
-            ls,
+            corpus,
+            rounds,
         )
     finally:
         shutil.rmtree(Path(other).parent, ignore_errors=True)

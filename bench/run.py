@@ -61,6 +61,18 @@ def timed(command: Sequence[str] | str, env: dict[str, str], repeat: int = 5, em
     return min(times)
 
 
+def interleaved(
+    commands: dict[str, tuple[Sequence[str], str | None]], env: dict[str, str], rounds: int
+) -> dict[str, float]:
+    """Best wall time of each command over `rounds` rounds, each round running every command once, in order.
+    A command's folder (its user cache), when given, is removed before it runs."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, (command, empty) in commands.items():
+            times[name].append(timed(command, env, repeat=1, empty=empty))
+    return {name: min(values) for name, values in times.items()}
+
+
 def jq_file_list(corpus: Path) -> Path:
     """The files jq can read, NUL-separated: jq 1.6 rejects lone surrogate escapes and stops its whole batch, so
     the files holding them (copies of one synthetic stream) are left out of its run (and so favour jq)."""
@@ -80,6 +92,7 @@ def fixtures(*args: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=13)
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of the interleaved runs (best of)")
     parser.add_argument("--scale", action="store_true", help="also time ls at 10x the corpus")
     args = parser.parse_args()
     if not SOURCE.is_dir():
@@ -91,30 +104,37 @@ def main() -> None:
     env = {**os.environ, "XDG_CACHE_HOME": cache}
     rows: list[tuple[str, float, str]] = []
 
-    baseline = timed([sys.executable, "-c", PARSE_ONLY, corpus], env)
+    # Each round runs, one after the other: the parse-only baseline; `ls` cold (the first run, with an empty
+    # user cache, which it fills, as a user's first run does); `ls` warm (the second run: every file unchanged);
+    # `ls` on an empty folder (the start-up). Interleaved, so that a slow spell of the machine hits every side of
+    # a ratio alike; each figure is the best of its rounds.
+    empty = tempfile.mkdtemp(prefix="fixtures-bench-empty-")
+    best = interleaved(
+        {
+            "baseline": ([sys.executable, "-c", PARSE_ONLY, corpus], cache),
+            "cold": (fixtures("ls", "--json", corpus), cache),
+            "warm": (fixtures("ls", "--json", corpus), None),
+            "start-up": (fixtures("ls", "--json", empty), None),
+        },
+        env,
+        args.rounds,
+    )
+    shutil.rmtree(empty, ignore_errors=True)
+    baseline, ls_cold, ls_warm, start_up = best["baseline"], best["cold"], best["warm"], best["start-up"]
     rows.append(("parse-only baseline (orjson)", baseline, ""))
-
-    # Cold: the first run, with an empty user cache, which it fills (as a user's first run does).
-    ls_cold = timed(fixtures("ls", "--json", corpus), env, empty=cache)
     rows.append(("fixtures ls --json (cold)", ls_cold, f"{ls_cold / baseline:.2f}x baseline (target <= 1.5x)"))
     if shutil.which("jq"):
         listed = jq_file_list(Path(corpus))
         jq = timed(f"xargs -0 {JQ_LISTING} < {listed}", env, repeat=1)
         rows.append(("jq listing", jq, f"ls is {ls_cold / jq:.2f}x jq (target <= 0.5x)"))
-    shutil.rmtree(cache, ignore_errors=True)
-    subprocess.run(fixtures("ls", "--json", corpus), env=env, stdout=subprocess.DEVNULL, check=False)
-    ls_warm = timed(fixtures("ls", "--json", corpus), env)  # the second run: every file unchanged
     rows.append(("fixtures ls --json (warm cache)", ls_warm, f"{ls_warm / ls_cold:.2f}x cold (target <= 0.5x)"))
-    empty = tempfile.mkdtemp(prefix="fixtures-bench-empty-")
-    start_up = timed(fixtures("ls", "--json", empty), env)
     rows.append(("fixtures ls --json on an empty folder", start_up, "start-up of any command (Python + Typer)"))
     work = f"{(ls_warm - start_up) / (ls_cold - start_up):.2f}x cold"
     rows.append(("warm minus start-up", ls_warm - start_up, f"{work} minus start-up"))
-    shutil.rmtree(empty, ignore_errors=True)
 
     extra = Path(__file__).resolve().parent / "extra.py"
     if extra.is_file():
-        for name, seconds, note in subprocess_rows(extra, corpus, env):
+        for name, seconds, note in subprocess_rows(extra, corpus, env, args.rounds):
             rows.append((name, seconds, note))
 
     if args.scale:
@@ -135,10 +155,10 @@ def main() -> None:
     shutil.rmtree(cache, ignore_errors=True)
 
 
-def subprocess_rows(script: Path, corpus: str, env: dict[str, str]) -> list[tuple[str, float, str]]:
+def subprocess_rows(script: Path, corpus: str, env: dict[str, str], rounds: int) -> list[tuple[str, float, str]]:
     """Rows from bench/extra.py (the other commands' targets), which prints `name<TAB>seconds<TAB>note`."""
     done = subprocess.run(
-        [sys.executable, str(script), corpus],
+        [sys.executable, str(script), corpus, str(rounds)],
         env=env,
         capture_output=True,
         text=True,
