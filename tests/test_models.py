@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLES, corpus_files
+from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import is_plainly_valid
 from llm_fixtures.models import (
     FileProcessorRequest,
@@ -16,7 +17,6 @@ from llm_fixtures.models import (
     InferenceRequest,
     RecordingFile,
     ToolRequest,
-    parse_envelope,
 )
 from llm_fixtures.store import dump_recording, dump_upstream
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from conftest import corpus_files
+from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
-from llm_fixtures.models import parse_envelope
 from llm_fixtures.rerecording.calls import Unsupported, auth_headers, build_call, key_env_for, rerecorded
 from llm_fixtures.rerecording.plan import Usage, build_plan, require_choice, stored_usage
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest, decide

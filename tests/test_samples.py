@@ -14,8 +14,8 @@ import pytest
 
 from llm_fixtures import hashing, store
 from llm_fixtures.assembling import Assembly, assemble, assemble_sse
+from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import split_test_id
-from llm_fixtures.models import parse_envelope
 
 SAMPLES = Path(__file__).resolve().parents[1] / "recordings"
 INTEGRATION = "tests/integration"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from llm_fixtures.assembling import Assembly
 from llm_fixtures.assembling.merging import as_dict
+from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import Facts
 from llm_fixtures.models import (
     FileProcessorRequest,
@@ -17,7 +18,6 @@ from llm_fixtures.models import (
     InferenceRequest,
     RecordingFile,
     ToolRequest,
-    parse_envelope,
 )
 
 # Request keys shown as the conversation or the tools, not among the parameters.

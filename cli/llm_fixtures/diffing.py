@@ -193,7 +193,7 @@ class Assembled:
 
 
 def _unwrap(body: Any) -> Any:
-    from llm_fixtures.models import parse_envelope
+    from llm_fixtures.envelopes import parse_envelope
 
     if isinstance(body, list):
         return [parse_envelope(item)[1] for item in body]

@@ -138,11 +138,3 @@ class RecordingFile(FileModel):
     request: AnyRequest
     response: Response
     id_normalization_mapping: dict[str, Any] | None = None
-
-
-def parse_envelope(item: Any) -> tuple[str | None, Any]:
-    """`(type name, data)` of a stored body item; `(None, item)` when it is not an envelope."""
-    if isinstance(item, dict) and "__type__" in item and "__data__" in item:
-        type_name = item["__type__"]
-        return (type_name if isinstance(type_name, str) else None), item["__data__"]
-    return None, item

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from llm_fixtures.assembling import sse
+from llm_fixtures.envelopes import parse_envelope
 
 ANTHROPIC_EVENTS = frozenset(
     {
@@ -95,9 +96,6 @@ def from_body(body: Any) -> Stream:
             payload = item["__data__"]
             type_name = type_name if isinstance(type_name, str) else None
         else:
-            # Imported here: the models (pydantic) are not needed to fold the usual stream.
-            from llm_fixtures.models import parse_envelope
-
             type_name, payload = parse_envelope(item)
         error = payload.get("error") if type(payload) is dict else None
         append(Item(type_name, payload, error or None))

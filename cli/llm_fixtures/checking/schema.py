@@ -18,7 +18,7 @@ def _looks_streamed(body: list[Any]) -> bool:
     first = body[0]
     if isinstance(first, str):
         return first.startswith(_SSE_PREFIXES)
-    # An envelope (`{"__type__", "__data__"}`) of a stream chunk class; models.parse_envelope says the same,
+    # An envelope (`{"__type__", "__data__"}`) of a stream chunk class; envelopes.parse_envelope says the same,
     # but importing the models would import pydantic for every run.
     type_name = first.get("__type__") if isinstance(first, dict) and "__data__" in first else None
     return isinstance(type_name, str) and type_name.endswith("Chunk")

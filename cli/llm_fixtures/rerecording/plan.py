@@ -9,11 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.errors import UsageError
 from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Filters, keep
 from llm_fixtures.hashing import verify_name
-from llm_fixtures.models import parse_envelope
 from llm_fixtures.rerecording.calls import Unsupported, build_call, key_env_for
 
 Runner = Literal["pytest", "http"]
