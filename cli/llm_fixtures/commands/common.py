@@ -40,12 +40,17 @@ def warn(message: str) -> None:
 
 def echo_json_lines(items: Iterable[Any]) -> None:
     """JSON Lines on stdout (never through rich, which wraps and eats markup). Items are pydantic models
-    (`model_dump_json`) or dataclasses and plain JSON values (orjson)."""
+    (`model_dump_json`), objects that dump themselves (`to_json`, bytes), or dataclasses and plain JSON values
+    (orjson)."""
     out = sys.stdout
     lines = []
     for item in items:
         dump = getattr(item, "model_dump_json", None)
-        lines.append(dump() if dump is not None else orjson.dumps(item).decode())
+        if dump is not None:
+            lines.append(dump())
+            continue
+        own = getattr(item, "to_json", None)
+        lines.append(own().decode() if own is not None else orjson.dumps(item).decode())
     if lines:
         out.write("\n".join(lines))
         out.write("\n")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from llm_fixtures.commands.common import JsonOpt, handle_errors, warn
+from llm_fixtures.commands.common import JsonOpt, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import load_project
 
 
@@ -92,9 +92,7 @@ def _run(
 
         result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
         if json:
-            from llm_fixtures.render.diff import render_json_lines
-
-            render_json_lines(result.reports)
+            echo_json_lines(result.reports)
         elif output_format is Format.markdown:
             from llm_fixtures.render.diff import print_markdown, render_markdown
 

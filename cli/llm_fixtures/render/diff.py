@@ -201,15 +201,6 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
                 )
 
 
-def render_json_lines(reports: Sequence[PairReport]) -> None:
-    """One JSON object per pair on stdout."""
-    out = sys.stdout
-    for report in reports:
-        out.write(report.to_json().decode())
-        out.write("\n")
-    out.flush()
-
-
 # ---------------------------------------------------------------------------------------------- markdown
 
 
