@@ -98,6 +98,10 @@ def main() -> None:
     if not SOURCE.is_dir():
         sys.exit(f"error: {SOURCE} is not present")
     files, size = build(DEFAULT_DEST, args.copies)
+    # Byte-compiled first, as an installed package is (pip compiles what it installs; an editable checkout writes
+    # its .pyc files on first import, unless PYTHONDONTWRITEBYTECODE is set, as it is on some CI machines).
+    package = Path(__file__).resolve().parents[1] / "cli" / "llm_fixtures"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     corpus = str(DEFAULT_DEST)
     print(f"benchmark corpus: {files} recordings, {size / 1e6:.1f} MB in {corpus}")
     cache = tempfile.mkdtemp(prefix="fixtures-bench-cache-")
