@@ -205,6 +205,18 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_listed(runner: CliRun
     assert "Traceback" not in result.stderr
 
 
+def test_an_sse_capture_is_not_a_recording(runner: CliRunner, tmp_path: Path) -> None:
+    capture = tmp_path / "recordings" / "stream.sse"
+    capture.parent.mkdir()
+    capture.write_text('data: {"choices": []}\n\ndata: [DONE]\n\n')
+    write_recording(tmp_path / "recordings" / "good.json")
+    in_folder = runner.invoke(app, ["ls", "--json", str(capture.parent)])
+    assert in_folder.exit_code == 0 and len(in_folder.stdout.splitlines()) == 1  # only .json files are recordings
+    named = runner.invoke(app, ["ls", str(capture)])
+    assert named.exit_code == 1
+    assert f"{capture}: a raw SSE capture, not a recording file" in named.stderr
+
+
 def test_missing_path_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["ls", str(tmp_path / "nope")])
     assert result.exit_code == 2

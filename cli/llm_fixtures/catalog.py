@@ -70,6 +70,8 @@ def _load_one(path_str: str) -> Outcome:
             return ("skip", "")
         valid = check_recording(raw, path_str)
     except BadRecording as exc:
+        if path_str.endswith(".sse"):
+            return ("bad", "a raw SSE capture, not a recording file (`fixtures show --assemble` folds it)")
         return ("bad", exc.reason)
     return ("ok", to_row(derive_facts(path_str, len(data), valid)))
 
