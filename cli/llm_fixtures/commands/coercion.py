@@ -7,6 +7,9 @@ decimal numbers, paths, enum choices, lists of these), and for a value that is p
 without pydantic. `FastCommand` and `FastGroup` give each such parameter a coercer that returns that result and
 hands every other value (a bad number, an unknown choice, an unreadable path, a type it does not know) to Typer's
 own coercion, so a usage error reads exactly as Typer words it. tests/test_coercion.py checks that both agree.
+
+The hooks used (a parameter's `_runtime_param`, `typer._coercion.build_runtime_param`) are Typer 0.29's, which
+pyproject.toml pins (<0.30); the tests fail if a release moves them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import re
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
-from typer._click import Context, Parameter
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+if TYPE_CHECKING:
+    from typer._click import Context, Parameter
 
 _MISS = object()  # a leaf coercer's "not plainly valid: ask Typer"
 _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})\Z")
