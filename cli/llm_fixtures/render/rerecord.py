@@ -12,9 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from llm_fixtures.render.console import stderr_console, stdout_console
+from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
+from llm_fixtures.rerecording.outcome import Outcome
 from llm_fixtures.rerecording.plan import Plan
-from llm_fixtures.rerecording.pytestrunner import Outcome, Restored
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest
 
 

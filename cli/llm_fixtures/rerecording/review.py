@@ -12,7 +12,7 @@ import orjson
 from pydantic import BaseModel
 
 from llm_fixtures.filtering import matches_test
-from llm_fixtures.rerecording.pytestrunner import state_dir
+from llm_fixtures.rerecording.statedir import state_dir
 from llm_fixtures.store import write_atomic
 
 PendingKind = Literal["new", "changed"]

@@ -1,18 +1,25 @@
 """What a re-recording changed, in the words of `fixtures diff`: the classes of change between an old file and
-its new bytes, and for a record run the whole diff of the tests' recordings before and after, where a new file
-that replaced a superseded one (its request changed, so its name did) is paired with it by test."""
+its new bytes (for each file the http runner wrote, too), and for a record run the whole diff of the tests'
+recordings before and after, where a new file that replaced a superseded one (its request changed, so its name
+did) is paired with it by test."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.comparing import Source, Tree, diff_trees
 from llm_fixtures.diffing import PairReport
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.gitreading import blob_id
-from llm_fixtures.rerecording.pytestrunner import Backup, Outcome
-from llm_fixtures.store import load_bytes
+from llm_fixtures.rerecording.backup import Backup
+from llm_fixtures.rerecording.outcome import Outcome
+from llm_fixtures.store import dump_upstream, load_bytes
 from llm_fixtures.volatility import Volatility
+
+if TYPE_CHECKING:
+    from llm_fixtures.rerecording.httprunner import FileResult
 
 
 def change_classes(old: bytes, new: bytes, display: str, volatility: Volatility) -> list[str]:
@@ -28,6 +35,15 @@ def change_classes(old: bytes, new: bytes, display: str, volatility: Volatility)
         return ["unreadable"]
     classes, _details = compare((before.raw, before.facts), (after.raw, after.facts), volatility)
     return list(classes) or ["unchanged"]
+
+
+def classify_results(results: Iterable[FileResult], old: Mapping[str, dict[str, Any]], volatility: Volatility) -> None:
+    """Fill in the classes of change of each file the http runner re-recorded, against what it held before
+    (`old`: the parsed recording by display path)."""
+    for result in results:
+        if result.status == "ok" and result.changed and result.written:
+            before = dump_upstream(old[result.path])
+            result.changes = change_classes(before, Path(result.written).read_bytes(), result.path, volatility)
 
 
 def _source(key: str, path: Path) -> Source:

@@ -1,0 +1,85 @@
+"""Reviewing re-recordings: stage what a run produced, then ask per test in a terminal (or say how to decide
+later), and `--pending` / `--accept` / `--reject` on what is staged. The store is rerecording/review.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from llm_fixtures.config import Project
+from llm_fixtures.rerecording import review
+from llm_fixtures.rerecording.reporting import Reporter
+
+
+def stage_and_review(
+    project: Project, items: Sequence[tuple[Path, bytes, str | None]], runner_name: str, reporter: Reporter
+) -> None:
+    """Stage `(target, new bytes, test id)` items; review them now when a person can answer, else say how."""
+    entries = review.stage(project.root, items, runner_name)
+    if not entries:
+        reporter.warn("nothing to stage")
+        return
+    if reporter.interactive:
+        _review_interactively(project, entries, reporter)
+    else:
+        reporter.warn(
+            f"{len(entries)} recording(s) staged for review; `fixtures rerecord --pending` lists them, "
+            "`--accept` / `--reject` [TEST...] decides"
+        )
+
+
+def _classes_of(project: Project, entries: Sequence[review.PendingEntry]) -> dict[str, list[str]]:
+    """The diff classes of each staged recording that replaces a file, against that file."""
+    # Imported here: listing, accepting and rejecting never need the diff machinery.
+    from llm_fixtures.comparing import volatility_of
+    from llm_fixtures.rerecording.summary import change_classes
+
+    volatility = volatility_of(project)
+    classes: dict[str, list[str]] = {}
+    for entry in entries:
+        old = project.root / entry.target
+        if old.is_file():
+            classes[entry.target] = change_classes(
+                old.read_bytes(), review.staged_bytes(project.root, entry), entry.target, volatility
+            )
+    return classes
+
+
+def _review_interactively(project: Project, entries: Sequence[review.PendingEntry], reporter: Reporter) -> None:
+    tests = review.by_test(entries)
+    classes = _classes_of(project, entries)
+
+    def ask(test: review.PendingTest, index: int, total: int) -> str:
+        return reporter.ask(test, index, total, classes)
+
+    decisions = review.decide(tests, ask)
+    accepted = [e for i, t in enumerate(tests) if decisions[i] == "accept" for e in t.entries]
+    rejected = [e for i, t in enumerate(tests) if decisions[i] == "reject" for e in t.entries]
+    review.accept(project.root, accepted)
+    review.reject(project.root, rejected)
+    left = len(entries) - len(accepted) - len(rejected)
+    reporter.warn(f"accepted {len(accepted)}, rejected {len(rejected)}, {left} still pending")
+
+
+def act_on_pending(project: Project, refs: list[str], *, pending: bool, accept: bool, reporter: Reporter) -> int:
+    """`--pending` lists the staged recordings (of `refs`, or all); `--accept` writes them; else they are
+    rejected. The exit code (always 0: nothing pending is not an error)."""
+    entries = review.matching(review.load_pending(project.root), refs)
+    if pending:
+        if reporter.json:
+            reporter.lines(entries)
+        elif not entries:
+            reporter.warn("nothing pending")
+        else:
+            reporter.pending(entries)
+        return 0
+    if not entries:
+        reporter.warn("nothing pending" + (" for " + ", ".join(refs) if refs else ""))
+        return 0
+    if accept:
+        written = review.accept(project.root, entries)
+        reporter.warn(f"accepted {len(written)} recording(s)")
+    else:
+        count = review.reject(project.root, entries)
+        reporter.warn(f"rejected {count} recording(s); the old files were never touched")
+    return 0

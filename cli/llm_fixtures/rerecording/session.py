@@ -1,0 +1,88 @@
+"""One `fixtures rerecord` run without its command line: select the recordings, plan, then show the plan
+(`--dry-run`) or hand it to the runner's flow (pytestflow.py or httpflow.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llm_fixtures.config import Project
+from llm_fixtures.errors import UsageError
+from llm_fixtures.filtering import Filters
+from llm_fixtures.rerecording import plan as planning
+from llm_fixtures.rerecording.reporting import Reporter
+from llm_fixtures.rerecording.selection import select
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What was asked for, with `[tool.fixtures.rerecord]` already applied under the flags."""
+
+    refs: list[str]
+    filters: Filters
+    stale: bool
+    everything: bool
+    runner: planning.Runner
+    dry_run: bool
+    base_url: str | None
+    api_key_env: str | None
+    jobs: int
+    timeout: float
+    retries: int
+    keep_partial: bool
+    prune_superseded: bool
+    review: bool
+
+
+def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
+    """The exit code: 0 all went well (or nothing matched); 1 a run or a request failed, or a selected test
+    re-recorded nothing; 130 interrupted. UsageError (exit 2) when nothing can start."""
+    selection = select(request.refs, request.filters, request.stale, request.everything, project)
+    for problem in selection.problems:
+        reporter.warn(problem)
+    if not selection.chosen:
+        reporter.warn("no recording matches the selection")
+        return 0
+    plan = planning.build_plan(selection.chosen, request.runner, request.base_url, request.api_key_env)
+    if request.dry_run:
+        if reporter.json:
+            reporter.lines(plan.items)
+        else:
+            reporter.plan(plan)
+        return 0
+    _warn_skipped(plan, reporter)
+    if plan.to_do == 0:
+        raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
+    if request.runner == "http":
+        from llm_fixtures.rerecording.httpflow import rerecord_over_http
+        from llm_fixtures.rerecording.httprunner import HttpOptions
+
+        return rerecord_over_http(
+            project,
+            selection.chosen,
+            plan,
+            base_url=request.base_url,
+            api_key_env=request.api_key_env,
+            options=HttpOptions(jobs=request.jobs, timeout=request.timeout, retries=request.retries),
+            review=request.review,
+            prune_superseded=request.prune_superseded,
+            reporter=reporter,
+        )
+    from llm_fixtures.rerecording.pytestflow import rerecord_with_pytest
+
+    return rerecord_with_pytest(
+        project,
+        plan,
+        keep_partial=request.keep_partial,
+        prune_superseded=request.prune_superseded,
+        review=request.review,
+        reporter=reporter,
+    )
+
+
+def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
+    reasons: dict[str, int] = {}
+    for item in plan.items:
+        if item.action == "skip":
+            reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
+    for reason, count in sorted(reasons.items()):
+        reporter.warn(f"skipped {count} recording(s): {reason}")
