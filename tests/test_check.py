@@ -81,14 +81,33 @@ def test_place_uses_the_request_test_id_when_the_top_level_one_is_missing() -> N
 
 # --- secrets ---------------------------------------------------------------------------------------------
 
+GITHUB_PAT = "github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1" + "_" + "x9Y8w7V6u5" * 5 + "T4s3R2q1p"
+HUGGING_FACE = "hf_" + "AbCdEfGhIj" * 3 + "KlMn"
+GROQ = "gsk_" + "a1B2c3D4" * 6 + "e5F6"
+XAI = "xai-" + "Q1w2E3r4T5" * 8
+GOOGLE_OAUTH = "ya29." + "a0AfH6SMB" + "x_Y-z" * 8
+JWT = "eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIn0" + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 SECRETS = [
     ("openai-key", "sk-proj-" + "a1B2c3D4" * 5),
     ("anthropic-key", "sk-ant-api03-" + "x" * 40),
+    ("anthropic-key", "sk-ant-admin01-" + "x" * 40),
     ("aws-access-key", "AKIA" + "ABCDEFGHIJKLMNOP"),
     ("google-api-key", "AIza" + "S" * 35),
+    ("google-oauth-token", GOOGLE_OAUTH),
     ("github-token", "ghp_" + "a" * 36),
+    ("github-token", GITHUB_PAT),
+    ("huggingface-token", HUGGING_FACE),
+    ("groq-key", GROQ),
+    ("xai-key", XAI),
+    ("stripe-key", "sk_live_" + "a1B2c3D4" * 3),
+    ("stripe-key", "rk_live_" + "a1B2c3D4" * 4),
+    ("jwt", JWT),
     ("slack-token", "xoxb-1234567890-abcdef"),
     ("private-key", "-----BEGIN RSA PRIVATE KEY-----"),
+    ("private-key", "-----BEGIN PRIVATE KEY-----"),
+    ("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----"),
+    ("private-key", "-----BEGIN EC PRIVATE KEY-----"),
+    ("private-key", f"-----BEGIN {'X' * 20} PRIVATE KEY-----"),  # the longest key type looked for
 ]
 
 
@@ -100,7 +119,20 @@ def test_secret_kinds_are_found_and_masked(kind: str, secret: str) -> None:
     if kind != "private-key":
         assert secret not in findings[0].message
         assert secret not in json.dumps(findings[0].details)
+        assert findings[0].details["masked"] == mask(secret)  # the whole secret, no more, no less
+    else:
+        assert findings[0].details["masked"] == secret  # a private key's header line is no secret
     assert findings[0].details["line"] > 1
+
+
+@pytest.mark.parametrize("word", ["Bearer", "bearer", "BEARER"])
+def test_bearer_tokens_in_any_usual_case(word: str) -> None:
+    token = "abcdefghijklmnopqrstu"
+    text = f'{{"note": "curl -H \\"Authorization: {word}  {token}\\""}}'.encode()
+    findings = check_secrets("f", text)
+    assert [(finding.status, finding.details["masked"]) for finding in findings] == [("bearer-token", mask(token))]
+    assert token not in findings[0].message
+    assert token not in json.dumps(findings[0].details)
 
 
 def test_headers_and_bearer_tokens() -> None:
@@ -120,7 +152,40 @@ def test_headers_and_bearer_tokens() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["task-abcdefghijklmnopqrstuvwxyz0123", "sk-test", "Bearer fake", "disk-0123456789abcdefghijklmn", "AKIAshort"],
+    [
+        "task-abcdefghijklmnopqrstuvwxyz0123",
+        "sk-test",
+        "Bearer fake",
+        "disk-0123456789abcdefghijklmn",
+        "AKIAshort",
+        # placeholders, values too short or too long for the kind, and prefixes inside longer words
+        "BEARER TOKEN",
+        "bearer <token>",
+        "Bearer $OPENAI_API_KEY_FROM_THE_ENVIRONMENT",
+        "the bearer-token-abcdefghijklmnopqrstuvwxyz header",
+        "github_pat_xxxxxxxx",
+        "github_pat_" + "A" * 22 + "_" + "b" * 40,
+        "my_github_pat_" + GITHUB_PAT[len("github_pat_") :],
+        "hf_xxxxxxxx",
+        "hf_" + "a" * 33,
+        "hf_" + "a" * 40,
+        "push" + HUGGING_FACE,
+        "push_" + HUGGING_FACE,
+        "gsk_" + "a" * 51,
+        "xai-grok-beta",
+        "xai-" + "a" * 79,
+        "sk_test_" + "a1B2c3D4" * 3,
+        "sk_live_short",
+        "network_live_" + "a1B2c3D4" * 3,
+        "ask_live_" + "a1B2c3D4" * 3,
+        "ya29.example",
+        "ya29." + "a" * 29,
+        "eyJhbGciOiJIUzI1NiJ9",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.",  # unsigned
+        "x" + JWT,
+        "-----BEGIN PUBLIC KEY-----",
+        "-----BEGIN CERTIFICATE-----",
+    ],
 )
 def test_no_false_positives(text: str) -> None:
     assert check_secrets("f", json.dumps({"t": text}).encode()) == []
@@ -279,6 +344,13 @@ SLACK = "xoxb-" + "1234567890ab"
         (f"A{AWS} and {AWS}", ["aws-access-key"]),  # the first is inside a longer word
         (f"xAIza{'b' * 35} AIza{'c' * 35}", ["google-api-key"]),
         (f"{GITHUB} {SLACK}", ["github-token", "slack-token"]),
+        # kinds that share an anchor, side by side
+        (f"BEARER {'t' * 20} {AWS}-----BEGIN RSA PRIVATE KEY-----", ["bearer-token", "aws-access-key", "private-key"]),
+        (f"{HUGGING_FACE} {GITHUB_PAT},{GITHUB}", ["huggingface-token", "github-token", "github-token"]),
+        (f"{GROQ} sk_live_{'a' * 24} sk-{'a' * 30}", ["groq-key", "stripe-key", "openai-key"]),
+        (f"{XAI} {SLACK}", ["xai-key", "slack-token"]),
+        (f"{GOOGLE_OAUTH} {JWT}", ["google-oauth-token", "jwt"]),
+        (f"eyJ{JWT}", ["jwt"]),  # the first `eyJ` of a run starts the token
     ],
 )
 def test_secret_anchors(text: str, kinds: list[str]) -> None:
@@ -297,6 +369,9 @@ def _with_image(payload: str, after: str = "") -> bytes:
         (_with_image("QUJD" * 100 + f" sk-{'a' * 30}"), ["openai-key"]),  # not base64: searched whole
         (_with_image(f"{GITHUB}" + "QUJD" * 100), ["github-token"]),
         (dump_upstream({"images": ["QUJD" * 100, f"Bearer {'t' * 20}"]}), ["bearer-token"]),
+        (_with_image("QUJD" * 100, JWT), ["jwt"]),
+        (_with_image(JWT + "QUJD" * 100), ["jwt"]),
+        (_with_image("QUJD" * 100 + "/ya29." + "a0AfH6SMB" * 5 + "QUJD"), ["google-oauth-token"]),  # only a `.`
     ],
 )
 def test_secrets_in_and_around_images_with_and_without_the_image_spans(data: bytes, kinds: list[str]) -> None:

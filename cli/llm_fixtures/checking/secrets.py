@@ -3,39 +3,81 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
 
-# (kind, anchor, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex engine
-# scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds share
-# anchors where they can); the pattern must match at the anchor's position minus one of `offsets`. An anchor
-# only narrows the candidates: every place a pattern can match at is a place its anchor is found. Group 1 is
-# the secret itself. Lookbehinds keep `sk-` from matching inside words such as `task-...`; minimum lengths keep
-# placeholders (`sk-test`, `Bearer fake`) quiet. Request headers are checked on the parsed request instead (a
-# lookup, not one more pass over the bytes).
-_RULES: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
-    ("private-key", r"-----BEGIN", (0,), r"(-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----)"),
-    ("anthropic-key", r"sk-", (0,), r"(?<![A-Za-z0-9_-])(sk-ant-[A-Za-z0-9_-]{20,})"),
-    ("openai-key", r"sk-", (0,), r"(?<![A-Za-z0-9_-])(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
-    ("aws-access-key", r"A(?:[KS]IA|Iza)", (0,), r"(?<![A-Z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
-    ("google-api-key", r"A(?:[KS]IA|Iza)", (0,), r"(?<![A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})"),
-    ("github-token", r"gh[pousr]_", (0,), r"(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,})"),
-    ("slack-token", r"xox[abposr]-", (0,), r"(?<![A-Za-z0-9])(xox[abposr]-[A-Za-z0-9-]{10,})"),
-    ("bearer-token", r"earer ", (1,), r"(?<![A-Za-z0-9])[Bb]earer\s+([A-Za-z0-9._~+/-]{16,}=*)"),
+# (kind, anchor, at, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex
+# engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds
+# share anchors where they can); the pattern must match at the anchor's position minus one of `offsets`, where
+# the anchor's occurrence starts with `at` (the kind's part of a shared anchor). An anchor only narrows the
+# candidates: every place a pattern can match at is a place its anchor is found. Group 1 is the secret itself.
+# Lookbehinds keep `sk-` from matching inside words such as `task-...`; minimum lengths keep placeholders
+# (`sk-test`, `Bearer fake`) quiet. Request headers are checked on the parsed request instead (a lookup, not one
+# more pass over the bytes).
+#
+# A pass costs about the same whatever follows the anchor's first byte, so kinds share an anchor through a
+# common byte: an alternation after it, and lookbehinds for the bytes before it (`sk-` is found at its `k`).
+# The first byte must be a literal: an anchor that starts with a class (`[Bb]`, `(?i)`) is scanned byte by
+# byte by the engine, ten times slower. So `BEARER` is found at the `A` of `ARER ` (and `Bearer`, `bearer` at
+# `rer `), and a private key at the `A` of `PRIVATE KEY-----`, whose offset depends on the optional key type
+# (`RSA `, `OPENSSH `...: at most _KEY_TYPE_LETTERS letters, so one offset per length). A JWT's anchor runs
+# from the `yJ` of its header to the `.eyJ` of its payload, so that every occurrence holds a `.`; its
+# lookbehinds let only the `eyJ` that starts a run of token bytes begin one (a run of `eyJeyJ...` is read once).
+# Bearer tokens follow spaces only: inside a JSON string no other whitespace is raw.
+_KEY_TYPE_LETTERS = 20
+_A = r"A(?:[KS]IA|Iza|RER |TE KEY-----)"  # AWS and Google keys, BEARER, PRIVATE KEY-----
+_K = r"k(?:-(?<=sk-)|_(?<=[rs]k_))"  # sk- (OpenAI, Anthropic), gsk_ (Groq), sk_live_ and rk_live_ (Stripe)
+_H = r"h(?:[pousr]_|ub_pat_|f_)"  # gh[pousr]_ and github_pat_ (GitHub), hf_ (Hugging Face)
+_X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
+_Y = r"y(?:a29\.|J(?<=eyJ)(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]*\.eyJ)"  # ya29. (Google OAuth), eyJ...eyJ (JWT)
+_BEARER = r"rer (?<=earer )"  # Bearer, bearer
+_BEARER_TOKEN = r"(?<![A-Za-z0-9])(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
+_RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
+    (
+        "private-key",
+        _A,
+        b"ATE KEY-----",
+        (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
+        rf"(-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----)",
+    ),
+    ("anthropic-key", _K, b"k-", (1,), r"(?<![A-Za-z0-9_-])(sk-ant-[A-Za-z0-9_-]{20,})"),
+    ("openai-key", _K, b"k-", (1,), r"(?<![A-Za-z0-9_-])(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
+    ("groq-key", _K, b"k_", (2,), r"(?<![A-Za-z0-9_-])(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])"),
+    ("stripe-key", _K, b"k_live_", (1,), r"(?<![A-Za-z0-9_-])([rs]k_live_[A-Za-z0-9]{24,})"),
+    ("aws-access-key", _A, b"A", (0,), r"(?<![A-Z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
+    ("google-api-key", _A, b"AIza", (0,), r"(?<![A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})"),
+    ("google-oauth-token", _Y, b"ya29.", (0,), r"(?<![A-Za-z0-9_-])(ya29\.[0-9A-Za-z_-]{30,})"),
+    ("github-token", _H, b"h", (1,), r"(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,})"),
+    ("github-token", _H, b"hub_pat_", (3,), r"(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})"),
+    ("huggingface-token", _H, b"hf_", (0,), r"(?<![A-Za-z0-9_-])(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])"),
+    ("slack-token", _X, b"xox", (0,), r"(?<![A-Za-z0-9])(xox[abposr]-[A-Za-z0-9-]{10,})"),
+    ("xai-key", _X, b"xai-", (0,), r"(?<![A-Za-z0-9_-])(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])"),
+    ("jwt", _Y, b"yJ", (1,), r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"),
+    ("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN),
+    ("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN),
 )
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key"})
-# Anchors every occurrence of which holds a `-`, `_` or space. Base64 text holds none of those, and is delimited
+# Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
+# `-`, `_Y` its `.`, `_BEARER` its space; not `_A`: `AKIA`). Base64 text holds none of those, and is delimited
 # by `,` (`;base64,`) or `"`, which no anchor holds: no occurrence of these lies in or across it, so the text of
-# a large inline image (verified to hold none of the three) is not searched for them.
-_SEPARATED_ANCHORS = frozenset({"-----BEGIN", "sk-", "gh[pousr]_", "xox[abposr]-", "earer "})
-_SEPARATORS = (b"-", b"_", b" ")
-_COMPILED = tuple(
-    (kind, re.compile(anchor.encode()), offsets, re.compile(pattern.encode()), anchor in _SEPARATED_ANCHORS)
-    for kind, anchor, offsets, pattern in _RULES
-)
+# a large inline image (verified to hold none of the four) is not searched for them.
+_SEPARATED_ANCHORS = frozenset({_K, _H, _X, _Y, _BEARER})
+_SEPARATORS = (b"-", b"_", b" ", b".")
+_Rule = tuple[str, bytes, tuple[int, ...], re.Pattern[bytes]]  # (kind, at, offsets, pattern)
+
+
+def _passes() -> tuple[tuple[re.Pattern[bytes], bool, tuple[_Rule, ...]], ...]:
+    """(anchor, separated, the rules it finds candidates for) of each distinct anchor, in the order of _RULES."""
+    rules: dict[str, list[_Rule]] = {}
+    for kind, anchor, at, offsets, pattern in _RULES:
+        rules.setdefault(anchor, []).append((kind, at, offsets, re.compile(pattern.encode())))
+    return tuple((re.compile(anchor.encode()), anchor in _SEPARATED_ANCHORS, tuple(of)) for anchor, of in rules.items())
+
+
+_PASSES = _passes()
 
 
 def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
@@ -56,21 +98,40 @@ def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[in
 def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[tuple[int, str, re.Pattern[bytes]]]:
     """(offset, kind, pattern) of every place a secret may start, in file order; one pass per anchor."""
     found: list[tuple[int, str, re.Pattern[bytes]]] = []
-    positions: dict[re.Pattern[bytes], list[int]] = {}
     whole = [(0, len(data))]
     outside = _outside(data, skip) if skip else whole
-    for kind, anchor, offsets, pattern, separated in _COMPILED:
-        hits = positions.get(anchor)
-        if hits is None:
-            hits = positions[anchor] = []
-            for start, end in outside if separated else whole:
-                match = anchor.search(data, start, end)
-                while match is not None:  # overlapping occurrences too, as a find loop would give them
-                    hits.append(match.start())
-                    match = anchor.search(data, match.start() + 1, end)
-        found.extend((hit - offset, kind, pattern) for hit in hits for offset in offsets if hit >= offset)
+    for anchor, separated, rules in _PASSES:
+        hits: list[int] = []
+        for start, end in outside if separated else whole:
+            match = anchor.search(data, start, end)
+            while match is not None:  # overlapping occurrences too, as a find loop would give them
+                hits.append(match.start())
+                match = anchor.search(data, match.start() + 1, end)
+        if not hits:  # as for most anchors in most files
+            continue
+        for kind, at, offsets, pattern in rules:
+            found.extend(
+                (hit - offset, kind, pattern)
+                for hit in hits
+                if data.startswith(at, hit)  # a shared anchor's many hits of another kind make no candidates here
+                for offset in offsets
+                if hit >= offset
+            )
     found.sort(key=lambda item: item[0])
     return found
+
+
+def _matches(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, str, str]]:
+    """(offset, kind, secret) of the patterns that match at the candidates, taken in order: a secret covers
+    the candidates inside it, so that anchors that overlap (and kinds that share one) report it once."""
+    covered = -1
+    for offset, kind, pattern in candidates:
+        if offset < covered:
+            continue
+        match = pattern.match(data, offset)
+        if match is not None:
+            covered = match.end()
+            yield offset, kind, match.group(1).decode("utf-8", "replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +208,7 @@ def check_secrets(
         if allowlist.allows(value):
             continue
         findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
-    covered = -1  # the end of the last secret found, so that overlapping anchors report it once
-    for offset, kind, pattern in _candidates(data, images):
-        if offset < covered:
-            continue
-        match = pattern.match(data, offset)
-        if match is None:
-            continue
-        covered = match.end()
-        secret = match.group(1).decode("utf-8", "replace")
+    for offset, kind, secret in _matches(data, _candidates(data, images)):
         if any(secret in earlier for earlier in reported):
             continue
         reported.append(secret)
