@@ -1,0 +1,78 @@
+"""The secrets check against two references: the real recordings (where it must find nothing) and a plain scan
+that tries every pattern at every offset (which its anchors must never make it miss)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import corpus_files
+from llm_fixtures.checking.secrets import _PASSES, _candidates, _matches, check_secrets
+from llm_fixtures.checking.size import image_spans
+
+
+@pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent
+def test_the_corpus_holds_no_secret() -> None:
+    """Zero findings on ../shared/corpus, searched whole and with its inline images skipped, as `check` does."""
+    files = corpus_files()
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert check_secrets(str(path), data) == [], path
+        assert check_secrets(str(path), data, images=image_spans(data)) == [], path
+
+
+def every_candidate(data: bytes) -> Iterator[tuple[int, str, re.Pattern[bytes]]]:
+    """Every rule at every offset, in file order: what the anchors narrow down."""
+    rules = [(kind, pattern) for _anchor, _separated, of in _PASSES for kind, _at, _offsets, pattern in of]
+    for offset in range(len(data)):
+        for kind, pattern in rules:
+            yield offset, kind, pattern
+
+
+# Whole secrets of every kind, their prefixes cut short, and the bytes around anchors, to be run together.
+_FRAGMENTS = [
+    "sk-proj-" + "a1B2c3D4" * 4,
+    "sk-ant-api03-" + "x" * 24,
+    "sk_live_" + "a1B2" * 6,
+    "rk_live_" + "a1B2" * 6,
+    "gsk_" + "a1B2" * 13,
+    "AKIA" + "ABCDEFGHIJKLMNOP",
+    "AIza" + "S" * 35,
+    "ya29." + "a0AfH6" * 6,
+    "ghp_" + "a" * 36,
+    "github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1" + "_" + "x9Y8w7V6u5" * 6,
+    "hf_" + "AbCdEfGhIj" * 3 + "KlMn",
+    "xoxb-1234567890-abcdef",
+    "xai-" + "Q1w2E3r4T5" * 8,
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    "eyJ-x_y-z0a1.eyJ0-_xYz9ab.abcdefghij-_klmnop",
+    "Bearer abcdefghijklmnopqrstu",
+    "bearer abcdefghijklmnopqrstu",
+    "BEARER abcdefghijklmnopqrstu",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+    "-----BEGIN X PRIVATE KEY-----",
+    f"-----BEGIN {'Z' * 20} PRIVATE KEY-----",
+    *("sk-", "sk_", "rk_", "gsk_", "ghp_", "gh", "github_pat_", "hf_", "hub_pat_", "xox", "xai-", "ya29", "ya29."),
+    *("eyJ", "eyJhbGciOiJ9.", ".eyJzdWIiOiIxIn0.", "earer ", "EARER", "ARER ", "RSA ", "PRIVATE KEY-----"),
+    *("A", "k", "h", "x", "y", "J", "e", "-", "_", ".", " ", "  ", '"', ",", "QUJD", "abc", "0123"),
+]
+
+
+def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
+    """Random runs of the fragments above, with no separator between them: the anchors' candidates give the
+    same findings as trying every pattern everywhere, and between them the runs hold every kind."""
+    generator = random.Random(20260526)
+    kinds: set[str] = set()
+    for _ in range(400):
+        text = "".join(generator.choice(_FRAGMENTS) for _ in range(generator.randint(1, 8)))
+        data = text.encode()
+        expected = list(_matches(data, every_candidate(data)))
+        assert list(_matches(data, _candidates(data))) == expected, text
+        kinds.update(kind for _offset, kind, _secret in expected)
+    assert kinds == {kind for _anchor, _separated, of in _PASSES for kind, *_rest in of}
