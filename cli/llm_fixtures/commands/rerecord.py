@@ -87,14 +87,19 @@ def run(
     reject: Annotated[
         bool, typer.Option("--reject", help="Reject staged recordings (all, or of the given tests).")
     ] = False,
+    restore: Annotated[
+        bool,
+        typer.Option("--restore", help="Put back the recordings of a pytest run that did not finish (killed)."),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Re-record selected recordings, through the project's tests or straight against a live endpoint.
 
     Select with references, the filters of `ls`, --stale, or --all. --dry-run shows the plan. The pytest runner
-    backs up every recording of the selected tests and restores them if the run fails or is interrupted. The http
-    runner writes a file only when its request fully succeeded. Exit 0 when all went well; 1 when a run or a
-    request failed, or a selected test re-recorded nothing; 2 when nothing could start.
+    backs up every recording of the selected tests and restores them if the run fails or is interrupted; if
+    `fixtures` itself was killed, --restore puts them back (and no new run starts until then). The http runner
+    writes a file only when its request fully succeeded. Exit 0 when all went well; 1 when a run or a request
+    failed, or a selected test re-recorded nothing; 2 when nothing could start.
     """
     # The flows (pydantic, rich) are imported here, not at start-up: `fixtures ls` must stay light.
     from llm_fixtures.rerecording.reviewflow import act_on_pending
@@ -102,10 +107,14 @@ def run(
 
     code = 0
     with handle_errors():
-        if sum((pending, accept, reject)) > 1:
-            raise UsageError("--pending, --accept and --reject go one at a time")
+        if sum((pending, accept, reject, restore)) > 1:
+            raise UsageError("--pending, --accept, --reject and --restore go one at a time")
         project = load_project()
-        if pending or accept or reject:
+        if restore:
+            from llm_fixtures.rerecording.leftovers import recover
+
+            code = recover(project.root, _terminal(json))
+        elif pending or accept or reject:
             code = act_on_pending(project, refs or [], pending=pending, accept=accept, reporter=_terminal(json))
         else:
             filters = make_filters(test, endpoint, model, provider, kind, stream, errors)

@@ -15,6 +15,7 @@ from llm_fixtures.diffing import PairReport
 from llm_fixtures.render import rerecord as render
 from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
+from llm_fixtures.rerecording.leftovers import Recovered
 from llm_fixtures.rerecording.outcome import Outcome
 from llm_fixtures.rerecording.plan import Plan
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest
@@ -52,6 +53,9 @@ class Terminal:
 
     def restored(self, restored: Restored, status: str) -> None:
         render.render_restored(restored, status)
+
+    def recovered(self, recovered: Sequence[Recovered]) -> None:
+        render.render_recovered(recovered)
 
     def pending(self, entries: Sequence[PendingEntry]) -> None:
         render.render_pending(entries)

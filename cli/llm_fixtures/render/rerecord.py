@@ -14,6 +14,7 @@ from rich.text import Text
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
+from llm_fixtures.rerecording.leftovers import Recovered
 from llm_fixtures.rerecording.outcome import Outcome
 from llm_fixtures.rerecording.plan import Plan
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest
@@ -137,6 +138,31 @@ def render_restored(restored: Restored, status: str, backup_kept: str | None = N
         err.print(Text(f"warning: {path} was changed by the run but belongs to no selected test; not restored"))
     if backup_kept:
         err.print(Text(f"backup kept in {backup_kept}"))
+
+
+def render_recovered(recovered: Sequence[Recovered]) -> None:
+    """`--restore`: each file put back, and each new file moved to the trash, on stdout; per backup, a summary on
+    stderr."""
+    console, err = stdout_console(), stderr_console()
+    for item in recovered:
+        for label, paths in (("restored", item.restored), ("trashed", item.new)):
+            for path in paths:
+                console.print(Text(f"{label:<9} {path}"), soft_wrap=True)
+        if item.status == "incomplete":
+            err.print(Text(f"{item.backup}: removed; it was never completed, so its run never started"))
+            continue
+        kept = f" (the run's version of {len(item.replaced)} is in the trash)" if item.replaced else ""
+        err.print(
+            Text(
+                f"{item.backup}, of a rerecord started {item.created} that did not finish: restored "
+                f"{len(item.restored)} of {item.backed_up} backed-up recording(s){kept}, moved {len(item.new)} new "
+                "file(s) it made to the trash; the recordings are as they were before it"
+            )
+        )
+        for path in item.not_restorable:
+            err.print(Text(f"warning: {path} was changed by the run but belongs to no selected test; not restored"))
+    if any(item.new for item in recovered):
+        err.print(Text("`fixtures prune --restore` brings the new files back"))
 
 
 def render_pending(entries: Sequence[PendingEntry]) -> None:

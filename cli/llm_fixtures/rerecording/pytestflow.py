@@ -63,8 +63,9 @@ def rerecord_with_pytest(
     settings = " ".join(f"{name}={value}" for name, value in sorted(env.items()))
     reporter.warn(f"backed up {len(backup.copies)} recording(s) of {len(tests)} test(s)")
     reporter.warn(f"running: {settings} {shlex.join(argv)}")
+    keep = () if backup.lock is None else (backup.lock,)  # the tests hold the lock too, should this process die
     try:
-        status, exit_code = runner.run_tests(argv, env, root, reporter.warn)
+        status, exit_code = runner.run_tests(argv, env, root, reporter.warn, keep)
     except BaseException:
         backups.restore(backup, root)
         backups.discard(backup)
@@ -75,11 +76,21 @@ def rerecord_with_pytest(
         reporter.restored(restored, "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})")
         return 130 if status == "interrupted" else 1
     test_of = {root / f.path: f.test_id for f in every} | {root / i.path: i.test_id for i in plan.items}
-    outcome = compare(backup, root, test_of)
-    reports = diff_run(backup, outcome, root, volatility_of(project))
+    reviewing = review and status == "passed"
+    try:
+        outcome = compare(backup, root, test_of)
+        reports = diff_run(backup, outcome, root, volatility_of(project))
+        changed = [*outcome.changed, *outcome.new] if reviewing else []
+        fresh = [(root / path, (root / path).read_bytes()) for path in changed]
+    except BaseException:
+        # The run has finished: its backup must not outlive this process as a leftover that `--restore` would
+        # take for an unfinished run's. Under review nothing may replace a file before it is accepted.
+        if reviewing:
+            backups.restore(backup, root)
+        backups.discard(backup)
+        raise
     classes = classes_by_path(reports)
-    if review and status == "passed":
-        fresh = [(root / path, (root / path).read_bytes()) for path in [*outcome.changed, *outcome.new]]
+    if reviewing:
         backups.restore(backup, root)
         backups.discard(backup)
         _show(outcome, classes, reports, [], reporter)

@@ -107,9 +107,11 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def run_tests(
-    argv: Sequence[str], env: dict[str, str], cwd: Path, echo: Callable[[str], None]
+    argv: Sequence[str], env: dict[str, str], cwd: Path, echo: Callable[[str], None], keep_fds: Sequence[int] = ()
 ) -> tuple[RunStatus, int]:
-    """Run the record command with its output passed line by line to `echo`; `(status, exit code)`."""
+    """Run the record command with its output passed line by line to `echo`; `(status, exit code)`. `keep_fds`:
+    descriptors the command inherits (the backup's lock, so it stays held while the tests run, even when this
+    process is killed)."""
     try:
         process = subprocess.Popen(
             list(argv),
@@ -120,6 +122,7 @@ def run_tests(
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            pass_fds=tuple(keep_fds),
         )
     except OSError as exc:
         raise UsageError(f"cannot run {argv[0]!r}: {exc.strerror or exc}") from None

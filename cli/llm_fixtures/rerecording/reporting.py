@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from llm_fixtures.diffing import PairReport
     from llm_fixtures.rerecording.backup import Restored
     from llm_fixtures.rerecording.httprunner import FileResult
+    from llm_fixtures.rerecording.leftovers import Recovered
     from llm_fixtures.rerecording.outcome import Outcome
     from llm_fixtures.rerecording.plan import Plan
     from llm_fixtures.rerecording.review import PendingEntry, PendingTest
@@ -45,6 +46,9 @@ class Reporter(Protocol):
 
     def restored(self, restored: Restored, status: str) -> None:
         """What putting a backup back did, after a run that `status` (e.g. "failed (exit 1)")."""
+
+    def recovered(self, recovered: Sequence[Recovered]) -> None:
+        """What `--restore` did with each leftover backup."""
 
     def pending(self, entries: Sequence[PendingEntry]) -> None:
         """The staged recordings awaiting review."""

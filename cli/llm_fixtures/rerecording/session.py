@@ -9,6 +9,7 @@ from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
 from llm_fixtures.rerecording import plan as planning
+from llm_fixtures.rerecording.leftovers import refuse_if_any
 from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.rerecording.selection import select
 
@@ -35,7 +36,10 @@ class Request:
 
 def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     """The exit code: 0 all went well (or nothing matched); 1 a run or a request failed, or a selected test
-    re-recorded nothing; 130 interrupted. UsageError (exit 2) when nothing can start."""
+    re-recorded nothing; 130 interrupted. UsageError (exit 2) when nothing can start; FixtureError (exit 2)
+    when a backup is there, of a run still going or left over by one that died (`--restore` puts it back)."""
+    if not request.dry_run:
+        refuse_if_any(project.root)
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
     for problem in selection.problems:
         reporter.warn(problem)
