@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,19 +42,28 @@ def echo_json_lines(items: Iterable[Any]) -> None:
     """JSON Lines on stdout (never through rich, which wraps and eats markup). Items are pydantic models
     (`model_dump_json`), objects that dump themselves (`to_json`, bytes), or dataclasses and plain JSON values
     (orjson)."""
-    out = sys.stdout
+    dumpers: dict[type, Callable[[Any], str]] = {}
     lines = []
     for item in items:
-        dump = getattr(item, "model_dump_json", None)
-        if dump is not None:
-            lines.append(dump())
-            continue
-        own = getattr(item, "to_json", None)
-        lines.append(own().decode() if own is not None else orjson.dumps(item).decode())
+        kind = type(item)
+        dump = dumpers.get(kind)
+        if dump is None:
+            dump = dumpers[kind] = _dumper(kind)
+        lines.append(dump(item))
+    out = sys.stdout
     if lines:
         out.write("\n".join(lines))
         out.write("\n")
     out.flush()
+
+
+def _dumper(kind: type) -> Callable[[Any], str]:
+    """How items of a type become one JSON line (decided once per type: thousands of items share one)."""
+    if hasattr(kind, "model_dump_json"):
+        return lambda item: str(item.model_dump_json())
+    if hasattr(kind, "to_json"):
+        return lambda item: bytes(item.to_json()).decode()
+    return lambda item: orjson.dumps(item).decode()
 
 
 # The filters of `ls`, shared by every command that selects recordings.
