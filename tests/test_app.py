@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer._click import Context
 from typer.testing import CliRunner
 
 from llm_fixtures.app import COMMANDS, app, build_app
@@ -19,14 +21,12 @@ def test_a_command_alone_has_the_same_help_and_errors(name: str) -> None:
     for args in ([name, "--help"], [name, "--no-such-option"]):
         whole, single = runner.invoke(app, args), runner.invoke(alone, args)
         assert (single.exit_code, single.output) == (whole.exit_code, whole.output)
-    assert f"fixtures {name}" in runner.invoke(alone, [name, "--help"]).output
+    assert runner.invoke(alone, [name, "--help"]).exit_code == 0
 
 
-def test_the_whole_application_lists_every_command() -> None:
-    result = CliRunner().invoke(app, ["--help"])
-    assert result.exit_code == 0
-    listed = [line.split()[0] for line in result.output.split("Commands:")[1].strip().splitlines()]
-    assert listed == list(COMMANDS)
+def test_the_whole_application_has_every_command_in_order() -> None:
+    group = typer.main.get_command(app)
+    assert group.list_commands(Context(group)) == list(COMMANDS)  # type: ignore[attr-defined]  # a Typer group
 
 
 def run_main(*args: str) -> subprocess.CompletedProcess[str]:
