@@ -1,6 +1,10 @@
-"""A real HTTP server on 127.0.0.1 speaking the OpenAI (SSE ending in `data: [DONE]`) and Ollama (NDJSON) wire
-formats, with failures injected per model name: a 500, 429s before an answer, a stream broken off mid-way, an
-error event, a slow answer. Used by the rerecord tests and by bench/bench_rerecord.py.
+"""A real HTTP server on 127.0.0.1 speaking the OpenAI (SSE ending in `data: [DONE]`), Ollama (NDJSON), Anthropic
+Messages (`/v1/messages`, SSE `message_start` ... `message_stop`) and Gemini Interactions (`.../interactions`, SSE
+`interaction.start` ... `data: [DONE]`) wire formats, with failures injected per model name: a 500, 429s before an
+answer, a 400 or 401, a stream broken off mid-way, an error event, a slow answer. A request whose JSON body equals
+one given to `FakeServer.answer` gets that canned answer instead (a status and JSON body, or event-stream lines),
+so that a recording's own stored answer can be served back. Used by the rerecord tests and by
+bench/bench_rerecord.py.
 
 Run alone: `python tests/fakeserver.py [--chunks N] [--delay S]` prints `http://127.0.0.1:<port>` and serves.
 """
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-FailureKind = Literal["500", "429", "break", "error-event", "slow", "400"]
+FailureKind = Literal["500", "429", "break", "error-event", "slow", "400", "401"]
 
 
 @dataclass
@@ -39,12 +43,26 @@ class Seen:
 
 
 @dataclass
+class Canned:
+    """A fixed answer: a status and a JSON body, or (a list of strings) the lines of an event stream."""
+
+    status: int
+    body: Any
+
+
+def payload_key(body: Any) -> str:
+    """How a request body is matched to a canned answer: its canonical JSON."""
+    return json.dumps(body, sort_keys=True)
+
+
+@dataclass
 class Behaviour:
     chunks: int = 4
     delay: float = 0.0  # seconds between two stream pieces
     answer: str = "Hello from the fake server"
     models: list[str] = field(default_factory=lambda: ["fake-model-a", "fake-model-b"])
     failures: dict[str, Failure] = field(default_factory=dict)
+    canned: dict[str, Canned] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,8 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _start_chunked(self, content_type: str) -> None:
-        self.send_response(200)
+    def _start_chunked(self, content_type: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
@@ -139,6 +157,10 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour.record:
             with behaviour.lock:
                 behaviour.seen.append(Seen(method, self.path, dict(self.headers.items()), body))
+        canned = behaviour.canned.get(payload_key(body)) if body is not None else None
+        if canned is not None:
+            self._canned(canned)
+            return
         body = body if isinstance(body, dict) else {}
         model = str(body.get("model", ""))
         failure = self._failure(model)
@@ -152,11 +174,19 @@ class Handler(BaseHTTPRequestHandler):
             if failure.kind == "400":
                 self._json(400, {"error": {"message": "bad request (injected)"}})
                 return
+            if failure.kind == "401":
+                error = {"type": "authentication_error", "message": "invalid x-api-key (injected)"}
+                self._json(401, {"type": "error", "error": error})
+                return
             if failure.kind == "slow":
                 time.sleep(failure.seconds)
         broken = failure is not None and failure.kind == "break"
         error_event = failure is not None and failure.kind == "error-event"
-        if path.endswith("/models") and method == "GET":
+        if path == "/v1/messages":
+            self._messages(body, broken, error_event)
+        elif path.endswith("/interactions"):
+            self._interactions(body, broken)
+        elif path.endswith("/models") and method == "GET":
             data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in behaviour.models]
             self._json(200, {"object": "list", "data": data})
         elif path.endswith("/chat/completions"):
@@ -214,6 +244,93 @@ class Handler(BaseHTTPRequestHandler):
             self._json(200, {"models": models})
         else:
             self._json(404, {"error": {"message": f"no route {method} {path}"}})
+
+    def _canned(self, canned: Canned) -> None:
+        if not isinstance(canned.body, list):
+            self._json(canned.status, canned.body)
+            return
+        # Line by line, one chunk each: the client must join and split them as the wire has them.
+        self._start_chunked("text/event-stream", canned.status)
+        for line in canned.body:
+            self._chunk(f"{line}\n".encode())
+        self._end_chunked()
+
+    def _events(self, events: list[tuple[str, Any]], broken: bool = False) -> None:
+        """An event stream, one event a chunk; `broken` cuts it off half-way."""
+        behaviour = self.server.behaviour
+        self._start_chunked("text/event-stream")
+        for index, (name, data) in enumerate(events):
+            text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+            self._chunk(f"event: {name}\ndata: {text}\n\n".encode())
+            if broken and index == len(events) // 2:
+                self._break()
+                return
+            if behaviour.delay:
+                time.sleep(behaviour.delay)
+        self._end_chunked()
+
+    def _messages(self, body: dict[str, Any], broken: bool, error_event: bool) -> None:
+        """Anthropic Messages: a 400 for no messages, as the API answers; else a message, or its event stream."""
+        behaviour = self.server.behaviour
+        model = body.get("model", "")
+        if not body.get("messages"):
+            error = {"type": "invalid_request_error", "message": "messages: at least one message is required"}
+            self._json(400, {"type": "error", "error": error, "request_id": "req_fake"})
+            return
+        text = f"{behaviour.answer}: {_last_user_text(body)}"
+        message = {"id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": []}
+        message |= {"stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 7, "output_tokens": 1}}
+        if not body.get("stream"):
+            content = [{"type": "text", "text": text}]
+            usage = {"input_tokens": 7, "output_tokens": 5}
+            self._json(200, {**message, "content": content, "stop_reason": "end_turn", "usage": usage})
+            return
+        block = {"type": "text", "text": ""}
+        events: list[tuple[str, Any]] = [
+            ("message_start", {"type": "message_start", "message": message}),
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}),
+            ("ping", {"type": "ping"}),
+        ]
+        for piece in _pieces(text, behaviour.chunks):
+            delta = {"type": "text_delta", "text": piece}
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+        if error_event:
+            error = {"type": "overloaded_error", "message": "Overloaded (injected)"}
+            events.insert(len(events) // 2, ("error", {"type": "error", "error": error}))
+        stop = {"stop_reason": "end_turn", "stop_sequence": None}
+        events += [
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": stop, "usage": {"output_tokens": 5}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        self._events(events, broken)
+
+    def _interactions(self, body: dict[str, Any], broken: bool) -> None:
+        """Gemini Interactions: a completed interaction, or its event stream ending in `data: [DONE]`."""
+        behaviour = self.server.behaviour
+        model = body.get("model", "")
+        prompt = body.get("input")
+        text = f"{behaviour.answer}: {prompt if isinstance(prompt, str) else ''}"
+        usage = {"total_tokens": 12, "total_input_tokens": 7, "total_output_tokens": 5}
+        done = {"id": "v1_fake", "status": "completed", "usage": usage, "role": "model", "object": "interaction"}
+        done["model"] = model
+        if not body.get("stream"):
+            self._json(200, {**done, "outputs": [{"type": "text", "text": text}]})
+            return
+        start = {"id": "v1_fake", "status": "in_progress", "object": "interaction", "model": model}
+        events: list[tuple[str, Any]] = [
+            ("interaction.start", {"interaction": start, "event_type": "interaction.start"}),
+            ("content.start", {"index": 0, "content": {"type": "text"}, "event_type": "content.start"}),
+        ]
+        for piece in _pieces(text, behaviour.chunks):
+            delta = {"text": piece, "type": "text"}
+            events.append(("content.delta", {"index": 0, "delta": delta, "event_type": "content.delta"}))
+        events += [
+            ("content.stop", {"index": 0, "event_type": "content.stop"}),
+            ("interaction.complete", {"interaction": done, "event_type": "interaction.complete"}),
+            ("done", "[DONE]"),
+        ]
+        self._events(events, broken)
 
     def _openai_chat(self, body: dict[str, Any], broken: bool, error_event: bool) -> None:
         behaviour = self.server.behaviour
@@ -373,6 +490,11 @@ class FakeServer:
 
     def fail(self, model: str, kind: FailureKind, times: int | None = None, seconds: float = 2.0) -> None:
         self.behaviour.failures[model] = Failure(kind, times, seconds)
+
+    def answer(self, payload: Any, status: int, body: Any) -> None:
+        """Answer a request whose JSON body equals `payload` with `status` and `body` (a list of strings: the
+        lines of an event stream, sent as they are, each ended by a newline)."""
+        self.behaviour.canned[payload_key(payload)] = Canned(status, body)
 
     def __enter__(self) -> FakeServer:
         self._thread.start()
