@@ -1,5 +1,6 @@
 """`fixtures rerecord --runner http` against a real HTTP server on 127.0.0.1 (tests/fakeserver.py), through the
-real httpx client code: OpenAI SSE and Ollama NDJSON, retries, injected failures, API keys, review."""
+real httpx client code: OpenAI SSE and Ollama NDJSON, the http passthrough (Anthropic Messages, Gemini
+Interactions), retries, injected failures, API keys, review."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / SUITE / "recordings").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
-    for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "MY_KEY"):
+    for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MY_KEY"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -270,7 +271,7 @@ def test_dry_run_plan_sends_nothing(project: Path, server: FakeServer) -> None:
     assert len(sent) == 1 and sent[0]["url"] == "https://api.openai.com/v1/chat/completions"
     assert sent[0]["key_env"] == "OPENAI_API_KEY" and sent[0]["usage"]["total_tokens"] == 14
     assert [item["reason"] for item in items if item["action"] == "skip"] == [
-        "not an SDK inference request (http passthrough, tool or file-processor recording)"
+        "not an SDK inference or http passthrough request (a tool or file-processor recording)"
     ]
     human = invoke("--test", "test_chat", "--dry-run")
     assert "1 request(s) to send; 14 tokens last time: 10 prompt + 4 completion" in human.stdout
@@ -361,7 +362,7 @@ def test_every_supported_corpus_recording_through_the_cli(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     result = invoke("--all", "--base-url", server.url, "--jobs", "8", "--json")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 129
+    assert len(lines) == 143  # 14 of them http passthrough (Messages, Interactions)
     # Model lists that share a request hash but came from different servers (4 in common/, 2 in inference/): sent
     # to one server they would all get one name; all but the first are refused rather than overwritten.
     failed = [line for line in lines if line["status"] != "ok"]
@@ -377,7 +378,7 @@ def test_every_supported_corpus_recording_through_the_cli(
         assert verify_name(written.name, after).status == verdicts[path]
     assert {seen.path for seen in server.seen} == {
         "/v1/chat/completions", "/openai/v1/chat/completions", "/ml/v1/chat/completions", "/v1/completions",
-        "/v1/embeddings", "/v1/models", "/models", "/api/ps",
+        "/v1/embeddings", "/v1/models", "/models", "/api/ps", "/v1/messages", "/v1beta/interactions",
     }  # fmt: skip
     assert "skipped" in result.stderr
 
@@ -421,3 +422,295 @@ def test_nothing_pending_is_said_on_stderr(project: Path) -> None:
     result = CliRunner().invoke(app, ["rerecord", "--pending"])
     assert result.exit_code == 0 and result.stdout == "" and "nothing pending" in result.stderr
     assert project.is_dir()
+
+
+# --- the http passthrough: Anthropic Messages and Gemini Interactions ----------------------------------------
+
+ANTHROPIC = "https://api.anthropic.com/v1/messages"
+INTERACTIONS = "https://generativelanguage.googleapis.com/v1beta/interactions"
+MESSAGES_TEST = "tests/integration/messages/test_messages.py::test_text[txt=anthropic/claude-haiku-4-5]"
+INTERACTIONS_TEST = "tests/integration/interactions/test_interactions.py::test_text[txt=gemini/gemini-2.5-flash-lite]"
+
+
+def http_recording(url: str, payload: dict[str, Any], test_id: str = MESSAGES_TEST) -> dict[str, Any]:
+    """An http recording as the recorder's httpx patch writes it, with an old answer."""
+    if payload.get("stream"):
+        response: dict[str, Any] = {"body": ["event: old", 'data: {"type":"old"}', ""], "is_streaming": True}
+    else:
+        response = {"status": 200, "body": {"type": "old"}, "is_streaming": False}
+    request = {"test_id": test_id, "url": url, "method": "POST", "payload": payload}
+    return {"test_id": test_id, "request": request, "response": response, "id_normalization_mapping": {}}
+
+
+def write_http(project: Path, raw: dict[str, Any]) -> Path:
+    """The recording in its test's `recordings` folder, under the name the current rule gives it."""
+    name = request_key_name(raw)
+    assert name is not None
+    folder = project / Path(raw["test_id"].split("::")[0]).parent / "recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(dump_upstream(raw))
+    return folder / name
+
+
+def messages(text: str = "Say hi", *, stream: bool = False, model: str = "claude-haiku-4-5") -> dict[str, Any]:
+    payload: dict[str, Any] = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": text}]}
+    return {**payload, "stream": True} if stream else payload
+
+
+def interaction(text: str = "Name the moons of Mars", *, stream: bool = False) -> dict[str, Any]:
+    return {"model": "gemini-2.5-flash-lite", "input": text, "stream": stream}
+
+
+def event_names(lines: list[str]) -> list[str]:
+    return [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+
+
+def assert_accepted(path: Path, assembled: str | None = None) -> None:
+    """`fixtures check` finds nothing wrong with a written file, and `show --assemble` folds a stream."""
+    check = CliRunner().invoke(app, ["check", str(path)])
+    assert check.exit_code == 0, check.output
+    if assembled is not None:
+        shown = CliRunner().invoke(app, ["show", "--assemble", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert assembled in " ".join(shown.stdout.split())
+
+
+def test_anthropic_stream_is_stored_as_its_raw_sse_lines(
+    project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-ant-test-secret-123")
+    path = write_http(project, http_recording(ANTHROPIC, messages(stream=True)))
+    before = json.loads(path.read_bytes())
+    result = invoke(str(path), "--base-url", server.url, "--api-key-env", "MY_KEY", "--json")
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout)
+    assert line["status"] == "ok" and line["http_status"] == 200 and line["changed"] is True
+    after = json.loads(path.read_bytes())
+    assert after["request"] == before["request"] and list(after) == list(before)
+    assert verify_name(path.name, after).status == "ok"
+    # What the recorder's `stream` patch stores: every line of aiter_lines(), the blank line after each event
+    # included; no status.
+    assert list(after["response"]) == ["body", "is_streaming"] and after["response"]["is_streaming"] is True
+    lines = after["response"]["body"]
+    assert event_names(lines) == [
+        "message_start", "content_block_start", "ping", *["content_block_delta"] * 4, "content_block_stop",
+        "message_delta", "message_stop",
+    ]  # fmt: skip
+    assert lines[0::3] == [f"event: {name}" for name in event_names(lines)]
+    assert all(line.startswith("data: {") for line in lines[1::3]) and set(lines[2::3]) == {""}
+    assert lines[-1] == "" and len(lines) == 30
+    seen = server.seen[0]
+    assert (seen.method, seen.path, seen.body) == ("POST", "/v1/messages", before["request"]["payload"])
+    assert seen.headers.get("x-api-key") == "sk-ant-test-secret-123"
+    assert seen.headers.get("anthropic-version") == "2023-06-01"
+    assert "Authorization" not in seen.headers
+    text = path.read_text()
+    assert "sk-ant-test-secret" not in text and "headers" not in text and text.endswith("}\n")
+    assert_accepted(path, "Hello from the fake server: Say hi")
+
+
+def test_anthropic_answer_is_stored_with_its_status(project: Path, server: FakeServer) -> None:
+    path = write_http(project, http_recording(ANTHROPIC, messages("What is 2+2?")))
+    result = invoke(str(path), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    response = json.loads(path.read_bytes())["response"]
+    assert list(response) == ["status", "body", "is_streaming"]
+    assert response["status"] == 200 and response["is_streaming"] is False
+    body = response["body"]  # the JSON answer as it came: a plain dict, no envelope, no normalized id
+    assert body["id"] == "msg_fake" and body["content"] == [
+        {"type": "text", "text": "Hello from the fake server: What is 2+2?"}
+    ]
+    assert body["usage"] == {"input_tokens": 7, "output_tokens": 5}
+    assert server.seen[0].headers.get("anthropic-version") == "2023-06-01"
+    assert "x-api-key" not in server.seen[0].headers  # a loopback target takes no key
+    assert_accepted(path, "Hello from the fake server: What is 2+2?")
+
+
+def test_a_400_answer_is_stored_as_upstream_does(project: Path, server: FakeServer) -> None:
+    """A rejected request is a result (the recorder stores any `post` answer with its status); a streamed one
+    is not (ogx raises before reading a line, so the recorder stores nothing), nor is a refused key."""
+    server.fail("bad-key", "401")
+    empty = {"model": "claude-haiku-4-5", "max_tokens": 8, "messages": []}
+    rejected = write_http(project, http_recording(ANTHROPIC, empty))
+    streamed = write_http(project, http_recording(ANTHROPIC, {**empty, "stream": True}))
+    refused = write_http(project, http_recording(ANTHROPIC, messages(model="bad-key")))
+    olds = {path: path.read_bytes() for path in (streamed, refused)}
+    result = invoke(str(rejected), str(streamed), str(refused), "--base-url", server.url, "--json")
+    assert result.exit_code == 1, result.output
+    lines = {Path(line["path"]).name: line for line in map(json.loads, result.stdout.splitlines())}
+    assert lines[rejected.name]["status"] == "ok" and lines[rejected.name]["http_status"] == 400
+    assert "error" in lines[rejected.name]["changes"]  # it held a 200 answer: the diff says it is an error now
+    response = json.loads(rejected.read_bytes())["response"]
+    assert response == {
+        "status": 400,
+        "body": {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": "messages: at least one message is required"},
+            "request_id": "req_fake",
+        },
+        "is_streaming": False,
+    }
+    assert lines[streamed.name]["status"] == "failed" and lines[streamed.name]["reason"].startswith("HTTP 400")
+    assert lines[refused.name]["status"] == "failed" and "HTTP 401" in lines[refused.name]["reason"]
+    assert "not stored" in lines[refused.name]["reason"] and lines[refused.name]["attempts"] == 1
+    assert all(path.read_bytes() == data for path, data in olds.items())
+    assert_accepted(rejected)
+
+
+def test_gemini_interactions_answer_and_stream(
+    project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_KEY", "gemini-test-secret-456")
+    answer = write_http(project, http_recording(INTERACTIONS, interaction(), INTERACTIONS_TEST))
+    stream = write_http(project, http_recording(INTERACTIONS, interaction("Say hi", stream=True), INTERACTIONS_TEST))
+    result = invoke(str(answer), str(stream), "--base-url", server.url, "--api-key-env", "MY_KEY")
+    assert result.exit_code == 0, result.output
+    stored = json.loads(answer.read_bytes())["response"]
+    assert stored["status"] == 200 and stored["is_streaming"] is False
+    assert stored["body"]["outputs"] == [{"type": "text", "text": "Hello from the fake server: Name the moons of Mars"}]
+    lines = json.loads(stream.read_bytes())["response"]["body"]
+    assert event_names(lines)[0] == "interaction.start" and event_names(lines)[-2:] == ["interaction.complete", "done"]
+    assert lines[-3:] == ["event: done", "data: [DONE]", ""]
+    # The recorded path below the host (`/v1beta`) is kept; the key goes in Gemini's header.
+    assert {seen.path for seen in server.seen} == {"/v1beta/interactions"}
+    assert {seen.headers.get("x-goog-api-key") for seen in server.seen} == {"gemini-test-secret-456"}
+    assert all("anthropic-version" not in seen.headers for seen in server.seen)
+    assert "gemini-test-secret" not in answer.read_text() + stream.read_text()
+    assert_accepted(answer)
+    assert_accepted(stream, "Hello from the fake server: Say hi")
+
+
+def test_missing_provider_keys_are_refused_before_sending(project: Path, server: FakeServer) -> None:
+    paths = [
+        write_http(project, http_recording(ANTHROPIC, messages())),
+        write_http(project, http_recording(INTERACTIONS, interaction(), INTERACTIONS_TEST)),
+    ]
+    before = [path.read_bytes() for path in paths]
+    plan = invoke(*map(str, paths), "--dry-run", "--json")
+    assert [(item["url"], item["key_env"]) for item in map(json.loads, plan.stdout.splitlines())] == [
+        (INTERACTIONS, "GEMINI_API_KEY"),
+        (ANTHROPIC, "ANTHROPIC_API_KEY"),
+    ]
+    result = invoke(*map(str, paths))
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    assert "ANTHROPIC_API_KEY (for 1 request(s)), GEMINI_API_KEY (for 1 request(s))" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert [path.read_bytes() for path in paths] == before
+    assert server.seen == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "times", "expect_ok", "attempts", "reason"),
+    [
+        ("break", None, False, 3, "the connection broke"),
+        ("error-event", 1, True, 2, None),  # Anthropic's overloaded_error mid-stream passes on a second try
+        ("error-event", None, False, 3, "the stream reported an error"),
+        ("500", 1, True, 2, None),
+    ],
+)
+def test_passthrough_stream_failures_are_retried_and_never_stored(
+    project: Path, server: FakeServer, kind: Any, times: int | None, expect_ok: bool, attempts: int, reason: str | None
+) -> None:
+    server.fail("flaky-claude", kind, times)
+    path = write_http(project, http_recording(ANTHROPIC, messages(stream=True, model="flaky-claude")))
+    old = path.read_bytes()
+    raw = json.loads(old)
+    job = HttpJob(path, path.name, raw, build_call(raw["request"], server.url))
+    [result] = run_http([job], HttpOptions(retries=2, backoff=0.01, timeout=5))
+    assert result.attempts == attempts
+    if expect_ok:
+        assert result.status == "ok"
+        assert event_names(json.loads(path.read_bytes())["response"]["body"])[-1] == "message_stop"
+    else:
+        assert result.status == "failed" and reason is not None and reason in (result.reason or "")
+        assert path.read_bytes() == old
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize(
+    ("url", "base_url", "sent_to"),
+    [
+        (ANTHROPIC, None, ANTHROPIC),
+        (ANTHROPIC, "http://127.0.0.1:9", "http://127.0.0.1:9/v1/messages"),
+        # ogx sends to `<base>/v1/messages` and drops a trailing /v1 from Ollama's base URL; so does the runner.
+        ("http://0.0.0.0:11434/v1/messages", "http://localhost:11434/v1", "http://localhost:11434/v1/messages"),
+        ("http://0.0.0.0:11434/v1/messages/count_tokens", "http://h:1", "http://h:1/v1/messages/count_tokens"),
+        (INTERACTIONS, "http://127.0.0.1:9", "http://127.0.0.1:9/v1beta/interactions"),
+        (INTERACTIONS, "http://proxy:8/gemini/v1beta/", "http://proxy:8/gemini/v1beta/interactions"),
+    ],
+)
+def test_passthrough_calls_keep_the_recorded_path(url: str, base_url: str | None, sent_to: str) -> None:
+    payload = messages(stream=True)
+    call = build_call({"test_id": None, "url": url, "method": "POST", "payload": payload}, base_url)
+    assert call.passthrough and call.url == sent_to and call.json is payload
+    assert (call.method, call.streaming, call.wire) == ("POST", True, "lines")
+
+
+def test_other_http_recordings_say_why_they_are_skipped() -> None:
+    from llm_fixtures.rerecording.calls import Unsupported
+
+    rerank: dict[str, Any] = {
+        "test_id": None,
+        "url": "http://localhost:8000/v1/rerank",
+        "method": "POST",
+        "payload": {},
+    }
+    with pytest.raises(Unsupported, match=r"/v1/rerank; the http runner re-records Anthropic Messages"):
+        build_call(rerank)
+    with pytest.raises(Unsupported, match="payload is not a JSON object"):
+        build_call({**rerank, "url": ANTHROPIC, "payload": [1]})
+
+
+# --- a stored http recording re-recorded with its own answer is the same file, byte for byte ------------------
+
+
+def is_http(path: Path) -> bool:
+    request = json.loads(path.read_bytes()).get("request")
+    return isinstance(request, dict) and "payload" in request
+
+
+def rerecord_own_answers(project: Path, server: FakeServer, sources: list[tuple[Path, Path]]) -> list[Path]:
+    """Copy each recording (source, relative path) into the project, have the server give its stored answer
+    back, re-record them all through the CLI; the copies, each checked to be byte-identical to its source."""
+    copies = []
+    for source, relative in sources:
+        copy = project / relative
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(source.read_bytes())
+        raw = json.loads(source.read_bytes())
+        response = raw["response"]
+        server.answer(raw["request"]["payload"], response.get("status", 200), response["body"])
+        copies.append(copy)
+    result = invoke(*map(str, copies), "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(copies) and {(line["status"], line["changed"]) for line in lines} == {("ok", False)}
+    for (source, _relative), copy in zip(sources, copies, strict=True):
+        assert copy.read_bytes() == source.read_bytes(), source
+    assert len(server.seen) == len(copies)
+    return copies
+
+
+def test_sample_http_recordings_rerecorded_with_their_own_answers_are_unchanged(
+    project: Path, server: FakeServer, samples: Path
+) -> None:
+    sources = [(path, path.relative_to(samples)) for path in sorted(samples.rglob("*.json")) if is_http(path)]
+    assert len(sources) == 3  # an Anthropic stream, an Anthropic 400, a Gemini Interactions stream
+    copies = rerecord_own_answers(project, server, sources)
+    for copy in copies:
+        assert_accepted(copy)
+    streams = [copy for copy in copies if json.loads(copy.read_bytes())["response"]["is_streaming"]]
+    assert len(streams) == 2
+    for stream in streams:
+        shown = CliRunner().invoke(app, ["show", "--assemble", str(stream)])
+        assert shown.exit_code == 0 and "finish:" in shown.stdout
+
+
+def test_corpus_http_recordings_rerecorded_with_their_own_answers_are_unchanged(
+    project: Path, server: FakeServer, corpus: Path
+) -> None:
+    base = corpus / "llama-stack"
+    sources = [(path, path.relative_to(base)) for path in sorted(base.rglob("*.json")) if is_http(path)]
+    statuses = sorted(str(json.loads(path.read_bytes())["response"].get("status", "stream")) for path, _ in sources)
+    assert statuses == ["200"] * 3 + ["400"] * 6 + ["stream"] * 5
+    rerecord_own_answers(project, server, sources)

@@ -13,7 +13,7 @@ from conftest import corpus_files
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
-from llm_fixtures.rerecording.calls import Unsupported, auth_headers, build_call, key_env_for, rerecorded
+from llm_fixtures.rerecording.calls import Call, Unsupported, auth_headers, build_call, key_env_for, rerecorded
 from llm_fixtures.rerecording.plan import Usage, build_plan, require_choice, stored_usage
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest, decide
 from llm_fixtures.rerecording.shapes import TYPES, fill
@@ -90,7 +90,7 @@ def test_sdk_arguments_become_the_wire_request() -> None:
 @pytest.mark.parametrize(
     ("req", "reason"),
     [
-        ({"test_id": "t", "url": "https://x/v1/messages", "method": "POST", "payload": {}}, "not an SDK inference"),
+        ({"test_id": "t", "provider": "tavily", "tool_name": "web_search", "kwargs": {}}, "not an SDK inference"),
         (request("vertexai:///generate_content", "/generate_content", {}), "google-genai"),
         (request("__databricks__/serving-endpoints/v1/chat/completions", "/v1/chat/completions", {}), "--base-url"),
         (request("https://api.openai.com/v1/v1/responses", "/v1/responses", {}), "/v1/responses is not supported"),
@@ -156,9 +156,11 @@ def test_shapes_reproduce_every_openai_object_of_the_corpus() -> None:
     assert counts[CHUNK] > 1000 and len(counts) == 5
 
 
-def _own_answer(raw: dict[str, Any], model_list: bool) -> list[Any]:
+def _own_answer(raw: dict[str, Any], call: Call) -> list[Any]:
     body = raw["response"]["body"]
-    if model_list:
+    if call.passthrough:  # stored as it came: the JSON answer, or the lines of the stream
+        return list(body) if call.streaming else [body]
+    if call.model_list:
         return [{"object": "list", "data": [item["__data__"] for item in body]}]
     return [item["__data__"] for item in body] if isinstance(body, list) else [body["__data__"]]
 
@@ -178,7 +180,7 @@ def test_rerecording_a_recordings_own_answer_gives_the_same_file() -> None:
             continue
         if raw["response"].get("is_exception"):
             continue
-        new, name = rerecorded(raw, call, _own_answer(raw, call.model_list), path.name)
+        new, name = rerecorded(raw, call, _own_answer(raw, call), path.name, raw["response"].get("status"))
         assert name == path.name and new["request"] == raw["request"]
         if dump_upstream(new) == path.read_bytes():
             outcomes["same"] += 1
@@ -189,7 +191,7 @@ def test_rerecording_a_recordings_own_answer_gives_the_same_file() -> None:
             ids = {parse_envelope(item)[1].get("id") for item in raw["response"]["body"]}
             assert ids and f"rec-{path.name[:12]}" not in ids, path
             outcomes["renamed after recording"] += 1
-    assert outcomes == Counter({"same": 116, "older ollama sdk": 8, "renamed after recording": 5})
+    assert outcomes == Counter({"same": 130, "older ollama sdk": 8, "renamed after recording": 5})
 
 
 def test_stored_usage() -> None:
@@ -215,13 +217,13 @@ def test_plan_over_the_corpus() -> None:
     reasons = Counter((item.reason or "").split(";")[0].split(" is not")[0] for item in http.items if item.reason)
     assert reasons == Counter(
         {
-            "not an SDK inference request (http passthrough, tool or file-processor recording)": 22,
+            "not an SDK inference or http passthrough request (a tool or file-processor recording)": 8,
             "a google-genai (Vertex AI) call": 9,
             "a recorded exception": 7,
             "endpoint /api/pull": 2,
         }
     )
-    assert http.to_do == 157 and all(item.url and item.method for item in http.items if item.action == "send")
+    assert http.to_do == 171 and all(item.url and item.method for item in http.items if item.action == "send")
     assert http.usage.total_tokens == http.usage.prompt_tokens + http.usage.completion_tokens > 0
     pytest_plan = build_plan(recordings, "pytest")
     assert pytest_plan.tests == sorted({item.test_id or "" for item in pytest_plan.items if item.action == "run"})

@@ -1,5 +1,10 @@
 """Turning a stored request into the HTTP call its SDK made (method, real URL, JSON body, wire format), and the
-answer into the recording the upstream recorder would write. Pure: no network, no disk."""
+answer into the recording the upstream recorder would write. Pure: no network, no disk.
+
+Two families: SDK inference requests (`request.body`; OpenAI and Ollama), whose answers are stored as envelopes of
+the SDK's objects, normalized; and the http passthrough (`request.payload`; Anthropic Messages and Gemini
+Interactions sent with httpx), whose answers are stored as they came: the JSON body with its HTTP status, or the
+raw lines of the event stream."""
 
 from __future__ import annotations
 
@@ -13,8 +18,15 @@ from llm_fixtures.hashing import model_list_digest
 from llm_fixtures.normalizing import hash_for_normalization, normalize_response
 from llm_fixtures.rerecording.shapes import envelope
 
-Dialect = Literal["openai", "ollama"]
-Wire = Literal["json", "sse", "ndjson"]
+Dialect = Literal["openai", "ollama", "anthropic", "gemini"]
+# `lines`: an event stream kept as the raw lines httpx's `aiter_lines()` gives (the passthrough recorder's form).
+Wire = Literal["json", "sse", "ndjson", "lines"]
+
+# The only version of the Anthropic Messages API; ogx's passthrough sends it too. A recording stores no headers,
+# so nothing in it could ask for another (betas go in `anthropic-beta`, which is not recorded either).
+ANTHROPIC_VERSION = "2023-06-01"
+# Where the recorder's httpx patch intercepts (FORMAT.md §1.3): the marker in the URL path, per dialect.
+PASSTHROUGH_PATHS: dict[Dialect, str] = {"anthropic": "/v1/messages", "gemini": "/interactions"}
 
 # Where a key is needed, the environment variable it comes from by default (by the provider of the target host).
 DEFAULT_KEY_ENV: dict[str, str] = {
@@ -28,6 +40,7 @@ DEFAULT_KEY_ENV: dict[str, str] = {
     "mistral": "MISTRAL_API_KEY",
     "cerebras": "CEREBRAS_API_KEY",
     "gemini": "GEMINI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
     "watsonx": "WATSONX_API_KEY",
     "bedrock": "AWS_BEARER_TOKEN_BEDROCK",
     "databricks": "DATABRICKS_TOKEN",
@@ -64,6 +77,11 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def passthrough(self) -> bool:
+        """An http passthrough call: its answer is stored raw (status and JSON body, or SSE lines)."""
+        return self.dialect in PASSTHROUGH_PATHS
+
 
 class Unsupported(Exception):
     """The stored request is not one the http runner can send; the message says why."""
@@ -92,18 +110,19 @@ def sdk_base(url: str, endpoint: str) -> str:
 
 def rebase(recorded_base: str, base_url: str | None, dialect: Dialect) -> str:
     """Where to send instead of the recorded SDK base. `--base-url` with only a scheme and host keeps the
-    recorded path (`/v1`, `/openai/v1`); with a path, it is the SDK base URL itself, as a user would give it to
-    the SDK (`http://localhost:8000/v1`). Ollama's native API lives at the root, so a trailing `/v1` (the same
-    base URL people give the OpenAI-compatible client) is dropped for it."""
+    recorded path (`/v1`, `/openai/v1`, Gemini's `/v1beta`); with a path, it is the SDK base URL itself, as a user
+    would give it to the SDK (`http://localhost:8000/v1`). Ollama's native API and the Messages API (sent to
+    `<base>/v1/messages`) live at the root, so a trailing `/v1` (the same base URL people give the
+    OpenAI-compatible client; ogx drops it the same way) is dropped for them."""
     if not base_url:
         return recorded_base.rstrip("/")
     given = urlsplit(base_url.rstrip("/"))
     if not given.scheme or not given.netloc:
         raise Unsupported(f"--base-url {base_url!r} is not an http(s) URL")
     path = given.path.rstrip("/")
-    if dialect == "ollama" and path.endswith("/v1"):
+    if dialect in ("ollama", "anthropic") and path.endswith("/v1"):
         path = path[:-3]
-    if not path and dialect == "openai":
+    if not path and dialect != "ollama":
         path = urlsplit(recorded_base).path.rstrip("/")
     return f"{given.scheme}://{given.netloc}{path}"
 
@@ -161,10 +180,42 @@ def _ollama(endpoint: str, body: dict[str, Any], base: str) -> Call:
     raise Unsupported(f"endpoint {endpoint} is not supported by the http runner")
 
 
+def _passthrough(request: dict[str, Any], base_url: str | None) -> Call:
+    """An http recording (`{test_id, url, method, payload}`): the payload sent as it is, to the recorded URL or
+    the same path below `--base-url`; streamed when the payload asks (`stream: true`), as ogx then calls
+    `httpx.AsyncClient.stream`. The URL, method and payload are the request key: none of them is changed."""
+    url, method, payload = request.get("url"), request.get("method") or "POST", request.get("payload")
+    if not isinstance(url, str) or not url:
+        raise Unsupported("the http recording has no URL")
+    if not isinstance(payload, dict):
+        raise Unsupported("the stored payload is not a JSON object")
+    if not isinstance(method, str) or method.upper() != "POST":  # the patch records `post` and `stream("POST")`
+        raise Unsupported(f"method {method!r} is not supported by the http runner")
+    parts = urlsplit(url)
+    found = [(dialect, marker) for dialect, marker in PASSTHROUGH_PATHS.items() if marker in parts.path]
+    if not found:
+        raise Unsupported(
+            f"an http recording of {parts.path or url}; the http runner re-records Anthropic Messages "
+            "(/v1/messages) and Gemini Interactions (/interactions) only"
+        )
+    dialect, marker = found[0]
+    if parts.scheme not in ("http", "https") and not base_url:
+        raise Unsupported(f"recorded URL {url!r} has no http(s) host; give --base-url")
+    cut = parts.path.index(marker)
+    recorded_base = f"{parts.scheme}://{parts.netloc}{parts.path[:cut]}"
+    resource = parts.path[cut:] + (f"?{parts.query}" if parts.query else "")
+    streaming = bool(payload.get("stream"))
+    headers = {"anthropic-version": ANTHROPIC_VERSION} if dialect == "anthropic" else {}
+    url = rebase(recorded_base, base_url, dialect) + resource
+    return Call(dialect, "POST", url, payload, "lines" if streaming else "json", "", streaming, headers=headers)
+
+
 def build_call(request: Any, base_url: str | None = None) -> Call:
     """The call to send for a stored `request` object (raw JSON). Raises Unsupported with the reason."""
+    if isinstance(request, dict) and "payload" in request and "body" not in request:
+        return _passthrough(request, base_url)
     if not isinstance(request, dict) or "body" not in request:
-        raise Unsupported("not an SDK inference request (http passthrough, tool or file-processor recording)")
+        raise Unsupported("not an SDK inference or http passthrough request (a tool or file-processor recording)")
     url = request.get("url")
     endpoint = request.get("endpoint") or ""
     if not isinstance(url, str) or not isinstance(endpoint, str):
@@ -209,10 +260,15 @@ def key_env_for(url: str, endpoint: str = "") -> str | None:
     return DEFAULT_KEY_ENV.get(provider)
 
 
-def auth_headers(url: str, key: str | None) -> dict[str, str]:
-    """How the key is sent: Azure's `api-key` header, a bearer token everywhere else."""
+def auth_headers(url: str, key: str | None, dialect: Dialect | None = None) -> dict[str, str]:
+    """How the key is sent: by the API the call speaks, wherever it goes (Anthropic `x-api-key`, Gemini
+    `x-goog-api-key`); else by the host: Azure's `api-key` header, a bearer token everywhere else."""
     if not key:
         return {}
+    if dialect == "anthropic":
+        return {"x-api-key": key}
+    if dialect == "gemini":
+        return {"x-goog-api-key": key}
     if provider_of(url) == "azure":
         return {"api-key": key}
     return {"Authorization": f"Bearer {key}"}
@@ -233,13 +289,37 @@ def stored_body(call: Call, items: list[Any]) -> Any:
     return envelope(call.type_name, items[0])
 
 
-def rerecorded(raw: dict[str, Any], call: Call, items: list[Any], name: str) -> tuple[dict[str, Any], str]:
+def passthrough_response(call: Call, items: list[Any], status: int | None) -> dict[str, Any]:
+    """The `response` the httpx patch stores, key for key: for `post`, `{status, body, is_streaming: false}` with
+    the body as `response.json()` gave it (no envelope, no normalization); for `stream`, `{body, is_streaming:
+    true}`, the body every line `aiter_lines()` gave (empty lines included), and no status."""
+    if call.streaming:
+        if not all(isinstance(line, str) for line in items):
+            raise ValueError("a streamed answer must be a list of lines")
+        return {"body": list(items), "is_streaming": True}
+    if len(items) != 1:
+        raise ValueError(f"expected one JSON answer, got {len(items)}")
+    if status is None:
+        raise ValueError("the HTTP status of the answer is missing")
+    return {"status": status, "body": items[0], "is_streaming": False}
+
+
+def _with_response(raw: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    return {key: (response if key == "response" else value) for key, value in raw.items()}
+
+
+def rerecorded(
+    raw: dict[str, Any], call: Call, items: list[Any], name: str, status: int | None = None
+) -> tuple[dict[str, Any], str]:
     """The new recording (the stored request untouched, so its name stays valid; the response as the recorder
     writes it, normalized) and its file name: model lists are named by the model ids they hold, so a changed
-    model set gives `models-<hash>-<new digest>.json`."""
+    model set gives `models-<hash>-<new digest>.json`. `status` is the HTTP status of the answer, which only the
+    passthrough form stores."""
+    if call.passthrough:
+        return _with_response(raw, passthrough_response(call, items, status)), name
     request_hash = hash_for_normalization(name)
     response = {"body": stored_body(call, items), "is_streaming": call.streaming}
-    new = {key: (response if key == "response" else value) for key, value in raw.items()}
+    new = _with_response(raw, response)
     new, _changes = normalize_response(new, request_hash)
     if name.startswith("models-"):
         digest = model_list_digest(new)

@@ -62,7 +62,7 @@ def rerecord_over_http(
         _facts, raw = found[item.path]
         call = build_call(raw.get("request"), base_url)
         secret = key if api_key_env else (os.environ.get(item.key_env) if item.key_env else None)
-        work.append(HttpJob(root / item.path, item.path, raw, call, auth_headers(call.url, secret)))
+        work.append(HttpJob(root / item.path, item.path, raw, call, auth_headers(call.url, secret, call.dialect)))
     test_ids = {facts.path: facts.test_id for facts, _raw in chosen}
     staged: list[tuple[Path, bytes, str | None]] = []
 

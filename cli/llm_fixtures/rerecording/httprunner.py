@@ -1,5 +1,13 @@
 """The http runner: send stored requests again to a live endpoint, concurrently, with retries, and store the
-answers as the upstream recorder would. A request that fails in any way leaves its old file untouched."""
+answers as the upstream recorder would. A request that fails in any way leaves its old file untouched.
+
+What counts as an answer to store follows the recorder. SDK calls: only a 2xx (the SDK raises on anything else).
+The http passthrough (Anthropic Messages, Gemini Interactions): the httpx patch stores `post` answers whatever
+their status, so a 4xx answer (the corpus has 400s: requests the provider rejects, which the tests expect) is
+stored with its status. Two exceptions: 401/403/407 say that our key is wrong, not the request (ogx sends its own
+key, never one from the payload), so they fail rather than replace a good answer; and 429/5xx are retried, then
+fail, as for every call. A streamed passthrough answer is stored only when it is a 2xx that ends as the provider
+ends a stream (ogx raises on an error status before reading a line, so the recorder stores nothing then)."""
 
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ import orjson
 from pydantic import BaseModel
 
 from llm_fixtures.errors import FixtureError, WriteError
-from llm_fixtures.rerecording.calls import Call, rerecorded
+from llm_fixtures.rerecording.calls import Call, Dialect, rerecorded
 from llm_fixtures.store import dump_upstream, write_atomic
 
 if TYPE_CHECKING:
@@ -59,6 +67,15 @@ class FileResult(BaseModel):
     changes: list[str] = []
     attempts: int = 0
     seconds: float = 0.0
+    http_status: int | None = None  # the status of the answer stored (a passthrough 4xx is stored, see above)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a call got back: its HTTP status and the decoded items (JSON objects, or a passthrough's lines)."""
+
+    status: int
+    items: list[Any]
 
 
 class _Retryable(Exception):
@@ -92,12 +109,20 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _status_error(response: httpx.Response, text: str) -> Exception:
+def _status_error(response: httpx.Response, text: str, note: str = "") -> Exception:
     snippet = " ".join(text.split())[:200]
-    reason = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
-    if response.status_code == 429 or response.status_code >= 500:
+    reason = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "") + note
+    if _transient(response.status_code):
         return _Retryable(reason, _retry_after(response))
     return _Fatal(reason)
+
+
+def _transient(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+# Answers about the credentials rather than the request: never stored over a recording.
+_AUTH_STATUSES = frozenset({401, 403, 407})
 
 
 def _loads(data: bytes | str, what: str) -> Any:
@@ -149,8 +174,57 @@ async def _read_ndjson(response: httpx.Response) -> list[Any]:
     raise _Retryable(f"the stream broke off after {len(items)} lines, before done: true")
 
 
-async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> list[Any]:
-    """Send one call; the decoded JSON objects of its answer (one, or every event of a stream)."""
+# How each passthrough API ends a stream that went well: the last event it sends.
+_STREAM_ENDS: dict[Dialect, tuple[str, ...]] = {
+    "anthropic": ("message_stop",),
+    "gemini": ("interaction.complete", "done"),
+}
+# Anthropic's stream errors that may pass on a second try (overloaded, its own failure, rate limited).
+_TRANSIENT_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+
+
+def _error_event(data: str) -> Exception:
+    """An `event: error` of a passthrough stream: retried when the provider says it is transient."""
+    try:
+        item = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        item = None
+    error = item.get("error") if isinstance(item, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    reason = f"the stream reported an error: {' '.join(data.split())[:200]}"
+    return _Retryable(reason) if kind in _TRANSIENT_STREAM_ERRORS else _Fatal(reason)
+
+
+async def _read_lines(response: httpx.Response, dialect: Dialect) -> list[str]:
+    """A passthrough event stream as the recorder keeps it: every line `aiter_lines()` gives, the empty lines
+    that end each event included. It must end as the provider ends a stream (Anthropic `message_stop`, Gemini
+    `interaction.complete` or `done`); one that did not broke off."""
+    from llm_fixtures.assembling.sse import parse_lines
+
+    lines = [line async for line in response.aiter_lines()]
+    events = parse_lines(lines)
+    for event in events:
+        if event.name == "error":
+            raise _error_event(event.data)
+    ends = _STREAM_ENDS.get(dialect, ())
+    if not any(event.name in ends or event.data == "[DONE]" for event in events):
+        raise _Retryable(f"the stream broke off after {len(events)} events, before {' or '.join(ends)}")
+    return lines
+
+
+def _passthrough_answer(response: httpx.Response) -> Answer:
+    """A passthrough `post` answer to store: any status but a transient one (retried) or one about the key."""
+    status = response.status_code
+    if _transient(status):
+        raise _status_error(response, response.text)
+    if status in _AUTH_STATUSES:
+        raise _status_error(response, response.text, " (a key the provider refused: not stored)")
+    return Answer(status, [_loads(response.content, f"the answer (HTTP {status})")])
+
+
+async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> Answer:
+    """Send one call; its status and the decoded items of its answer (one JSON object, every event of a
+    stream, or a passthrough stream's lines)."""
     import httpx
 
     headers = {**call.headers, **auth}
@@ -158,16 +232,20 @@ async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> 
     try:
         if call.wire == "json":
             response = await client.request(call.method, call.url, json=call.json, params=params, headers=headers)
+            if call.passthrough:
+                return _passthrough_answer(response)
             if response.status_code >= 400:
                 raise _status_error(response, response.text)
-            return [_loads(response.content, "the answer")]
+            return Answer(response.status_code, [_loads(response.content, "the answer")])
         async with client.stream(call.method, call.url, json=call.json, params=params, headers=headers) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise _status_error(response, response.text)
+            if call.wire == "lines":
+                return Answer(response.status_code, await _read_lines(response, call.dialect))
             if call.wire == "sse":
-                return await _read_sse(response)
-            return await _read_ndjson(response)
+                return Answer(response.status_code, await _read_sse(response))
+            return Answer(response.status_code, await _read_ndjson(response))
     except httpx.TimeoutException:
         raise _Retryable("timed out") from None
     except httpx.ConnectError as exc:
@@ -202,8 +280,8 @@ def _once_per_target(sink: Sink) -> Sink:
     return guarded
 
 
-def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any], Path]:
-    new, name = rerecorded(job.raw, job.call, items, job.path.name)
+def _finish(job: HttpJob, answer: Answer, sink: Sink) -> tuple[dict[str, Any], Path]:
+    new, name = rerecorded(job.raw, job.call, answer.items, job.path.name, answer.status)
     return new, sink(job, dump_upstream(new), name)
 
 
@@ -211,7 +289,7 @@ def _finish(job: HttpJob, items: list[Any], sink: Sink) -> tuple[dict[str, Any],
 class _Sent:
     """An answer received in full, waiting to be stored."""
 
-    items: list[Any]
+    answer: Answer
     attempts: int
     start: float
 
@@ -242,7 +320,7 @@ async def _send(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions) -
 async def _store(job: HttpJob, sent: _Sent, sink: Sink) -> FileResult:
     """Build, dump and write the new recording on a worker thread, so the streams in flight keep flowing."""
     try:
-        new, written = await asyncio.to_thread(_finish, job, sent.items, sink)
+        new, written = await asyncio.to_thread(_finish, job, sent.answer, sink)
     except (ValueError, TypeError, KeyError) as exc:
         return _failed(job, f"unexpected answer: {exc}", sent.attempts, sent.start)
     except FixtureError as exc:
@@ -254,6 +332,7 @@ async def _store(job: HttpJob, sent: _Sent, sink: Sink) -> FileResult:
         changed=new.get("response") != job.raw.get("response") or written.name != job.path.name,
         attempts=sent.attempts,
         seconds=time.perf_counter() - sent.start,
+        http_status=sent.answer.status,
     )
 
 

@@ -72,8 +72,11 @@ def _usage_of(data: Any) -> Usage | None:
         return None
     usage = data.get("usage")
     if isinstance(usage, dict):
+        # OpenAI names, Anthropic Messages names, Gemini Interactions names.
         prompt = _int(usage.get("prompt_tokens")) or _int(usage.get("input_tokens")) or 0
+        prompt = prompt or _int(usage.get("total_input_tokens")) or 0
         completion = _int(usage.get("completion_tokens")) or _int(usage.get("output_tokens")) or 0
+        completion = completion or _int(usage.get("total_output_tokens")) or 0
         total = _int(usage.get("total_tokens")) or prompt + completion
         if prompt or completion or total:
             return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
