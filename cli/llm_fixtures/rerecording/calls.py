@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from llm_fixtures.facts import provider_of
 from llm_fixtures.hashing import model_list_digest
 from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+from llm_fixtures.rerecording.responses_types import RESPONSE, event_class
 from llm_fixtures.rerecording.shapes import envelope
 
 Dialect = Literal["openai", "ollama", "anthropic", "gemini"]
@@ -54,6 +55,7 @@ SUPPORTED_ENDPOINTS = (
     "/v1/completions",
     "/v1/embeddings",
     "/v1/models",
+    "/v1/responses",
     "/api/chat",
     "/api/generate",
     "/api/embeddings",
@@ -76,6 +78,9 @@ class Call:
     model_list: bool = False  # `/v1/models`: store `data` as a list of Model envelopes
     params: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # A Responses API stream: each event typed by its own `type` (responses_types.py), not by `type_name`, and
+    # the stream ends with its terminal event rather than `data: [DONE]`.
+    events: bool = False
 
     @property
     def passthrough(self) -> bool:
@@ -141,6 +146,11 @@ def _openai(endpoint: str, body: dict[str, Any], base: str) -> Call:
         resource = "/chat/completions"
     stream = bool(payload.get("stream"))
     wire: Wire = "sse" if stream else "json"
+    if resource == "/responses":
+        # `responses.create`: one Response, or its event stream (typed event by event).
+        type_name = "" if stream else RESPONSE
+        url = base + resource
+        return Call("openai", "POST", url, payload, wire, type_name, stream, False, params, headers, events=stream)
     if resource == "/chat/completions":
         type_name = _CHUNK if stream else _CHAT
     elif resource == "/completions":
@@ -232,7 +242,7 @@ def build_call(request: Any, base_url: str | None = None) -> Call:
         raise Unsupported("the stored body is not a JSON object")
     if endpoint.startswith("/api/"):
         return _ollama(endpoint, body, rebase(sdk_base(url, endpoint), base_url, "ollama"))
-    if _strip_v1(endpoint) in ("/chat/completions", "/completions", "/embeddings", "/models"):
+    if _strip_v1(endpoint) in ("/chat/completions", "/completions", "/embeddings", "/models", "/responses"):
         return _openai(endpoint, body, rebase(sdk_base(url, endpoint), base_url, "openai"))
     raise Unsupported(f"endpoint {endpoint or '?'} is not supported by the http runner")
 
@@ -276,12 +286,15 @@ def auth_headers(url: str, key: str | None, dialect: Dialect | None = None) -> d
 
 def stored_body(call: Call, items: list[Any]) -> Any:
     """The response body the recorder stores for the decoded wire objects of one call (one object for a plain
-    JSON answer; every event of a stream): envelopes of the SDK type, every field kept."""
+    JSON answer; every event of a stream): envelopes of the SDK type, every field kept. A Responses stream's
+    events are each typed by their `type`; one the table lacks fails the file (ValueError, with the reason)."""
     if call.model_list:
         data = items[0].get("data") if items and isinstance(items[0], dict) else None
         if not isinstance(data, list):
             raise ValueError("the model list has no `data` array")
         return [envelope(call.type_name, item) for item in data]
+    if call.events:
+        return [envelope(event_class(item), item) for item in items]
     if call.streaming:
         return [envelope(call.type_name, item) for item in items]
     if len(items) != 1:

@@ -7,7 +7,13 @@ their status, so a 4xx answer (the corpus has 400s: requests the provider reject
 stored with its status. Two exceptions: 401/403/407 say that our key is wrong, not the request (ogx sends its own
 key, never one from the payload), so they fail rather than replace a good answer; and 429/5xx are retried, then
 fail, as for every call. A streamed passthrough answer is stored only when it is a 2xx that ends as the provider
-ends a stream (ogx raises on an error status before reading a line, so the recorder stores nothing then)."""
+ends a stream (ogx raises on an error status before reading a line, so the recorder stores nothing then).
+
+A Responses API stream (`POST /v1/responses`, `stream: true`) is stored when it ends as the API ends one: with
+`response.completed`, or with `response.failed` or `response.incomplete`, which the SDK yields like any event and
+the recorder stores as the result (a failed or cut-short answer is what the test then replays). A stream that ends
+before any of them broke off (retried); an `error` event (or an event carrying `error`, which the SDK raises on)
+fails the file."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from pydantic import BaseModel
 
 from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording.calls import Call, Dialect, rerecorded
+from llm_fixtures.rerecording.responses_types import ERROR, TERMINAL, event_kind
 from llm_fixtures.store import dump_upstream, write_atomic
 
 if TYPE_CHECKING:
@@ -140,22 +147,28 @@ def _stream_error(item: Any) -> str | None:
     return None
 
 
-async def _read_sse(response: httpx.Response) -> list[Any]:
-    """OpenAI server-sent events, up to `data: [DONE]`; a stream without it broke off."""
+async def _read_sse(response: httpx.Response, events: bool = False) -> list[Any]:
+    """OpenAI server-sent events, up to `data: [DONE]`; a stream without it broke off. With `events` (the
+    Responses API), every event up to the end of the stream or `data: [DONE]`, the last one a terminal event."""
     from llm_fixtures.assembling.sse import parse_lines
 
     items: list[Any] = []
     for event in parse_lines([line async for line in response.aiter_lines()]):
         if event.data == "[DONE]":
-            return items
+            if not events:
+                return items
+            break
         item = _loads(event.data, "a stream event")
         problem = _stream_error(item)
-        if problem is None and event.name == "error":
-            problem = f"the stream reported an error event: {event.data[:200]}"
+        if problem is None and (event.name == ERROR or (events and event_kind(item) == ERROR)):
+            problem = f"the stream reported an error event: {' '.join(event.data.split())[:200]}"
         if problem:
             raise _Fatal(problem)
         items.append(item)
-    raise _Retryable(f"the stream broke off after {len(items)} events, before data: [DONE]")
+    if events and items and event_kind(items[-1]) in TERMINAL:
+        return items
+    end = " or ".join(sorted(TERMINAL)) if events else "data: [DONE]"
+    raise _Retryable(f"the stream broke off after {len(items)} events, before {end}")
 
 
 async def _read_ndjson(response: httpx.Response) -> list[Any]:
@@ -244,7 +257,7 @@ async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> 
             if call.wire == "lines":
                 return Answer(response.status_code, await _read_lines(response, call.dialect))
             if call.wire == "sse":
-                return Answer(response.status_code, await _read_sse(response))
+                return Answer(response.status_code, await _read_sse(response, call.events))
             return Answer(response.status_code, await _read_ndjson(response))
     except httpx.TimeoutException:
         raise _Retryable("timed out") from None

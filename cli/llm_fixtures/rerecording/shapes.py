@@ -4,6 +4,12 @@ The recorder stores `{"__type__": "<module>.<QualName>", "__data__": obj.model_d
 every declared field of the class, in declaration order, `null` when the wire lacked it; the OpenAI SDK keeps
 unknown wire keys after them (its models allow extras), the Ollama SDK drops them. These tables copy the
 declarations of openai-python 2.x and ollama-python 0.6 (`ollama/_types.py`); nothing here imports either SDK.
+
+The Responses API objects (`Response` and its stream events) are kept as the server sent them, every key in its
+order, with no declared fields added: their declarations (some thirty top-level fields and deep unions of output
+items, tools and content parts) change with nearly every SDK release, and a stale copy would add or reorder
+fields wrongly. What differs from an SDK dump: the key order (the SDK dumps declaration order, the wire has its
+own), and the fields the SDK declares but the server left out (the dump has them as null; this body does not).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
+
+from llm_fixtures.rerecording.responses_types import EVENT_CLASSES, RESPONSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +216,14 @@ OLLAMA_PS = _shape(
     extras=False,
 )
 
+# --- Responses API: kept as sent (see the module docstring) ----------------------------------------------
+
+AS_SENT = _shape()
+
 # `__type__` string -> shape: the strings the recorder writes (`f"{cls.__module__}.{cls.__qualname__}"`).
 TYPES: dict[str, Shape] = {
+    RESPONSE: AS_SENT,
+    **dict.fromkeys(EVENT_CLASSES.values(), AS_SENT),
     "openai.types.chat.chat_completion.ChatCompletion": CHAT_COMPLETION,
     "openai.types.chat.chat_completion_chunk.ChatCompletionChunk": CHAT_COMPLETION_CHUNK,
     "openai.types.completion.Completion": COMPLETION,
