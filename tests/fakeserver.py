@@ -1,9 +1,10 @@
-"""A real HTTP server on 127.0.0.1 speaking the OpenAI (SSE ending in `data: [DONE]`), Ollama (NDJSON), Anthropic
+"""A real HTTP server on 127.0.0.1 speaking the OpenAI (SSE ending in `data: [DONE]`; the Responses API's typed
+events ending in `response.completed`, or `response.incomplete` below `max_output_tokens`), Ollama (NDJSON), Anthropic
 Messages (`/v1/messages`, SSE `message_start` ... `message_stop`) and Gemini Interactions (`.../interactions`, SSE
 `interaction.start` ... `data: [DONE]`) wire formats, with failures injected per model name: a 500, 429s before an
-answer, a 400 or 401, a stream broken off mid-way, an error event, a slow answer. A request whose JSON body equals
-one given to `FakeServer.answer` gets that canned answer instead (a status and JSON body, or event-stream lines),
-so that a recording's own stored answer can be served back. Used by the rerecord tests and by
+answer, a 400 or 401, a stream broken off mid-way, an error event, a slow answer, a `response.failed`. A request
+whose JSON body equals one given to `FakeServer.answer` gets that canned answer instead (a status and JSON body, or
+event-stream lines), so that a recording's own stored answer can be served back. Used by the rerecord tests and by
 bench/bench_rerecord.py.
 
 Run alone: `python tests/fakeserver.py [--chunks N] [--delay S]` prints `http://127.0.0.1:<port>` and serves.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-FailureKind = Literal["500", "429", "break", "error-event", "slow", "400", "401"]
+FailureKind = Literal["500", "429", "break", "error-event", "slow", "400", "401", "failed"]
 
 
 @dataclass
@@ -189,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path.endswith("/models") and method == "GET":
             data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in behaviour.models]
             self._json(200, {"object": "list", "data": data})
+        elif path.endswith("/responses"):
+            self._responses(body, broken, error_event, failure is not None and failure.kind == "failed")
         elif path.endswith("/chat/completions"):
             self._openai_chat(body, broken, error_event)
         elif path.endswith("/completions"):
@@ -331,6 +334,63 @@ class Handler(BaseHTTPRequestHandler):
             ("done", "[DONE]"),
         ]
         self._events(events, broken)
+
+    def _responses(self, body: dict[str, Any], broken: bool, error_event: bool, failed: bool) -> None:
+        """OpenAI Responses: a Response, or its typed event stream (`response.created` ... `response.completed`);
+        `response.incomplete` when `max_output_tokens` is below the number of pieces, `response.failed` when
+        injected, an `error` event half-way when injected."""
+        behaviour = self.server.behaviour
+        prompt = body.get("input")
+        pieces = _pieces(f"{behaviour.answer}: {prompt if isinstance(prompt, str) else ''}", behaviour.chunks)
+        limit = body.get("max_output_tokens")
+        if isinstance(limit, int) and limit < len(pieces):
+            pieces, status = pieces[:limit], "incomplete"
+        else:
+            status = "failed" if failed else "completed"
+        text = "".join(pieces)
+        response: dict[str, Any] = {"id": "resp_live", "object": "response", "created_at": 1700000001}
+        response |= {"status": "in_progress", "error": None, "incomplete_details": None, "model": body.get("model")}
+        response |= {"output": [], "usage": None}
+        message_id = "msg_live"
+        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+        message: dict[str, Any] = {"id": message_id, "type": "message", "status": "completed", "role": "assistant"}
+        message["content"] = [part]
+        usage = {"input_tokens": 7, "output_tokens": len(pieces), "total_tokens": 7 + len(pieces)}
+        done = {**response, "status": status, "output": [message], "usage": usage}
+        if status == "incomplete":
+            done["incomplete_details"] = {"reason": "max_output_tokens"}
+        if status == "failed":
+            done["error"] = {"code": "server_error", "message": "the model failed (injected)"}
+        if not body.get("stream"):
+            self._json(200, done)
+            return
+        where = {"item_id": message_id, "output_index": 0, "content_index": 0}
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": response},
+            {"type": "response.in_progress", "response": response},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {**message, "status": "in_progress", "content": []},
+            },
+            {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
+        ]
+        events += [
+            {"type": "response.output_text.delta", **where, "delta": piece, "logprobs": [], "obfuscation": "xyz"}
+            for piece in pieces
+        ]
+        if error_event:
+            error = {"type": "error", "code": "server_error", "message": "overloaded (injected)", "param": None}
+            events.insert(len(events) // 2, error)
+        events += [
+            {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+            {"type": "response.content_part.done", **where, "part": part},
+            {"type": "response.output_item.done", "output_index": 0, "item": message},
+            {"type": f"response.{status}", "response": done},
+        ]
+        for number, event in enumerate(events):
+            event["sequence_number"] = number
+        self._events([(event["type"], event) for event in events], broken)
 
     def _openai_chat(self, body: dict[str, Any], broken: bool, error_event: bool) -> None:
         behaviour = self.server.behaviour
