@@ -443,7 +443,7 @@ def http_recording(url: str, payload: dict[str, Any], test_id: str = MESSAGES_TE
 
 
 def write_http(project: Path, raw: dict[str, Any]) -> Path:
-    """The recording in its test's `recordings` folder, under the name the current rule gives it."""
+    """The recording (http or SDK) in its test's `recordings` folder, under the name the current rule gives it."""
     name = request_key_name(raw)
     assert name is not None
     folder = project / Path(raw["test_id"].split("::")[0]).parent / "recordings"
@@ -714,3 +714,223 @@ def test_corpus_http_recordings_rerecorded_with_their_own_answers_are_unchanged(
     statuses = sorted(str(json.loads(path.read_bytes())["response"].get("status", "stream")) for path, _ in sources)
     assert statuses == ["200"] * 3 + ["400"] * 6 + ["stream"] * 5
     rerecord_own_answers(project, server, sources)
+
+
+# --- the OpenAI Responses API: POST /v1/responses ------------------------------------------------------------
+
+RESPONSES_TEST = "tests/integration/responses/test_basic_responses.py::test_response_text[txt=openai/gpt-4o]"
+RESPONSES = "openai.types.responses"
+
+
+def responses_recording(body: dict[str, Any]) -> dict[str, Any]:
+    """A `responses.create` recording as the recorder writes it (the SDK base URL plus `/v1/responses`)."""
+    return recording("https://api.openai.com/v1", "/v1/responses", body, streaming=bool(body.get("stream")),
+                     test_id=RESPONSES_TEST)  # fmt: skip
+
+
+def ask(text: str = "Say hi", *, stream: bool = True, model: str = "gpt-4o", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "input": text, "stream": stream, **extra}
+
+
+def events_of(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    body = json.loads(path.read_bytes())["response"]["body"]
+    return [(item["__type__"].removeprefix(RESPONSES + "."), item["__data__"]) for item in body]
+
+
+def test_responses_stream_is_stored_one_typed_envelope_per_event(project: Path, server: FakeServer) -> None:
+    path = write_http(project, responses_recording(ask()))
+    result = invoke(str(path), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    assert [seen.path for seen in server.seen] == ["/v1/responses"]  # the doubled /v1/v1 is sent once
+    events = events_of(path)
+    assert [kind for kind, _data in events] == [
+        "response_created_event.ResponseCreatedEvent",
+        "response_in_progress_event.ResponseInProgressEvent",
+        "response_output_item_added_event.ResponseOutputItemAddedEvent",
+        "response_content_part_added_event.ResponseContentPartAddedEvent",
+        *["response_text_delta_event.ResponseTextDeltaEvent"] * 4,
+        "response_text_done_event.ResponseTextDoneEvent",
+        "response_content_part_done_event.ResponseContentPartDoneEvent",
+        "response_output_item_done_event.ResponseOutputItemDoneEvent",
+        "response_completed_event.ResponseCompletedEvent",
+    ]
+    # Every key the server sent, in its order (unknown ones such as `obfuscation` too); no top-level id or
+    # timestamp, so the upstream normalization leaves the events as they came.
+    delta = events[4][1]
+    assert list(delta) == [
+        "type", "item_id", "output_index", "content_index", "delta", "logprobs", "obfuscation", "sequence_number",
+    ]  # fmt: skip
+    assert [data["sequence_number"] for _kind, data in events] == list(range(len(events)))
+    assert events[0][1]["response"]["id"] == "resp_live"
+    assert verify_name(path.name, json.loads(path.read_bytes())).status == "ok"
+    assert_accepted(path, "Hello from the fake server: Say hi")
+
+
+def test_responses_answer_is_one_response_normalized(project: Path, server: FakeServer) -> None:
+    path = write_http(project, responses_recording(ask(stream=False)))
+    result = invoke(str(path), "--base-url", server.url)
+    assert result.exit_code == 0, result.output
+    stored = json.loads(path.read_bytes())["response"]
+    assert stored["is_streaming"] is False
+    assert stored["body"]["__type__"] == f"{RESPONSES}.response.Response"
+    data = stored["body"]["__data__"]
+    # Upstream `_normalize_response`: the top-level id and `created_at` (whatever its type).
+    assert data["id"] == f"rec-{path.name[:12]}" and data["created_at"] == "1970-01-01T00:00:00.000000Z"
+    assert data["output"][0]["content"][0]["text"] == "Hello from the fake server: Say hi"
+    assert list(data)[:3] == ["id", "object", "created_at"]  # as sent
+    assert_accepted(path)
+
+
+def test_responses_incomplete_and_failed_streams_are_results_to_store(project: Path, server: FakeServer) -> None:
+    server.fail("gpt-broken-model", "failed")
+    short = write_http(project, responses_recording(ask("Tell a long story", max_output_tokens=2)))
+    failed = write_http(project, responses_recording(ask(model="gpt-broken-model")))
+    result = invoke(str(short), str(failed), "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["status"] for line in result.stdout.splitlines()} == {"ok"}
+    kind, data = events_of(short)[-1]
+    assert kind == "response_incomplete_event.ResponseIncompleteEvent"
+    assert data["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert sum(kind.startswith("response_text_delta") for kind, _data in events_of(short)) == 2
+    kind, data = events_of(failed)[-1]
+    assert kind == "response_failed_event.ResponseFailedEvent" and data["response"]["status"] == "failed"
+    assert_accepted(short)
+
+
+def test_responses_cut_stream_is_retried_then_fails_and_the_file_stays(project: Path, server: FakeServer) -> None:
+    path = write_http(project, responses_recording(ask(model="gpt-cut")))
+    before = path.read_bytes()
+    server.fail("gpt-cut", "break")
+    result = invoke(str(path), "--base-url", server.url, "--retries", "1", "--json")
+    assert result.exit_code == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "failed" and line["attempts"] == 2
+    assert "connection broke" in line["reason"] or "broke off" in line["reason"]
+    # A stream that ends cleanly but before its terminal event broke off too.
+    cut = [f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': n})}\n" for n, kind in
+           enumerate(["response.created", "response.in_progress", "response.output_text.delta"])]  # fmt: skip
+    server.answer(ask(model="gpt-cut"), 200, cut)
+    again = invoke(str(path), "--base-url", server.url, "--retries", "0", "--json")
+    reason = json.loads(again.stdout)["reason"]
+    assert again.exit_code == 1 and reason.startswith("the stream broke off after 3 events, before response.completed")
+    assert path.read_bytes() == before
+
+
+def test_responses_error_event_fails_the_file_at_once(project: Path, server: FakeServer) -> None:
+    path = write_http(project, responses_recording(ask(model="gpt-erring")))
+    before = path.read_bytes()
+    server.fail("gpt-erring", "error-event")
+    result = invoke(str(path), "--base-url", server.url, "--json")
+    assert result.exit_code == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "failed" and line["attempts"] == 1  # not retried: the API said what went wrong
+    assert "error event" in line["reason"] and "overloaded (injected)" in line["reason"]
+    assert path.read_bytes() == before
+
+
+def test_responses_event_of_an_unknown_type_fails_the_file(project: Path, server: FakeServer) -> None:
+    path = write_http(project, responses_recording(ask()))
+    before = path.read_bytes()
+    kinds = ["response.created", "response.brand_new_thing", "response.completed"]
+    lines = [f"data: {json.dumps({'type': kind, 'sequence_number': n})}\n" for n, kind in enumerate(kinds)]
+    server.answer(ask(), 200, lines)
+    result = invoke(str(path), "--base-url", server.url, "--json")
+    line = json.loads(result.stdout)
+    assert result.exit_code == 1 and line["status"] == "failed"
+    assert "'response.brand_new_thing' that no openai SDK class is known for" in line["reason"]
+    assert path.read_bytes() == before
+
+
+def test_responses_type_table_is_the_sdk_union(samples: Path) -> None:
+    """The table has the 59 members of the SDK's ResponseStreamEvent union, the terminal events among them, and
+    gives the class path each stored envelope of the sample has."""
+    from llm_fixtures.rerecording.responses_types import EVENT_CLASSES, INFERRED, TERMINAL, event_class
+
+    assert len(EVENT_CLASSES) == 59 and len(INFERRED) == 26
+    assert EVENT_CLASSES.keys() >= TERMINAL and all(path.startswith(RESPONSES + ".") for path in EVENT_CLASSES.values())
+    (sample,) = (samples / "tests/integration/responses/recordings").glob("66327cb8*.json")
+    stored = json.loads(sample.read_bytes())["response"]["body"]
+    assert [event_class(item["__data__"]) for item in stored] == [item["__type__"] for item in stored]
+
+
+def sse_of(events: list[dict[str, Any]]) -> list[str]:
+    """Stored envelopes back on the wire: `event:`, `data:` and the empty line, per event."""
+    lines = []
+    for item in events:
+        data = item["__data__"]
+        lines += [f"event: {data['type']}", f"data: {json.dumps(data, separators=(',', ':'))}", ""]
+    return lines
+
+
+def test_sample_responses_stream_rerecorded_with_its_own_events_is_unchanged(
+    project: Path, server: FakeServer, samples: Path
+) -> None:
+    sources = [p for p in sorted(samples.rglob("*.json")) if '"endpoint": "/v1/responses"' in p.read_text()]
+    assert len(sources) == 1
+    (source,) = sources
+    copy = project / source.relative_to(samples)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(source.read_bytes())
+    raw = json.loads(source.read_bytes())
+    server.answer(raw["request"]["body"], 200, sse_of(raw["response"]["body"]))
+    result = invoke(str(copy), "--base-url", server.url, "--json")
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout)
+    assert (line["status"], line["changed"]) == ("ok", False)
+    assert copy.read_bytes() == source.read_bytes()
+    assert_accepted(copy, "Neil Armstrong was the first person to walk on the Moon")
+
+
+def test_corpus_responses_recordings_with_their_own_events(project: Path, server: FakeServer, corpus: Path) -> None:
+    """The corpus's 9 `/v1/responses` recordings cannot come back byte for byte, each for a stated reason; their
+    real event streams, served back, are re-recorded event for event, every type in the table."""
+    listed = CliRunner().invoke(app, ["ls", "--endpoint", "/v1/responses", "--json", str(corpus)])
+    paths = sorted(Path(json.loads(line)["path"]) for line in listed.stdout.splitlines())
+    assert [path.name for path in paths] == [
+        "responses_code_interpreter.json", "responses_function_call.json", "responses_mcp.json",
+        "responses_openrouter_reasoning_text.json", "responses_resumed_stream.json", "responses_text.json",
+        "responses_web_search.json", "responses_incomplete.json", "responses_truncated.json",
+    ]  # fmt: skip
+    from llm_fixtures.rerecording.calls import Unsupported
+
+    jobs, expected = [], []
+    for path in paths:
+        raw = json.loads(path.read_bytes())
+        request, body = raw["request"], raw["response"]["body"]
+        if path.parent.name == "pydantic-ai":
+            # VCR cassettes turned into recordings: the body is raw SSE lines (not envelopes), the request has
+            # no `endpoint` (so it is not sent), and the resumed stream is a GET of a stored response.
+            with pytest.raises(Unsupported, match="endpoint"):
+                build_call(request)
+            assert all(isinstance(line, str) for line in body)
+            if request["method"] != "POST":
+                continue
+            wire = body
+            data = [json.loads(line[6:]) for line in body if line.startswith("data: ") and line != "data: [DONE]"]
+        else:
+            # Hand-written: no URL, and every event typed by the union alias ResponseStreamEvent, which is no
+            # class (the recorder writes the concrete event class).
+            with pytest.raises(Unsupported, match="no URL"):
+                build_call(request)
+            assert {item["__type__"] for item in body} == {f"{RESPONSES}.response_stream_event.ResponseStreamEvent"}
+            wire = sse_of(body)
+            data = [item["__data__"] for item in body]
+        payload = {**request["body"], "model": path.stem}  # one canned answer per file
+        server.answer(payload, 200, wire)
+        call = build_call(
+            {"url": f"{server.url}/v1/responses", "endpoint": "/v1/responses", "body": payload, "headers": {}}
+        )
+        target = project / path.name
+        target.write_bytes(path.read_bytes())
+        jobs.append(HttpJob(target, path.name, {**raw, "request": {**request, "body": payload}}, call))
+        expected.append(data)
+    results = run_http(jobs, HttpOptions(retries=0))
+    outcome = {result.path: (result.status, result.reason) for result in results}
+    truncated = outcome.pop("responses_truncated.json")
+    assert truncated[0] == "failed" and "broke off after 4 events, before response.completed" in str(truncated[1])
+    assert set(outcome.values()) == {("ok", None)} and len(outcome) == 7
+    for job, data in zip(jobs, expected, strict=True):
+        if job.display in outcome:
+            stored = json.loads(job.path.read_bytes())["response"]["body"]
+            assert [item["__data__"] for item in stored] == data, job.display
+            assert all(item["__type__"].startswith(RESPONSES + ".response_") for item in stored)
