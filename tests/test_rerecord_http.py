@@ -418,6 +418,16 @@ def test_bad_input_is_one_line_and_exit_2(project: Path, args: list[str], messag
     assert message in result.stderr and result.stderr.startswith("error: ") and "Traceback" not in result.output
 
 
+def test_only_unreadable_files_selected_is_exit_2(project: Path) -> None:
+    broken = project / "tests" / "integration" / "recordings" / "broken.json"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text('{"request": ')
+    for args in (["--dry-run"], []):
+        result = invoke(*args, str(broken))
+        assert result.exit_code == 2, result.output
+        assert "broken.json: truncated JSON" in result.stderr and "Traceback" not in result.output
+
+
 def test_nothing_pending_is_said_on_stderr(project: Path) -> None:
     result = CliRunner().invoke(app, ["rerecord", "--pending"])
     assert result.exit_code == 0 and result.stdout == "" and "nothing pending" in result.stderr

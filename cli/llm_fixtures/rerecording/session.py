@@ -35,9 +35,10 @@ class Request:
 
 
 def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
-    """The exit code: 0 all went well (or nothing matched); 1 a run or a request failed, or a selected test
-    re-recorded nothing; 130 interrupted. UsageError (exit 2) when nothing can start; FixtureError (exit 2)
-    when a backup is there, of a run still going or left over by one that died (`--restore` puts it back)."""
+    """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, or a selected test
+    re-recorded nothing; 2 nothing could be selected because the files given cannot be read; 130 interrupted.
+    UsageError (exit 2) when nothing can start; FixtureError (exit 2) when a backup is there, of a run still
+    going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
         refuse_if_any(project.root)
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
@@ -45,7 +46,7 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         reporter.warn(problem)
     if not selection.chosen:
         reporter.warn("no recording matches the selection")
-        return 0
+        return 2 if selection.problems else 0  # the files asked for are unreadable: bad input, not "nothing to do"
     plan = planning.build_plan(selection.chosen, request.runner, request.base_url, request.api_key_env)
     if request.dry_run:
         if reporter.json:
