@@ -13,6 +13,7 @@ import orjson
 
 from llm_fixtures.errors import BadRecording, WriteError
 from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
+from llm_fixtures.safepaths import NotRegularFile, read_regular
 
 if TYPE_CHECKING:
     from llm_fixtures.models import RecordingFile
@@ -53,10 +54,12 @@ def parse_json(data: bytes, path: Path | str) -> Any:
 
 
 def read_bytes(path: Path | str) -> bytes:
-    """The bytes of a file, or BadRecording naming what stopped us."""
+    """The bytes of a regular file (never a FIFO or a device: see safepaths), or BadRecording naming what
+    stopped us."""
     try:
-        with open(path, "rb") as handle:  # noqa: PTH123  (also takes the plain strings of a large walk)
-            return handle.read()
+        return read_regular(path)
+    except NotRegularFile as exc:
+        raise BadRecording(path, str(exc)) from None
     except IsADirectoryError:
         raise BadRecording(path, "is a directory, not a recording file") from None
     except PermissionError:
