@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from llm_fixtures.errors import GitError
+from llm_fixtures.gitrunner import run_git as _git
 
 _REGULAR_FILE_MODES = frozenset({"100644", "100755"})
-# Every git call takes paths literally (`--literal-pathspecs`): a file named `x[1].json` is that file, not a glob.
-GIT_OPTIONS = ("--literal-pathspecs",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,66 +19,6 @@ class Repository:
 
     root: Path
     object_format: str = "sha1"
-
-
-def _git(args: Sequence[str], cwd: Path, *, stdin: bytes | None = None) -> bytes:
-    """Run git; a failure becomes one GitError line (git's own first error line)."""
-    executable = shutil.which("git")
-    if executable is None:
-        raise GitError("git is not installed (or not on PATH)")
-    try:
-        done = subprocess.run(
-            [executable, *GIT_OPTIONS, *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            check=False,
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
-        first = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[0] if lines else "")
-        first = first.removeprefix("fatal: ").removeprefix("error: ")
-        raise GitError(first or f"git {' '.join(args[:2])} failed with exit code {done.returncode}")
-    return done.stdout
-
-
-def _git_stream(args: Sequence[str], cwd: Path, stdin: bytes) -> bytes:
-    """Run git with a large output: input written from a thread while the output is read in one go (faster
-    than `communicate` for tens of megabytes, and no deadlock whatever the sizes)."""
-    executable = shutil.which("git")
-    if executable is None:
-        raise GitError("git is not installed (or not on PATH)")
-    try:
-        process = subprocess.Popen(
-            [executable, *GIT_OPTIONS, *args],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    pipe = process.stdin
-
-    def feed() -> None:
-        try:
-            pipe.write(stdin)
-            pipe.close()
-        except BrokenPipeError:
-            pass
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    out = process.stdout.read()
-    error = process.stderr.read()
-    writer.join()
-    if process.wait() != 0:
-        message = error.decode(errors="replace").strip().splitlines()
-        raise GitError((message[0] if message else f"git {args[0]} failed").removeprefix("fatal: "))
-    return out
 
 
 def open_repository(path: Path) -> Repository:
@@ -164,7 +100,7 @@ def read_blobs(repo: Repository, oids: Iterable[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return {}
-    out = _git_stream(["cat-file", "--batch"], repo.root, ("\n".join(wanted) + "\n").encode())
+    out = _git(["cat-file", "--batch"], repo.root, stdin=("\n".join(wanted) + "\n").encode())
     found: dict[str, bytes] = {}
     view = memoryview(out)
     position = 0
