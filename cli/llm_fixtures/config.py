@@ -1,4 +1,4 @@
-"""Settings: defaults, then `[tool.fixtures]` of the nearest pyproject.toml, then the environment, then flags."""
+"""Settings: defaults, then `[tool.fixtures]` of the nearest pyproject.toml, then flags."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.errors import ConfigError
+from llm_fixtures.safepaths import read_regular
 
 if TYPE_CHECKING:
     from llm_fixtures.settings import Settings
@@ -80,11 +81,19 @@ def read_table(pyproject: Path | None) -> dict[str, Any]:
     if pyproject is None:
         return {}
     try:
-        with pyproject.open("rb") as handle:
-            document: dict[str, Any] = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: {exc}") from exc
-    table = document.get("tool", {}).get("fixtures", {})
+        document = tomllib.loads(read_regular(pyproject).decode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{pyproject}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: {exc}") from None
+    except (ValueError, RecursionError):  # an integer beyond Python's digit limit, arrays nested too deeply
+        raise ConfigError(f"{pyproject}: invalid TOML: a value too large or nested too deeply") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: [tool] must be a table")
+    table = tool.get("fixtures", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.fixtures] must be a table")
     return table

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 RequestKind = Literal["inference", "http", "tool", "file-processor"]
 
@@ -81,8 +81,32 @@ def provider_of(url: str | None, *, endpoint: str = "", tool_provider: str | Non
         return None
     if url.startswith("__databricks__"):
         return "databricks"
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        return None
     return _provider_of_host(parts.scheme, parts.netloc.lower(), endpoint.startswith("/api/"))
+
+
+def split_url(url: str) -> SplitResult | None:
+    """The parts of a URL, or None when it cannot be parsed (`http://[::1`): a URL in a file is data."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def check_url(url: Any, path: str) -> None:
+    """A request URL no parser can read (`http://[::1`) makes a broken recording: BadRecording, not a crash
+    further on."""
+    if isinstance(url, str) and split_url(url) is None:
+        from llm_fixtures.errors import BadRecording
+
+        raise BadRecording(path, "not a recording: request.url: not a valid URL")
+
+
+def _url_path(url: str | None) -> str:
+    parts = split_url(url or "")
+    return parts.path if parts is not None else ""
 
 
 @lru_cache(maxsize=256)
@@ -144,19 +168,31 @@ def era_of(raw_keys: set[str]) -> Era:
 def _first_type(body: Any) -> str | None:
     item = body[0] if isinstance(body, list) and body else body
     if isinstance(item, dict):
-        type_name = item.get("__type__")
-        if isinstance(type_name, str):
-            return type_name
+        return _str(item.get("__type__"))
     return None
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string of the file as a fact: shown, filtered on, cached and printed as JSON, so a lone surrogate
+    (valid in JSON, refused by UTF-8) is written as its escape, `\\ud800`."""
+    if not isinstance(value, str):
+        return None
+    return value if value.isascii() else printable(value)
+
+
+def printable(text: str) -> str:
+    """`text` with every lone surrogate written as its escape (`\\ud800`), so that it can be encoded as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
     """The facts of a recording stored at `path` (as displayed) with `size` bytes. `raw` is the parsed file,
-    already known to be valid (`is_plainly_valid`, or the dump of a validated `RecordingFile`)."""
+    already known to be valid (`is_plainly_valid`, or the dump of a validated `RecordingFile`); BadRecording
+    for a request URL that cannot be parsed."""
     request: dict[str, Any] = raw["request"]
     response: dict[str, Any] = raw["response"]
     kind = request_kind(request)
@@ -165,16 +201,17 @@ def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
     if test_id is None and kind != "inference":
         test_id = _str(request.get("test_id"))
     url = _str(request.get("url"))
+    check_url(url, path)
     model: str | None = None
     tool_provider: str | None = None
     if kind == "inference":
-        endpoint = _str(request.get("endpoint")) or urlsplit(url or "").path
+        endpoint = _str(request.get("endpoint")) or _url_path(url)
         model = _str(request.get("model"))
         body = request.get("body")
         if not model and isinstance(body, dict) and isinstance(body.get("model"), str):
-            model = body["model"]
+            model = _str(body["model"])
     elif kind == "http":
-        endpoint = urlsplit(url or "").path
+        endpoint = _url_path(url)
         payload = request.get("payload")
         if isinstance(payload, dict):
             model = _str(payload.get("model"))
@@ -190,7 +227,8 @@ def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
     chunks = len(body) if streaming and isinstance(body, list) else 0
     test_file, test_function = split_test_id(test_id)
     status = response.get("status")
-    status = status if isinstance(status, int) and not isinstance(status, bool) else None
+    # A status is a small number; anything orjson cannot write (beyond 64 bits) is no status at all.
+    status = status if type(status) is int and -(2**63) <= status < 2**63 else None
     error = response.get("is_exception") is True or (status is not None and status >= 400)
     return Facts(
         path=path,
@@ -295,6 +333,43 @@ def to_row(facts: Facts) -> list[Any]:
 
 def from_row(path: str, row: list[Any]) -> Facts:
     return Facts(path, *row)
+
+
+# The types a row may hold, field by field (after the path): a row read back from the cache is data from disk.
+_ROW_FIELD_TYPES: tuple[tuple[type, ...], ...] = (
+    (str,),  # name
+    (str,),  # hash
+    (str,),  # kind
+    (str,),  # endpoint
+    (str, _NONE),  # model
+    (str, _NONE),  # provider
+    (str, _NONE),  # url
+    (bool,),  # streaming
+    (int,),  # chunks
+    (str, _NONE),  # test_id
+    (str, _NONE),  # test_file
+    (str, _NONE),  # test_function
+    (str, _NONE),  # suite
+    (int,),  # bytes
+    (bool,),  # model_list
+    (bool,),  # error
+    (int, _NONE),  # status
+    (str, _NONE),  # body_type
+    (str,),  # era
+)
+
+
+@lru_cache(maxsize=1)
+def _row_signatures() -> frozenset[tuple[type, ...]]:
+    from itertools import product
+
+    return frozenset(product(*_ROW_FIELD_TYPES))
+
+
+def is_row(value: Any) -> bool:
+    """Whether `value` has the shape `to_row` gives: a list of exactly these fields, each of its type (checked
+    as one set lookup of the value types: a warm `ls` checks every row it takes from the cache)."""
+    return type(value) is list and tuple(map(type, value)) in _row_signatures()
 
 
 def as_json(facts: Facts) -> bytes:

@@ -59,11 +59,18 @@ def confined_absolute(path: Path, root: Path, *, what: str) -> Path:
     return resolved
 
 
-def read_regular(path: str | os.PathLike[str], limit: int = MAX_READ) -> bytes:
+def read_regular(path: str | os.PathLike[str], limit: int = MAX_READ, *, follow_link: bool = True) -> bytes:
     """The bytes of a regular file. Opened without blocking (a FIFO with no writer cannot hang us) and checked
     with fstat on the open descriptor (no race between the check and the read); at most the size fstat gave, and
-    never more than `limit`. Raises NotRegularFile for anything else, OSError as `open` does."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    never more than `limit`. With `follow_link=False` the file itself must not be a symbolic link (for files of
+    our own, such as a trash manifest, that nothing may redirect). Raises NotRegularFile for anything else,
+    OSError as `open` does."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_link:
+        if Path(path).is_symlink():
+            raise NotRegularFile("a symbolic link, not followed")
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -28,7 +30,9 @@ class CheckSettings(Section):
 class PruneSettings(Section):
     """`[tool.fixtures.prune]`."""
 
-    collect: list[list[str]] = Field(default_factory=list, description="pytest --collect-only commands")
+    collect: list[Annotated[list[str], Field(min_length=1)]] = Field(
+        default_factory=list, description="pytest --collect-only commands (each a non-empty list of words)"
+    )
     collect_cwd: str | None = Field(
         default=None, description="folder the collect commands run in, relative to the pyproject (default: its folder)"
     )

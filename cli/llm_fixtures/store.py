@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from llm_fixtures.errors import BadRecording, WriteError
-from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
+from llm_fixtures.facts import Facts, check_url, derive_facts, is_plainly_valid
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 
 if TYPE_CHECKING:
     from llm_fixtures.models import RecordingFile
+
+# JSON files in folders of these names claim to be recordings (`responses` is the old layout's folder).
+RECORDING_FOLDERS = frozenset({"recordings", "responses"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ def parse_json(data: bytes, path: Path | str) -> Any:
         raise BadRecording(path, f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise BadRecording(path, "invalid JSON: nested too deeply") from None
+    except ValueError:  # after JSONDecodeError, its subclass: Python's limit on the digits of an integer
+        limit = sys.get_int_max_str_digits()
+        raise BadRecording(path, f"invalid JSON: an integer of more than {limit} digits") from None
 
 
 def read_bytes(path: Path | str) -> bytes:
@@ -78,9 +86,25 @@ def check_recording(raw: Any, path: Path | str) -> dict[str, Any]:
     """`raw` itself when it is a valid recording (checked without pydantic when its fields plainly have their
     types), else the JSON of its validated model; BadRecording saying which field is wrong otherwise."""
     if is_plainly_valid(raw):
+        _check_url(raw, path)
         return raw  # type: ignore[no-any-return]
     file = validate_recording(raw, path)
     return file.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def _check_url(raw: dict[str, Any], path: Path | str) -> None:
+    request = raw["request"]
+    check_url(request.get("url") if isinstance(request, dict) else None, str(path))
+
+
+def is_foreign(raw: Any, location: str) -> bool:
+    """Whether parsed JSON is some other JSON file, not a recording: it is not an object with `request` or
+    `response` (a package.json, a list of expectations) and lies outside every `recordings` folder (inside
+    one, any JSON file claims to be a recording)."""
+    if isinstance(raw, dict) and ("request" in raw or "response" in raw):
+        return False
+    parts = location.replace("\\", "/").split("/")[:-1]
+    return not any(part in RECORDING_FOLDERS for part in parts)
 
 
 def validate_recording(raw: Any, path: Path | str) -> RecordingFile:
@@ -96,11 +120,13 @@ def validate_recording(raw: Any, path: Path | str) -> RecordingFile:
     if missing:
         raise BadRecording(path, f"not a recording: no {' or '.join(repr(key) for key in missing)} key")
     try:
-        return RecordingFile.model_validate(raw)
+        file = RecordingFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"] if not str(part).startswith("function-"))
         raise BadRecording(path, f"not a recording: {where}: {first['msg']}") from None
+    _check_url(raw, path)
+    return file
 
 
 def load_recording(path: Path, display: str | None = None) -> Loaded:
@@ -135,12 +161,23 @@ def dump_recording(file: RecordingFile) -> bytes:
     return dump_upstream(file.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, like: Path | None = None, mode: int | None = None, durable: bool = True
+) -> None:
     """Write `data` to `path` through a temporary file in the same folder and a rename: readers see the old
-    file or the new one, never half of one."""
+    file or the new one, never half of one. The new file keeps the permission bits and the owner of the file
+    it replaces, or of `like` (the file it is a renamed copy of); a file of its own gets `mode` (default
+    0o644). An owner that cannot be kept is a WriteError, and nothing is written. The bytes reach the disk
+    before the rename unless `durable=False` (a cache, which may be lost)."""
     folder = path.parent
     if path.exists() and not os.access(path, os.W_OK):
         raise WriteError(f"{path}: file is read-only; nothing written")
+    try:
+        model: os.stat_result | None = (like or path).stat()
+    except OSError:
+        model = None
+    if model is not None and not stat.S_ISREG(model.st_mode):
+        model = None  # a FIFO or a device in the way is replaced, not copied
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -151,12 +188,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            tmp.chmod(path.stat().st_mode & 0o7777)
-        else:
-            tmp.chmod(0o644)
+            if model is not None and hasattr(os, "fchown"):
+                _keep_owner(handle.fileno(), model, path)
+            if durable:
+                os.fsync(handle.fileno())
+        tmp.chmod(model.st_mode & 0o7777 if model is not None else (mode or 0o644) & 0o777)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except WriteError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _keep_owner(fd: int, model: os.stat_result, path: Path) -> None:
+    """Give the temporary file the owner and group of the file it stands in for (before its mode: a change
+    of owner clears the set-id bits)."""
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) == (model.st_uid, model.st_gid):
+        return
+    try:
+        os.fchown(fd, model.st_uid, model.st_gid)
+    except PermissionError:
+        raise WriteError(
+            f"{path}: owned by user {model.st_uid}, group {model.st_gid}; cannot keep its owner; nothing written"
+        ) from None

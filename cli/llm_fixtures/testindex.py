@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from llm_fixtures.safepaths import NotRegularFile, read_regular
+
 _DRIVE = re.compile(r"[A-Za-z]:")  # a Windows drive: absolute on Windows
+# The largest test file read (a real one is a few hundred KB); a bigger one is left alone, unread.
+MAX_TEST_FILE = 64 * 1024 * 1024
 IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe", "foreign"]
 Presence = Literal["present", "absent", "unknown"]
 
@@ -128,13 +132,15 @@ def index_source(source: bytes | str, filename: str = "<test file>") -> TestFile
 def index_file(path: Path) -> TestFileIndex:
     """Read and index one test file. The caller has checked that `path` stays inside the project."""
     try:
-        source = path.read_bytes()
+        source = read_regular(path, MAX_TEST_FILE)
     except FileNotFoundError:
         if path.is_symlink():
             return TestFileIndex("unreadable", "test file is a broken symbolic link")
         return TestFileIndex("missing", "test file gone")
     except IsADirectoryError:
         return TestFileIndex("unreadable", "test file is a directory")
+    except NotRegularFile as exc:
+        return TestFileIndex("unreadable", f"test file is {exc}")
     except OSError as exc:
         return TestFileIndex("unreadable", f"test file unreadable: {exc.strerror or exc}")
     return index_source(source, str(path))

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.errors import FixtureError
 from llm_fixtures.pruning import UsageEvidence
+from llm_fixtures.safepaths import read_regular
+from llm_fixtures.store import write_atomic
 
 if TYPE_CHECKING:
     import pytest
@@ -180,13 +182,23 @@ def _modes(config: pytest.Config) -> dict[str, str]:
 def _merge_parts(document: dict[str, Any], parts: Iterable[Path]) -> None:
     for part in parts:
         try:
-            other = json.loads(part.read_text())
-        except (OSError, ValueError):
+            other = json.loads(read_regular(part, follow_link=False))
+        except (OSError, ValueError, RecursionError):
             continue
-        document["tests"].update(other.get("tests", {}))
-        document["outside_tests"] = sorted(set(document["outside_tests"]) | set(other.get("outside_tests", [])))
-        document["modes"].update(other.get("modes", {}))
+        tests, outside, modes = (_field(other, key, kind) for key, kind in _PART_FIELDS)
+        document["tests"].update(tests)
+        document["outside_tests"] = sorted(set(document["outside_tests"]) | {str(name) for name in outside})
+        document["modes"].update(modes)
         part.unlink(missing_ok=True)
+
+
+_PART_FIELDS: tuple[tuple[str, type], ...] = (("tests", dict), ("outside_tests", list), ("modes", dict))
+
+
+def _field(document: Any, key: str, kind: type) -> Any:
+    """`document[key]` when it is of `kind`, else an empty one (a part written by a worker is still a file)."""
+    value = document.get(key) if isinstance(document, dict) else None
+    return value if isinstance(value, kind) else kind()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -199,10 +211,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     document = recorder.document(_modes(session.config))
     if not getattr(session.config, "workerinput", None):
         _merge_parts(document, sorted(recorder.manifest.parent.glob(f"{recorder.manifest.name}.*.part")))
-    recorder.manifest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = recorder.manifest.with_name(f".{recorder.manifest.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-    tmp.replace(recorder.manifest)
+    write_atomic(recorder.manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -214,14 +223,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 def _read(path: Path, project_root: Path) -> tuple[set[str], set[str], set[str]]:
     """(tests that passed, tests with any other outcome, recordings read) of one manifest."""
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(read_regular(path))
     except FileNotFoundError:
         raise BadManifest(f"{path}: no such usage manifest (run `pytest -p llm_fixtures.usage` first)") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise BadManifest(f"{path}: unreadable usage manifest: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BadManifest(f"{path}: not a fixtures usage manifest (format {FORMAT!r} expected)")
     modes = document.get("modes") or {}
+    if not isinstance(modes, dict):
+        raise BadManifest(f"{path}: `modes` is not a table")
     not_replay = {name: value for name, value in modes.items() if str(value).lower() != "replay"}
     if not_replay:
         shown = ", ".join(f"{name}={value}" for name, value in sorted(not_replay.items()))
@@ -233,19 +244,24 @@ def _read(path: Path, project_root: Path) -> tuple[set[str], set[str], set[str]]
     root = recorded_root if recorded_root.is_dir() else project_root
     passed: set[str] = set()
     other: set[str] = set()
-    lists = [document.get("outside_tests") or []]
+    lists = [_field(document, "outside_tests", list)]
     for nodeid, entry in tests.items():
         if not isinstance(entry, dict):
             continue
         (passed if entry.get("outcome") == "passed" else other).add(str(nodeid))
-        lists.append(entry.get("opened") or [])
-    opened = {os.path.realpath(root / str(name)) for names in lists for name in names}
+        lists.append(_field(entry, "opened", list))
+    # The paths are only compared with the recordings' own (never opened): a name that is no path is no match.
+    opened = {os.path.realpath(root / name) for names in lists for name in names if _usable(name)}
     if not opened:
         raise BadManifest(
             f"{path}: the run read no recording at all; was it a replay run with the library client "
             "(in-process)? Reads in a server process are not seen"
         )
     return passed, other, opened
+
+
+def _usable(name: Any) -> bool:
+    return isinstance(name, str) and bool(name) and "\x00" not in name
 
 
 def read_manifests(paths: Iterable[Path], project_root: Path) -> UsageEvidence:

@@ -33,9 +33,6 @@ __all__ = [
     "unreadable",
 ]
 
-# JSON files that are not recordings at all are skipped, unless they sit in a recordings folder.
-RECORDING_FOLDERS = frozenset({"recordings", "responses"})
-
 
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
@@ -65,29 +62,29 @@ class FileReport:
         return (FileReport, fields)
 
 
-def _not_a_recording(raw: Any, location: str) -> bool:
-    if not isinstance(raw, dict) or "request" in raw or "response" in raw:
-        return False
-    parts = location.replace("\\", "/").split("/")[:-1]
-    return not any(part in RECORDING_FOLDERS for part in parts)
-
-
 def check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
     """Run every selected per-file check on one file's bytes. `path` is what is shown, `location` the
-    absolute path (for the folder checks). A file that does not load is one `schema` finding."""
-    return _check_bytes(data, path, location, options)
+    absolute path (for the folder checks). A file that does not load is one `schema` finding, and so is one
+    nested too deeply for the checks to walk."""
+    try:
+        return _check_bytes(data, path, location, options)
+    except RecursionError:
+        report = FileReport(path=path, size=len(data))
+        if "schema" in options.checks:
+            report.findings.append(unreadable(path, "not a recording: nested too deeply"))
+        return report
 
 
 def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
     # Imported here so that a worker process pays for pydantic only when it has a file to check.
-    from llm_fixtures.store import check_recording, parse_json
+    from llm_fixtures.store import check_recording, is_foreign, parse_json
 
     checks = options.checks
     name = location.replace("\\", "/").rsplit("/", 1)[-1]
     report = FileReport(path=path, size=len(data))
     try:
         raw = parse_json(data, path)
-        if _not_a_recording(raw, location):
+        if is_foreign(raw, location):
             report.skipped = True
             return report
         valid = check_recording(raw, path)  # pydantic only when the fields do not plainly have their types

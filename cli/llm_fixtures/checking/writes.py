@@ -32,12 +32,18 @@ def ensure_writable(pairs: Sequence[tuple[Path, Path]]) -> None:
 
 
 def rename_file(source: Path, target: Path) -> None:
-    """Write the content under the new name (atomically, never over an existing file), then drop the old."""
-    from llm_fixtures.store import write_atomic
+    """Write the content under the new name (atomically, never over an existing file, with the old file's mode
+    and owner), then drop the old."""
+    from llm_fixtures.errors import BadRecording
+    from llm_fixtures.store import read_bytes, write_atomic
 
-    if target.exists():
+    if target.exists() or target.is_symlink():
         raise WriteError(f"{target}: already exists; not overwritten")
-    write_atomic(target, source.read_bytes())
+    try:
+        data = read_bytes(source)
+    except BadRecording as exc:
+        raise WriteError(f"{exc}; nothing renamed") from None
+    write_atomic(target, data, like=source)
     try:
         source.unlink()
     except OSError as exc:

@@ -106,11 +106,15 @@ def run(
 
             render_findings(shown, summarize(findings), files=sum(not report.skipped for report in reports))
         failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)
-        skipped = [report.path for report in reports if report.skipped]
-        if skipped:
-            warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
+        note_skipped([report.path for report in reports if report.skipped])
     if failing:
         raise typer.Exit(1)
+
+
+def note_skipped(skipped: Sequence[str]) -> None:
+    """One note on stderr for the JSON files that were skipped as not recordings."""
+    if skipped:
+        warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
 
 
 def _cache_file(root: Path) -> Path:

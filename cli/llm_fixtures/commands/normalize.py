@@ -35,33 +35,41 @@ def run(
     """
     with handle_errors():
         from llm_fixtures.checking.writes import ensure_writable
+        from llm_fixtures.commands.check import note_skipped
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
         from llm_fixtures.errors import BadRecording
         from llm_fixtures.normalizing import hash_for_normalization, normalize_response
-        from llm_fixtures.store import dump_upstream, parse_json, read_bytes, write_atomic
+        from llm_fixtures.store import check_recording, dump_upstream, is_foreign, parse_json, read_bytes, write_atomic
 
         selection = select_files(paths, load_project())
         problems = list(selection.problems)
         base = Path.cwd()
         rows: list[Normalized] = []
         pending: list[tuple[Normalized, Path, bytes]] = []
+        skipped: list[str] = []
         total = 0
         for path in selection.files:
             shown = display_path(path, base)
             try:
                 raw = parse_json(read_bytes(path), shown)
+                if is_foreign(raw, str(path)):
+                    skipped.append(shown)
+                    continue
+                check_recording(raw, shown)
+                new, changes = normalize_response(raw, hash_for_normalization(path.name))
+                data = dump_upstream(new) if changes else b""
             except BadRecording as exc:
                 problems.append(exc)
                 continue
-            if not isinstance(raw, dict) or "response" not in raw:
+            except RecursionError:
+                problems.append(BadRecording(shown, "not a recording: nested too deeply"))
                 continue
             total += 1
-            new, changes = normalize_response(raw, hash_for_normalization(path.name))
             if changes:
                 row = Normalized(path=shown, changes=changes)
                 rows.append(row)
-                pending.append((row, path, dump_upstream(new)))
+                pending.append((row, path, data))
         if write:
             ensure_writable([(path, path) for _, path, _ in pending])
             for row, path, data in pending:
@@ -73,6 +81,7 @@ def run(
             from llm_fixtures.render.check import render_normalize
 
             render_normalize([(row.path, row.changes) for row in rows], write=write, total=total)
+        note_skipped(skipped)
         bad = report_problems(problems)
     if bad or (rows and not write):
         raise typer.Exit(1)
