@@ -1,4 +1,9 @@
-"""The user cache: where it lives, and reading and writing one keyed JSON document in it, best effort."""
+"""The user cache: where it lives, the stamp that says a file is unchanged, and one keyed JSON document per cache.
+
+A cache is data from disk like any other: whatever it holds is checked before use (`read_entries` gives only a
+dict; each user checks the shape of the entries it takes), and a cache that cannot be read or written only costs
+time.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,20 @@ from typing import Any
 
 import orjson
 
+from llm_fixtures.errors import FixtureError
+from llm_fixtures.safepaths import read_regular
+
+# A file's stamp: [size, mtime_ns, ctime_ns]. Equal stamps mean an unchanged file only once its timestamps have
+# moved on: a rewrite of the same size within one tick of the filesystem's clock keeps all three. So an entry is
+# stored only when the file was last changed longer ago than a tick: FINE_TICK_NS where the timestamps carry
+# sub-second digits (one tick of the kernel's coarse clock is at most 10 ms), COARSE_TICK_NS where they are whole
+# seconds (ext3, HFS+, some network filesystems; FAT counts in 2 s).
+Stamp = list[int]
+FINE_TICK_NS = 20_000_000
+COARSE_TICK_NS = 4_000_000_000
+_SECOND_NS = 1_000_000_000
+_stat = os.stat  # one name for the tests to stand a filesystem with whole-second timestamps in for the real one
+
 
 def cache_dir() -> Path:
     """The user cache folder of fixtures (`$XDG_CACHE_HOME/llm-fixtures`, default `~/.cache/llm-fixtures`).
@@ -16,11 +35,28 @@ def cache_dir() -> Path:
     return Path(base) / "llm-fixtures"
 
 
-def read_entries(file: Path, key: str) -> dict[str, Any]:
-    """The entries stored in `file` under `key`; {} when the file is missing, broken or made for another key
-    (another version of the tool, other options)."""
+def stamp_of(path: str) -> Stamp | None:
+    """The stamp of a file (following links, as reading it does), or None when it cannot be stat'ed."""
     try:
-        document = orjson.loads(file.read_bytes())
+        info = _stat(path)
+    except (OSError, ValueError):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def settled(stamp: Stamp, now_ns: int) -> bool:
+    """Whether a file with this stamp, read at `now_ns` or later, may be cached: its last change is more than a
+    tick of its filesystem's clock before `now_ns`, so any later change gives it another stamp."""
+    _, mtime, ctime = stamp
+    coarse = mtime % _SECOND_NS == 0 and ctime % _SECOND_NS == 0
+    return max(mtime, ctime) < now_ns - (COARSE_TICK_NS if coarse else FINE_TICK_NS)
+
+
+def read_entries(file: Path, key: str) -> dict[str, Any]:
+    """The entries stored in `file` under `key`; {} when the file is missing, not a regular file, broken or made
+    for another key (another version of the tool, other options)."""
+    try:
+        document = orjson.loads(read_regular(file))
     except (OSError, orjson.JSONDecodeError):
         return {}
     if not isinstance(document, dict) or document.get("key") != key:
@@ -30,12 +66,12 @@ def read_entries(file: Path, key: str) -> dict[str, Any]:
 
 
 def write_entries(file: Path, key: str, entries: dict[str, Any]) -> None:
-    """Store `entries` under `key`, atomically (temp + rename). Best effort: a cache that cannot be written only
-    costs time."""
+    """Store `entries` under `key`, atomically and readable by the user only. Best effort: a cache that cannot
+    be written (a read-only folder, a value JSON cannot hold) only costs time."""
+    from llm_fixtures.store import write_atomic
+
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"key": key, "entries": entries}))
-        tmp.replace(file)
-    except OSError:
+        data = orjson.dumps({"key": key, "entries": entries})
+        write_atomic(file, data, mode=0o600, durable=False)
+    except (OSError, FixtureError, TypeError, ValueError):
         pass

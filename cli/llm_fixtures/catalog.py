@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from llm_fixtures import __version__
-from llm_fixtures.caching import cache_dir, read_entries, write_entries
+from llm_fixtures.caching import Stamp, cache_dir, read_entries, settled, stamp_of, write_entries
 from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
 from llm_fixtures.errors import BadRecording
-from llm_fixtures.facts import Facts, derive_facts, from_row, to_row
+from llm_fixtures.facts import Facts, derive_facts, from_row, is_row, to_row
 
 CACHE_FORMAT = f"facts-3:{__version__}"
 # Below this many files to parse, a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 200
-RECORDING_FOLDERS = frozenset({"recordings", "responses"})
 
 
 @dataclass
@@ -34,9 +34,6 @@ class Catalog:
     skipped: list[Path] = field(default_factory=list)
 
 
-Stamp = tuple[int, int, int]
-
-
 def _cache_file(project: Project) -> Path:
     """The project's facts cache. Its name only spreads projects over files (entries are keyed by absolute path,
     so two projects sharing a file cost each other hits, never a wrong answer): two checksums, not sha256, whose
@@ -45,38 +42,40 @@ def _cache_file(project: Project) -> Path:
     return cache_dir() / f"facts-{zlib.crc32(root):08x}{zlib.adler32(root):08x}.json"
 
 
-def _stamp(stat: os.stat_result) -> Stamp:
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-
-
-def _inside_recordings_folder(path: Path) -> bool:
-    return any(part in RECORDING_FOLDERS for part in path.parts[:-1])
-
-
 # A result of loading one file: ("ok", facts.to_row), ("bad", reason) or ("skip", "").
 Outcome = tuple[str, Any]
 
 
 def _load_one(path_str: str) -> Outcome:
     # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
-    from llm_fixtures.store import check_recording, parse_json, read_bytes
+    from llm_fixtures.store import check_recording, is_foreign, parse_json, read_bytes
 
     try:
         data = read_bytes(path_str)
         raw = parse_json(data, path_str)
-        if (
-            isinstance(raw, dict)
-            and "request" not in raw
-            and "response" not in raw
-            and not _inside_recordings_folder(Path(path_str))
-        ):
+        if is_foreign(raw, path_str):
             return ("skip", "")
         valid = check_recording(raw, path_str)
+        return ("ok", to_row(derive_facts(path_str, len(data), valid)))
     except BadRecording as exc:
         if path_str.endswith(".sse"):
             return ("bad", "a raw SSE capture, not a recording file (`fixtures show --assemble` folds it)")
         return ("bad", exc.reason)
-    return ("ok", to_row(derive_facts(path_str, len(data), valid)))
+    except RecursionError:
+        return ("bad", "not a recording: nested too deeply")
+
+
+def _cached_outcome(entry: Any, stamp: Stamp) -> Outcome | None:
+    """The outcome a cache entry holds for a file with this stamp, when the entry is of that shape (the cache
+    is data from disk: anything else is a miss)."""
+    if type(entry) is not list or len(entry) != 3 or entry[0] != stamp:
+        return None
+    status, payload = entry[1], entry[2]
+    if status == "ok":
+        return ("ok", payload) if is_row(payload) else None
+    if status == "bad":
+        return ("bad", payload) if type(payload) is str else None
+    return ("skip", "") if status == "skip" else None
 
 
 def _load_chunk(paths: list[str]) -> list[Outcome]:
@@ -116,6 +115,7 @@ def load_catalog(
     """Facts of every recording under `paths` (or the project's default roots). Paths are shown relative to
     `base` (default: the current directory). Raises PathNotFound for a given path that does not exist."""
     base = base or Path.cwd()
+    started = time.time_ns()
     selection = select_files(paths, project)
     catalog = Catalog(problems=list(selection.problems))
     cache_file = _cache_file(project)
@@ -138,26 +138,28 @@ def load_catalog(
     cwd = os.getcwd() + os.sep  # noqa: PTH109
     for path in selection.names:
         absolute = path if path.startswith(os.sep) else cwd + path
-        try:
-            stamp: Stamp | None = _stamp(os.stat(path))  # noqa: PTH116
-        except OSError:
-            stamp = None
-        entry = cached.get(absolute) if stamp is not None else None
-        if entry is not None and tuple(entry[0]) == stamp:
-            fresh[absolute] = entry
-            file_outcome(path, (entry[1], entry[2]))
+        stamp = stamp_of(path)
+        outcome = _cached_outcome(cached.get(absolute), stamp) if stamp is not None else None
+        if outcome is not None:
+            fresh[absolute] = cached[absolute]
+            file_outcome(path, outcome)
             continue
         todo.append((path, absolute, stamp))
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     outcomes = _load_all([path for path, _, _ in todo], workers)
+    unsettled: list[str] = []
     for (path, absolute, stamp), outcome in zip(todo, outcomes, strict=True):
-        if stamp is not None:
-            fresh[absolute] = [list(stamp), *outcome]
+        if stamp is not None and settled(stamp, started):
+            fresh[absolute] = [stamp, *outcome]
+        else:
+            unsettled.append(absolute)
         file_outcome(path, outcome)
     catalog.facts = [from_row(shown, row) for shown, row in found]
     catalog.facts.sort(key=lambda facts: facts.path)
     catalog.problems.sort(key=lambda problem: str(problem.path))
     if use_cache and (todo or len(fresh) != len(cached)):
         merged = {**cached, **fresh} if paths else fresh
+        for absolute in unsettled:
+            merged.pop(absolute, None)
         write_entries(cache_file, CACHE_FORMAT, merged)
     return catalog

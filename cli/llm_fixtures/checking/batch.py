@@ -6,13 +6,15 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from llm_fixtures import __version__
-from llm_fixtures.caching import read_entries, write_entries
+from llm_fixtures.caching import Stamp, read_entries, settled, stamp_of, write_entries
 from llm_fixtures.checking import CheckOptions, FileReport, Finding, check_bytes, unreadable
+from llm_fixtures.checking.findings import CHECK_NAMES, SEVERITY_RANK
 from llm_fixtures.errors import BadRecording
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -20,7 +22,6 @@ PARALLEL_THRESHOLD = 200
 CACHE_FORMAT = "check-2"
 
 Job = tuple[str, str]  # (shown path, absolute path)
-Stamp = list[int]
 
 
 def check_file(job: Job, options: CheckOptions) -> FileReport:
@@ -80,14 +81,6 @@ def fingerprint(options: CheckOptions) -> str:
     return digest.hexdigest()
 
 
-def _stamp(location: str) -> Stamp | None:
-    try:
-        stat = os.stat(location)  # noqa: PTH116  (no Path object per file)
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
-
-
 def _to_cache(report: FileReport) -> dict[str, Any]:
     return {
         "findings": [
@@ -102,15 +95,45 @@ def _to_cache(report: FileReport) -> dict[str, Any]:
     }
 
 
-def _from_cache(shown: str, payload: dict[str, Any]) -> FileReport:
+def _from_cache(shown: str, payload: Any) -> FileReport | None:
+    """The report a cache entry holds, when it has that shape (the cache is data from disk: anything else is a
+    miss, and the file is checked again)."""
+    if type(payload) is not dict:
+        return None
+    findings = payload.get("findings")
+    if type(findings) is not list or not all(_is_cached_finding(finding) for finding in findings):
+        return None
+    identity, test_id, size = payload.get("identity"), payload.get("test_id"), payload.get("size")
+    skipped, current_name = payload.get("skipped"), payload.get("current_name")
+    if not (
+        isinstance(identity, str | None)
+        and isinstance(test_id, str | None)
+        and type(size) is int
+        and type(skipped) is bool
+        and isinstance(current_name, str | None)
+    ):
+        return None
     return FileReport(
         path=shown,
-        findings=[Finding(shown, *finding) for finding in payload["findings"]],
-        identity=payload["identity"],
-        test_id=payload["test_id"],
-        size=payload["size"],
-        skipped=payload["skipped"],
-        current_name=payload["current_name"],
+        findings=[Finding(shown, *finding) for finding in findings],
+        identity=identity,
+        test_id=test_id,
+        size=size,
+        skipped=skipped,
+        current_name=current_name,
+    )
+
+
+def _is_cached_finding(value: Any) -> bool:
+    if type(value) is not list or len(value) != 5:
+        return False
+    check, status, severity, message, details = value
+    return (
+        check in CHECK_NAMES
+        and type(status) is str
+        and severity in SEVERITY_RANK
+        and type(message) is str
+        and type(details) is dict
     )
 
 
@@ -126,18 +149,19 @@ def check_files(
     unchanged since the last run with the same options and code are not read again. `complete` says the
     jobs are every file of the project, so cached files that are no longer there are forgotten."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    started = time.time_ns()
     key = fingerprint(options) if cache is not None else ""
     cached = read_entries(cache, key) if cache is not None else {}
     reports: list[FileReport | None] = [None] * len(jobs)
     stamps: list[Stamp | None] = [None] * len(jobs)
     todo: list[int] = []
     for index, (shown, location) in enumerate(jobs):
-        stamp = _stamp(location) if cache is not None else None
+        stamp = stamp_of(location) if cache is not None else None
         stamps[index] = stamp
         entry = cached.get(location) if stamp is not None else None
-        if entry is not None and entry[0] == stamp:
+        if type(entry) is list and len(entry) == 2 and entry[0] == stamp:
             reports[index] = _from_cache(shown, entry[1])
-        else:
+        if reports[index] is None:
             todo.append(index)
     fresh = _run([jobs[index] for index in todo], options, workers)
     for index, report in zip(todo, fresh, strict=True):
@@ -147,7 +171,9 @@ def check_files(
         entries = {location: entry for location, entry in cached.items() if not complete or location in present}
         for index, report in zip(todo, fresh, strict=True):
             stamp = stamps[index]
-            if stamp is not None:
+            if stamp is not None and settled(stamp, started):
                 entries[jobs[index][1]] = [stamp, _to_cache(report)]
+            else:
+                entries.pop(jobs[index][1], None)
         write_entries(cache, key, entries)
     return [report for report in reports if report is not None]
