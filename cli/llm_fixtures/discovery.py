@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_fixtures.config import Project
-from llm_fixtures.errors import BadRecording, PathNotFound
+from llm_fixtures.errors import BadRecording, ConfigError, PathNotFound
+from llm_fixtures.safepaths import OutsideProject, confined
 
 SKIP_DIRS = frozenset(
     {
@@ -66,13 +67,38 @@ def find_recording_dirs(root: Path) -> list[Path]:
 
 
 def default_roots(project: Project) -> list[Path]:
-    """`[tool.fixtures] roots` (relative to the pyproject), or every `recordings` folder of the project."""
+    """`[tool.fixtures] roots` (relative to the pyproject, and inside the project: the table comes with the
+    repository, as a pull request may change it), or every `recordings` folder of the project."""
     if project.settings.roots is not None:
-        return [project.root / root for root in project.settings.roots]
+        return [_configured_root(root, project) for root in project.settings.roots]
     return find_recording_dirs(project.root)
 
 
-def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> None:
+def _configured_root(root: str, project: Project) -> Path:
+    try:
+        confined(root, project.root, what=f"{project.pyproject or project.root}: [tool.fixtures] roots")
+    except OutsideProject as exc:
+        raise ConfigError(str(exc)) from None
+    return project.root / root
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file name cannot be worked with: bytes that are not UTF-8 (a name from another system, or made to
+    break the tool) cannot be printed, matched or cached as text."""
+    if name.isascii():
+        return None
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; skipped"
+    return None
+
+
+def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]], boundary: str) -> None:
     try:
         stat = folder.stat()
     except OSError as exc:
@@ -93,26 +119,38 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> Non
         selection.problems.append(BadRecording(folder, exc.strerror or str(exc)))
         return
     for entry in entries:
-        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+        name = entry.name
+        if name.startswith(".") and name.endswith(".tmp"):
             continue
         try:
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False
-        if is_dir:
-            if entry.name.endswith(RECORDING_SUFFIXES):
-                selection.problems.append(BadRecording(entry.path, "is a directory, not a recording file"))
-                continue
-            if entry.name in SKIP_DIRS:
-                continue
-            _walk(Path(entry.path), selection, seen)
-        elif entry.name.endswith(RECORDING_SUFFIXES):
+        if not is_dir and not name.endswith(RECORDING_SUFFIXES):
+            continue
+        if is_dir and name in SKIP_DIRS:
+            continue
+        problem = _name_problem(name)
+        if problem is None and entry.is_symlink():
+            # A link is followed only while it stays inside the boundary (the project, or the folder given).
+            target = os.path.realpath(entry.path)
+            if not _inside(target, boundary):
+                problem = "symbolic link leading outside the project; not followed"
+        if problem is not None:
+            shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")  # the bytes that are not UTF-8 as \xff
+            selection.problems.append(BadRecording(shown, problem))
+        elif not is_dir:
             selection.names.append(entry.path)
+        elif name.endswith(RECORDING_SUFFIXES):
+            selection.problems.append(BadRecording(entry.path, "is a directory, not a recording file"))
+        else:
+            _walk(Path(entry.path), selection, seen, boundary)
 
 
 def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
     """The recording files under `paths` (files are taken as given), or under the project's default roots.
-    A path that does not exist raises PathNotFound."""
+    A path that does not exist raises PathNotFound. A walk never follows a link out of the project (out of
+    the folder given, for a folder given outside the project): such a link is one problem line."""
     selection = Selection()
     roots = list(paths) if paths else default_roots(project)
     for root in roots:
@@ -121,9 +159,11 @@ def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
                 raise PathNotFound(root)
             continue
     seen: set[tuple[int, int]] = set()
+    project_root = os.path.realpath(project.root)
     for root in roots:
         if root.is_dir():
-            _walk(root, selection, seen)
+            real = os.path.realpath(root)
+            _walk(root, selection, seen, project_root if _inside(real, project_root) else real)
         elif root.exists() or root.is_symlink():
             selection.names.append(str(root))
     selection.names = list(dict.fromkeys(selection.names))
