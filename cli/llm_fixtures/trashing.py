@@ -5,15 +5,19 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
-import subprocess
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from llm_fixtures.errors import FixtureError, WriteError
+from llm_fixtures.errors import FixtureError, GitError, WriteError
+from llm_fixtures.gitreading import blob_id
+from llm_fixtures.gitrunner import run_git
+from llm_fixtures.safepaths import OutsideProject, confined, is_inside, read_regular
 from llm_fixtures.store import write_atomic
 
 TRASH_FOLDER = "fixtures-trash"  # inside the git dir, where no walker and no `git status` sees it
@@ -70,24 +74,19 @@ class TrashBatch:
 class _Git:
     toplevel: Path
     git_dir: Path
-
-
-def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
-    except OSError:
-        return None
-    return done.stdout if done.returncode == 0 else None
+    object_format: str = "sha1"
 
 
 def _find_git(root: Path) -> _Git | None:
-    out = _git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], root)
-    if out is None:
+    try:
+        out = run_git(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-object-format"], root)
+    except GitError:
         return None
-    lines = out.decode().splitlines()
-    if len(lines) != 2:
+    lines = os.fsdecode(out).splitlines()
+    if len(lines) != 3:
         return None
-    return _Git(Path(os.path.realpath(lines[0])), Path(lines[1]))
+    object_format = lines[2] if lines[2] in ("sha1", "sha256") else "sha1"
+    return _Git(Path(os.path.realpath(lines[0])), Path(lines[1]), object_format)
 
 
 def trash_folder(project_root: Path) -> Path:
@@ -98,16 +97,12 @@ def trash_folder(project_root: Path) -> Path:
     return Path(os.path.realpath(project_root)) / PLAIN_TRASH_FOLDER
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def _why_not(path: Path, root: Path) -> tuple[Path, str | None]:
     """The path with its folder resolved (the file itself may be a link, which is removed, not followed), and
     why it may not be removed: outside `root` (lexically or through a linked folder), a folder, missing."""
     absolute = Path(path).absolute()
     real = Path(os.path.realpath(absolute.parent)) / absolute.name
-    if not _inside(real.parent, root):
+    if not is_inside(real.parent, root):
         return real, f"outside the project {root}"
     if not real.is_symlink() and not real.is_file():
         return real, "a folder" if real.is_dir() else "no such file"
@@ -140,43 +135,58 @@ def _checked(paths: Sequence[Path], root: Path) -> list[Path]:
     return list(dict.fromkeys(checked))
 
 
-def _index_entries(git: _Git) -> dict[str, tuple[int, str]]:
-    """`path relative to the toplevel -> (mode, blob)` of every stage-0 index entry."""
-    out = _git(["ls-files", "-s", "-z"], git.toplevel)
+def _tracked_blobs(records: bytes, *, index: bool) -> dict[str, tuple[int, str]]:
+    """`path -> (mode, blob)` of the regular files in `git ls-files -s -z` (stage 0 only) or `git ls-tree -r -z`
+    output."""
     entries: dict[str, tuple[int, str]] = {}
-    for record in (out or b"").split(b"\0"):
-        if not record:
-            continue
+    for record in records.split(b"\0"):
         meta, _, name = record.partition(b"\t")
         fields = meta.split()
-        if len(fields) == 3 and fields[2] == b"0":
-            entries[os.fsdecode(name)] = (int(fields[0], 8), fields[1].decode())
+        if len(fields) != 3:
+            continue
+        mode, oid = (fields[0], fields[1]) if index else (fields[0], fields[2])
+        if (fields[2] != b"0" if index else fields[1] != b"blob") or mode not in (b"100644", b"100755"):
+            continue
+        entries[os.fsdecode(name)] = (int(mode, 8), oid.decode())
     return entries
 
 
-def _git_restorable(paths: list[Path], git: _Git | None) -> dict[Path, tuple[int, str]]:
-    """The paths that are tracked regular files whose content is exactly the index blob."""
+def _committed_blobs(git: _Git) -> tuple[dict[str, tuple[int, str]], dict[str, tuple[int, str]]]:
+    """The regular files of the index and of HEAD (none before the first commit)."""
+    index = _tracked_blobs(run_git(["ls-files", "-s", "-z"], git.toplevel), index=True)
+    try:
+        head = _tracked_blobs(run_git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], git.toplevel), index=False)
+    except GitError:
+        head = {}
+    return index, head
+
+
+def _git_restorable(paths: list[Path], git: _Git | None) -> dict[Path, str]:
+    """The paths git can give back byte for byte: regular files whose bytes, as they are (no filter applied),
+    are the blob of the index, and that blob is HEAD's, so the object store keeps it (a staged change alone
+    is lost to `git gc`; a file under a clean/smudge filter such as git-lfs, or an end-of-line conversion, has
+    other bytes than its blob and goes to the trash)."""
     if git is None or not paths:
         return {}
-    index = _index_entries(git)
-    tracked: list[tuple[Path, int, str]] = []
+    try:
+        index, head = _committed_blobs(git)
+    except GitError:
+        return {}
+    restorable: dict[Path, str] = {}
     for path in paths:
-        if path.is_symlink() or not _inside(path, git.toplevel) or "\n" in str(path):
+        if path.is_symlink() or not is_inside(path, git.toplevel):
             continue
-        entry = index.get(path.relative_to(git.toplevel).as_posix())
-        if entry is not None and entry[0] in (0o100644, 0o100755):
-            tracked.append((path, *entry))
-    if not tracked:
-        return {}
-    out = _git(["hash-object", "--stdin-paths"], git.toplevel, "\n".join(str(p) for p, _, _ in tracked).encode())
-    hashes = (out or b"").decode().split()
-    if len(hashes) != len(tracked):
-        return {}
-    return {
-        path: (mode & 0o777, blob)
-        for (path, mode, blob), current in zip(tracked, hashes, strict=True)
-        if current == blob
-    }
+        relative = path.relative_to(git.toplevel).as_posix()
+        entry = index.get(relative)
+        if entry is None or head.get(relative, (0, ""))[1] != entry[1]:
+            continue
+        try:
+            data = read_regular(path)
+        except OSError:
+            continue
+        if blob_id(data, git.object_format) == entry[1]:
+            restorable[path] = entry[1]
+    return restorable
 
 
 def _new_batch_folder(trash: Path) -> Path:
@@ -226,11 +236,10 @@ def remove_reversibly(paths: Sequence[Path], project_root: Path) -> TrashBatch:
     entries: list[TrashEntry] = []
     for path in checked:
         relative = path.relative_to(root).as_posix()
+        mode = path.lstat().st_mode & 0o777
         if path in restorable:
-            mode, blob = restorable[path]
-            entries.append(TrashEntry(relative, "git", blob, mode))
+            entries.append(TrashEntry(relative, "git", restorable[path], mode))
         else:
-            mode = path.lstat().st_mode & 0o777
             entries.append(TrashEntry(relative, "trash", None, mode))
     trash = git.git_dir / TRASH_FOLDER if git is not None else root / PLAIN_TRASH_FOLDER
     folder = _new_batch_folder(trash)
@@ -252,41 +261,108 @@ def remove_reversibly(paths: Sequence[Path], project_root: Path) -> TrashBatch:
     return TrashBatch(folder, root, tuple(entries))
 
 
+class BadTrash(FixtureError):
+    """A trash batch that cannot be trusted (its manifest, its files or its folder); nothing was restored."""
+
+
 def _batches(trash: Path) -> list[Path]:
     if not trash.is_dir():
         return []
-    return sorted(child for child in trash.iterdir() if (child / MANIFEST).is_file())
+    return sorted(child for child in trash.iterdir() if os.path.lexists(child / MANIFEST))
 
 
 def _read_manifest(folder: Path) -> tuple[Path, list[TrashEntry]]:
+    """The project root and entries a batch manifest names, each checked for its type (the manifest is a file
+    on disk like any other: anything can be in it)."""
+    manifest = folder / MANIFEST
     try:
-        document: Any = json.loads((folder / MANIFEST).read_text())
+        document: Any = json.loads(read_regular(manifest, follow_link=False))
         root = Path(document["project_root"])
-        entries = [
-            TrashEntry(str(item["path"]), item["how"], item.get("blob"), int(str(item.get("mode", "0o644")), 8))
-            for item in document["entries"]
-        ]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FixtureError(f"{folder / MANIFEST}: unreadable trash manifest: {exc}") from None
-    for entry in entries:
-        if entry.how not in ("git", "trash") or Path(entry.path).is_absolute() or ".." in Path(entry.path).parts:
-            raise FixtureError(f"{folder / MANIFEST}: bad entry {entry.path!r}")
+        items = document["entries"]
+        if not isinstance(document["project_root"], str) or not isinstance(items, list):
+            raise TypeError("project_root must be a string and entries a list")
+        entries = [_entry(item) for item in items]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise BadTrash(f"{manifest}: unreadable trash manifest: {exc}; nothing restored") from None
     return root, entries
+
+
+_BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _entry(item: Any) -> TrashEntry:
+    if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+        raise TypeError(f"an entry must be an object with a path, not {item!r:.80}")
+    path, how, blob = item["path"], item.get("how"), item.get("blob")
+    if how not in ("git", "trash"):
+        raise ValueError(f"bad entry {path!r}: how must be git or trash")
+    if how == "git" and not (isinstance(blob, str) and _BLOB.fullmatch(blob)):
+        raise ValueError(f"bad entry {path!r}: blob must be a git object id")
+    if PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+        raise ValueError(f"bad entry {path!r}: leads outside the project")
+    mode = int(str(item.get("mode", "0o644")), 8)
+    if not 0 <= mode <= 0o7777:
+        raise ValueError(f"bad entry {path!r}: mode {mode:o} is not a file mode")
+    # Only permission bits: a manifest never makes a file set-user-id.
+    return TrashEntry(path, how, blob if how == "git" else None, mode & 0o777)
+
+
+def _targets(folder: Path, root: Path, entries: list[TrashEntry]) -> list[Path]:
+    """Where each entry goes back: inside the project through every link, never into the git dir, each once.
+    BadTrash naming the first that is not, before anything is written."""
+    manifest = folder / MANIFEST
+    targets: dict[Path, None] = {}
+    for entry in entries:
+        bad = f"{manifest}: bad entry {entry.path!r}"
+        try:
+            target = confined(entry.path, root, what=str(manifest))
+        except OutsideProject:
+            raise BadTrash(f"{bad}: leads outside the project {root}; nothing restored") from None
+        if ".git" in PurePosixPath(entry.path).parts or target in targets:
+            raise BadTrash(f"{bad}: not a place to restore to; nothing restored")
+        targets[target] = None
+    return list(targets)
+
+
+def _trashed_source(folder: Path, index: int, entry: TrashEntry) -> Path | None:
+    """The file a trash entry moved into the batch (None when it is not there), which must be the file or
+    symbolic link that was moved there, in the batch's own `files` folder."""
+    source = folder / _trashed_name(index, entry)
+    files = source.parent
+    try:
+        info = os.lstat(source)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise BadTrash(f"{source}: {exc.strerror or exc}; nothing restored") from None
+    if files.is_symlink() or not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        raise BadTrash(f"{source}: not a file this tool moved there; nothing restored")
+    return source
+
+
+def _same_bytes(target: Path, wanted: bytes | None) -> bool:
+    if wanted is None:
+        return False
+    try:
+        return read_regular(target, follow_link=False) == wanted
+    except OSError:
+        return False
 
 
 def _blobs(blobs: list[str], cwd: Path) -> dict[str, bytes]:
     """The content of git blobs, read in one `git cat-file --batch`."""
     if not blobs:
         return {}
-    out = _git(["cat-file", "--batch"], cwd, "".join(f"{blob}\n" for blob in blobs).encode())
-    if out is None:
-        raise FixtureError(f"{cwd}: git cat-file failed; cannot restore deleted files")
+    try:
+        out = run_git(["cat-file", "--batch"], cwd, stdin="".join(f"{blob}\n" for blob in blobs).encode())
+    except GitError as exc:
+        raise FixtureError(f"{cwd}: git cat-file failed ({exc}); cannot restore deleted files") from None
     contents: dict[str, bytes] = {}
     position = 0
     for blob in blobs:
-        end = out.index(b"\n", position)
-        header = out[position:end].split()
-        if len(header) != 3 or header[1] != b"blob":
+        end = out.find(b"\n", position)
+        header = out[position:end].split() if end != -1 else []
+        if len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
             raise FixtureError(f"git no longer has blob {blob}; restore it from your history instead")
         size = int(header[2])
         contents[blob] = out[end + 1 : end + 1 + size]
@@ -294,36 +370,53 @@ def _blobs(blobs: list[str], cwd: Path) -> dict[str, bytes]:
     return contents
 
 
+def _trash_of(root: Path) -> tuple[Path, _Git | None]:
+    """The trash folder of a project, which must not lead out of the git dir (or the project, without git)."""
+    git = _find_git(root)
+    trash = git.git_dir / TRASH_FOLDER if git is not None else root / PLAIN_TRASH_FOLDER
+    boundary = Path(os.path.realpath(git.git_dir if git is not None else root))
+    if os.path.lexists(trash) and not is_inside(Path(os.path.realpath(trash)), boundary):
+        raise BadTrash(f"{trash}: leads outside {boundary}; nothing restored")
+    return trash, git
+
+
 def restore_last(project_root: Path) -> list[Path]:
     """Put the files of the last trash batch back and forget the batch; the restored paths. All or nothing: a
-    file that exists again with other content raises RestoreConflict and nothing is restored. [] when there
-    is no batch."""
-    trash = trash_folder(project_root)
+    file that exists again with other content raises RestoreConflict, and a batch that cannot be trusted (a
+    manifest naming a path outside the project or in the git dir, a folder that is a link) raises BadTrash,
+    before anything is written. [] when there is no batch."""
+    root = Path(os.path.realpath(project_root))
+    trash, git = _trash_of(root)
     batches = _batches(trash)
     if not batches:
         return []
     folder = batches[-1]
-    root, entries = _read_manifest(folder)
-    if Path(os.path.realpath(root)) != Path(os.path.realpath(project_root)):
+    if folder.is_symlink():
+        raise BadTrash(f"{folder}: a symbolic link, not a batch this tool made; nothing restored")
+    recorded, entries = _read_manifest(folder)
+    if Path(os.path.realpath(recorded)) != root:
         raise FixtureError(
-            f"{folder / MANIFEST}: the last batch was removed from {root}, not {project_root}; run --restore there"
+            f"{folder / MANIFEST}: the last batch was removed from {recorded}, not {project_root}; run --restore there"
         )
-    git = _find_git(root)
+    targets = _targets(folder, root, entries)
+    sources = [
+        _trashed_source(folder, index, entry) if entry.how == "trash" else None for index, entry in enumerate(entries)
+    ]
     contents = _blobs(
         sorted({entry.blob for entry in entries if entry.how == "git" and entry.blob}),
         git.toplevel if git is not None else root,
     )
     plan: list[tuple[Path, TrashEntry, Path | None, bytes | None]] = []
     conflicts: list[str] = []
-    for index, entry in enumerate(entries):
-        target = root / entry.path
-        source = folder / _trashed_name(index, entry) if entry.how == "trash" else None
+    for target, entry, source in zip(targets, entries, sources, strict=True):
         data = contents.get(entry.blob or "") if entry.how == "git" else None
-        if source is not None and not source.exists() and target.exists():
-            continue  # never moved (the delete stopped early)
-        if target.exists() or target.is_symlink():
-            wanted = data if data is not None else (source.read_bytes() if source is not None else None)
-            if target.is_file() and wanted is not None and target.read_bytes() == wanted:
+        if entry.how == "trash" and source is None:
+            if os.path.lexists(target):
+                continue  # never moved (the delete stopped early)
+            raise BadTrash(f"{folder}: the trashed copy of {entry.path} is gone; nothing restored")
+        if os.path.lexists(target):
+            wanted = data if source is None else _source_bytes(source)
+            if _same_bytes(target, wanted):
                 if source is not None:
                     source.unlink()
                 continue
@@ -340,10 +433,19 @@ def restore_last(project_root: Path) -> list[Path]:
         if source is not None:
             _move(source, target)
         elif data is not None:
-            write_atomic(target, data)
-            target.chmod(entry.mode)
+            write_atomic(target, data, mode=entry.mode)
         else:
             raise FixtureError(f"{target}: its git blob {entry.blob} is gone; restore it from your history")
         restored.append(target)
     shutil.rmtree(folder, ignore_errors=True)
     return sorted(restored)
+
+
+def _source_bytes(source: Path) -> bytes | None:
+    """The bytes of a trashed regular file (a trashed link is never the same as what is there now)."""
+    if source.is_symlink():
+        return None
+    try:
+        return read_regular(source, follow_link=False)
+    except OSError:
+        return None

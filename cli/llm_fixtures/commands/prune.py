@@ -33,11 +33,11 @@ def _unreachable(facts: list[Facts], base: Path, include_shared: bool) -> dict[s
             continue
         try:
             raw = parse_json(read_bytes(base / fact.path), fact.path)
-        except BadRecording:
+            if not isinstance(raw, dict):
+                continue
+            verdict = verify_name(fact.name, raw)
+        except (BadRecording, RecursionError):
             continue
-        if not isinstance(raw, dict):
-            continue
-        verdict = verify_name(fact.name, raw)
         if verdict.status in ("stale", "mismatch"):
             wanted = f" (replay looks for {verdict.expected_name[:12]}…)" if verdict.expected_name else ""
             found[fact.path] = f"unreachable: {verdict.status} name{wanted}"
@@ -67,9 +67,11 @@ def _plan(
     collected: CollectedTests | None = None
     if collect:
         from llm_fixtures.collecting import collect as run_collect
+        from llm_fixtures.safepaths import confined
 
         settings = project.settings.prune
-        cwd = project.root / settings.collect_cwd if settings.collect_cwd else project.root
+        where = f"{project.pyproject}: [tool.fixtures.prune] collect_cwd"
+        cwd = confined(settings.collect_cwd, project.root, what=where) if settings.collect_cwd else project.root
         if not cwd.is_dir():
             raise UsageError(f"[tool.fixtures.prune] collect_cwd: {cwd} is not a folder")
         collection = run_collect(settings.collect, cwd, use_cache=not refresh)
