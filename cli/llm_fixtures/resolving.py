@@ -8,7 +8,7 @@ from pathlib import Path
 
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
-from llm_fixtures.errors import AmbiguousRef, NoMatch, UsageError
+from llm_fixtures.errors import AmbiguousRef, BadRecording, NoMatch, UsageError
 from llm_fixtures.facts import Facts
 
 MIN_PREFIX = 6
@@ -62,12 +62,19 @@ def _resolve_one(ref: str, facts: Sequence[Facts]) -> list[Path]:
     return [Path(f.path) for f in hits]
 
 
-def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | None = None) -> list[Path]:
+def resolve_refs(
+    refs: Sequence[str],
+    project: Project,
+    paths: Sequence[Path] | None = None,
+    *,
+    problems: list[BadRecording] | None = None,
+) -> list[Path]:
     """The recording files the references name, in the order given (duplicates once). A reference is an
     existing path (a file, or a folder: every recording in it); a hash or a unique prefix of at least 6 hex
     digits (or a whole file name); a pytest node id (with `::`, or a test file), meaning every recording of
     that test, or of every parametrization of a node given without parameters, in a stable order.
-    Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef."""
+    Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef.
+    The files of a folder given that cannot be read are added to `problems` when it is given."""
     found: list[Path] = []
     facts: list[Facts] | None = None
     for ref in refs:
@@ -77,7 +84,9 @@ def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | 
             continue
         if not is_node_id(ref) and candidate.is_dir():
             folder = load_catalog([candidate], project)
-            if not folder.facts:
+            if problems is not None:
+                problems.extend(folder.problems)
+            if not folder.facts and not (problems is not None and folder.problems):
                 raise NoMatch(ref)
             found.extend(Path(f.path) for f in folder.facts)
             continue

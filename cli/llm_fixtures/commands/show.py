@@ -51,7 +51,8 @@ def run(
             raise UsageError("--raw prints files as stored; it cannot be combined with --assemble or --json")
         from llm_fixtures.resolving import resolve_refs
 
-        paths = resolve_refs(refs, load_project())
+        unreadable: list[BadRecording] = []
+        paths = resolve_refs(refs, load_project(), problems=unreadable)
         if raw:
             _print_raw(paths)
             return
@@ -72,7 +73,7 @@ def run(
                 from llm_fixtures.render.show import render_shown
 
                 render_shown(shown)
-        bad = report_problems(problems)
+        bad = report_problems([*unreadable, *problems])
     if bad:
         raise typer.Exit(1)
 
