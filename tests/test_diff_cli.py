@@ -369,3 +369,18 @@ def test_from_a_subfolder_a_folder_narrows_and_paths_are_relative_to_it(runner: 
     }
     assert by_pair(lines(result.stdout)) == expected
     assert result.exit_code == 1
+
+
+def test_git_diff_with_roots_set_in_the_project(runner: CliRunner, repo: Path) -> None:
+    """`[tool.fixtures] roots` (as this repository sets) narrows the sides; it never meets the paths given."""
+    (repo / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n\n[tool.fixtures]\nroots = ["tests"]\n')
+    commit_all(repo, "roots")
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 1, result.output
+    found = by_pair(lines(result.stdout))
+    assert found[(TEXT_STREAM, TEXT_STREAM)] == ("changed", ["content"])
+    narrowed = run(runner, repo, "--git", "HEAD", "--json", SUITE)
+    assert {row["new"] or row["old"] for row in lines(narrowed.stdout)} <= {
+        key for pair in found for key in pair if key and key.startswith(SUITE)
+    }

@@ -206,6 +206,8 @@ def git_sides(spec: str, paths: Sequence[Path], project: Project, cwd: Path) -> 
             pathspecs.append(absolute.relative_to(root).as_posix() or ".")
         except ValueError:
             raise UsageError(f"{path}: not inside the git repository {root}") from None
+    # The paths given narrow the comparison and must exist on one side; without them, the project's roots do.
+    given = list(pathspecs)
     only_recordings = not pathspecs
     if not pathspecs:
         if project.settings.roots is not None:
@@ -222,7 +224,7 @@ def git_sides(spec: str, paths: Sequence[Path], project: Project, cwd: Path) -> 
         new = worktree(repo, [Path(root / p) for p in pathspecs] if paths else [], project, cwd)
     else:
         new = git_tree(repo, new_rev, pathspecs, cwd, only_recordings=only_recordings)
-    for path, spec_path in zip(paths, pathspecs, strict=True):
+    for path, spec_path in zip(paths, given, strict=True):
         prefix = "" if spec_path == "." else spec_path
         hit = any(key == prefix or key.startswith(prefix.rstrip("/") + "/") or not prefix for key in old.sources)
         hit = hit or any(key == prefix or key.startswith(prefix.rstrip("/") + "/") for key in new.sources)
