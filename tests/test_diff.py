@@ -9,24 +9,20 @@ from typing import Any
 import orjson
 import pytest
 
-from llm_fixtures.diffing import (
-    PairReport,
-    compare,
-    field_changes,
-    project_response,
-    tool_call_changes,
-    word_diff,
-)
-from llm_fixtures.facts import derive_facts
-from llm_fixtures.models import RecordingFile
-from llm_fixtures.store import parse_json
-from llm_fixtures.volatility import (
+from llm_fixtures.assembling.final import ToolCall, final_message
+from llm_fixtures.diffing.changes import field_changes, tool_call_changes, word_diff
+from llm_fixtures.diffing.comparing import compare
+from llm_fixtures.diffing.report import PairReport
+from llm_fixtures.diffing.volatility import (
     build_volatility,
     changed_fields,
     strip_request,
     strip_response,
     strip_response_fast,
 )
+from llm_fixtures.facts import derive_facts
+from llm_fixtures.models import RecordingFile
+from llm_fixtures.store import parse_json
 
 VOLATILITY = build_volatility()
 
@@ -205,13 +201,13 @@ def test_word_diff_marks_changed_words_and_trims_long_unchanged_runs() -> None:
 
 
 def test_tool_call_arguments_compare_as_json() -> None:
-    old = [{"name": "weather", "arguments": '{"city": "Paris", "units": {"t": "C"}}'}]
-    same_json = [{"name": "weather", "arguments": '{"units":{"t":"C"},"city":"Paris"}'}]
+    old = [ToolCall("weather", '{"city": "Paris", "units": {"t": "C"}}')]
+    same_json = [ToolCall("weather", '{"units":{"t":"C"},"city":"Paris"}')]
     assert tool_call_changes(old, same_json) == []
-    new = [{"name": "weather", "arguments": '{"city": "Lyon", "units": {"t": "F"}}'}]
+    new = [ToolCall("weather", '{"city": "Lyon", "units": {"t": "F"}}')]
     (change,) = tool_call_changes(old, new)
     assert [(c.path, c.old, c.new) for c in change.arguments] == [("$.city", "Paris", "Lyon"), ("$.units.t", "C", "F")]
-    broken = [{"name": "weather", "arguments": '{"city": "Par'}]
+    broken = [ToolCall("weather", '{"city": "Par')]
     (change,) = tool_call_changes(old, broken)
     assert change.arguments_text is not None and change.arguments == []
     (added,) = tool_call_changes([], new)
@@ -221,7 +217,12 @@ def test_tool_call_arguments_compare_as_json() -> None:
 @pytest.mark.parametrize(
     ("result", "kind", "text", "finish"),
     [
-        ({"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop"}]}, "chat", "a", "stop"),
+        (
+            {"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop"}]},
+            "chat.completion.chunk",
+            "a",
+            "stop",
+        ),
         ({"choices": [{"index": 0, "text": "b", "finish_reason": "length"}]}, "text_completion", "b", "length"),
         (
             {"message": {"content": [{"type": "text", "text": "c"}], "stop_reason": "end_turn"}},
@@ -241,15 +242,16 @@ def test_tool_call_arguments_compare_as_json() -> None:
         ),
     ],
 )
-def test_projection_of_every_assembled_shape(result: dict[str, Any], kind: str, text: str, finish: str) -> None:
-    view = project_response(result, kind)
-    assert (view.text, view.finish_reason) == (text, finish)
+def test_final_message_of_every_assembled_shape(result: dict[str, Any], kind: str, text: str, finish: str) -> None:
+    (choice,) = final_message(kind, result).choices
+    assert (choice.text, choice.finish_reason) == (text, finish)
 
 
 def test_report_json_keeps_top_level_keys_and_drops_empty_details() -> None:
     report = PairReport(old=None, new="a.json", status="added")
     assert report.to_json() == (
-        b'{"old":null,"new":"a.json","test_id":null,"endpoint":null,"status":"added","changes":[],"details":{}}'
+        b'{"old":null,"new":"a.json","test_id":null,"endpoint":null,"status":"added","paired_by":null,'
+        b'"changes":[],"details":{}}'
     )
     assert report.meaningful
     assert not PairReport(old="a", new="a", status="changed", changes=["volatile", "chunking"]).meaningful
@@ -273,7 +275,7 @@ def test_fast_volatile_strip_agrees_with_the_walk_on_every_corpus_body(corpus: P
 
 
 def test_markdown_fences_survive_backticks_in_the_text() -> None:
-    from llm_fixtures.diffing import Details
+    from llm_fixtures.diffing.report import Details
     from llm_fixtures.render.diff import render_markdown
 
     change = word_diff("Use ```python\nprint(1)\n``` here", "Use ```python\nprint(2)\n``` here")
@@ -342,7 +344,7 @@ def test_rechunking_every_corpus_chat_stream_is_chunking_only(corpus: Path) -> N
 
 
 def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
-    from llm_fixtures.diffing import Details, FieldChange
+    from llm_fixtures.diffing.report import Details, FieldChange
 
     change = FieldChange(path="$.body.messages[0].content", old="hi \ud83d", new="hello")
     report = PairReport(old="a", new="a", status="changed", changes=["request"], details=Details(request=[change]))
@@ -352,7 +354,7 @@ def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
 
 
 def test_human_output_survives_lone_surrogates(capsys: pytest.CaptureFixture[str]) -> None:
-    from llm_fixtures.diffing import Details
+    from llm_fixtures.diffing.report import Details
     from llm_fixtures.render.diff import render_human
 
     change = word_diff("hi \ud83d there", "hi \ud83d\ude00 there")
@@ -410,8 +412,8 @@ def test_ids_inside_sse_lines_are_volatile(corpus: Path) -> None:
     ],
 )
 def test_plain_tables_give_the_volatility_the_settings_give(table: dict[str, Any], plain: bool) -> None:
-    from llm_fixtures.comparing import _plain_volatile
     from llm_fixtures.config import Project
+    from llm_fixtures.diffing.sides import _plain_volatile
 
     light = _plain_volatile(table)
     assert (light is not None) == plain

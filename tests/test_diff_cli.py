@@ -30,16 +30,17 @@ from diffkit import (
     edit_stream_arguments,
     edit_text,
     init_repo,
-    new_name,
     read,
     rechunk,
     stream_arguments,
     write,
 )
 from llm_fixtures.app import app
+from llm_fixtures.hashing import request_key_name
 
 ADDED = f"{SUITE}/added-recording.json"
-REQUEST_RENAMED = str(new_name(Path(REQUEST_STREAM), "edited"))
+# The re-recorded request gets the name the recorder computes for it (the rename a re-record makes).
+REQUEST_RENAMED = f"{SUITE}/bc3c50ecbba55a60552a949d0ee18a04c37f71b9de7c88391153aca0e309ca6a.json"
 
 
 @contextmanager
@@ -63,7 +64,9 @@ def perturb(repo: Path) -> None:
     write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
     request = read(repo / REQUEST_STREAM)
     (repo / REQUEST_STREAM).unlink()
-    write(repo / REQUEST_RENAMED, edit_request(request, " Answer in French."))
+    edited = edit_request(request, " Answer in French.")
+    assert request_key_name(edited) == REQUEST_RENAMED.rsplit("/", 1)[1]
+    write(repo / REQUEST_RENAMED, edited)
     write(repo / NS_TOOLS, edit_message_arguments(read(repo / NS_TOOLS), "data", [1, 2]))
     (repo / DELETED).unlink()
     extra = read(repo / UNTOUCHED)
@@ -112,13 +115,14 @@ def test_working_tree_against_head_reports_each_perturbation(runner: CliRunner, 
     assert result.exit_code == 1, result.output
     rows = lines(result.stdout)
     assert by_pair(rows) == EXPECTED
-    assert all(set(row) == {"old", "new", "test_id", "endpoint", "status", "changes", "details"} for row in rows)
+    keys = {"old", "new", "test_id", "endpoint", "status", "paired_by", "changes", "details"}
+    assert all(set(row) == keys for row in rows)
     tool = next(row for row in rows if row["new"] == TOOL_STREAM)
     (call,) = tool["details"]["tool_calls"]
     assert call["arguments"][0]["new"] == "mercury"
     assert call["arguments"][0]["path"].startswith("$.")
     renamed = next(row for row in rows if row["new"] == REQUEST_RENAMED)
-    assert renamed["details"]["paired_by"] == "test"
+    assert renamed["paired_by"] == "test"
     assert [c["path"] for c in renamed["details"]["request"]] == ["$.body.messages[0].content"]
     (message_call,) = next(row for row in rows if row["new"] == NS_TOOLS)["details"]["tool_calls"]
     assert message_call["arguments"] == [{"path": "$.data", "old": "[1, 2, 3, 4, 5]", "new": [1, 2]}]
@@ -180,10 +184,10 @@ def test_markdown_summary(runner: CliRunner, repo: Path) -> None:
     assert result.exit_code == 1
     out = result.stdout
     assert out.startswith("### Recording changes")
-    assert "| recording | status | changes |" in out
+    assert "| recording | status | paired by | changes |" in out
     assert out.count("<details>") == out.count("</details>") >= 3
     assert "```diff" in out and "marketing" in out
-    assert "_2 volatile-only or chunking-only pairs not listed._" in out
+    assert "_2 moved, volatile-only or chunking-only pairs not listed._" in out
 
 
 def test_markdown_is_capped(runner: CliRunner, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,14 +277,15 @@ def test_volatile_fields_from_pyproject(runner: CliRunner, repo: Path) -> None:
 
 
 def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import llm_fixtures.comparing as comparing
+    import llm_fixtures.diffing.running as comparing
     from llm_fixtures.config import load_project
+    from llm_fixtures.diffing.sides import git_sides, volatility_of
 
     perturb(repo)
     commit_all(repo, "re-recorded")
     project = load_project(repo)
-    volatility = comparing.volatility_of(project)
-    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    volatility = volatility_of(project)
+    old, new = git_sides("HEAD~1..HEAD", [], project, repo)
     serial = comparing.diff_trees(old, new, volatility, jobs=1).reports
     monkeypatch.setattr(comparing, "PARALLEL_THRESHOLD", 1)
     parallel = comparing.diff_trees(old, new, volatility, jobs=2).reports
@@ -291,14 +296,15 @@ def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.
 def test_identical_blobs_sniffed_from_clean_working_copies_give_the_same_reports(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llm_fixtures.comparing as comparing
+    import llm_fixtures.diffing.running as comparing
     from llm_fixtures.config import load_project
+    from llm_fixtures.diffing.sides import git_sides, volatility_of
 
     perturb(repo)
     commit_all(repo, "re-recorded")
     project = load_project(repo)
-    volatility = comparing.volatility_of(project)
-    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    volatility = volatility_of(project)
+    old, new = git_sides("HEAD~1..HEAD", [], project, repo)
     from_blobs = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
     monkeypatch.setattr(comparing, "CLEAN_COPIES_THRESHOLD", 1)
     read: list[str] = []
@@ -308,7 +314,9 @@ def test_identical_blobs_sniffed_from_clean_working_copies_give_the_same_reports
         read.append(str(path))
         return read_bytes(path)
 
-    monkeypatch.setattr(comparing, "read_bytes", read_file)
+    import llm_fixtures.diffing.loading as loading
+
+    monkeypatch.setattr(loading, "read_bytes", read_file)
     from_files = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
     assert read  # the unchanged pairs were read from the working tree
     assert [r.to_json() for r in from_files] == [r.to_json() for r in from_blobs]
@@ -338,7 +346,7 @@ def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: Cli
 
 
 def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None:
-    from llm_fixtures.comparing import _UPSTREAM_HEAD, _sniff_layout, parse_recording, sniff
+    from llm_fixtures.diffing.loading import _UPSTREAM_HEAD, _sniff_layout, parse_recording, sniff
     from llm_fixtures.errors import BadRecording
 
     read_fast = read_by_layout = 0
@@ -373,7 +381,9 @@ def test_from_a_subfolder_a_folder_narrows_and_paths_are_relative_to_it(runner: 
 
 def test_git_diff_with_roots_set_in_the_project(runner: CliRunner, repo: Path) -> None:
     """`[tool.fixtures] roots` (as this repository sets) narrows the sides; it never meets the paths given."""
-    (repo / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n\n[tool.fixtures]\nroots = ["tests"]\n')
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0"\n\n[tool.fixtures]\nroots = ["tests"]\n'
+    )
     commit_all(repo, "roots")
     perturb(repo)
     result = run(runner, repo, "--git", "HEAD", "--json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_fixtures.pairing import Candidate, Pair, pair_by_path, pair_by_test, request_tokens, similarity
+from llm_fixtures.diffing.pairing import Candidate, Pair, pair_by_path, pair_by_test, request_tokens, similarity
 
 
 def chat(*contents: str, model: str = "gpt-4o") -> dict[str, Any]:
