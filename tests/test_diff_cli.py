@@ -29,6 +29,7 @@ from diffkit import (
     edit_request,
     edit_stream_arguments,
     edit_text,
+    git,
     init_repo,
     read,
     rechunk,
@@ -394,3 +395,113 @@ def test_git_diff_with_roots_set_in_the_project(runner: CliRunner, repo: Path) -
     assert {row["new"] or row["old"] for row in lines(narrowed.stdout)} <= {
         key for pair in found for key in pair if key and key.startswith(SUITE)
     }
+
+
+def test_a_git_mv_to_a_name_replay_cannot_find_is_meaningful(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    found = request_key_name(read(repo / NS_TOOLS))
+    assert found == Path(NS_TOOLS).name  # the corpus file is where replay looks
+    wrong = str(Path(NS_TOOLS).with_name("0" * 64 + ".json"))
+    git(repo, "mv", NS_TOOLS, wrong)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 1
+    (row,) = [row for row in lines(result.stdout) if row["new"] == wrong]
+    assert (row["old"], row["status"], row["paired_by"], row["changes"]) == (NS_TOOLS, "moved", "moved", ["name"])
+    assert row["details"]["name"]["expected"] == found
+    human = run(runner, repo, "--git", "HEAD").stdout
+    assert f"replay looks for {found}" in human
+
+
+def test_the_same_recording_moved_to_another_folder_and_test_is_one_moved_pair(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    raw = read(repo / UNTOUCHED)
+    raw["test_id"] = "tests/integration/agents/test_agents.py::test_moved[txt=openai/gpt-4o]"
+    # where the recorder puts it for its new test (the test id is part of the name), ids re-recorded
+    target = repo / "tests/integration/agents/recordings" / str(request_key_name(raw))
+    write(target, churn(raw))
+    (repo / UNTOUCHED).unlink()
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 0, result.output  # the same answer, where replay finds it: nothing meaningful
+    (row,) = [r for r in lines(result.stdout) if r["status"] != "unchanged"]
+    assert (row["status"], row["paired_by"], row["old"]) == ("moved", "moved", UNTOUCHED)
+    assert row["changes"] == ["volatile"]
+    assert row["details"]["moved"]["new"].endswith("test_moved[txt=openai/gpt-4o]")
+    human = run(runner, repo, "--git", "HEAD")
+    assert "1 moved" in human.stdout and "1 pairs moved, the same recording elsewhere" in human.stdout
+
+
+def test_a_renamed_parameter_is_one_changed_pair(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    raw = read(repo / NS_TOOLS)
+    old_id = raw["test_id"]
+    raw["test_id"] = old_id.replace("]", "-1:0]")
+    raw["response"]["body"]["__data__"]["choices"][0]["message"]["content"] = "Reasoning moved here."
+    renamed = str(Path(NS_TOOLS).with_name(str(request_key_name(raw))))
+    (repo / NS_TOOLS).unlink()
+    write(repo / renamed, raw)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    (row,) = [row for row in lines(result.stdout) if row["new"] == renamed]
+    assert (row["old"], row["status"], row["paired_by"]) == (NS_TOOLS, "changed", "parameters")
+    assert "content" in row["changes"] and "request" in row["changes"]
+    assert "(paired by parameters)" in run(runner, repo, "--git", "HEAD").stdout
+
+
+HOSTILE_BODIES: dict[str, bytes] = {
+    "deep list": b'{"request": {"method": "POST", "url": "http://x/v1/chat/completions", "body": {"messages": '
+    + b"[" * 900
+    + b"]" * 900
+    + b'}, "endpoint": "/v1/chat/completions", "model": "m"}, "response": {"body": {"choices": '
+    + b"[" * 900
+    + b"]" * 900
+    + b"}}}",
+    "huge integer": b'{"request": {"method": "POST", "url": "http://x/v1/chat/completions", "body": {"seed": '
+    + b"9" * 4500
+    + b'}, "endpoint": "/v1/chat/completions", "model": "m"}, "response": {"body": {"usage": {"n": '
+    + b"7" * 4500
+    + b"}}}}",
+    "lone surrogate": b'{"test_id": "t.py::t[\\ud800]", "request": {"method": "POST", "url": "http://x/v1/chat/completions",'
+    b' "body": {"messages": [{"role": "user", "content": "a\\ud800b"}]}, "endpoint": "/v1/chat/completions",'
+    b' "model": "m"}, "response": {"body": {"object": "chat.completion", "choices": [{"index": 0, "message":'
+    b' {"content": "x\\udc80"}, "finish_reason": "stop"}]}}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
+def test_hostile_recordings_never_crash_diff_or_show(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    good = tmp_path / "good.json"
+    bad = tmp_path / "bad.json"
+    good.write_bytes(HOSTILE_BODIES["lone surrogate"].replace(b"\\ud800", b"").replace(b"\\udc80", b""))
+    bad.write_bytes(HOSTILE_BODIES[name])
+    with inside(tmp_path):
+        for args in (
+            ["diff", "good.json", "bad.json"],
+            ["diff", "bad.json", "bad.json"],
+            ["diff", "--json", "good.json", "bad.json"],
+        ):
+            result = runner.invoke(app, args, catch_exceptions=False)
+            assert result.exit_code in (0, 1, 2), result.output
+            assert "Traceback" not in result.output
+        for args in (
+            ["show", "bad.json"],
+            ["show", "--assemble", "bad.json"],
+            ["show", "--assemble", "--json", "bad.json"],
+            ["show", "--json", "bad.json"],
+        ):
+            result = runner.invoke(app, args, catch_exceptions=False)
+            assert result.exit_code in (0, 1), result.output
+            assert "Traceback" not in result.output
+
+
+def test_diff_against_a_device_or_a_fifo_is_one_line_never_a_hang(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_bytes(HOSTILE_BODIES["lone surrogate"])
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    for other in ("/dev/zero", str(fifo)):
+        with inside(tmp_path):
+            result = runner.invoke(app, ["diff", "good.json", other], catch_exceptions=False)
+        assert result.exit_code == 2
+        assert "not a regular file" in result.output

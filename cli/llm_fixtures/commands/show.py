@@ -119,6 +119,9 @@ def _assemble_chunk(paths: list[str]) -> list[FoldedFile]:
         except BadRecording as problem:
             assembled_files.append((name, "bad", problem.reason, []))
             continue
+        except (ValueError, RecursionError) as exc:
+            assembled_files.append((name, "bad", _why(exc), []))
+            continue
         assembled_files.append((name, assembly.kind, assembly.result, assembly.warnings))
     return assembled_files
 
@@ -159,11 +162,21 @@ def _show_paths(paths: list[Path]) -> tuple[list[Shown], list[BadRecording]]:
         except BadRecording as problem:
             problems.append(problem)
             continue
+        except (ValueError, RecursionError) as exc:
+            problems.append(BadRecording(path, _why(exc)))
+            continue
         if loaded is None:
             shown.append(show_sse(str(path), assembly))
         else:
             shown.append(show_recording(str(path), loaded.file, loaded.facts, assembly))
     return shown, problems
+
+
+def _why(exc: ValueError | RecursionError) -> str:
+    """What a parser that gave up on a file says (an integer past Python's conversion limit, nesting too deep)."""
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply"
+    return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
 def _echo_lines(objects: Iterable[dict[str, Any]]) -> None:

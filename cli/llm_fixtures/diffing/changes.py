@@ -29,7 +29,8 @@ def _json_path(parts: list[Any]) -> str:
         elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
             path += f".{part}"
         else:
-            path += f"[{orjson.dumps(part).decode() if isinstance(part, str) else part!r}]"
+            key = orjson.dumps(part).decode() if isinstance(part, str) else repr(part)
+            path += f"[{key}]"
     return path
 
 

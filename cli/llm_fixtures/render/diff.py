@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from rich.text import Text
 
+from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
 from llm_fixtures.render.console import stdout_console
 
@@ -77,9 +78,7 @@ def _pair_line(change: FieldChange) -> str:
 
 def _safe(text: str) -> str:
     """Recorded text as a terminal can take it: a lone surrogate (never valid UTF-8) becomes U+FFFD."""
-    if text.isascii():
-        return text
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text if text.isascii() else repair_surrogates(text)
 
 
 def word_diff_text(change: TextChange) -> Text:

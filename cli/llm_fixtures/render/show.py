@@ -11,6 +11,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
+from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.conversation import Message, Part, Shown
 from llm_fixtures.render.console import stdout_console
 
@@ -24,13 +25,22 @@ def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _print(console: Console, text: Text | Rule) -> None:
+    """Print recorded text; a lone UTF-16 surrogate (never valid UTF-8) becomes U+FFFD, never a crash."""
+    if isinstance(text, Text):
+        text.plain = repair_surrogates(text.plain)
+    elif isinstance(text.title, Text):
+        text.title.plain = repair_surrogates(text.title.plain)
+    console.print(text)
+
+
 def _row(console: Console, label: str, *value: str | Text | tuple[str, str]) -> None:
     """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
     text = Text.assemble(*value)
     for number, line in enumerate(text.wrap(console, max(20, console.width - LABEL), overflow="fold")):
         line.rstrip()
         head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
-        console.print(head + line)
+        _print(console, head + line)
 
 
 def _indent(console: Console, text: Text, level: int = 1) -> None:
@@ -38,7 +48,7 @@ def _indent(console: Console, text: Text, level: int = 1) -> None:
     margin = 2 * level
     for line in text.wrap(console, max(20, console.width - margin)):
         line.rstrip()
-        console.print(Text(" " * margin) + line)
+        _print(console, Text(" " * margin) + line)
 
 
 def format_usage(usage: Any) -> str:
@@ -92,7 +102,7 @@ def render_shown(items: Sequence[Shown]) -> None:
     """Each recording: its request (parameters, tools, the conversation) and its response facts."""
     console = stdout_console()
     for item in items:
-        console.print(Rule(Text(item.path), align="left"))
+        _print(console, Rule(Text(item.path), align="left"))
         request = item.request
         if request is not None:
             if request.test_id:
@@ -166,7 +176,7 @@ def _choice(console: Console, choice: Choice) -> None:
     head.append(" · finish: ")
     finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None
     head.append(finish or "(none)", "" if finish else "yellow")
-    console.print(head)
+    _print(console, head)
     if choice.reasoning:
         _indent(console, Text("reasoning", style="bold dim"))
         _indent(console, Text(choice.reasoning, style="dim italic"), 2)
@@ -187,8 +197,8 @@ def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
     the stream error and the warnings."""
     console = stdout_console()
     for path, final in items:
-        console.print(Rule(Text(path), align="left"))
-        console.print(Text(_joined([final.kind, f"{final.n_items} items", final.model, final.id]), style="dim"))
+        _print(console, Rule(Text(path), align="left"))
+        _print(console, Text(_joined([final.kind, f"{final.n_items} items", final.model, final.id]), style="dim"))
         for choice in final.choices:
             _choice(console, choice)
         if final.models is not None:
@@ -199,4 +209,4 @@ def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
         if final.usage is not None:
             _row(console, "usage", format_usage(final.usage))
         for warning in final.warnings:
-            console.print(Text.assemble(("warning: ", "bold yellow"), warning))
+            _print(console, Text.assemble(("warning: ", "bold yellow"), warning))
