@@ -199,7 +199,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
         head.append(_safe(_label(report)), style="bold")
         if report.changes:
             head.append(f"  [{', '.join(report.changes)}]")
-        if report.paired_by not in (None, "path"):
+        if report.paired_by in ("test", "parameters"):
             head.append(f"  (paired by {report.paired_by})", style="dim")
         console.print(head)
         if report.test_id:
