@@ -438,6 +438,8 @@ def test_a_renamed_parameter_is_one_changed_pair(runner: CliRunner, repo: Path) 
     raw = read(repo / NS_TOOLS)
     old_id = raw["test_id"]
     raw["test_id"] = old_id.replace("]", "-1:0]")
+    model = raw["request"]["model"] + "-1:0"
+    raw["request"]["model"] = raw["request"]["body"]["model"] = model
     raw["response"]["body"]["__data__"]["choices"][0]["message"]["content"] = "Reasoning moved here."
     renamed = str(Path(NS_TOOLS).with_name(str(request_key_name(raw))))
     (repo / NS_TOOLS).unlink()

@@ -115,3 +115,9 @@ def test_the_same_recording_elsewhere_is_one_moved_pair() -> None:
         Pair("common/recordings/a.json", "agents/recordings/c.json", "moved"),
         Pair("common/recordings/b.json", None),
     ]
+
+
+def test_the_same_request_moved_and_re_recorded_is_a_moved_pair() -> None:
+    old = [Candidate("common/recordings/a.json", None, "/v1/x", _request("m", "q"), "before", "ask-q")]
+    new = [Candidate("inference/recordings/b.json", "tests/t.py::t", "/v1/x", _request("m", "q"), "after", "ask-q")]
+    assert pair_by_test(old, new).pairs == [Pair("common/recordings/a.json", "inference/recordings/b.json", "moved")]

@@ -185,6 +185,16 @@ def content_fingerprint(side: Side) -> str:
     return digest.hexdigest()
 
 
+def request_fingerprint(side: Side) -> str | None:
+    """A digest of what a recording asks (volatile fields and test id left out), for a request that says something
+    (a body or a payload): the same request stored elsewhere and re-recorded is one recording moved."""
+    request = {key: value for key, value in side.request.items() if key != "test_id"}
+    if not request.get("body") and not request.get("payload") and not request.get("tool_kwargs"):
+        return None
+    facts = side.facts
+    return hashlib.sha1(_canonical([request, facts.endpoint, facts.url, facts.model])).hexdigest()
+
+
 def _canonical(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -27,6 +27,7 @@ class Candidate:
     endpoint: str | None
     request: Any = None
     fingerprint: str | None = None
+    request_print: str | None = None
 
     @property
     def test_function(self) -> str | None:
@@ -163,16 +164,32 @@ def _folder(key: str) -> str:
 
 
 def pair_moved(old: Sequence[Candidate], new: Sequence[Candidate]) -> list[Pair]:
-    """The same recording (request and answer, test id and volatile fields apart) on both sides under other
-    keys: moved to another folder or test, or renamed. Among equal copies, the one of the same test, then of
-    the same folder, then the first by key is taken."""
+    """The same recording on both sides under other keys: moved to another folder or test, or renamed. First the
+    same request and answer (test id and volatile fields apart), then the same request alone (moved and
+    re-recorded). Among equal copies, the one of the same test, then of the same folder, then the first by key
+    is taken."""
+    pairs = _pair_equal(old, new, lambda c: c.fingerprint)
+    taken_old = {pair.old for pair in pairs}
+    taken_new = {pair.new for pair in pairs}
+    pairs += _pair_equal(
+        [c for c in old if c.key not in taken_old],
+        [c for c in new if c.key not in taken_new],
+        lambda c: c.request_print,
+    )
+    return pairs
+
+
+def _pair_equal(
+    old: Sequence[Candidate], new: Sequence[Candidate], print_of: Callable[[Candidate], str | None]
+) -> list[Pair]:
     by_print: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in sorted(old, key=_key):
-        if candidate.fingerprint is not None:
-            by_print[candidate.fingerprint].append(candidate)
+        found = print_of(candidate)
+        if found is not None:
+            by_print[found].append(candidate)
     pairs: list[Pair] = []
     for candidate in sorted(new, key=_key):
-        olds = by_print.get(candidate.fingerprint or "")
+        olds = by_print.get(print_of(candidate) or "")
         if not olds:
             continue
         best = min(

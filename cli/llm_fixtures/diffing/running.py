@@ -14,7 +14,7 @@ from pathlib import Path
 
 from llm_fixtures.config import Project
 from llm_fixtures.diffing.changes import deepdiff_class
-from llm_fixtures.diffing.comparing import compare, content_fingerprint, prepare_side
+from llm_fixtures.diffing.comparing import compare, content_fingerprint, prepare_side, request_fingerprint
 from llm_fixtures.diffing.gitreading import Repository, clean_index_blobs
 from llm_fixtures.diffing.loading import Loader, Parsed, both_bytes, sniff
 from llm_fixtures.diffing.pairing import Candidate, Pair, pair_by_path, pair_by_test
@@ -60,12 +60,12 @@ def _candidates(loaded: dict[str, Parsed | BadRecording], volatility: Volatility
             continue
         try:
             side = prepare_side(parsed.raw, parsed.facts, volatility)
-            fingerprint = content_fingerprint(side)
+            fingerprint, request_print = content_fingerprint(side), request_fingerprint(side)
         except RecursionError:
             loaded[key] = BadRecording(parsed.facts.path, NESTED_TOO_DEEPLY)
             continue
         facts = parsed.facts
-        found.append(Candidate(key, facts.test_id, facts.endpoint, side.request, fingerprint))
+        found.append(Candidate(key, facts.test_id, facts.endpoint, side.request, fingerprint, request_print))
     return found
 
 
