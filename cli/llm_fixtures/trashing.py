@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from llm_fixtures.errors import FixtureError, GitError, WriteError
-from llm_fixtures.gitreading import blob_id
 from llm_fixtures.gitrunner import run_git
 from llm_fixtures.safepaths import OutsideProject, confined, is_inside, read_regular
 from llm_fixtures.store import write_atomic
@@ -168,6 +167,8 @@ def _git_restorable(paths: list[Path], git: _Git | None) -> dict[Path, str]:
     other bytes than its blob and goes to the trash)."""
     if git is None or not paths:
         return {}
+    from llm_fixtures.diffing.gitreading import blob_id  # here: hashlib (OpenSSL) only for a delete
+
     try:
         index, head = _committed_blobs(git)
     except GitError:
