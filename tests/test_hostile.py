@@ -479,7 +479,17 @@ def test_restore_refuses_a_batch_whose_folders_are_links(project: Path, tmp_path
     else:
         shutil.move(batch.parent, elsewhere)
         batch.parent.symlink_to(elsewhere)
-    _restore_refused(project, "nothing restored")
+    _restore_refused(project, "leads outside" if what == "trash" else "nothing restored")
+
+
+def test_delete_never_moves_a_file_into_a_trash_folder_linked_out(project: Path, tmp_path: Path) -> None:
+    (project / ".fixtures-trash").symlink_to(tmp_path / "outside")
+    (project / TEST_FILE).unlink()
+    result = CliRunner().invoke(app, ["prune", "--delete", "--yes", REC], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.endswith("leads outside " + str(project) + "; nothing moved\n"), result.stderr
+    assert (project / REC / GOOD_NAME).read_bytes() == GOOD.read_bytes()
+    assert [path.name for path in (tmp_path / "outside").iterdir()] == [OUTSIDE_NAME]
 
 
 @pytest.mark.parametrize(

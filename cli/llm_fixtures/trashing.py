@@ -90,10 +90,22 @@ def _find_git(root: Path) -> _Git | None:
 
 def trash_folder(project_root: Path) -> Path:
     """Where batches are kept: `<git dir>/fixtures-trash`, or `<project>/.fixtures-trash` without git."""
-    git = _find_git(project_root)
-    if git is not None:
-        return git.git_dir / TRASH_FOLDER
-    return Path(os.path.realpath(project_root)) / PLAIN_TRASH_FOLDER
+    return _trash_of(Path(os.path.realpath(project_root)))[0]
+
+
+class BadTrash(FixtureError):
+    """A trash batch that cannot be trusted (its manifest, its files or its folder); nothing was restored."""
+
+
+def _trash_of(root: Path) -> tuple[Path, _Git | None]:
+    """The trash folder of a project (`root` resolved), and its git repository. BadTrash when the folder leads
+    out of the git dir (or of the project, without git): no file is ever moved there, or taken from there."""
+    git = _find_git(root)
+    trash = git.git_dir / TRASH_FOLDER if git is not None else root / PLAIN_TRASH_FOLDER
+    boundary = Path(os.path.realpath(git.git_dir if git is not None else root))
+    if os.path.lexists(trash) and not is_inside(Path(os.path.realpath(trash)), boundary):
+        raise BadTrash(f"{trash}: leads outside {boundary}; nothing moved")
+    return trash, git
 
 
 def _why_not(path: Path, root: Path) -> tuple[Path, str | None]:
@@ -229,10 +241,11 @@ def _trashed_name(index: int, entry: TrashEntry) -> str:
 def remove_reversibly(paths: Sequence[Path], project_root: Path) -> TrashBatch:
     """Remove files so that `restore_last` can put them back: a tracked file whose content git holds is
     deleted (git restores it); any other is moved into a new trash batch. The batch manifest is written before
-    the first file goes. Raises UnsafeDelete (before touching anything) for a path outside `project_root`."""
+    the first file goes. Raises UnsafeDelete (before touching anything) for a path outside `project_root`, and
+    BadTrash for a trash folder that leads out of the git dir."""
     root = Path(os.path.realpath(project_root))
     checked = _checked(paths, root)
-    git = _find_git(root)
+    trash, git = _trash_of(root)
     restorable = _git_restorable(checked, git)
     entries: list[TrashEntry] = []
     for path in checked:
@@ -242,7 +255,6 @@ def remove_reversibly(paths: Sequence[Path], project_root: Path) -> TrashBatch:
             entries.append(TrashEntry(relative, "git", restorable[path], mode))
         else:
             entries.append(TrashEntry(relative, "trash", None, mode))
-    trash = git.git_dir / TRASH_FOLDER if git is not None else root / PLAIN_TRASH_FOLDER
     folder = _new_batch_folder(trash)
     if not entries:
         return TrashBatch(folder, root, ())
@@ -260,10 +272,6 @@ def remove_reversibly(paths: Sequence[Path], project_root: Path) -> TrashBatch:
             f"{exc.filename or folder}: {exc.strerror or exc}; `fixtures prune --restore` puts back what went"
         ) from None
     return TrashBatch(folder, root, tuple(entries))
-
-
-class BadTrash(FixtureError):
-    """A trash batch that cannot be trusted (its manifest, its files or its folder); nothing was restored."""
 
 
 def _batches(trash: Path) -> list[Path]:
@@ -369,16 +377,6 @@ def _blobs(blobs: list[str], cwd: Path) -> dict[str, bytes]:
         contents[blob] = out[end + 1 : end + 1 + size]
         position = end + 1 + size + 1
     return contents
-
-
-def _trash_of(root: Path) -> tuple[Path, _Git | None]:
-    """The trash folder of a project, which must not lead out of the git dir (or the project, without git)."""
-    git = _find_git(root)
-    trash = git.git_dir / TRASH_FOLDER if git is not None else root / PLAIN_TRASH_FOLDER
-    boundary = Path(os.path.realpath(git.git_dir if git is not None else root))
-    if os.path.lexists(trash) and not is_inside(Path(os.path.realpath(trash)), boundary):
-        raise BadTrash(f"{trash}: leads outside {boundary}; nothing restored")
-    return trash, git
 
 
 def restore_last(project_root: Path) -> list[Path]:
