@@ -211,10 +211,10 @@ def cache_is_a_fifo(root: Path, _outside: Path) -> None:
         os.mkfifo(path)
 
 
-DIFF_TRUTH = "diff-truth: comparing.py reads and walks on its own ({})"
+WALK_DIFF = "diff-truth: diffing/sides.py drops the problems of select_files (links out, names not UTF-8)"
 RERECORD_TRUTH = "rerecord-truth: rerecording/selection.py drops the problems of a folder (resolve_refs(problems=...))"
 DEEP_SHOW = "diff-truth: show (render/show.py _short, show.py _echo_lines) dumps the nested parameter recursively"
-FOREIGN_DIFF = "diff-truth: diff takes a JSON file outside `recordings` for a broken recording (store.is_foreign)"
+FOREIGN_DIFF = "diff-truth: diffing/loading.py takes JSON outside `recordings` for a bad recording (store.is_foreign)"
 
 CASES: dict[str, Case] = {
     "fifo": Case(
@@ -248,17 +248,17 @@ CASES: dict[str, Case] = {
     "file name not UTF-8": Case(
         name_not_utf8,
         bad=("bad\\xff.json", "not valid UTF-8"),
-        xfail={"diff": DIFF_TRUTH.format("problems of the walk dropped"), "rerecord --dry-run": RERECORD_TRUTH},
+        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "folder link out": Case(
         folder_link_out,
         bad=("linked", "outside the project"),
-        xfail={"diff": DIFF_TRUTH.format("problems of the walk dropped"), "rerecord --dry-run": RERECORD_TRUTH},
+        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "file link out": Case(
         file_link_out,
         bad=("evil.json", "outside the project"),
-        xfail={"diff": DIFF_TRUTH.format("problems of the walk dropped"), "rerecord --dry-run": RERECORD_TRUTH},
+        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "cache entry 5": Case(cache_entry_5),
     "cache entry []": Case(cache_entry_empty),
