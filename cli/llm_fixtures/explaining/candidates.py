@@ -116,17 +116,17 @@ def rekeyed_digest(raw: dict[str, Any], test_id: str) -> str | None:
         return None
 
 
-def replayed_as(raw: dict[str, Any], miss: Miss, relation: Relation, keys: RuleKeys) -> str | None:
+def replayed_as(raw: dict[str, Any], name: str, miss: Miss, relation: Relation, keys: RuleKeys) -> str | None:
     """The rule under which the recording's content hashes to the missing hash, if one does: its own test id
-    for the test's recordings (and for tool calls, whose key has none), the missing test's for other tests'."""
+    for the test's recordings (and for tool calls, whose key has none), the missing test's for other tests'.
+    Of several rules that agree, the one that gives the file its own name, else the first (current rules first)."""
     if miss.hash is None:
         return None
     if relation == "other-test" and miss.kind != "tool" and miss.test_id is not None:
         return "current" if rekeyed_digest(raw, miss.test_id) == miss.hash else None
-    for rule in RULES:
-        if rule.applies(raw) and keys.digest(rule) == miss.hash:
-            return rule.name
-    return None
+    matching = [rule for rule in RULES if rule.applies(raw) and keys.digest(rule) == miss.hash]
+    named = [rule for rule in matching if keys.name(rule) == name]
+    return (named or matching)[0].name if matching else None
 
 
 def judge(facts: Facts, raw: dict[str, Any] | None, relation: Relation, miss: Miss, gone: str | None) -> Candidate:
@@ -149,5 +149,5 @@ def judge(facts: Facts, raw: dict[str, Any] | None, relation: Relation, miss: Mi
     candidate.message = finding.message
     candidate.check_cause = verdict.cause
     candidate.expected_name = verdict.expected_name
-    candidate.replays_as = replayed_as(raw, miss, relation, keys)
+    candidate.replays_as = replayed_as(raw, facts.name, miss, relation, keys)
     return candidate

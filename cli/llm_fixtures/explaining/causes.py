@@ -11,6 +11,7 @@ from llm_fixtures.explaining.candidates import Related, endpoint_of
 from llm_fixtures.explaining.drift import Drift
 from llm_fixtures.explaining.model import Candidate, Cause, Explanation, Miss, RankedCause
 from llm_fixtures.facts import split_test_id
+from llm_fixtures.hashing import rule_named
 
 _RENAMED = ("stale", "mismatch")
 
@@ -28,8 +29,12 @@ def _rename(paths: Sequence[str]) -> str:
 
 
 def _wanted_name(candidate: Candidate, digest: str) -> str:
-    """The file name replay looks for: `<hash>.json`, or for a model list `models-<hash>-<digest8>.json`."""
+    """The file name replay looks for, as the rule that matched names files: `<hash>.json`, `<hash[:12]>.json`
+    for the 12-hex era, or for a model list `models-<hash>-<digest8>.json` (the digest of its model ids)."""
     name = posixpath.basename(candidate.path)
+    rule = rule_named(candidate.replays_as) if candidate.replays_as else None
+    if rule is not None and rule.style == "short":
+        return f"{digest[:12]}.json"
     if name.startswith("models-") and name.count("-") == 2:
         return f"models-{digest}-{name.rsplit('-', 1)[1]}"
     return f"{digest}.json"
@@ -56,6 +61,9 @@ def _certain(miss: Miss, candidates: list[Candidate]) -> tuple[Cause, str, list[
         if candidate.replays_as is None:
             continue
         wanted = _wanted_name(candidate, digest)
+        if posixpath.basename(candidate.path) == wanted:
+            reason = f"{candidate.path} is the recording replay looked for, under the name it looks for"
+            return "present", reason + " (added after this run, or the run used another checkout)", []
         moved = candidate.relation == "other-test" and miss.test_id is not None
         if moved or (miss.kind == "tool" and folder is not None and not _in_folder(candidate.path, folder)):
             reason = (

@@ -51,10 +51,11 @@ def _in_source(line: str) -> bool:
 
 
 def _value(text: str, line: str) -> str | None:
-    """A URL or model read from a line, or None when the line was cut off inside it."""
+    """A URL read from a line (up to an escaped newline, when the message sits in an exception's repr), or None
+    when the line was cut off inside it."""
     if line.endswith(_CUT) and line.endswith(text):
         return None
-    return text
+    return text.split("\\n", 1)[0]
 
 
 def _hash(found: str, line: str, end: int) -> tuple[str | None, str | None]:
@@ -136,7 +137,7 @@ def read_miss(lines: list[str], index: int) -> Miss | None:
     for pattern, kind in ((_RERANK, "rerank"), (_HTTPX_STREAM, "http-stream"), (_HTTPX, "http")):
         match = pattern.search(line)
         if match is not None:
-            url = _value(match.group(1).split("\\n", 1)[0], line)
+            url = _value(match.group(1), line)
             return Miss(kind=kind, line=number, url=url, method="POST")  # type: ignore[arg-type]  # kinds above
     match = _TOOL.search(line)
     if match is not None:

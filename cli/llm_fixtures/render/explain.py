@@ -56,7 +56,7 @@ def _candidate(block: Text, candidate: Candidate, indent: str) -> None:
         block.append(f"\n{more}its content hashes to the missing hash ({candidate.replays_as} rule)", style="green")
 
 
-def _candidates(block: Text, candidates: Sequence[Candidate]) -> None:
+def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: bool) -> None:
     _label(block, "on disk")
     if not candidates:
         block.append("nothing for this call")
@@ -69,7 +69,7 @@ def _candidates(block: Text, candidates: Sequence[Candidate]) -> None:
             continue
         if not first:
             block.append(f"\n{indent}")
-        block.append(heading, style="italic")
+        block.append(heading if test_known else "recordings of this call", style="italic")
         first = False
         for candidate in group[:SHOWN]:
             _candidate(block, candidate, indent + "  ")
@@ -83,7 +83,7 @@ def explanation_text(explanation: Explanation) -> Text:
     block.append(explanation.test_id or "(test not named in the log)", style="bold")
     _label(block, "missed")
     block.append(_request(explanation))
-    _candidates(block, explanation.candidates)
+    _candidates(block, explanation.candidates, test_known=explanation.test_id is not None)
     _label(block, "cause")
     block.append(explanation.cause, style="bold green" if explanation.certain else "bold yellow")
     block.append(" (certain): " if explanation.certain else ": ")
