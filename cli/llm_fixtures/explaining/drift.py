@@ -4,6 +4,8 @@ normalization the recorder's hash would need to stay stable."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -72,12 +74,38 @@ def _field(path: str) -> str:
     return path
 
 
+_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+_ABSENT = object()
+
+
+def _at(value: Any, path: str) -> Any:
+    """The value at a JSON path as `diffing` writes them (`$.body.messages[0]["a b"]`), or _ABSENT."""
+    for match in _STEP.finditer(path):
+        name, index, quoted = match.groups()
+        key: Any = name if name is not None else int(index) if index is not None else json.loads(quoted)
+        in_dict = isinstance(value, dict) and isinstance(key, str) and key in value
+        if not in_dict and not (isinstance(value, list) and isinstance(key, int) and key < len(value)):
+            return _ABSENT
+        value = value[key]
+    return value
+
+
 def _looks_volatile(old: Any, new: Any, where: str) -> DriftField | None:
-    """A difference that is a way of spelling the same request, or None when it means something."""
+    """A difference that is a way of spelling the same request, or None when it means something. An empty
+    value is spelt null, 0, "", [] or {}, or left out; left out against a number is a choice (`temperature` 0
+    is not the default), not a spelling."""
+    if old is _ABSENT or new is _ABSENT:
+        present = new if old is _ABSENT else old
+        if not _empty(present) or (isinstance(present, int | float) and not isinstance(present, bool)):
+            return None
+        old, new = (None, new) if old is _ABSENT else (old, None)
+        spelt = f"left out vs {_show(present)}"
+    else:
+        spelt = f"{_show(old)} vs {_show(new)}"
     if _empty(old) and _empty(new):
         return DriftField(
             field=where,
-            difference=f"{_show(old)} vs {_show(new)} (empty either way)",
+            difference=f"{spelt} (empty either way)",
             normalization=f"hash `{where}` null, 0, empty and absent alike (drop it from the key when empty)",
         )
     if (isinstance(old, str) and _joined_text(new) == old) or (isinstance(new, str) and _joined_text(old) == new):
@@ -145,7 +173,10 @@ def find_drift(recordings: list[tuple[str, dict[str, Any]]], volatility: Volatil
     for a, b in combinations(sides, 2):
         volatile = changed_fields(a.found, b.found)
         changes = field_changes(a.request, b.request) if a.request != b.request else []
-        looks = [_looks_volatile(change.old, change.new, _field(change.path)) for change in changes]
+        looks = [
+            _looks_volatile(_at(a.request, change.path), _at(b.request, change.path), _field(change.path))
+            for change in changes
+        ]
         if any(found is None for found in looks) or not (volatile or looks):
             continue
         duplicates.update((a.path, b.path))
