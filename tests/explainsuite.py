@@ -1,5 +1,6 @@
 """A miniature OGX-style integration suite, written into tmp_path and run for real with pytest: its recorder names
-files and raises on a replay miss exactly as upstream `api_recorder.py` does, in front of a fake provider."""
+files and raises on a replay miss as upstream `api_recorder.py` does (tests/upstreamrecorder.py), in front of a
+fake provider."""
 
 from __future__ import annotations
 
@@ -8,26 +9,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-# The recorder, as upstream's `src/ogx/testing/api_recorder.py` (at d1b66329) works: the keys it hashes, the
-# normalization of the body, the folder of the test, the file it writes, and the messages of a replay miss, word
-# for word. `MINI_RECORDER_RULE=no-normalization` records as the recorder did before #3403 (raw body hashed).
+# The suite's conftest: the stack's calls to providers go through a recorder that keeps upstream's contract
+# (tests/upstreamrecorder.py, on the path of the run) in front of a fake provider. `MINI_RECORDER_RULE=no-normalization`
+# records as the recorder did before #3403 (the raw body hashed).
 CONFTEST = r'''
 """Miniature integration suite: an upstream-style recorder (record / replay) in front of a fake provider."""
 
 import contextvars
-import hashlib
 import json
 import os
-import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+import upstreamrecorder as recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 _CONTEXT = contextvars.ContextVar("test_id", default=None)
-_FLOAT_IN_STRING = re.compile(r"(-?\d+\.\d{4,})")
-HINT = "Run './scripts/integration-tests.sh --inference-mode record-if-missing' with required API keys to generate."
 PROVIDERS = {"openai": "https://api.openai.com/v1", "ollama": "http://0.0.0.0:11434/v1"}
 
 
@@ -54,58 +51,16 @@ def _track_test_context(request):
     _CONTEXT.reset(token)
 
 
-def _normalize_body_for_hash(value, _is_root=True):
-    if os.environ.get("MINI_RECORDER_RULE") == "no-normalization":
-        return value
-    if isinstance(value, dict):
-        return {key: _normalize_body_for_hash(item, _is_root=False) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normalize_body_for_hash(item) for item in value]
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, str):
-        return _FLOAT_IN_STRING.sub(lambda match: f"{float(match.group(0)):.5f}", value)
-    return value
-
-
-def _sha256(key):
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-def _inference_hash(url, body):
-    path = urlparse(url).path
-    key = {"method": "POST", "endpoint": path, "body": _normalize_body_for_hash(body)}
-    if path not in ("/api/tags", "/v1/models", "/v1/openai/v1/models"):
-        key["test_id"] = _CONTEXT.get()
-    return _sha256(key)
-
-
-def _http_hash(url, payload):
-    return _sha256(
-        {"test_id": _CONTEXT.get(), "url": url, "method": "POST", "payload": _normalize_body_for_hash(payload)}
-    )
-
-
-def _folder():
-    return ROOT / Path(_CONTEXT.get().split("::")[0]).parent / "recordings"
-
-
 def _replaying():
     return os.environ["OGX_TEST_INFERENCE_MODE"] == "replay"
 
 
 def _find(request_hash):
-    path = _folder() / f"{request_hash}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return recorder.find(ROOT, _CONTEXT.get(), request_hash)
 
 
 def _store(request_hash, request, response):
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    recording = {"test_id": _CONTEXT.get(), "request": request, "response": response, "id_normalization_mapping": {}}
-    with open(folder / f"{request_hash}.json", "w") as f:
-        json.dump(recording, f, indent=2)
-        f.write("\n")
+    recorder.store(ROOT, _CONTEXT.get(), request_hash, request, response)
 
 
 class Stack:
@@ -115,16 +70,12 @@ class Stack:
         provider, model = model_id.split("/", 1)
         url = PROVIDERS[provider] + "/v1/chat/completions"
         body = {"model": model, "messages": messages, **params}
-        request_hash = _inference_hash(url, body)
+        normalize = os.environ.get("MINI_RECORDER_RULE") != "no-normalization"
+        request_hash = recorder.inference_hash(url, body, _CONTEXT.get(), normalize=normalize)
         if _replaying():
             recording = _find(request_hash)
             if recording is None:
-                raise RuntimeError(
-                    f"Recording not found for request hash: {request_hash}\n"
-                    f"Model: {body.get('model', 'unknown')} | Request: POST {url}\n"
-                    f"\n"
-                    f"{HINT}"
-                )
+                raise recorder.inference_miss(request_hash, body.get("model", "unknown"), url)
             return recording["response"]["body"]["__data__"]["choices"][0]["message"]["content"]
         answer = f"You asked: {json.dumps(messages[0]['content'])}"
         data = {
@@ -132,9 +83,7 @@ class Stack:
             "object": "chat.completion",
             "created": 0,
             "model": model,
-            "choices": [
-                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}
-            ],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
             "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
         }
         request = {
@@ -153,63 +102,34 @@ class Stack:
     def genai(self, model, endpoint, contents):
         url = f"vertexai://{endpoint}"
         body = {"model": model, "contents": contents}
-        request_hash = _inference_hash(url, body)
+        request_hash = recorder.inference_hash(url, body, _CONTEXT.get())
         if _replaying():
             recording = _find(request_hash)
             if recording is None:
-                raise RuntimeError(
-                    f"Recording not found for genai request hash: {request_hash}\n"
-                    f"Model: {model} | Endpoint: {endpoint}\n"
-                    f"\n"
-                    f"Run './scripts/integration-tests.sh --inference-mode record-if-missing' with required API keys."
-                )
+                raise recorder.genai_miss(request_hash, model, endpoint)
             return recording["response"]["body"]["candidates"][0]["content"]["parts"][0]["text"]
-        request = {"method": "POST", "url": url, "headers": {}, "body": body, "endpoint": endpoint, "model": model,
-                   "provider_metadata": {"provider": "vertexai"}}
-        answer = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hello"}]}, "finish_reason": "STOP"}]}
-        _store(request_hash, request, {"body": answer, "is_streaming": False})
-        return "Hello"
+        raise NotImplementedError("this suite never records genai")
 
     def tool(self, provider_name, tool_name, kwargs):
-        request_hash = _sha256({"provider": provider_name, "tool_name": tool_name, "kwargs": kwargs})
+        request_hash = recorder.tool_hash(provider_name, tool_name, kwargs)
         if _replaying():
             recording = _find(request_hash)
             if recording is None:
-                raise RuntimeError(
-                    f"Recording not found for {provider_name}.{tool_name} | Request: {kwargs}\n"
-                    f"\n"
-                    f"{HINT}"
-                )
+                raise recorder.tool_miss(provider_name, tool_name, kwargs)
             return recording["response"]["body"]
-        result = {"__type__": "ogx_api.tools.ToolInvocationResult", "__data__": {"content": "[]"}}
-        request = {"test_id": _CONTEXT.get(), "provider": provider_name, "tool_name": tool_name, "kwargs": kwargs}
-        _store(request_hash, request, {"body": result, "is_streaming": False})
-        return result
+        raise NotImplementedError("this suite never records tool calls")
 
     def rerank(self, url, payload):
-        request_hash = _http_hash(url, payload)
-        if _replaying():
-            recording = _find(request_hash)
-            if recording is None:
-                raise RuntimeError(f"Recording not found for rerank request | URL: {url}\n\n{HINT}")
-            return recording["response"]["body"]
-        body = {"results": [{"index": 0, "relevance_score": 0.9}]}
-        request = {"test_id": _CONTEXT.get(), "url": url, "method": "POST", "payload": payload}
-        _store(request_hash, request, {"status": 200, "body": body, "is_streaming": False})
-        return body
+        recording = _find(recorder.http_hash(url, payload, _CONTEXT.get()))
+        if recording is None:
+            raise recorder.rerank_miss(url)
+        return recording["response"]["body"]
 
     def messages(self, url, payload):
-        request_hash = _http_hash(url, payload)
-        kind = "httpx stream POST" if payload.get("stream") else "httpx POST"
-        if _replaying():
-            recording = _find(request_hash)
-            if recording is None:
-                raise RuntimeError(f"Recording not found for {kind} {url}\n\n{HINT}")
-            return recording["response"]["body"]
-        body = {"type": "message", "role": "assistant", "content": [{"type": "text", "text": "Hi"}]}
-        request = {"test_id": _CONTEXT.get(), "url": url, "method": "POST", "payload": payload}
-        _store(request_hash, request, {"status": 200, "body": body, "is_streaming": False})
-        return body
+        recording = _find(recorder.http_hash(url, payload, _CONTEXT.get()))
+        if recording is None:
+            raise recorder.httpx_miss(url, stream=bool(payload.get("stream")))
+        return recording["response"]["body"]
 
 
 @pytest.fixture
@@ -305,6 +225,7 @@ version = "0.0.0"
 testpaths = ["tests/integration"]
 """
 
+HERE = Path(__file__).resolve().parent  # upstreamrecorder.py, which the suite's conftest imports
 CHAT = "tests/integration/inference/test_chat.py"
 SUMMARIES = "tests/integration/inference/test_summaries.py"
 OTHERS = "tests/integration/tools/test_others.py"
@@ -336,6 +257,7 @@ def run_pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> sub
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "OGX_"))}
     environment.update(env or {})
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), environment.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(root), *args]
     return subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=120, check=False)
 

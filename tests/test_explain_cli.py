@@ -127,7 +127,7 @@ def test_a_setup_never_recorded(project: tuple[Path, Path]) -> None:
     assert line["fix"] == [f"fixtures rerecord '{CAPITAL_OLLAMA}'"]
     _, out, _ = explain(str(log))
     text = block(out, CAPITAL_OLLAMA)
-    assert "this parametrization (its setup) is not in the record matrix" in text
+    assert "it was recorded with gpt-4o only ([txt=openai/gpt-4o]): this setup is not in the record matrix" in text
     assert f"fix       fixtures rerecord '{CAPITAL_OLLAMA}'" in text
 
 
@@ -274,3 +274,33 @@ def test_hostile_test_ids_and_control_sequences_never_reach_a_command_or_the_ter
     lines = [json.loads(line) for line in explain(str(hostile), "--json")[1].splitlines()]
     assert lines[0]["test_id"] is None and lines[0]["fix"] == []
     assert lines[0]["notes"] == ["the test id the log gives is not a plain relative node id; it is not used"]
+
+
+def test_the_sample_projects_replay_of_the_readme(
+    samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's example: the sample project's chat tests replayed against its recordings (tests/samplereplay.py
+    stands in for the stack's recorder), the one certain cause renamed, the test replayed again."""
+    pytest.importorskip("openai")  # the sample project's dependency, not ours
+    root = tmp_path / "recordings"
+    shutil.copytree(samples, root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    here = Path(__file__).resolve().parent
+    pytest_run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "samplereplay", "-v", "--tb=short"]
+    model = ["--text-model", "ollama/llama3.2:3b-instruct-fp16"]
+    chat = ["tests/integration/inference/test_openai_chat_completion.py", "-k", "non_streaming or reasoning"]
+    env = {**os.environ, "PYTHONPATH": str(here)}
+
+    def replay_sample(*selection: str) -> subprocess.CompletedProcess[str]:
+        command = [*pytest_run, *selection, *model]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    (tmp_path / "replay.log").write_text(replay_sample(*chat).stdout)
+    found = explained(tmp_path / "replay.log")
+    assert {line["cause"] for line in found.values()} == {"never-recorded", "stale-name"}
+    [stale] = [line for line in found.values() if line["cause"] == "stale-name"]
+    assert replay_sample(stale["test_id"]).returncode == 1
+    assert run_fix(stale["fix"][0]) == 0
+    again = replay_sample(stale["test_id"])
+    assert again.returncode == 0, again.stdout

@@ -252,6 +252,19 @@ def test_the_title_is_matched_to_the_reported_node_id_and_the_traceback_tells_tw
     assert second.test_id is None  # two tests bear that title and nothing tells which
 
 
+def test_a_title_wider_than_the_terminal_and_a_chained_exception() -> None:
+    log = [
+        "_ test_x[a very long parameter] _",
+        "t/test_a.py:4: in test_x",
+        "E   KeyError: 1",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _",
+        f"E   RuntimeError: Recording not found for request hash: {H1}",
+    ]
+    assert one("\n".join(log)).test_id == "t/test_a.py::test_x[a very long parameter]"
+
+
 def test_without_results_the_node_id_is_made_from_the_title_and_the_test_file() -> None:
     log = _section(
         "TestA.test_x[a b]",

@@ -118,16 +118,17 @@ def run(
     Exit 0 when the log holds no miss, 1 when misses were explained, 2 when the log cannot be read.
     """
     with handle_errors():
-        from llm_fixtures.catalog import load_catalog
-        from llm_fixtures.comparing import volatility_of
-        from llm_fixtures.config import load_project
-        from llm_fixtures.explaining.report import explain_misses
-
         reading = read_log_file(log)
         if not reading.misses:
             failed = f"; {len(reading.failed)} test(s) failed for other reasons" if reading.failed else ""
             warn(f"no replay miss in the log ({reading.lines} lines{failed})")
             return
+        # The recordings are read only when there is a miss to explain.
+        from llm_fixtures.catalog import load_catalog
+        from llm_fixtures.comparing import volatility_of
+        from llm_fixtures.config import load_project
+        from llm_fixtures.explaining.report import explain_misses
+
         project = load_project()
         catalog = load_catalog(None, project, use_cache=not no_cache)
         recordings = _Recordings(project)

@@ -69,7 +69,9 @@ def serves(facts: Facts, miss: Miss) -> bool:
         return False
     if miss.url is None:
         return miss.endpoint is None or facts.endpoint == miss.endpoint
-    return _path_of(facts.url) == _path_of(miss.url)
+    # The same URL path, or another provider's base path before the same endpoint (`/openai/v1` + `/v1/chat/...`).
+    path = _path_of(miss.url) or ""
+    return _path_of(facts.url) == path or (facts.endpoint.startswith("/") and path.endswith(facts.endpoint))
 
 
 def same_model(facts: Facts, miss: Miss) -> bool:

@@ -89,15 +89,32 @@ def _certain(miss: Miss, candidates: list[Candidate]) -> tuple[Cause, str, list[
     return None
 
 
+def _params(test_ids: Sequence[str]) -> str:
+    shown = [f"[{test_id.split('[', 1)[1]}" if "[" in test_id else test_id for test_id in test_ids[:3]]
+    return ", ".join(shown) + (f" and {len(test_ids) - 3} more" if len(test_ids) > 3 else "")
+
+
 def _never_recorded(miss: Miss, candidates: list[Candidate]) -> RankedCause:
-    params = sorted({c.test_id for c in candidates if c.relation == "other-parametrization" and c.test_id})
-    reason = f"no recording of this test for {endpoint_of(miss) or 'this call'}"
-    if miss.model and miss.kind in ("inference", "genai"):
-        reason += f" and {miss.model}"
-    if params:
-        shown = ", ".join(param.split("[", 1)[1].rstrip("]") if "[" in param else param for param in params[:3])
-        more = f" and {len(params) - 3} more" if len(params) > 3 else ""
-        reason += f"; it was recorded as [{shown}]{more}: this parametrization (its setup) is not in the record matrix"
+    others = [c for c in candidates if c.relation == "other-parametrization" and c.test_id]
+    same = sorted({c.test_id for c in others if c.model == miss.model and c.test_id})
+    models = sorted({c.model for c in others if c.model != miss.model and c.model})
+    elsewhere = sorted({c.test_id for c in others if c.model != miss.model and c.test_id})
+    call = ", ".join(
+        part for part in (endpoint_of(miss), miss.model if miss.kind in ("inference", "genai") else None) if part
+    )
+    reason = f"no recording of this test for this call ({call or miss.kind})"
+    if elsewhere and same:
+        reason += (
+            f"; it was recorded with {', '.join(models)} ({_params(elsewhere)}) and other cases of it with "
+            f"{miss.model} ({_params(same)}): this case was never recorded with this setup"
+        )
+    elif elsewhere:
+        reason += (
+            f"; it was recorded with {', '.join(models)} only ({_params(elsewhere)}): this setup is not in the "
+            f"record matrix"
+        )
+    elif same:
+        reason += f"; other cases of it were ({_params(same)}): this case is new, or was never recorded"
     else:
         reason += ": the test was never recorded (new, or its setup is not in the record matrix)"
     return RankedCause("never-recorded", reason)

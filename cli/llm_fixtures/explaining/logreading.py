@@ -10,11 +10,12 @@ from llm_fixtures.explaining.logtext import clean_lines
 from llm_fixtures.explaining.messages import MARKERS, read_miss
 from llm_fixtures.explaining.model import Miss
 from llm_fixtures.explaining.nodeids import domain_of, find_node_ids, is_safe_node_id, node_id_from
-from llm_fixtures.hashing import sha256_key, tool_key
 
 STATUSES = ("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS")
 _RULE = re.compile(r"^={3,}(?: (.*?))? ={3,}$|^={6,}$")  # `==== FAILURES ====`, `==== 3 failed in 1s ====`
-_TITLE = re.compile(r"^_{3,} (.+?) _{3,}$")  # `____ test_x[p] ____`, `____ ERROR at setup of test_x ____`
+# `____ test_x[p] ____`, `____ ERROR at setup of test_x ____`; a title wider than the terminal keeps one `_` a
+# side. Not the `_ _ _ _` line between chained exceptions.
+_TITLE = re.compile(r"^_+ (?![_ ]*$)(.+?) _+$")
 _TITLE_PREFIX = re.compile(r"^(?:ERROR at (?:setup|teardown) of |ERROR collecting )")
 _FRAME = re.compile(r"^(\S+?\.py):\d+: in (\S+)")  # a traceback entry of --tb=short / auto / long
 _XDIST = re.compile(r"^\[gw\d+\] (?:\[\s*\d+%\] )?")
@@ -122,6 +123,8 @@ def tool_hash(miss: Miss) -> str | None:
     message prints."""
     if miss.tool_kwargs is None or miss.endpoint is None:
         return None
+    from llm_fixtures.hashing import sha256_key, tool_key  # hashlib: only when a tool call missed
+
     provider, _, tool_name = miss.endpoint.partition(".")
     try:
         return sha256_key(
