@@ -56,12 +56,17 @@ def _candidate(block: Text, candidate: Candidate, indent: str) -> None:
         block.append(f"\n{more}its content hashes to the missing hash ({candidate.replays_as} rule)", style="green")
 
 
-def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: bool) -> None:
+def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: bool, certain: bool) -> None:
     _label(block, "on disk")
     if not candidates:
         block.append("nothing for this call")
         return
     indent = "  " + " " * _LABEL
+    others: list[Candidate] = []
+    if certain and any(candidate.replays_as for candidate in candidates):
+        # The cause is known: the recording that proves it; the others counted (--json lists them all).
+        others = [candidate for candidate in candidates if not candidate.replays_as]
+        candidates = [candidate for candidate in candidates if candidate.replays_as]
     first = True
     for relation, heading in _HEADINGS.items():
         group = [candidate for candidate in candidates if candidate.relation == relation]
@@ -75,6 +80,8 @@ def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: boo
             _candidate(block, candidate, indent + "  ")
         if len(group) > SHOWN:
             block.append(f"\n{indent}  … and {len(group) - SHOWN} more", style="dim")
+    if others:
+        block.append(f"\n{indent}and {len(others)} other recording(s) of this call (--json lists them)", style="dim")
 
 
 def explanation_text(explanation: Explanation) -> Text:
@@ -83,7 +90,7 @@ def explanation_text(explanation: Explanation) -> Text:
     block.append(explanation.test_id or "(test not named in the log)", style="bold")
     _label(block, "missed")
     block.append(_request(explanation))
-    _candidates(block, explanation.candidates, test_known=explanation.test_id is not None)
+    _candidates(block, explanation.candidates, test_known=explanation.test_id is not None, certain=explanation.certain)
     _label(block, "cause")
     block.append(explanation.cause, style="bold green" if explanation.certain else "bold yellow")
     block.append(" (certain): " if explanation.certain else ": ")
