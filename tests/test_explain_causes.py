@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from llm_fixtures.diffing.volatility import build_volatility
 from llm_fixtures.explaining.candidates import rekeyed_digest, relate
 from llm_fixtures.explaining.drift import find_drift
 from llm_fixtures.explaining.model import Explanation, Miss
 from llm_fixtures.explaining.report import explain_misses
 from llm_fixtures.facts import Facts, derive_facts
 from llm_fixtures.hashing import RuleKeys, rule_named
-from llm_fixtures.volatility import build_volatility
 
 TEST = "tests/integration/inference/test_chat.py::test_q[txt=openai/gpt-4o]"
 URL = "https://api.openai.com/v1/v1/chat/completions"

@@ -304,3 +304,44 @@ def test_the_sample_projects_replay_of_the_readme(
     assert run_fix(stale["fix"][0]) == 0
     again = replay_sample(stale["test_id"])
     assert again.returncode == 0, again.stdout
+
+
+def test_rerecord_from_log_selects_the_tests_that_missed(project: tuple[Path, Path]) -> None:
+    _, log = project
+    result = CliRunner().invoke(
+        app, ["rerecord", "--from-log", str(log), "--dry-run", "--json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    planned = {json.loads(line)["test_id"] for line in result.stdout.splitlines()}
+    # Every test that missed and has recordings to re-record; the others are named, each once.
+    assert planned == {ROUNDING, WEATHER}
+    unrecorded = [line.split(": missed", 1)[0] for line in result.stderr.splitlines() if ": missed, but" in line]
+    assert set(unrecorded) == set(explained(log)) - {ROUNDING, WEATHER}
+    assert len(unrecorded) == len(set(unrecorded))
+
+
+def test_rerecord_from_log_runs_them_in_record_mode(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, log = project
+    with (root / "pyproject.toml").open("a") as f:
+        f.write(
+            '\n[tool.fixtures.rerecord]\ncommand = ["{python}", "-m", "pytest", "-p", "no:cacheprovider", "{node_ids}"]'
+        )
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent))  # the suite's recorder module
+    only_rounding = log.parent / "rounding.log"
+    only_rounding.write_text(
+        "\n".join(line for line in log.read_text().splitlines() if "test_rounding[txt=openai" in line)
+    )
+    result = CliRunner().invoke(app, ["rerecord", "--from-log", str(only_rounding)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert replay(root, ROUNDING).returncode == 0
+
+
+def test_rerecord_from_a_log_without_a_miss_is_a_usage_error(project: tuple[Path, Path], tmp_path: Path) -> None:
+    root, _ = project
+    green = tmp_path / "green.log"
+    green.write_text(replay(root, f"{CHAT}::test_capital").stdout)
+    result = CliRunner().invoke(app, ["rerecord", "--from-log", str(green)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "no test in the log missed a recording" in result.stderr

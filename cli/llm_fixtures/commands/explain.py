@@ -4,6 +4,7 @@ command that fixes it. This module reads the log and the recordings; the reasoni
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -62,6 +63,29 @@ def read_log_file(log: str | None) -> LogReading:
     from llm_fixtures.explaining.logreading import read_log
 
     return read_log(_decode(read_log_bytes(log)))
+
+
+def select_from_log(log: str, project: Project, warn_line: Callable[[str], None]) -> list[str]:
+    """`rerecord --from-log`: the node ids of the tests that missed in the log, as references. A test with no
+    recording yet cannot be selected by `rerecord` (it selects recordings): each is named on `warn_line`.
+    UsageError when the log holds no miss, or no test that missed has a recording."""
+    from llm_fixtures.catalog import load_catalog
+    from llm_fixtures.explaining.logreading import missed_tests
+    from llm_fixtures.resolving import matches_node_id
+
+    tests = missed_tests(read_log_file(log))
+    if not tests:
+        raise UsageError(f"{log}: no test in the log missed a recording")
+    facts = load_catalog(None, project).facts
+    recorded = [test for test in tests if any(matches_node_id(fact.test_id, test) for fact in facts)]
+    for test in tests:
+        if test not in recorded:
+            warn_line(
+                f"{test}: missed, but has no recording yet; rerecord selects recordings, so run it in record mode"
+            )
+    if not recorded:
+        raise UsageError(f"{log}: none of the {len(tests)} test(s) that missed has a recording to re-record")
+    return recorded
 
 
 class _Recordings:
@@ -125,8 +149,8 @@ def run(
             return
         # The recordings are read only when there is a miss to explain.
         from llm_fixtures.catalog import load_catalog
-        from llm_fixtures.comparing import volatility_of
         from llm_fixtures.config import load_project
+        from llm_fixtures.diffing.sides import volatility_of
         from llm_fixtures.explaining.report import explain_misses
 
         project = load_project()

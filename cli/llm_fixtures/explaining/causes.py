@@ -14,6 +14,8 @@ from llm_fixtures.facts import split_test_id
 from llm_fixtures.hashing import rule_named
 
 _RENAMED = ("stale", "mismatch")
+# Causes whose test has no recording of its own to select it by.
+_UNRECORDED = ("never-recorded", "moved-test")
 
 
 def _command(*words: str) -> str:
@@ -254,9 +256,19 @@ def explain(miss: Miss, related: Related, candidates: list[Candidate], drift: Dr
         explanation.cause, explanation.reason, explanation.fix = certain
         explanation.certain = True
         explanation.causes = [RankedCause(explanation.cause, explanation.reason)]
+        _note_unrecorded(explanation)
         return explanation
     explanation.causes = _ranked(miss, candidates, drift)
     top = explanation.causes[0]
     explanation.cause, explanation.reason = top.cause, top.reason
     explanation.fix = _fix(top.cause, miss, candidates)
+    _note_unrecorded(explanation)
     return explanation
+
+
+def _note_unrecorded(explanation: Explanation) -> None:
+    if explanation.cause in _UNRECORDED and explanation.test_id is not None:
+        explanation.notes.append(
+            "`fixtures rerecord` selects a test by its recordings and this one has none yet: until it can, run the "
+            "test in record mode (a parametrization such as [txt=...] with the options of its setup)"
+        )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from llm_fixtures.diffing.volatility import Found, Volatility, changed_fields, strip_request
 from llm_fixtures.explaining.model import DriftField
-from llm_fixtures.volatility import Found, Volatility, changed_fields, strip_request
 
 # The most recordings of one test compared pair by pair.
 MAX_FILES = 24
@@ -165,7 +165,7 @@ def find_drift(recordings: list[tuple[str, dict[str, Any]]], volatility: Volatil
     in volatile-looking fields is a pair of near-duplicates. None when no pair is."""
     if len(recordings) < 2:
         return None
-    from llm_fixtures.diffing import field_changes  # deepdiff: paid for only when there are pairs to compare
+    from llm_fixtures.diffing.changes import field_changes  # deepdiff: paid for only when there are pairs to compare
 
     sides = [_side(path, raw, volatility) for path, raw in recordings[:MAX_FILES]]
     fields: dict[tuple[str, str], DriftField] = {}

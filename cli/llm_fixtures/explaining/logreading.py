@@ -173,3 +173,9 @@ def merge(misses: list[Miss]) -> list[Miss]:
         else:
             merged.append(miss)
     return merged
+
+
+def missed_tests(reading: LogReading) -> list[str]:
+    """The node ids of the tests that missed a recording, in the order the log shows them, each once (only ids
+    safe to put on a command line: the others were set aside while reading)."""
+    return list(dict.fromkeys(miss.test_id for miss in reading.misses if miss.test_id is not None))

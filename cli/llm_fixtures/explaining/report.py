@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.explaining.candidates import judge, relate
 from llm_fixtures.explaining.causes import explain, relevant
 from llm_fixtures.explaining.drift import find_drift
 from llm_fixtures.explaining.model import Explanation, Miss
 from llm_fixtures.facts import Facts
-from llm_fixtures.volatility import Volatility
 
 Load = Callable[[Facts], dict[str, Any] | None]
 Gone = Callable[[Facts], str | None]
