@@ -65,6 +65,7 @@ def test_node_ids_are_found_with_their_parameters(line: str, ids: list[str]) -> 
         ("t/test_a.py::test_x[--rm -rf /]", True),  # parameters are data, quoted when shown
         ("-k.py::test_x", False),
         ("--help.py::x", False),
+        ("@args.py::x", False),
         ("/etc/test_a.py::test_x", False),
         ("../test_a.py::test_x", False),
         ("t/../../test_a.py::test_x", False),

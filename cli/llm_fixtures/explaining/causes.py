@@ -7,6 +7,7 @@ import posixpath
 import shlex
 from collections.abc import Sequence
 
+from llm_fixtures.checking.placement import expected_folder
 from llm_fixtures.explaining.candidates import Related, endpoint_of
 from llm_fixtures.explaining.drift import Drift
 from llm_fixtures.explaining.model import Candidate, Cause, Explanation, Miss, RankedCause
@@ -43,9 +44,8 @@ def _wanted_name(candidate: Candidate, digest: str) -> str:
 
 
 def recordings_folder(test_id: str | None) -> str | None:
-    """The folder the recorder reads a test's recordings from: `recordings/` beside its test file."""
-    test_file, _ = split_test_id(test_id)
-    return posixpath.join(posixpath.dirname(test_file), "recordings") if test_file else None
+    """The folder the recorder reads a test's recordings from (`check`'s placement rule), if the test is known."""
+    return expected_folder(test_id) if test_id and "::" in test_id else None
 
 
 def _in_folder(path: str, folder: str | None) -> bool:

@@ -53,8 +53,9 @@ def find_node_ids(text: str) -> list[tuple[str, int, int]]:
 
 def is_safe_node_id(node_id: str) -> bool:
     """Whether a node id read from a log may be shown in a command: `relative/path.py::name[params]`, no leading
-    `-` (never an option), no absolute path, no `..`, no backslash, no control character, not too long."""
-    if not node_id or len(node_id) > MAX_NODE_ID or node_id.startswith("-") or "::" not in node_id:
+    `-` (never an option) or `@` (pytest's argument file), no absolute path, no `..`, no backslash, no control
+    character, not too long."""
+    if not node_id or len(node_id) > MAX_NODE_ID or node_id.startswith(("-", "@")) or "::" not in node_id:
         return False
     if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in node_id):
         return False
