@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from llm_fixtures.diffing.volatility import build_volatility
-from llm_fixtures.explaining.candidates import rekeyed_digest, relate
+from llm_fixtures.explaining.candidates import rekeyable_key, rekeyed_digest, relate
 from llm_fixtures.explaining.drift import find_drift
 from llm_fixtures.explaining.model import Explanation, Miss
 from llm_fixtures.explaining.report import explain_misses
@@ -115,7 +115,7 @@ def test_another_tests_recording_of_the_same_request_is_a_renamed_test() -> None
     project = Project()
     old_id = "tests/integration/inference/test_chat.py::test_old[txt=openai/gpt-4o]"
     path = project.add(recording(test_id=old_id))
-    assert rekeyed_digest(project.raws[path], TEST) == digest(recording())
+    assert rekeyed_digest(rekeyable_key(project.raws[path]), TEST) == digest(recording())
     explanation = project.explain(miss(recording()))
     assert (explanation.cause, explanation.certain) == ("moved-test", True)
     assert explanation.fix == [f"fixtures rerecord '{TEST}'", "fixtures prune"]

@@ -100,56 +100,89 @@ def relate(miss: Miss, facts: Iterable[Facts]) -> Related:
     return related
 
 
-def rekeyed_digest(raw: dict[str, Any], test_id: str) -> str | None:
-    """The hash the current rule gives a recording's request had test `test_id` made it (the key of a model
-    list, which holds no test id, is unchanged); None for a kind whose key has no test id, or no key."""
+def rekeyable_key(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The current rule's key of a recording (inference or http), whose `test_id` can be set to another test's:
+    None for a kind whose key has no test id, or no key."""
     family = family_of(raw)
     try:
         if family == "inference":
-            key = inference_key(raw)
-        elif family == "http":
-            key = http_key(raw)
-        else:
-            return None
-        if "test_id" in key:
-            key["test_id"] = test_id
-        return sha256_key(key)
+            return inference_key(raw)
+        if family == "http":
+            return http_key(raw)
+    except KEY_ERRORS:
+        return None
+    return None
+
+
+def rekeyed_digest(key: dict[str, Any] | None, test_id: str) -> str | None:
+    """The hash of `rekeyable_key` had test `test_id` made the request (a model list's key holds no test id and
+    is unchanged)."""
+    if key is None:
+        return None
+    try:
+        return sha256_key({**key, "test_id": test_id} if "test_id" in key else key)
     except KEY_ERRORS:
         return None
 
 
-def replayed_as(raw: dict[str, Any], name: str, miss: Miss, relation: Relation, keys: RuleKeys) -> str | None:
+@dataclass(slots=True)
+class Examined:
+    """What a recording is, whatever the miss: `check`'s verdict on its name and its keys (computed once per file
+    and run, since many misses can bear on one file)."""
+
+    facts: Facts
+    raw: dict[str, Any] | None
+    keys: RuleKeys | None = None
+    status: str = "unreadable"
+    message: str = "could not be read again"
+    check_cause: str | None = None
+    expected_name: str | None = None
+    _rekeyable: dict[str, Any] | None = None
+    _rekeyed: bool = False
+
+    @classmethod
+    def of(cls, facts: Facts, raw: dict[str, Any] | None) -> Examined:
+        examined = cls(facts, raw)
+        if raw is not None:
+            examined.keys = RuleKeys(raw)
+            finding, verdict = check_hash(facts.path, facts.name, raw, examined.keys)
+            examined.status, examined.message = finding.status, finding.message
+            examined.check_cause, examined.expected_name = verdict.cause, verdict.expected_name
+        return examined
+
+    def rekeyable(self) -> dict[str, Any] | None:
+        if not self._rekeyed and self.raw is not None:
+            self._rekeyable, self._rekeyed = rekeyable_key(self.raw), True
+        return self._rekeyable
+
+
+def replayed_as(examined: Examined, miss: Miss, relation: Relation) -> str | None:
     """The rule under which the recording's content hashes to the missing hash, if one does: its own test id
     for the test's recordings (and for tool calls, whose key has none), the missing test's for other tests'.
     Of several rules that agree, the one that gives the file its own name, else the first (current rules first)."""
-    if miss.hash is None:
+    raw, keys = examined.raw, examined.keys
+    if miss.hash is None or raw is None or keys is None:
         return None
     if relation == "other-test" and miss.kind != "tool" and miss.test_id is not None:
-        return "current" if rekeyed_digest(raw, miss.test_id) == miss.hash else None
+        return "current" if rekeyed_digest(examined.rekeyable(), miss.test_id) == miss.hash else None
     matching = [rule for rule in RULES if rule.applies(raw) and keys.digest(rule) == miss.hash]
-    named = [rule for rule in matching if keys.name(rule) == name]
+    named = [rule for rule in matching if keys.name(rule) == examined.facts.name]
     return (named or matching)[0].name if matching else None
 
 
-def judge(facts: Facts, raw: dict[str, Any] | None, relation: Relation, miss: Miss, gone: str | None) -> Candidate:
+def judge(examined: Examined, relation: Relation, miss: Miss, gone: str | None) -> Candidate:
     """A recording as a candidate for the miss: its `check` hash status and, when its content hashes to the
-    missing hash, the rule that says so. `raw` None is a file that could no longer be read."""
-    candidate = Candidate(
+    missing hash, the rule that says so."""
+    facts = examined.facts
+    return Candidate(
         path=facts.path,
         test_id=facts.test_id,
         relation=relation,
         model=facts.model,
-        status="unreadable",
-        message="could not be read again",
+        status=examined.status,
+        message=examined.message,
+        check_cause=examined.check_cause,
+        expected_name=examined.expected_name,
+        replays_as=replayed_as(examined, miss, relation),
         test_gone=gone,
     )
-    if raw is None:
-        return candidate
-    keys = RuleKeys(raw)
-    finding, verdict = check_hash(facts.path, facts.name, raw, keys)
-    candidate.status = finding.status
-    candidate.message = finding.message
-    candidate.check_cause = verdict.cause
-    candidate.expected_name = verdict.expected_name
-    candidate.replays_as = replayed_as(raw, facts.name, miss, relation, keys)
-    return candidate

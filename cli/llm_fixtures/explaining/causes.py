@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from llm_fixtures.checking.placement import expected_folder
 from llm_fixtures.explaining.candidates import Related, endpoint_of
@@ -219,8 +219,11 @@ def _fix(cause: Cause, miss: Miss, candidates: list[Candidate]) -> list[str]:
     return []
 
 
-def explain(miss: Miss, related: Related, candidates: list[Candidate], drift: Drift | None) -> Explanation:
-    """The explanation of one miss."""
+def explain(
+    miss: Miss, related: Related, candidates: list[Candidate], drift_of: Callable[[], Drift | None]
+) -> Explanation:
+    """The explanation of one miss; `drift_of` finds the drift among the test's recordings, asked only when no
+    recording is certainly the one."""
     explanation = Explanation(
         test_id=miss.test_id,
         hash=miss.hash or miss.hash_prefix,
@@ -234,7 +237,7 @@ def explain(miss: Miss, related: Related, candidates: list[Candidate], drift: Dr
         certain=False,
         reason="",
         causes=[],
-        drift=drift.fields if drift is not None else [],
+        drift=[],
         fix=[],
     )
     if miss.rejected_test_id is not None:
@@ -258,6 +261,8 @@ def explain(miss: Miss, related: Related, candidates: list[Candidate], drift: Dr
         explanation.causes = [RankedCause(explanation.cause, explanation.reason)]
         _note_unrecorded(explanation)
         return explanation
+    drift = drift_of()
+    explanation.drift = drift.fields if drift is not None else []
     explanation.causes = _ranked(miss, candidates, drift)
     top = explanation.causes[0]
     explanation.cause, explanation.reason = top.cause, top.reason
