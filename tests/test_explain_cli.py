@@ -345,3 +345,16 @@ def test_rerecord_from_a_log_without_a_miss_is_a_usage_error(project: tuple[Path
     result = CliRunner().invoke(app, ["rerecord", "--from-log", str(green)], catch_exceptions=False)
     assert result.exit_code == 2
     assert "no test in the log missed a recording" in result.stderr
+
+
+@pytest.mark.usefixtures("project")
+def test_a_log_beyond_the_cap_is_refused_from_a_file_and_from_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("llm_fixtures.commands.explain.MAX_LOG", 1024)
+    big = tmp_path / "big.log"
+    big.write_text("x" * 2048)
+    code, _, err = explain(str(big))
+    assert code == 2 and "big.log" in err
+    code, _, err = explain("-", stdin="x" * 2048)
+    assert code == 2 and err.startswith("error: standard input: more than")
