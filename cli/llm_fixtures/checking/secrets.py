@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from llm_fixtures.checking.findings import Finding
 
@@ -28,13 +30,27 @@ from llm_fixtures.checking.findings import Finding
 # lookbehinds let only the `eyJ` that starts a run of token bytes begin one (a run of `eyJeyJ...` is read once).
 # Bearer tokens follow spaces only: inside a JSON string no other whitespace is raw.
 _KEY_TYPE_LETTERS = 20
+
+
+def _not_after(letters: str) -> str:
+    """A lookbehind: not inside a longer word of `letters`. A JSON escape (`\\n`, `\\t`, `\\r`) ends a word
+    although it ends with a letter: a key at the start of a line of a JSON string is found too."""
+    return rf"(?:(?<!{letters})|(?<=\\[nrt]))"
+
+
+_NOT_AFTER_TOKEN = _not_after("[A-Za-z0-9_-]")
+_NOT_AFTER_UPPER = _not_after("[A-Z0-9]")
+_NOT_AFTER_WORD = _not_after("[A-Za-z0-9_]")
+_NOT_AFTER_ALNUM = _not_after("[A-Za-z0-9]")
+
 _A = r"A(?:[KS]IA|Iza|RER |TE KEY-----)"  # AWS and Google keys, BEARER, PRIVATE KEY-----
 _K = r"k(?:-(?<=sk-)|_(?<=[rs]k_))"  # sk- (OpenAI, Anthropic), gsk_ (Groq), sk_live_ and rk_live_ (Stripe)
 _H = r"h(?:[pousr]_|ub_pat_|f_)"  # gh[pousr]_ and github_pat_ (GitHub), hf_ (Hugging Face)
 _X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
-_Y = r"y(?:a29\.|J(?<=eyJ)(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]*\.eyJ)"  # ya29. (Google OAuth), eyJ...eyJ (JWT)
+# ya29. (Google OAuth), eyJ...eyJ (JWT)
+_Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]*\.eyJ)"
 _BEARER = r"rer (?<=earer )"  # Bearer, bearer
-_BEARER_TOKEN = r"(?<![A-Za-z0-9])(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
+_BEARER_TOKEN = _NOT_AFTER_ALNUM + r"(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
 _RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
     (
         "private-key",
@@ -43,19 +59,19 @@ _RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
         (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
         rf"(-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----)",
     ),
-    ("anthropic-key", _K, b"k-", (1,), r"(?<![A-Za-z0-9_-])(sk-ant-[A-Za-z0-9_-]{20,})"),
-    ("openai-key", _K, b"k-", (1,), r"(?<![A-Za-z0-9_-])(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
-    ("groq-key", _K, b"k_", (2,), r"(?<![A-Za-z0-9_-])(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])"),
-    ("stripe-key", _K, b"k_live_", (1,), r"(?<![A-Za-z0-9_-])([rs]k_live_[A-Za-z0-9]{24,})"),
-    ("aws-access-key", _A, b"A", (0,), r"(?<![A-Z0-9])((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
-    ("google-api-key", _A, b"AIza", (0,), r"(?<![A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})"),
-    ("google-oauth-token", _Y, b"ya29.", (0,), r"(?<![A-Za-z0-9_-])(ya29\.[0-9A-Za-z_-]{30,})"),
-    ("github-token", _H, b"h", (1,), r"(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,})"),
-    ("github-token", _H, b"hub_pat_", (3,), r"(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})"),
-    ("huggingface-token", _H, b"hf_", (0,), r"(?<![A-Za-z0-9_-])(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])"),
-    ("slack-token", _X, b"xox", (0,), r"(?<![A-Za-z0-9])(xox[abposr]-[A-Za-z0-9-]{10,})"),
-    ("xai-key", _X, b"xai-", (0,), r"(?<![A-Za-z0-9_-])(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])"),
-    ("jwt", _Y, b"yJ", (1,), r"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"),
+    ("anthropic-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})"),
+    ("openai-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
+    ("groq-key", _K, b"k_", (2,), _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])"),
+    ("stripe-key", _K, b"k_live_", (1,), _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})"),
+    ("aws-access-key", _A, b"A", (0,), _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
+    ("google-api-key", _A, b"AIza", (0,), _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})"),
+    ("google-oauth-token", _Y, b"ya29.", (0,), _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})"),
+    ("github-token", _H, b"h", (1,), _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})"),
+    ("github-token", _H, b"hub_pat_", (3,), _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})"),
+    ("huggingface-token", _H, b"hf_", (0,), _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])"),
+    ("slack-token", _X, b"xox", (0,), _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})"),
+    ("xai-key", _X, b"xai-", (0,), _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])"),
+    ("jwt", _Y, b"yJ", (1,), _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"),
     ("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN),
     ("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN),
 )
@@ -121,8 +137,18 @@ def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[
     return found
 
 
-def _matches(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, str, str]]:
-    """(offset, kind, secret) of the patterns that match at the candidates, taken in order: a secret covers
+class Secret(NamedTuple):
+    """A secret found in some bytes: where it is (`start`, `end`: the secret itself, without a `Bearer ` before
+    it), its kind, and its text."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+def _found(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, Secret]]:
+    """(candidate offset, secret) of the patterns that match at the candidates, taken in order: a secret covers
     the candidates inside it, so that anchors that overlap (and kinds that share one) report it once."""
     covered = -1
     for offset, kind, pattern in candidates:
@@ -131,7 +157,18 @@ def _matches(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]
         match = pattern.match(data, offset)
         if match is not None:
             covered = match.end()
-            yield offset, kind, match.group(1).decode("utf-8", "replace")
+            yield offset, Secret(match.start(1), match.end(1), kind, match.group(1).decode("utf-8", "replace"))
+
+
+def _matches(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, str, str]]:
+    """(offset, kind, secret) of the patterns that match at the candidates (see `_found`)."""
+    for offset, secret in _found(data, candidates):
+        yield offset, secret.kind, secret.text
+
+
+def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = ()) -> list[Secret]:
+    """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`)."""
+    return [secret for _offset, secret in _found(data, _candidates(data, images))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +191,11 @@ class Allowlist:
 
 
 def mask(secret: str) -> str:
-    """What a report may show of a secret: at most a short prefix and suffix, and the length."""
+    """What a report may show of a secret: at most a short prefix and suffix, and the length. A private key
+    shows its header line (no secret), and the length of what follows it when that is given too."""
     if secret.startswith("-----BEGIN"):
-        return secret
+        header = secret[: secret.index("KEY-----") + len("KEY-----")] if "KEY-----" in secret else secret
+        return header if header == secret else f"{header}… ({len(secret)} chars)"
     if len(secret) < 12:
         return "*" * len(secret)
     keep = 4 if len(secret) >= 20 else 2
@@ -167,15 +206,17 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _finding(path: str, kind: str, secret: str, line: int) -> Finding:
+def _finding(path: str, kind: str, secret: str, line: int | None) -> Finding:
     masked = mask(secret)
+    where = f"on line {line}" if line is not None else "in the stream once its chunks are joined"
+    details: dict[str, Any] = {"kind": kind, "masked": masked, "line": line}
     return Finding(
         path=path,
         check="secrets",
         status=kind,
         severity="error",
-        message=f"{kind.replace('-', ' ')} {masked} on line {line}",
-        details={"kind": kind, "masked": masked, "line": line},
+        message=f"{kind.replace('-', ' ')} {masked} {where}",
+        details=details,
     )
 
 
@@ -190,6 +231,28 @@ def _header_secrets(headers: Any) -> list[tuple[str, str]]:
     ]
 
 
+def folded_stream(response: Any) -> bytes:
+    """The final message a stored stream folds into, as JSON (b"" for anything that is not a stream): a key
+    the provider sent split over several chunks is whole only there."""
+    if not isinstance(response, dict) or response.get("is_streaming") is not True:
+        return b""
+    body = response.get("body")
+    if not isinstance(body, list) or len(body) < 2:
+        return b""
+    from llm_fixtures.assembling import fold_body
+
+    _kind, result, _warnings = fold_body(body, is_streaming=True)
+    try:
+        return orjson.dumps(result)
+    except TypeError:  # a lone surrogate (or an integer orjson cannot hold): ASCII escapes keep the rest
+        import json
+
+        try:
+            return json.dumps(result, default=repr).encode()
+        except (ValueError, RecursionError):
+            return b""
+
+
 def check_secrets(
     path: str,
     data: bytes,
@@ -197,10 +260,12 @@ def check_secrets(
     *,
     headers: Any = None,
     images: Sequence[tuple[int, int, int]] = (),
+    response: Any = None,
 ) -> list[Finding]:
     """One error per distinct secret (with its first line), masked. `headers` are the request's headers,
     when the file parsed: a non-empty authorization or api-key header is a secret whatever its form.
-    `images` are the file's inline images (`size.image_spans`), whose base64 text need not all be searched."""
+    `images` are the file's inline images (`size.image_spans`), whose base64 text need not all be searched.
+    `response`, when the file parsed: a stored stream is searched once folded too (`folded_stream`)."""
     reported: list[str] = []
     findings: list[Finding] = []
     for name, value in _header_secrets(headers):
@@ -208,13 +273,16 @@ def check_secrets(
         if allowlist.allows(value):
             continue
         findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
-    for offset, kind, secret in _matches(data, _candidates(data, images)):
-        if any(secret in earlier for earlier in reported):
-            continue
-        reported.append(secret)
-        if allowlist.allows(secret):
-            continue
-        findings.append(_finding(path, kind, secret, _line_of(data, offset)))
+    folded = folded_stream(response)
+    for source, secrets in ((data, find_secrets(data, images)), (b"", find_secrets(folded) if folded else [])):
+        for secret in secrets:
+            if any(secret.text in earlier for earlier in reported):
+                continue
+            reported.append(secret.text)
+            if allowlist.allows(secret.text):
+                continue
+            line = _line_of(source, secret.start) if source else None
+            findings.append(_finding(path, secret.kind, secret.text, line))
     return findings
 
 

@@ -87,7 +87,9 @@ def _run(
         from llm_fixtures.comparing import diff_from_arguments, volatility_of
 
         if list_volatile:
-            typer.echo("\n".join(volatility_of(load_project()).describe()))
+            from llm_fixtures.render.console import write_lines
+
+            write_lines(volatility_of(load_project()).describe())
             return
 
         result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +11,7 @@ import orjson
 from rich.text import Text
 
 from llm_fixtures.diffing import CLASSES, NOISE, FieldChange, PairReport, TextChange
-from llm_fixtures.render.console import stdout_console
+from llm_fixtures.render.console import stdout_console, write_text
 
 NO_TEST = "(no test id)"
 # GitHub refuses comments over 65,536 characters; leave room for a header a workflow may add.
@@ -295,6 +294,4 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
 
 
 def print_markdown(text: str) -> None:
-    text = _safe(text)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
+    write_text(text)  # the sink masks secrets and shows control characters: the comment is public
