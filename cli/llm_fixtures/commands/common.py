@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +14,7 @@ import typer
 
 from llm_fixtures.errors import BadRecording, FixtureError
 from llm_fixtures.filtering import Filters
-from llm_fixtures.render.console import write_line
+from llm_fixtures.render.console import reader_gone, write_line
 from llm_fixtures.sanitizing import ProjectAllowlist, clean_json
 
 KINDS = ("inference", "http", "tool", "file-processor")
@@ -38,19 +36,7 @@ def handle_errors() -> Iterator[None]:
         write_line(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
     except BrokenPipeError:
-        _discard_stdout()
-        raise typer.Exit(0) from None
-
-
-def _discard_stdout() -> None:
-    """After the reader of stdout has gone: what is still buffered goes nowhere, and the interpreter's last
-    flush at exit finds nothing to complain about."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        pass  # not a real file (a test's capture): nothing will be flushed to a closed pipe
+        reader_gone()
 
 
 def warn(message: str) -> None:
@@ -149,7 +135,11 @@ def _bounded(value: Any, depth: int) -> Any:
 # The filters of `ls`, shared by every command that selects recordings.
 TestOpt = Annotated[
     str | None,
-    typer.Option("--test", help="Test id substring, or a glob with * and ? (brackets are literal)."),
+    typer.Option(
+        "--test",
+        help="Part of the test id: a substring, or a glob with * and ? that may match anywhere in the id "
+        "(brackets are literal).",
+    ),
 ]
 EndpointOpt = Annotated[str | None, typer.Option("--endpoint", help="Endpoint substring, e.g. /v1/chat.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model substring.")]

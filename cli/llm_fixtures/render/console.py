@@ -3,12 +3,13 @@ before anything reaches a terminal or a pipe; whether and how wide a terminal is
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
 from collections.abc import Iterable
 from functools import cache
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from llm_fixtures.sanitizing import ProjectAllowlist, clean, edits
 
@@ -98,7 +99,24 @@ def _safe_console_class() -> type[Console]:
                 renderable = safe_text(renderable, self.allowlist)
             return super().render(renderable, options)
 
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            reader_gone()
+
     return SafeConsole
+
+
+def reader_gone() -> NoReturn:
+    """The reader of our output went away (`fixtures show ... | head -1`): what is still buffered goes nowhere,
+    and the command ends quietly with exit 0, as `cat` and `ls` do."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass  # not a real file (a test's capture): nothing will be flushed to a closed pipe
+    raise SystemExit(0)
 
 
 def safe_text(text: Text, allowlist: Any = None) -> Text:
@@ -170,6 +188,7 @@ def write_raw(data: bytes) -> None:
 
 __all__ = [
     "is_terminal",
+    "reader_gone",
     "safe_text",
     "stderr_console",
     "stdout_console",

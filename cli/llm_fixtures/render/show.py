@@ -11,6 +11,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from llm_fixtures.conversation import Answer, AssembledView, Message, Part, Shown, ToolCall
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console
 
 LABEL = 10
@@ -114,6 +115,8 @@ def render_shown(items: Sequence[Shown]) -> None:
         status = f"status {response.status}" if response.status is not None else None
         body_type = response.body_type.rsplit(".", 1)[-1] if response.body_type else None
         kind = response.kind if response.kind not in (None, "unknown", "none", "empty") else None
+        if not response.streaming and body_type:
+            kind = None  # the shape it folds into (`chat.completion.chunk`) would read as if it were streamed
         _row(console, "response", _joined([status, body_type, kind, stream]))
         if response.exception:
             _row(console, "exception", (response.exception, "red"))
@@ -165,7 +168,7 @@ def render_assembled(items: Sequence[AssembledView]) -> None:
     console = stdout_console()
     for item in items:
         console.print(Rule(Text(item.path), align="left"))
-        console.print(Text(_joined([item.kind, f"{item.n_items} items", item.model, item.id]), style="dim"))
+        console.print(Text(_joined([item.kind, plural(item.n_items, "item"), item.model, item.id]), style="dim"))
         for answer in item.answers:
             _answer(console, answer)
         if item.usage is not None:
