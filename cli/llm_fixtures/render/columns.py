@@ -3,6 +3,7 @@ columns kept whole and the others shortened (then left out, said so) until the r
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,13 +11,17 @@ from dataclasses import dataclass, field
 ELLIPSIS = "…"
 
 
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def cell_width(text: str) -> int:
     """Columns a text takes in a terminal (wide East Asian characters take two, combining marks none)."""
     if text.isascii():
         return len(text)
-    return sum(
-        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text
-    )
+    width = len(text)
+    for char in _NOT_ASCII.findall(text):  # only these can be wider or narrower than one column
+        width += 1 if unicodedata.east_asian_width(char) in "WF" else -1 if unicodedata.combining(char) else 0
+    return width
 
 
 def cut_middle(text: str, width: int) -> str:
@@ -86,35 +91,29 @@ def render_rows(layout: Layout, rows: Sequence[Sequence[str]], width: int | None
     line per row. Otherwise the rows fit `width` where they can; `layout.left_out` names the columns that did
     not. Values must already be one-line and safe (`sanitizing.clean_cells`)."""
     columns = list(layout.columns)
-    natural = [max([cell_width(col.title), *(cell_width(row[i]) for row in rows)]) for i, col in enumerate(columns)]
+    titles = [column.title for column in columns]
+    sizes = [[cell_width(cell) for cell in row] for row in [titles, *rows]]
+    natural = [max(size[i] for size in sizes) for i in range(len(columns))]
     shown = list(range(len(columns)))
     widths = list(natural)
     gap = layout.gap
     if width is not None:
         widths, shown, gap = _fit(layout, natural, width)
         layout.left_out[:] = [columns[i].title for i in range(len(columns)) if i not in shown]
-    lines = [_line([columns[i].title for i in shown], [columns[i] for i in shown], [widths[i] for i in shown], gap)]
-    for row in rows:
-        cells = []
+    separator = " " * gap
+    last = shown[-1]
+    lines = []
+    for row, size in zip([titles, *rows], sizes, strict=True):
+        parts = []
         for i in shown:
-            value = row[i]
-            if widths[i] < natural[i] and cell_width(value) > widths[i]:
+            value, used = row[i], size[i]
+            if used > widths[i]:
                 value = columns[i].cut(value, widths[i])
-            cells.append(value)
-        lines.append(_line(cells, [columns[i] for i in shown], [widths[i] for i in shown], gap))
+                used = cell_width(value)
+            pad = " " * (widths[i] - used)
+            parts.append(pad + value if columns[i].right else value if i == last else value + pad)
+        lines.append(separator.join(parts))
     return lines
-
-
-def _line(cells: Sequence[str], columns: Sequence[Column], widths: Sequence[int], gap: int) -> str:
-    parts = []
-    last = len(cells) - 1
-    for index, (cell, column, width) in enumerate(zip(cells, columns, widths, strict=True)):
-        pad = " " * max(width - cell_width(cell), 0)
-        if column.right:
-            parts.append(pad + cell)
-        else:
-            parts.append(cell if index == last else cell + pad)
-    return (" " * gap).join(parts)
 
 
 def _fit(layout: Layout, natural: list[int], width: int) -> tuple[list[int], list[int], int]:

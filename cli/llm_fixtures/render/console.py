@@ -145,19 +145,34 @@ def safe_text(text: Text, allowlist: Any = None) -> Text:
 # Plain writers: lines with no styles, written without rich (piped tables, one-line messages on stderr).
 
 
-def write_lines(lines: Iterable[str], *, err: bool = False) -> None:
-    """Lines on stdout (or stderr), made safe a chunk at a time: secrets masked, control characters escaped."""
+def write_lines(lines: Iterable[str], *, err: bool = False, bold_first: bool = False) -> None:
+    """Lines on stdout (or stderr), made safe a chunk at a time: secrets masked, control characters escaped.
+    `bold_first`: a table's header, in bold where styles are taken (the only escape code these writers emit,
+    added after the text is made safe)."""
     stream = sys.stderr if err else sys.stdout
     allowlist = ProjectAllowlist()
+    bold = bold_first and takes_styles(stream)
     chunk: list[str] = []
     for line in lines:
         chunk.append(line)
         if len(chunk) >= CHUNK_LINES:
-            stream.write(clean("\n".join(chunk), allowlist) + "\n")
+            _write_chunk(stream, chunk, allowlist, bold)
             chunk.clear()
+            bold = False
     if chunk:
-        stream.write(clean("\n".join(chunk), allowlist) + "\n")
+        _write_chunk(stream, chunk, allowlist, bold)
     stream.flush()
+
+
+def _write_chunk(stream: IO[str], lines: list[str], allowlist: ProjectAllowlist, bold: bool) -> None:
+    text = clean("\n".join(lines), allowlist) + "\n"
+    if bold:
+        head, newline, rest = text.partition("\n")
+        text = f"\x1b[1m{head}\x1b[0m{newline}{rest}"
+    try:
+        stream.write(text)
+    except BrokenPipeError:
+        reader_gone()
 
 
 def write_line(line: str, *, err: bool = True) -> None:

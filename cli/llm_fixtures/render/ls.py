@@ -9,7 +9,7 @@ from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Group
 from llm_fixtures.humanizing import human_bytes, plural
 from llm_fixtures.render.columns import Column, Layout, cell_width, cut_end, cut_middle, render_rows
-from llm_fixtures.render.console import stdout_console, takes_styles, terminal_width, write_line, write_lines
+from llm_fixtures.render.console import terminal_width, write_line, write_lines
 from llm_fixtures.sanitizing import ProjectAllowlist, clean_cells
 
 NO_TEST_ID = "(no test id)"
@@ -143,12 +143,5 @@ def _safe_rows(rows: list[list[str]]) -> list[list[str]]:
 
 
 def _print_table(lines: list[str]) -> None:
-    """The header in bold on a terminal that takes styles; otherwise plain lines, without rich."""
-    if not takes_styles():
-        write_lines(lines)
-        return
-    from rich.text import Text
-
-    text = Text("\n".join(lines))
-    text.stylize("bold", 0, len(lines[0]))
-    stdout_console().print(text, soft_wrap=True)
+    """The lines on stdout, the header in bold where styles are taken (never through rich's layout)."""
+    write_lines(lines, bold_first=True)
