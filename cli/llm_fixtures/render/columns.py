@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 ELLIPSIS = "…"
+# The narrowest a shortened column becomes when nothing else is left to give way.
+MIN_CUT = 8
 
 
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -118,7 +120,8 @@ def render_rows(layout: Layout, rows: Sequence[Sequence[str]], width: int | None
 
 def _fit(layout: Layout, natural: list[int], width: int) -> tuple[list[int], list[int], int]:
     """(widths, shown columns, gap) that fit `width`: the steps applied in order, then the narrow gap, then
-    columns dropped (each time from the natural widths again); when nothing fits, the last try as it is."""
+    columns dropped (each time from the natural widths again); when even that is too wide, the shortened
+    columns go below their last step (down to MIN_CUT), and only then may a line be wider than `width`."""
     droppable = sorted((column.drop, i) for i, column in enumerate(layout.columns) if column.drop)
     shown = list(range(len(natural)))
     while True:
@@ -132,6 +135,10 @@ def _fit(layout: Layout, natural: list[int], width: int) -> tuple[list[int], lis
             if _total(widths, shown, gap) <= width:
                 return _spread(layout, widths, natural, shown, gap, width), shown, gap
         if not droppable:
+            for index in layout.grow or [index for index, _limit in layout.steps]:
+                excess = _total(widths, shown, gap) - width
+                if excess > 0 and index in shown:
+                    widths[index] = max(min(MIN_CUT, widths[index]), widths[index] - excess)
             return widths, shown, gap
         shown.remove(droppable.pop(0)[1])
 
