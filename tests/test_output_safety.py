@@ -17,11 +17,12 @@ from test_check import SECRETS
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
-from llm_fixtures.checking.secrets import Allowlist, check_secrets, mask
+from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.commands.common import echo_json_lines
 from llm_fixtures.humanizing import human_bytes, plural
 from llm_fixtures.render.console import safe_text, stderr_console, stdout_console, write_line, write_text
 from llm_fixtures.sanitizing import clean, clean_cells, clean_json
+from llm_fixtures.scanning import Allowlist, mask
 
 KEY = "sk-proj-" + "a1B2c3D4" * 5
 KEY2 = "sk-proj-" + "Z9y8X7w6" * 5
@@ -67,10 +68,17 @@ def test_a_private_keys_body_is_masked_in_text_and_in_json() -> None:
 
 
 def test_credential_headers_are_masked_in_json() -> None:
-    data = json.dumps({"headers": {"Authorization": "Basic dXNlcjpwYXNzd29yZA==", "X-Api-Key": "plain-value-1234"}})
-    cleaned = clean_json(data.encode())
-    headers = json.loads(cleaned)["headers"]
-    assert headers == {"Authorization": mask("Basic dXNlcjpwYXNzd29yZA=="), "X-Api-Key": mask("plain-value-1234")}
+    value = {"Authorization": "Basic dXNlcjpwYXNzd29yZA==", "X-Api-Key": "plain-value-1234", "api-key": ""}
+    cleaned = clean_json(json.dumps({"request": {"headers": value}}).encode())
+    headers = json.loads(cleaned)["request"]["headers"]
+    assert headers == {
+        "Authorization": mask("Basic dXNlcjpwYXNzd29yZA=="),
+        "X-Api-Key": mask("plain-value-1234"),
+        "api-key": "",
+    }
+    assert (
+        clean_json(b'{"Authorization": "not in a headers object"}') == b'{"Authorization": "not in a headers object"}'
+    )
 
 
 @pytest.mark.parametrize(

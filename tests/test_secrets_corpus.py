@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import corpus_files
-from llm_fixtures.checking.secrets import _PASSES, _candidates, _matches, check_secrets
+from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.checking.size import image_spans
+from llm_fixtures.scanning import _PASSES, _candidates, _matches
 
 
 @pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from llm_fixtures.checking.secrets import Allowlist, find_secrets, mask
+from llm_fixtures.scanning import Allowlist, find_secrets, mask
 
 # Characters a terminal may act on, or that disguise what follows them: C0 controls but newline and tab, DEL,
 # C1 controls (U+009B is CSI on terminals that read 8-bit controls), the bidirectional overrides and isolates
@@ -24,11 +24,11 @@ _UNSAFE_IN_JSON = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\
 _KEY_BODY = re.compile(rb"(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[nrt])*?-----END (?:[A-Z]+ )*PRIVATE KEY-----")
 _KEY_LINES = re.compile(rb"(?:[A-Za-z0-9+/=\r\n]|\\[nrt])*")  # no end line within reach: the base64 lines
 _KEY_BODY_LIMIT = 16_384
-# A request header that carries a credential whatever its form (`auth-header` in `check`), as JSON prints it.
-_HEADER_NAMES = (b"uthorization", b"UTHORIZATION", b"pi-key", b"PI-KEY", b"pi-Key")
-_HEADER = re.compile(
-    rb'"(?i:(?:proxy-)?authorization|(?:x-(?:goog-)?)?api-key)" ?: ?"((?:[^"\\]|\\.)+)"',
-)
+# A request header that carries a credential whatever its form (`auth-header` in `check`), as JSON prints it:
+# found at the end of its name (a literal, searched at C speed), then its name and value read around it.
+_HEADER_ENDS = (b'uthorization"', b'UTHORIZATION"', b'pi-key"', b'PI-KEY"', b'pi-Key"')
+_HEADER_NAME = re.compile(rb'"(?i:(?:proxy-)?authorization|(?:x-(?:goog-)?)?api-key)"')
+_HEADER_VALUE = re.compile(rb' ?: ?"((?:[^"\\]|\\.)+)"')
 
 Edit = tuple[int, int, str]  # (start, end, replacement) in a text
 
@@ -61,15 +61,33 @@ def secret_spans(data: bytes, allowlist: Allows | None = None) -> list[tuple[int
                 text = data[secret.start : end].decode("utf-8", "replace")
         if allowlist is None or not allowlist.allows(text):
             spans.append((secret.start, end, mask(text)))
-    if any(name in data for name in _HEADER_NAMES):
-        for match in _HEADER.finditer(data):
-            value = match.group(1).decode("utf-8", "replace")
-            start, end = match.span(1)
-            if (allowlist is None or not allowlist.allows(value)) and not any(
-                s < end and start < e for s, e, _ in spans
-            ):
+    headers = _header_spans(data)
+    if headers:
+        for start, end in headers:
+            value = data[start:end].decode("utf-8", "replace")
+            overlaps = any(s < end and start < e for s, e, _ in spans)  # a token already masked inside it
+            if not overlaps and (allowlist is None or not allowlist.allows(value)):
                 spans.append((start, end, mask(value)))
         spans.sort()
+    return spans
+
+
+def _header_spans(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of the value of each credential header in JSON text (`"headers": {"Authorization": "..."}`:
+    nothing to look for without a `headers` object, as in most outputs)."""
+    spans: list[tuple[int, int]] = []
+    if b'"headers"' not in data:
+        return spans
+    for end_of_name in _HEADER_ENDS:
+        at = data.find(end_of_name)
+        while at != -1:
+            end = at + len(end_of_name)
+            start = data.rfind(b'"', max(0, at - 20), at)
+            if start != -1 and _HEADER_NAME.fullmatch(data, start, end):
+                value = _HEADER_VALUE.match(data, end)
+                if value is not None:
+                    spans.append(value.span(1))
+            at = data.find(end_of_name, end)
     return spans
 
 
