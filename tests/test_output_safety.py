@@ -198,6 +198,21 @@ def test_the_json_lines_writer_survives_what_orjson_refuses(capsys: pytest.Captu
     assert rows[4]["value"] == CONTROLS
 
 
+class Document:
+    """An object that gives the plain values that stand for it (as a diff's PairReport may)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def json_document(self) -> dict[str, Any]:
+        return {"text": self.text, "n": 10**30}
+
+
+def test_the_json_lines_writer_takes_objects_that_give_their_document(capsys: pytest.CaptureFixture[str]) -> None:
+    echo_json_lines([Document(KEY), Document("lone \udc00")])
+    assert _lines(capsys) == [{"text": mask(KEY), "n": 10**30}, {"text": "lone \udc00", "n": 10**30}]
+
+
 def test_the_json_lines_writer_writes_in_chunks_and_masks_each(capsys: pytest.CaptureFixture[str]) -> None:
     echo_json_lines({"i": index, "k": KEY, "pad": "x" * 500} for index in range(2000))
     rows = _lines(capsys)

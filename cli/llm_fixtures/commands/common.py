@@ -52,11 +52,11 @@ _MAX_DEPTH = 200
 
 def echo_json_lines(items: Iterable[Any]) -> None:
     """The JSON Lines writer of every command: one object per line on stdout, never through rich (which wraps
-    and eats markup). Items are pydantic models, objects that dump themselves (`to_json`, bytes), or
-    dataclasses and plain JSON values (orjson). Secrets are masked inside their strings and DEL, C1 and
-    bidirectional characters escaped (`sanitizing.clean_json`), the JSON staying valid. Whatever orjson
-    refuses (a lone surrogate, an integer beyond 64 bits, nesting deeper than it goes) is written by the
-    standard library with ASCII escapes, never a crash."""
+    and eats markup). Items are pydantic models, objects that give their plain values (`json_document()`) or
+    dump themselves (`to_json()`, bytes), or dataclasses and plain JSON values (orjson). Secrets are masked
+    inside their strings, DEL, C1 and bidirectional characters escaped (`sanitizing.clean_json`), the JSON
+    staying valid. What orjson refuses (a lone surrogate, an integer beyond 64 bits, nesting deeper than it
+    goes) is written by the standard library with ASCII escapes, never a crash."""
     allowlist = ProjectAllowlist()
     dumpers: dict[type, Callable[[Any], bytes]] = {}
     chunk: list[bytes] = []
@@ -95,6 +95,8 @@ def _dumper(kind: type) -> Callable[[Any], bytes]:
     """How items of a type become one JSON line (decided once per type: thousands of items share one)."""
     if hasattr(kind, "model_dump_json"):
         return lambda item: item.model_dump_json().encode()
+    if hasattr(kind, "json_document"):  # an object that says which plain values stand for it
+        return lambda item: orjson.dumps(item.json_document())
     if hasattr(kind, "to_json"):
         return lambda item: bytes(item.to_json())
     return orjson.dumps
@@ -107,6 +109,8 @@ def _fallback_json(item: Any) -> bytes:
 
     if hasattr(item, "model_dump"):
         value = item.model_dump(mode="python")
+    elif hasattr(item, "json_document"):
+        value = item.json_document()
     elif hasattr(item, "to_json"):
         value = orjson.loads(item.to_json())
     else:
