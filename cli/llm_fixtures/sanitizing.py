@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Protocol
 
 from llm_fixtures.scanning import Allowlist, find_secrets, mask
@@ -13,22 +14,34 @@ from llm_fixtures.scanning import Allowlist, find_secrets, mask
 # (text shown in another order than stored), and lone surrogates (no encoding can write them). Each is shown as
 # its escape: `\x1b`, `\x9b`, `\u202e`, `\ud800`.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_UNSAFE = f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
 # ...and, in a value that must stay on one line (a table cell, a stderr line), newline and tab too.
-_UNSAFE_IN_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_UNSAFE_IN_LINE = f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # The same characters in UTF-8 JSON text: the encoders escape C0 controls, not DEL, C1 or bidi characters.
-_UNSAFE_IN_JSON = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+_UNSAFE_IN_JSON = rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
 # A private key's body after its header line (the header is what `check` reports; the body is the secret), in
-# plain text or in JSON text (escaped line ends).
-_KEY_BODY = re.compile(rb"(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[nrt])*?-----END (?:[A-Z]+ )*PRIVATE KEY-----")
-_KEY_LINES = re.compile(rb"(?:[A-Za-z0-9+/=\r\n]|\\[nrt])*")  # no end line within reach: the base64 lines
+# plain text or in JSON text (escaped line ends); with no end line within reach, the base64 lines.
+_KEY_BODY = rb"(?:[A-Za-z0-9+/=:,\- \t\r\n]|\\[nrt])*?-----END (?:[A-Z]+ )*PRIVATE KEY-----"
+_KEY_LINES = rb"(?:[A-Za-z0-9+/=\r\n]|\\[nrt])*"
 _KEY_BODY_LIMIT = 16_384
 # A request header that carries a credential whatever its form (`auth-header` in `check`), as JSON prints it:
 # found at the end of its name (a literal, searched at C speed), then its name and value read around it.
 _HEADER_ENDS = (b'uthorization"', b'UTHORIZATION"', b'pi-key"', b'PI-KEY"', b'pi-Key"')
-_HEADER_NAME = re.compile(rb'"(?i:(?:proxy-)?authorization|(?:x-(?:goog-)?)?api-key)"')
-_HEADER_VALUE = re.compile(rb' ?: ?"((?:[^"\\]|\\.)+)"')
+_HEADER_NAME = rb'"(?i:(?:proxy-)?authorization|(?:x-(?:goog-)?)?api-key)"'
+_HEADER_VALUE = rb' ?: ?"((?:[^"\\]|\\.)+)"'
+
+
+@cache
+def _text_regex(source: str) -> re.Pattern[str]:
+    """Compiled on first use: most outputs are printable ASCII with no secret, and never need these."""
+    return re.compile(source)
+
+
+@cache
+def _bytes_regex(source: bytes) -> re.Pattern[bytes]:
+    return re.compile(source)
+
 
 Edit = tuple[int, int, str]  # (start, end, replacement) in a text
 
@@ -55,7 +68,8 @@ def secret_spans(data: bytes, allowlist: Allows | None = None) -> list[tuple[int
     for secret in find_secrets(data):
         end, text = secret.end, secret.text
         if secret.kind == "private-key":
-            body = _KEY_BODY.match(data, end, min(len(data), end + _KEY_BODY_LIMIT)) or _KEY_LINES.match(data, end)
+            limit = min(len(data), end + _KEY_BODY_LIMIT)
+            body = _bytes_regex(_KEY_BODY).match(data, end, limit) or _bytes_regex(_KEY_LINES).match(data, end)
             if body is not None and body.end() > end:
                 end = body.end()
                 text = data[secret.start : end].decode("utf-8", "replace")
@@ -83,8 +97,8 @@ def _header_spans(data: bytes) -> list[tuple[int, int]]:
         while at != -1:
             end = at + len(end_of_name)
             start = data.rfind(b'"', max(0, at - 20), at)
-            if start != -1 and _HEADER_NAME.fullmatch(data, start, end):
-                value = _HEADER_VALUE.match(data, end)
+            if start != -1 and _bytes_regex(_HEADER_NAME).fullmatch(data, start, end):
+                value = _bytes_regex(_HEADER_VALUE).match(data, end)
                 if value is not None:
                     spans.append(value.span(1))
             at = data.find(end_of_name, end)
@@ -119,7 +133,7 @@ def edits(text: str, allowlist: Allows | None = None, *, one_line: bool = False)
             offsets = dict(_byte_to_char(text, data))
             found.extend((offsets[start], offsets[end], masked) for start, end, masked in spans)
     if not text.isprintable():
-        pattern = _UNSAFE_IN_LINE if one_line else _UNSAFE
+        pattern = _text_regex(_UNSAFE_IN_LINE if one_line else _UNSAFE)
         covered = iter(found)
         current = next(covered, None)
         controls: list[Edit] = []
@@ -164,7 +178,7 @@ def clean_cells(cells: list[str], allowlist: Allows | None = None) -> list[str]:
 
 def edits_of_controls(text: str) -> list[Edit]:
     """Where a one-line value holds an unsafe character (newlines and tabs included)."""
-    return [(m.start(), m.start() + 1, escape(m.group())) for m in _UNSAFE_IN_LINE.finditer(text)]
+    return [(m.start(), m.start() + 1, escape(m.group())) for m in _text_regex(_UNSAFE_IN_LINE).finditer(text)]
 
 
 def clean_json(data: bytes, allowlist: Allows | None = None) -> bytes:
@@ -182,7 +196,7 @@ def clean_json(data: bytes, allowlist: Allows | None = None) -> bytes:
         data = b"".join(parts)
     if data.isascii() and b"\x7f" not in data:
         return data
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group().decode()):04x}".encode(), data)
+    return _bytes_regex(_UNSAFE_IN_JSON).sub(lambda m: f"\\u{ord(m.group().decode()):04x}".encode(), data)
 
 
 class ProjectAllowlist:

@@ -78,14 +78,32 @@ _RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
 # a large inline image (verified to hold none of the four) is not searched for them.
 _SEPARATED_ANCHORS = frozenset({_K, _H, _X, _Y, _BEARER})
 _SEPARATORS = (b"-", b"_", b" ", b".")
-_Rule = tuple[str, bytes, tuple[int, ...], re.Pattern[bytes]]  # (kind, at, offsets, pattern)
+
+
+class Deferred:
+    """A pattern compiled on its first use: a scan compiles only its anchors, and most scans (an output with no
+    secret in it, most files) never need the pattern of any kind."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[bytes] | None = None
+
+    def match(self, data: bytes, position: int) -> re.Match[bytes] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source.encode())
+        return self._compiled.match(data, position)
+
+
+_Rule = tuple[str, bytes, tuple[int, ...], Deferred]  # (kind, at, offsets, pattern)
 
 
 def _passes() -> tuple[tuple[re.Pattern[bytes], bool, tuple[_Rule, ...]], ...]:
     """(anchor, separated, the rules it finds candidates for) of each distinct anchor, in the order of _RULES."""
     rules: dict[str, list[_Rule]] = {}
     for kind, anchor, at, offsets, pattern in _RULES:
-        rules.setdefault(anchor, []).append((kind, at, offsets, re.compile(pattern.encode())))
+        rules.setdefault(anchor, []).append((kind, at, offsets, Deferred(pattern)))
     return tuple((re.compile(anchor.encode()), anchor in _SEPARATED_ANCHORS, tuple(of)) for anchor, of in rules.items())
 
 
@@ -107,9 +125,9 @@ def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[in
     return segments
 
 
-def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[tuple[int, str, re.Pattern[bytes]]]:
+def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[tuple[int, str, Deferred]]:
     """(offset, kind, pattern) of every place a secret may start, in file order; one pass per anchor."""
-    found: list[tuple[int, str, re.Pattern[bytes]]] = []
+    found: list[tuple[int, str, Deferred]] = []
     whole = [(0, len(data))]
     outside = _outside(data, skip) if skip else whole
     for anchor, separated, rules in _PASSES:
@@ -143,7 +161,7 @@ class Secret(NamedTuple):
     text: str
 
 
-def _found(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, Secret]]:
+def _found(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> Iterator[tuple[int, Secret]]:
     """(candidate offset, secret) of the patterns that match at the candidates, taken in order: a secret covers
     the candidates inside it, so that anchors that overlap (and kinds that share one) report it once."""
     covered = -1
@@ -156,7 +174,7 @@ def _found(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]
             yield offset, Secret(match.start(1), match.end(1), kind, match.group(1).decode("utf-8", "replace"))
 
 
-def _matches(data: bytes, candidates: Iterable[tuple[int, str, re.Pattern[bytes]]]) -> Iterator[tuple[int, str, str]]:
+def _matches(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> Iterator[tuple[int, str, str]]:
     """(offset, kind, secret) of the patterns that match at the candidates (see `_found`)."""
     for offset, secret in _found(data, candidates):
         yield offset, secret.kind, secret.text
