@@ -86,7 +86,9 @@ def _run(
         from llm_fixtures.diffing.sides import volatility_of
 
         if list_volatile:
-            typer.echo("\n".join(volatility_of(load_project()).describe()))
+            from llm_fixtures.render.console import write_lines
+
+            write_lines(volatility_of(load_project()).describe())
             return
 
         result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
