@@ -359,17 +359,18 @@ _ROW_FIELD_TYPES: tuple[tuple[type, ...], ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def _row_signatures() -> frozenset[tuple[type, ...]]:
-    from itertools import product
-
-    return frozenset(product(*_ROW_FIELD_TYPES))
+_row_signatures: frozenset[tuple[type, ...]] = frozenset()  # every combination of the types above, made once
 
 
 def is_row(value: Any) -> bool:
     """Whether `value` has the shape `to_row` gives: a list of exactly these fields, each of its type (checked
     as one set lookup of the value types: a warm `ls` checks every row it takes from the cache)."""
-    return type(value) is list and tuple(map(type, value)) in _row_signatures()
+    global _row_signatures
+    if not _row_signatures:
+        from itertools import product
+
+        _row_signatures = frozenset(product(*_ROW_FIELD_TYPES))
+    return type(value) is list and tuple(map(type, value)) in _row_signatures
 
 
 def as_json(facts: Facts) -> bytes:
