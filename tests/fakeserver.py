@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+# How often the serving loop looks for a shutdown request (`serve_forever`'s default is 0.5 s).
+POLL_SECONDS = 0.02
+
 FailureKind = Literal["500", "429", "break", "error-event", "slow", "400", "401", "failed"]
 
 
@@ -537,7 +540,8 @@ class FakeServer:
     def __init__(self, **behaviour: Any) -> None:
         self.behaviour = Behaviour(**behaviour)
         self._server = Server(self.behaviour)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: `shutdown()` waits for the loop to notice, and the default 0.5 s is paid by every test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -251,6 +251,10 @@ def test_keep_partial_keeps_what_the_failed_run_wrote(project: Path, monkeypatch
     assert len(changed) == 2 and all(b"v3: " in after[name] for name in changed)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_run_restores(project: Path, how: str) -> None:
     before = _files(project)
@@ -263,6 +267,9 @@ def test_interrupted_run_restores(project: Path, how: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # Started in the background (`nohup`, `&`), this test runs with SIGINT ignored, and a child inherits
+        # that: give `fixtures` the default handler, as a shell in the foreground would.
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _files(project) == before:
