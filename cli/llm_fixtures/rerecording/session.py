@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from llm_fixtures.config import Project
@@ -28,6 +29,7 @@ class Request:
     api_key_env: str | None
     jobs: int
     timeout: float
+    deadline: float
     retries: int
     keep_partial: bool
     prune_superseded: bool
@@ -41,13 +43,23 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
         refuse_if_any(project.root)
+    if request.review:
+        from llm_fixtures.rerecording.review import load_pending
+
+        load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
     for problem in selection.problems:
         reporter.warn(problem)
     if not selection.chosen:
         reporter.warn("no recording matches the selection")
         return 2 if selection.problems else 0  # the files asked for are unreadable: bad input, not "nothing to do"
-    plan = planning.build_plan(selection.chosen, request.runner, request.base_url, request.api_key_env)
+    plan = planning.build_plan(
+        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root
+    )
+    if request.runner == "pytest":
+        from llm_fixtures.rerecording.recordplan import plan_record_runs
+
+        plan = plan_record_runs(plan, project, os.environ)
     if request.dry_run:
         if reporter.json:
             reporter.lines(plan.items)
@@ -67,7 +79,9 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             plan,
             base_url=request.base_url,
             api_key_env=request.api_key_env,
-            options=HttpOptions(jobs=request.jobs, timeout=request.timeout, retries=request.retries),
+            options=HttpOptions(
+                jobs=request.jobs, timeout=request.timeout, deadline=request.deadline, retries=request.retries
+            ),
             review=request.review,
             prune_superseded=request.prune_superseded,
             reporter=reporter,
@@ -85,9 +99,12 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
+    """A refused test id is said file by file (`path: what is wrong`); other reasons once, with a count."""
     reasons: dict[str, int] = {}
     for item in plan.items:
-        if item.action == "skip":
+        if item.action == "skip" and item.refused:
+            reporter.warn(f"{item.path}: {item.reason}")
+        elif item.action == "skip":
             reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
     for reason, count in sorted(reasons.items()):
         reporter.warn(f"skipped {count} recording(s): {reason}")
