@@ -842,7 +842,9 @@ def test_responses_event_of_an_unknown_type_fails_the_file(project: Path, server
     path = write_http(project, responses_recording(ask()))
     before = path.read_bytes()
     kinds = ["response.created", "response.brand_new_thing", "response.completed"]
-    lines = [f"data: {json.dumps({'type': kind, 'sequence_number': n})}\n" for n, kind in enumerate(kinds)]
+    response = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "output": []}
+    events = [{"type": kind, "sequence_number": n, "response": response} for n, kind in enumerate(kinds)]
+    lines = [f"data: {json.dumps(event)}\n" for event in events]
     server.answer(ask(), 200, lines)
     result = invoke(str(path), "--base-url", server.url, "--json")
     line = json.loads(result.stdout)
