@@ -12,6 +12,7 @@ from llm_fixtures.errors import UsageError
 from llm_fixtures.rerecording.plan import Plan, with_runs
 from llm_fixtures.rerecording.recordmode import choose_preset
 from llm_fixtures.rerecording.runs import SET_COMMAND, command_run, setup_runs
+from llm_fixtures.rerecording.signatures import function_parameters
 from llm_fixtures.rerecording.suitedefs import (
     CI_SCRIPT,
     MATRIX_FILE,
@@ -52,7 +53,8 @@ def plan_record_runs(plan: Plan, project: Project, environ: Mapping[str, str], p
         return with_runs(plan, [run] if tests else [], {}, how)
     how.append(_setups_line(definitions))
     how.extend(f"note: {note}" for note in definitions.notes)
-    placement = setup_runs(definitions, preset, settings, tests, environ)
+    signatures = function_parameters(project.root, tests)
+    placement = setup_runs(definitions, preset, settings, tests, environ, signatures)
     if tests and not placement.runs:
         first, reason = next(iter(sorted(placement.unplaced.items())))
         more = f" (and {len(placement.unplaced) - 1} more)" if len(placement.unplaced) > 1 else ""

@@ -183,13 +183,26 @@ def _marked(params: str, marker: str) -> list[int]:
     return found
 
 
-def _named_score(params: str, values: Mapping[ModelOption, str | None], short_ids: Mapping[str, str]) -> int | None:
+def _named_score(
+    params: str,
+    values: Mapping[ModelOption, str | None],
+    short_ids: Mapping[str, str],
+    signature: frozenset[str] | None,
+) -> int | None:
     """How well the `prefix=value` parts of an id match a config (the length of the values matched, so the
-    longest value wins where one is the start of another); None when a part is not the config's."""
+    longest value wins where one is the start of another); None when a part is not the config's. When the test
+    function's parameters are known, a part must be there exactly when the test names the option's fixture and
+    the config gives it a value (the conftest's rule); otherwise only the parts there are checked."""
     score = 0
     for option, value in values.items():
         marker = f"{option.prefix}="
-        for at in _marked(params, marker):
+        found = _marked(params, marker)
+        if signature is not None and option.fixture in signature:
+            if value is None and found:
+                return None
+            if value is not None and not found:
+                return None
+        for at in found:
             if value is None:
                 return None
             short = short_ids.get(value, value)
@@ -265,18 +278,22 @@ def _candidates(definitions: SuiteDefinitions, test: str) -> list[Config]:
     return configs
 
 
-def place_test(definitions: SuiteDefinitions, test: str) -> Config | str:
-    """The config whose options produce `test`'s id, or why none does."""
+def place_test(definitions: SuiteDefinitions, test: str, signature: frozenset[str] | None = None) -> Config | str:
+    """The config whose options produce `test`'s id, or why none does. `signature`: the parameters of the test
+    function, when its file could be read."""
     conftest = definitions.conftest
     options = conftest.model_options if conftest is not None else ()
     short_ids = conftest.short_ids if conftest is not None else {}
     params = nodeids.parameters(test)
     candidates = _candidates(definitions, test)
     named = _has_named_parts(params, options)
+    if signature is not None:
+        # Ids name the options of the fixtures the function takes; none of them: pytest's own ids of the values.
+        named = any(option.fixture in signature for option in options)
     scored: list[tuple[int, Config]] = []
     for config in candidates:
         values = _values(definitions, config)
-        score = _named_score(params, values, short_ids) if named else _auto_score(params, values)
+        score = _named_score(params, values, short_ids, signature) if named else _auto_score(params, values)
         if score is not None:
             scored.append((score, config))
     if named and not scored:
@@ -294,13 +311,15 @@ def setup_runs(
     settings: RerecordSettings,
     node_ids: Sequence[str],
     environ: Mapping[str, str],
+    signatures: Mapping[str, frozenset[str] | None] | None = None,
 ) -> Placement:
-    """One run per setup (and option set) for the ids the suite's setups produce; each other id with why not."""
+    """One run per setup (and option set) for the ids the suite's setups produce; each other id with why not.
+    `signatures`: the parameters of each test function, where known (signatures.py)."""
     env = environment(preset, settings)
     placed: dict[tuple[str, tuple[tuple[str, str], ...], str | None], list[tuple[str, Config]]] = {}
     unplaced: dict[str, str] = {}
     for test in node_ids:
-        found = place_test(definitions, test)
+        found = place_test(definitions, test, (signatures or {}).get(test))
         if isinstance(found, str):
             unplaced[test] = found
         else:

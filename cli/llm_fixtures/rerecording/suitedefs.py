@@ -407,10 +407,11 @@ def _is_mode_option_read(node: ast.expr) -> bool:
     )
 
 
-def _environ_key(target: ast.expr) -> str | None:
-    """`X` of an `os.environ["X"]` target."""
+def _environ_key(target: ast.expr, constants: dict[str, ast.expr]) -> str | None:
+    """`X` of an `os.environ["X"]` target (or `os.environ[NAME]` with `NAME = "X"` at the top of the module)."""
     if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and target.value.attr == "environ":
-        key = _literal(target.slice)
+        index = target.slice
+        key = _literal(constants.get(index.id) if isinstance(index, ast.Name) else index)
         return key if isinstance(key, str) else None
     return None
 
@@ -418,6 +419,7 @@ def _environ_key(target: ast.expr) -> str | None:
 def _writes_mode_from_option(tree: ast.Module, variable: str) -> bool:
     """Whether some function sets `os.environ[variable]` from `getoption("--inference-mode")`, directly or
     through a local name."""
+    constants = _module_assignments(tree)
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
             continue
@@ -428,7 +430,7 @@ def _writes_mode_from_option(tree: ast.Module, variable: str) -> bool:
         for node in ast.walk(function):
             if not isinstance(node, ast.Assign):
                 continue
-            if not any(_environ_key(target) == variable for target in node.targets):
+            if not any(_environ_key(target, constants) == variable for target in node.targets):
                 continue
             value = node.value
             if _is_mode_option_read(value) or (isinstance(value, ast.Name) and value.id in from_option):
