@@ -200,7 +200,7 @@ def _item(
             return PlanItem(**common, action="skip", reason=reason)
         problem = node_id_problem(facts.test_id, root)
         if problem is not None:
-            reason = f"test id {shown(facts.test_id)} is not a pytest node id pytest may be given ({problem}); not run"
+            reason = f"test id {shown(facts.test_id)} may not be given to pytest ({problem}); not run"
             return PlanItem(**common, action="skip", reason=reason, refused=True)
         if not (root / facts.test_id.split("::", 1)[0]).is_file():
             reason = "its test file no longer exists (an orphan: `fixtures prune` finds these)"

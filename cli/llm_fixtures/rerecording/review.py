@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llm_fixtures.errors import FixtureError
 from llm_fixtures.filtering import matches_test
 from llm_fixtures.rerecording.statedir import STATE_DIR, checked_state_dir, state_dir
-from llm_fixtures.safepaths import confined, read_regular
+from llm_fixtures.safepaths import OutsideProject, confined, read_regular
 from llm_fixtures.store import write_atomic
 
 PendingKind = Literal["new", "changed"]
@@ -112,7 +112,10 @@ def load_pending(root: Path) -> list[PendingEntry]:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "the entry"
             raise BadPending(f"{path}: entry {index + 1}: {where}: {first['msg']}; nothing was changed") from None
-        confined(entry.target, root, what=f"{path}: entry {index + 1} target")
+        try:
+            confined(entry.target, root, what=f"{path}: entry {index + 1} target")
+        except OutsideProject as exc:
+            raise BadPending(f"{exc}; nothing was changed") from None
         entries.append(entry)
     return sorted(entries, key=lambda e: e.target)
 
