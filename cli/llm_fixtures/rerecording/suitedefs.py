@@ -229,17 +229,26 @@ def _defaults(value: Any) -> dict[str, str | int] | None:
     return out
 
 
-def _setups(node: ast.expr | None, relative: str, notes: list[str]) -> dict[str, Setup]:
+def _calls(
+    node: ast.expr | None, relative: str, table: str, kind: str, notes: list[str]
+) -> Iterator[tuple[str, dict[str, ast.expr]]]:
+    """`(name, keyword arguments)` of each `"name": Kind(...)` entry of a `TABLE = {...}` dict; a note for each
+    entry of another form, and for a table that is not a dict."""
     if not isinstance(node, ast.Dict):
-        notes.append(f"{relative}: no SETUP_DEFINITIONS dict")
-        return {}
-    setups: dict[str, Setup] = {}
+        notes.append(f"{relative}: no {table} dict")
+        return
     for key_node, value_node in zip(node.keys, node.values, strict=True):
         name = safe_name(_literal(key_node))
         keywords = _call_keywords(value_node)
         if name is None or keywords is None:
-            notes.append(f'{relative}: a setup that is not `"name": Setup(...)` was skipped')
+            notes.append(f'{relative}: an entry of {table} that is not `"name": {kind}(...)` was skipped')
             continue
+        yield name, keywords
+
+
+def _setups(node: ast.expr | None, relative: str, notes: list[str]) -> dict[str, Setup]:
+    setups: dict[str, Setup] = {}
+    for name, keywords in _calls(node, relative, "SETUP_DEFINITIONS", "Setup", notes):
         env = _string_dict(_literal(keywords.get("env"))) if "env" in keywords else {}
         defaults = _defaults(_literal(keywords.get("defaults"))) if "defaults" in keywords else {}
         if env is None or defaults is None:
@@ -303,16 +312,8 @@ def _suites(
     node: ast.expr | None, assignments: dict[str, ast.expr], folder: Path, root: Path, notes: list[str]
 ) -> dict[str, Suite]:
     relative = f"{folder.relative_to(root).as_posix()}/suites.py"
-    if not isinstance(node, ast.Dict):
-        notes.append(f"{relative}: no SUITE_DEFINITIONS dict")
-        return {}
     suites: dict[str, Suite] = {}
-    for key_node, value_node in zip(node.keys, node.values, strict=True):
-        name = safe_name(_literal(key_node))
-        keywords = _call_keywords(value_node)
-        if name is None or keywords is None:
-            notes.append(f'{relative}: a suite that is not `"name": Suite(...)` was skipped')
-            continue
+    for name, keywords in _calls(node, relative, "SUITE_DEFINITIONS", "Suite", notes):
         roots = _roots(keywords.get("roots"), assignments, folder, root)
         if roots is None:
             notes.append(f"{relative}: the roots of suite {name!r} are not data this can read")
