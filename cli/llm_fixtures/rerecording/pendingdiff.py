@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from llm_fixtures.comparing import DiffResult, Source, Tree, diff_trees, volatility_of
 from llm_fixtures.config import Project
-from llm_fixtures.gitreading import blob_id
+from llm_fixtures.diffing.gitreading import blob_id
+from llm_fixtures.diffing.running import DiffResult, diff_trees
+from llm_fixtures.diffing.sides import Source, Tree, volatility_of
 from llm_fixtures.rerecording import review
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 
