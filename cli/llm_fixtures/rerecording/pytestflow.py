@@ -78,9 +78,9 @@ def rerecord_with_pytest(
         backups.discard(backup, root)
         raise
     if status != "passed" and not keep_partial:
-        which = f"run {ran} of {len(plan.runs)} " if len(plan.runs) > 1 else ""
         said = "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})"
-        _put_back(backup, root, f"{which}{said}", reporter)
+        which = f" at run {ran} of {len(plan.runs)}" if len(plan.runs) > 1 else ""
+        _put_back(backup, root, f"{said}{which}", reporter)
         return 130 if status == "interrupted" else 1
     test_of = {root / f.path: f.test_id for f in every} | {root / i.path: i.test_id for i in plan.items}
     reviewing = review and status == "passed"
