@@ -118,6 +118,7 @@ def main() -> None:
             "baseline": ([sys.executable, "-c", PARSE_ONLY, corpus], cache),
             "cold": (fixtures("ls", "--json", corpus), cache),
             "warm": (fixtures("ls", "--json", corpus), None),
+            "table": (fixtures("ls", corpus), None),
             "start-up": (fixtures("ls", "--json", empty), None),
         },
         env,
@@ -132,6 +133,8 @@ def main() -> None:
         jq = timed(f"xargs -0 {JQ_LISTING} < {listed}", env, repeat=1)
         rows.append(("jq listing", jq, f"ls is {ls_cold / jq:.2f}x jq (target <= 0.5x)"))
     rows.append(("fixtures ls --json (warm cache)", ls_warm, f"{ls_warm / ls_cold:.2f}x cold (target <= 0.5x)"))
+    table = best["table"]
+    rows.append(("fixtures ls table (warm, piped)", table, f"{table / ls_warm:.2f}x ls --json warm (target <= 1.5x)"))
     rows.append(("fixtures ls --json on an empty folder", start_up, "start-up of any command (Python + Typer)"))
     work = f"{(ls_warm - start_up) / (ls_cold - start_up):.2f}x cold"
     rows.append(("warm minus start-up", ls_warm - start_up, f"{work} minus start-up"))

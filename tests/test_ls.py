@@ -159,7 +159,7 @@ def test_table_shows_short_hash_test_endpoint_model_stream_and_size(runner: CliR
     row = result.stdout.splitlines()[1]
     assert "abababababab " in row and "inference/test_chat.py::test_x[m]" in row
     assert "/v1/chat/completions" in row and "gpt-4o" in row and "yes 3" in row
-    assert "1 of 1 recordings" in result.stderr
+    assert "1 recording, 634 B" in result.stderr
 
 
 def test_user_data_is_never_markup(runner: CliRunner, tmp_path: Path) -> None:

@@ -70,8 +70,29 @@ def test_ambiguous_prefix_lists_the_candidates(project: Project) -> None:
         resolve_refs(["aaaaaa"], project)
     assert len(caught.value.candidates) == 2
     assert H1 in str(caught.value) and H2 in str(caught.value)
+
+
+def test_a_hash_of_several_files_names_them_all(project: Project, tmp_path: Path) -> None:
+    """The same recording in two folders (a copy, another suite), or the model lists of one request: a hash
+    or a prefix of one hash is not ambiguous; it shows every file of that request, in path order."""
+    for ref in (H4, "cccccc"):
+        assert names(resolve_refs([ref], project)) == ["0000aaaa", "0000bbbb"]
+    other = tmp_path / "tests" / "integration" / "y" / "recordings"
+    other.mkdir(parents=True)
+    write(other, f"{H3}.json", "tests/integration/y/test_b.py::test_two")
+    write(other, f"{'bbbbbb34' + '0' * 56}.json", "tests/integration/y/test_b.py::test_three")
+    for ref in (H3, f"{H3}.json", H3.upper(), "bbbbbb33"):
+        found = resolve_refs([ref], project)
+        assert [path.parent.parent.name for path in found] == ["x", "y"], ref
     with pytest.raises(AmbiguousRef):
-        resolve_refs([H4], project)
+        resolve_refs(["bbbbbb3"], project)  # the prefix of two hashes
+
+
+@pytest.mark.parametrize("ref", ["", " ", "\t"])
+def test_an_empty_reference_is_refused(project: Project, ref: str) -> None:
+    """`fixtures show ""` once showed every recording of the current folder."""
+    with pytest.raises(UsageError, match="empty reference"):
+        resolve_refs([ref], project)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,14 @@ that tries every pattern at every offset (which its anchors must never make it m
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 
 import pytest
 
 from conftest import corpus_files
-from llm_fixtures.checking.secrets import _PASSES, _candidates, _matches, check_secrets
+from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.checking.size import image_spans
+from llm_fixtures.scanning import _PASSES, Deferred, _candidates, _matches
 
 
 @pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent
@@ -25,7 +25,7 @@ def test_the_corpus_holds_no_secret() -> None:
         assert check_secrets(str(path), data, images=image_spans(data)) == [], path
 
 
-def every_candidate(data: bytes) -> Iterator[tuple[int, str, re.Pattern[bytes]]]:
+def every_candidate(data: bytes) -> Iterator[tuple[int, str, Deferred]]:
     """Every rule at every offset, in file order: what the anchors narrow down."""
     rules = [(kind, pattern) for _anchor, _separated, of in _PASSES for kind, _at, _offsets, pattern in of]
     for offset in range(len(data)):

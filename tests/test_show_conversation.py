@@ -9,7 +9,6 @@ import pytest
 from llm_fixtures.conversation import (
     content_parts,
     conversation,
-    human_size,
     media_placeholder,
     parameters,
     tool_names,
@@ -30,11 +29,6 @@ B64_3KB = "A" * 4096  # 4096 base64 characters = 3072 bytes
 )
 def test_media_placeholder(value: Any, expected: str) -> None:
     assert media_placeholder("image", value) == expected
-
-
-@pytest.mark.parametrize(("size", "text"), [(10, "10 B"), (34 * 1024, "34 KB"), (3 * 1024 * 1024, "3.0 MB")])
-def test_human_size(size: int, text: str) -> None:
-    assert human_size(size) == text
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from llm_fixtures.assembling import Assembly
 from llm_fixtures.assembling.merging import as_dict
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import Facts
+from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.models import (
     FileProcessorRequest,
     HttpRequest,
@@ -80,14 +81,6 @@ class Shown(BaseModel):
 # Media placeholders
 
 
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
 def _base64_size(data: str) -> int:
     data = data.strip()
     return max(0, len(data) * 3 // 4 - data[-2:].count("="))
@@ -99,10 +92,10 @@ def media_placeholder(kind: str, value: Any, mime: str | None = None) -> str:
         if value.startswith("data:"):
             header, _, data = value.partition(",")
             mime = header[5:].split(";", 1)[0] or mime
-            return f"[{mime or kind} {human_size(_base64_size(data))}]"
+            return f"[{mime or kind} {human_bytes(_base64_size(data))}]"
         if value.startswith(("http://", "https://", "gs://", "file:")):
             return f"[{mime or kind} {value}]"
-        return f"[{mime or kind} {human_size(_base64_size(value))}]"
+        return f"[{mime or kind} {human_bytes(_base64_size(value))}]"
     return f"[{mime or kind}]"
 
 
@@ -171,7 +164,7 @@ def _part(item: Any) -> list[Part]:
         file = as_dict(item.get("file")) or item
         name = file.get("filename") or file.get("file_id") or "file"
         data = file.get("file_data")
-        size = f" {human_size(_base64_size(data.partition(',')[2] or data))}" if isinstance(data, str) else ""
+        size = f" {human_bytes(_base64_size(data.partition(',')[2] or data))}" if isinstance(data, str) else ""
         return [Part(type="text", text=f"[file {name}{size}]")]
     for key in ("inline_data", "inlineData"):  # Gemini
         if isinstance(item.get(key), dict):

@@ -55,15 +55,16 @@ class Group:
 
 @lru_cache(maxsize=64)
 def _pattern(text: str) -> re.Pattern[str]:
-    """A test-id pattern: a glob when it has `*` or `?` (brackets stay literal, test ids are full of them),
-    otherwise a substring."""
+    """A test-id pattern: a substring, or a glob with `*` (any run of characters) and `?` (one character).
+    Like a substring, a glob may match anywhere in the id (`test_response_*web_search` finds
+    `...::test_response_with_web_search[...]`); brackets stay literal (test ids are full of them)."""
     if "*" not in text and "?" not in text:
         return re.compile(re.escape(text))
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
-    return re.compile(f"^{regex}$", re.DOTALL)
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text), re.DOTALL)
 
 
 def matches_test(test_id: str | None, pattern: str) -> bool:
+    """Whether a test id holds `pattern` (a substring or a glob, anywhere in the id)."""
     return test_id is not None and _pattern(pattern).search(test_id) is not None
 
 
@@ -104,17 +105,21 @@ def sort_facts(items: Sequence[Facts], key: SortKey, *, reverse: bool = False) -
 
 
 def group_value(facts: Facts, key: GroupKey) -> str | None:
+    """The value a recording is grouped by; an empty one (a request with `"model": ""`) is no value at all, so
+    that it joins the `(none)` group rather than make a blank one beside it."""
     if key is GroupKey.test:
-        return facts.test_id
-    if key is GroupKey.test_file:
-        return facts.test_file
-    if key is GroupKey.suite:
-        return facts.suite
-    if key is GroupKey.endpoint:
-        return facts.endpoint
-    if key is GroupKey.model:
-        return facts.model
-    return facts.provider
+        value = facts.test_id
+    elif key is GroupKey.test_file:
+        value = facts.test_file
+    elif key is GroupKey.suite:
+        value = facts.suite
+    elif key is GroupKey.endpoint:
+        value = facts.endpoint
+    elif key is GroupKey.model:
+        value = facts.model
+    else:
+        value = facts.provider
+    return value or None
 
 
 def group(items: Iterable[Facts], key: GroupKey) -> list[Group]:

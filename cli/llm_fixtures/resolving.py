@@ -54,9 +54,11 @@ def _resolve_one(ref: str, facts: Sequence[Facts]) -> list[Path]:
         hits = [f for f in facts if matches_node_id(f.test_id, ref)]
         hits.sort(key=lambda f: (f.test_id or "", f.path))
     else:
-        hits = _by_hash(ref, facts)
-        if len(hits) > 1:
-            raise AmbiguousRef(ref, sorted(f.path for f in hits))
+        hits = sorted(_by_hash(ref, facts), key=lambda f: f.path)
+        # Several files of one request (the same name in several folders, the model lists of one request)
+        # are all shown: only a prefix of several hashes is ambiguous.
+        if len({f.hash.lower() for f in hits}) > 1:
+            raise AmbiguousRef(ref, [f.path for f in hits])
     if not hits:
         raise NoMatch(ref)
     return [Path(f.path) for f in hits]
@@ -71,6 +73,8 @@ def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | 
     found: list[Path] = []
     facts: list[Facts] | None = None
     for ref in refs:
+        if not ref.strip():
+            raise UsageError("an empty reference names nothing: give a path, a hash prefix or a test id")
         candidate = Path(ref)
         if not is_node_id(ref) and candidate.is_file():
             found.append(candidate)

@@ -113,7 +113,16 @@ def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -
     if "secrets" in checks:
         request = raw.get("request")
         headers = request.get("headers") if isinstance(request, dict) else None
-        findings.extend(check_secrets(path, data, Allowlist(options.allow_secrets), headers=headers, images=images))
+        findings.extend(
+            check_secrets(
+                path,
+                data,
+                Allowlist(options.allow_secrets),
+                headers=headers,
+                images=images,
+                response=raw.get("response"),  # a stored stream is searched once folded, too
+            )
+        )
     if "schema" in checks:
         findings.extend(check_schema(path, valid))
     if "size" in checks:

@@ -48,6 +48,10 @@ def run(
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.error,
     all_: Annotated[bool, typer.Option("--all", help="Also report every file whose name is ok (hash check).")] = False,
+    show_info: Annotated[
+        bool,
+        typer.Option("--show-info", help="List info findings (duplicates) too; by default they are only counted."),
+    ] = False,
     rename: Annotated[
         bool, typer.Option("--rename", help="Preview renaming stale and mismatched files to their current name.")
     ] = False,
@@ -104,7 +108,12 @@ def run(
         else:
             from llm_fixtures.render.check import render_findings
 
-            render_findings(shown, summarize(findings), files=sum(not report.skipped for report in reports))
+            render_findings(
+                shown,
+                summarize(findings),
+                files=sum(not report.skipped for report in reports),
+                show_info=show_info or all_ or fail_on is FailOn.info,
+            )
         failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)
         skipped = [report.path for report in reports if report.skipped]
         if skipped:

@@ -93,7 +93,9 @@ def _run(
         from llm_fixtures.diffing.sides import volatility_of
 
         if list_volatile:
-            typer.echo("\n".join(volatility_of(load_project()).describe()))
+            from llm_fixtures.render.console import write_lines
+
+            write_lines(volatility_of(load_project()).describe())
             return
 
         if pending:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import os
 import shlex
 import sys
@@ -164,7 +163,7 @@ def run(
 
             restored = restore_last(project.root)
             if json:
-                sys.stdout.write("".join(jsonlib.dumps({"path": str(path)}) + "\n" for path in restored))
+                echo_json_lines({"path": str(path)} for path in restored)
             else:
                 from llm_fixtures.render.prune import render_restored
 
@@ -195,7 +194,7 @@ def run(
             if not yes and not typer.confirm(
                 f"Remove {len(plan.orphans)} orphaned recording(s)?", default=False, err=True
             ):
-                typer.echo("nothing deleted", err=True)
+                warn("nothing deleted")
             else:
                 from llm_fixtures.trashing import refusals, remove_reversibly
 

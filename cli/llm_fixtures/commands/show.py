@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from llm_fixtures.commands.common import JsonOpt, handle_errors, report_problems
+from llm_fixtures.commands.common import JsonOpt, echo_json_lines, handle_errors, report_problems
 from llm_fixtures.config import load_project
 from llm_fixtures.errors import BadRecording, UsageError
 
@@ -58,7 +56,7 @@ def run(
         if assemble:
             assembled, problems = _assemble_paths(paths)
             if json:
-                _echo_lines({"path": path, **a.result, "warnings": a.warnings} for path, a in assembled)
+                echo_json_lines({"path": path, **a.result, "warnings": a.warnings} for path, a in assembled)
             else:
                 from llm_fixtures.assembling.final import final_message
                 from llm_fixtures.render.show import render_assembled
@@ -67,7 +65,7 @@ def run(
         else:
             shown, problems = _show_paths(paths)
             if json:
-                _echo_lines(item.model_dump(mode="python") for item in shown)
+                echo_json_lines(item.model_dump(mode="python") for item in shown)
             else:
                 from llm_fixtures.render.show import render_shown
 
@@ -179,29 +177,14 @@ def _why(exc: ValueError | RecursionError) -> str:
     return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
-def _echo_lines(objects: Iterable[dict[str, Any]]) -> None:
-    """JSON Lines on stdout; a lone surrogate (which no fold could re-pair) is escaped, never a crash."""
-    import json as jsonlib
-
-    import orjson
-
-    out = sys.stdout
-    for obj in objects:
-        try:
-            out.write(orjson.dumps(obj).decode())
-        except TypeError:
-            out.write(jsonlib.dumps(obj))
-        out.write("\n")
-    out.flush()
-
-
 def _print_raw(paths: list[Path]) -> None:
-    out = sys.stdout.buffer
+    """Each file exactly as stored: the one output that is not made safe (`--raw` asks for the bytes)."""
+    from llm_fixtures.render.console import write_raw
+
     for number, path in enumerate(paths):
         if len(paths) > 1:
-            out.write(f"{'' if number == 0 else chr(10)}==> {path} <==\n".encode())
+            write_raw(f"{'' if number == 0 else chr(10)}==> {path} <==\n".encode())
         try:
-            out.write(path.read_bytes())
+            write_raw(path.read_bytes())
         except OSError as exc:
             raise BadRecording(path, exc.strerror or str(exc)) from None
-    out.flush()

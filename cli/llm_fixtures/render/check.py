@@ -10,18 +10,28 @@ from rich.text import Text
 
 from llm_fixtures.checking import Finding
 from llm_fixtures.checking.renames import Rename
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stderr_console, stdout_console
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-def render_findings(findings: Sequence[Finding], counts: dict[str, Counter[str]], *, files: int) -> None:
-    """The findings grouped by check (status and path, then the message), then the counts per check."""
+def render_findings(
+    findings: Sequence[Finding], counts: dict[str, Counter[str]], *, files: int, show_info: bool = False
+) -> None:
+    """The findings grouped by check (status and path, then the message), the checks with errors first, then
+    the counts per check. Info findings (duplicated requests, names that are fine) are only counted, unless
+    `show_info`: on a real tree there are hundreds, and they would bury the errors."""
     console = stdout_console()
-    for check in counts:
-        rows = [finding for finding in findings if finding.check == check]
-        if not rows:
-            continue
+    listed = [finding for finding in findings if show_info or finding.severity != "info"]
+    by_check: dict[str, list[Finding]] = {}
+    for finding in sorted(listed, key=lambda finding: (_RANK[finding.severity], finding.path)):
+        by_check.setdefault(finding.check, []).append(finding)
+    order = list(counts)
+    checks = sorted(by_check, key=lambda check: (_RANK[by_check[check][0].severity], order.index(check)))
+    for check in checks:
+        rows = by_check[check]
         width = max(len(finding.status) for finding in rows) + 2
         # One Text per check, printed once: a print per line costs rich more than the checks themselves.
         block = Text()
@@ -40,7 +50,12 @@ def render_findings(findings: Sequence[Finding], counts: dict[str, Counter[str]]
         for status, count in sorted(statuses.items(), key=lambda item: (-item[1], item[0])):
             summary.add_row(Text(check), Text(status), Text(str(count)))
     console.print(summary)
-    stderr_console().print(Text(f"{files} files checked"))
+    err = stderr_console()
+    folded = Counter(finding.check for finding in findings if finding.severity == "info" and not show_info)
+    if folded:
+        parts = ", ".join(f"{check} {count}" for check, count in folded.items())
+        err.print(Text(f"{plural(folded.total(), 'info finding')} not listed ({parts}); --show-info lists them"))
+    err.print(Text(f"{plural(files, 'file')} checked"))
 
 
 def render_renames(rows: Sequence[Rename], *, write: bool) -> None:
@@ -66,4 +81,4 @@ def render_normalize(rows: Sequence[tuple[str, list[str]]], *, write: bool, tota
         for change in changes:
             console.print(Text(f"  {change}"), soft_wrap=True)
     verb = "normalized" if write else "would change; run with --write to apply"
-    stderr_console().print(Text(f"{len(rows)} of {total} files {verb}"))
+    stderr_console().print(Text(f"{len(rows)} of {plural(total, 'file')} {verb}"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +12,7 @@ from rich.text import Text
 
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
-from llm_fixtures.render.console import stdout_console
+from llm_fixtures.render.console import stdout_console, write_text
 
 # GitHub refuses comments over 65,536 characters; leave room for a header a workflow may add.
 MARKDOWN_LIMIT = 60_000
@@ -313,6 +312,4 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
 
 
 def print_markdown(text: str) -> None:
-    text = _safe(text)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
+    write_text(text)  # the sink masks secrets and shows control characters: the comment is public

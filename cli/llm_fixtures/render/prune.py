@@ -8,14 +8,11 @@ from pathlib import Path
 
 from rich.text import Text
 
+from llm_fixtures.humanizing import human_bytes
+from llm_fixtures.humanizing import plural as _plural
 from llm_fixtures.pruning import PrunePlan, group_key
 from llm_fixtures.render.console import stderr_console, stdout_console
-from llm_fixtures.render.ls import human_bytes
 from llm_fixtures.trashing import TrashBatch
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _test_cell(test_id: str | None) -> str:

@@ -13,6 +13,7 @@ from rich.text import Text
 from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.conversation import Message, Part, Shown
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console
 
 LABEL = 10
@@ -125,6 +126,8 @@ def render_shown(items: Sequence[Shown]) -> None:
         status = f"status {response.status}" if response.status is not None else None
         body_type = response.body_type.rsplit(".", 1)[-1] if response.body_type else None
         kind = response.kind if response.kind not in (None, "unknown", "none", "empty") else None
+        if not response.streaming and body_type:
+            kind = None  # the shape it folds into (`chat.completion.chunk`) would read as if it were streamed
         _row(console, "response", _joined([status, body_type, kind, stream]))
         if response.exception:
             _row(console, "exception", (response.exception, "red"))
@@ -198,7 +201,7 @@ def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
     console = stdout_console()
     for path, final in items:
         _print(console, Rule(Text(path), align="left"))
-        _print(console, Text(_joined([final.kind, f"{final.n_items} items", final.model, final.id]), style="dim"))
+        _print(console, Text(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
         for choice in final.choices:
             _choice(console, choice)
         if final.models is not None:

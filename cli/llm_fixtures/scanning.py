@@ -1,0 +1,216 @@
+"""Finding secrets in bytes: one scanner (anchored passes of the regex engine) and one mask, shared by the
+`secrets` check and by every output (`sanitizing`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+# (kind, anchor, at, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex
+# engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds
+# share anchors where they can); the pattern must match at the anchor's position minus one of `offsets`, where
+# the anchor's occurrence starts with `at` (the kind's part of a shared anchor). An anchor only narrows the
+# candidates: every place a pattern can match at is a place its anchor is found. Group 1 is the secret itself.
+# Lookbehinds keep `sk-` from matching inside words such as `task-...`; minimum lengths keep placeholders
+# (`sk-test`, `Bearer fake`) quiet. Request headers are checked on the parsed request instead (a lookup, not one
+# more pass over the bytes).
+#
+# A pass costs about the same whatever follows the anchor's first byte, so kinds share an anchor through a
+# common byte: an alternation after it, and lookbehinds for the bytes before it (`sk-` is found at its `k`).
+# The first byte must be a literal: an anchor that starts with a class (`[Bb]`, `(?i)`) is scanned byte by
+# byte by the engine, ten times slower. So `BEARER` is found at the `A` of `ARER ` (and `Bearer`, `bearer` at
+# `rer `), and a private key at the `A` of `PRIVATE KEY-----`, whose offset depends on the optional key type
+# (`RSA `, `OPENSSH `...: at most _KEY_TYPE_LETTERS letters, so one offset per length). A JWT's anchor runs
+# from the `yJ` of its header to the `.eyJ` of its payload, so that every occurrence holds a `.`; its
+# lookbehinds let only the `eyJ` that starts a run of token bytes begin one (a run of `eyJeyJ...` is read once).
+# Bearer tokens follow spaces only: inside a JSON string no other whitespace is raw.
+_KEY_TYPE_LETTERS = 20
+
+
+def _not_after(letters: str) -> str:
+    """A lookbehind: not inside a longer word of `letters`. A JSON escape (`\\n`, `\\t`, `\\r`) ends a word
+    although it ends with a letter: a key at the start of a line of a JSON string is found too."""
+    return rf"(?:(?<!{letters})|(?<=\\[nrt]))"
+
+
+_NOT_AFTER_TOKEN = _not_after("[A-Za-z0-9_-]")
+_NOT_AFTER_UPPER = _not_after("[A-Z0-9]")
+_NOT_AFTER_WORD = _not_after("[A-Za-z0-9_]")
+_NOT_AFTER_ALNUM = _not_after("[A-Za-z0-9]")
+
+_A = r"A(?:[KS]IA|Iza|RER |TE KEY-----)"  # AWS and Google keys, BEARER, PRIVATE KEY-----
+_K = r"k(?:-(?<=sk-)|_(?<=[rs]k_))"  # sk- (OpenAI, Anthropic), gsk_ (Groq), sk_live_ and rk_live_ (Stripe)
+_H = r"h(?:[pousr]_|ub_pat_|f_)"  # gh[pousr]_ and github_pat_ (GitHub), hf_ (Hugging Face)
+_X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
+# ya29. (Google OAuth), eyJ...eyJ (JWT)
+_Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]*\.eyJ)"
+_BEARER = r"rer (?<=earer )"  # Bearer, bearer
+_BEARER_TOKEN = _NOT_AFTER_ALNUM + r"(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
+_RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
+    (
+        "private-key",
+        _A,
+        b"ATE KEY-----",
+        (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
+        rf"(-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----)",
+    ),
+    ("anthropic-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})"),
+    ("openai-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
+    ("groq-key", _K, b"k_", (2,), _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])"),
+    ("stripe-key", _K, b"k_live_", (1,), _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})"),
+    ("aws-access-key", _A, b"A", (0,), _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
+    ("google-api-key", _A, b"AIza", (0,), _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})"),
+    ("google-oauth-token", _Y, b"ya29.", (0,), _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})"),
+    ("github-token", _H, b"h", (1,), _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})"),
+    ("github-token", _H, b"hub_pat_", (3,), _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})"),
+    ("huggingface-token", _H, b"hf_", (0,), _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])"),
+    ("slack-token", _X, b"xox", (0,), _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})"),
+    ("xai-key", _X, b"xai-", (0,), _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])"),
+    ("jwt", _Y, b"yJ", (1,), _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"),
+    ("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN),
+    ("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN),
+)
+# Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
+# `-`, `_Y` its `.`, `_BEARER` its space; not `_A`: `AKIA`). Base64 text holds none of those, and is delimited
+# by `,` (`;base64,`) or `"`, which no anchor holds: no occurrence of these lies in or across it, so the text of
+# a large inline image (verified to hold none of the four) is not searched for them.
+_SEPARATED_ANCHORS = frozenset({_K, _H, _X, _Y, _BEARER})
+_SEPARATORS = (b"-", b"_", b" ", b".")
+
+
+class Deferred:
+    """A pattern compiled on its first use: a scan compiles only its anchors, and most scans (an output with no
+    secret in it, most files) never need the pattern of any kind."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[bytes] | None = None
+
+    def match(self, data: bytes, position: int) -> re.Match[bytes] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source.encode())
+        return self._compiled.match(data, position)
+
+
+_Rule = tuple[str, bytes, tuple[int, ...], Deferred]  # (kind, at, offsets, pattern)
+
+
+def _passes() -> tuple[tuple[re.Pattern[bytes], bool, tuple[_Rule, ...]], ...]:
+    """(anchor, separated, the rules it finds candidates for) of each distinct anchor, in the order of _RULES."""
+    rules: dict[str, list[_Rule]] = {}
+    for kind, anchor, at, offsets, pattern in _RULES:
+        rules.setdefault(anchor, []).append((kind, at, offsets, Deferred(pattern)))
+    return tuple((re.compile(anchor.encode()), anchor in _SEPARATED_ANCHORS, tuple(of)) for anchor, of in rules.items())
+
+
+_PASSES = _passes()
+
+
+def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) segments of `data` outside the base64 texts of `skip` (as `size.image_spans` gives
+    them) that hold no separator."""
+    segments: list[tuple[int, int]] = []
+    position = 0
+    for _offset, start, end in sorted(skip, key=lambda span: span[1]):
+        if end <= position or any(data.find(separator, start, end) != -1 for separator in _SEPARATORS):
+            continue
+        if start > position:
+            segments.append((position, start))
+        position = max(position, end)
+    segments.append((position, len(data)))
+    return segments
+
+
+def _candidates(data: bytes, skip: Sequence[tuple[int, int, int]] = ()) -> list[tuple[int, str, Deferred]]:
+    """(offset, kind, pattern) of every place a secret may start, in file order; one pass per anchor."""
+    found: list[tuple[int, str, Deferred]] = []
+    whole = [(0, len(data))]
+    outside = _outside(data, skip) if skip else whole
+    for anchor, separated, rules in _PASSES:
+        hits: list[int] = []
+        for start, end in outside if separated else whole:
+            match = anchor.search(data, start, end)
+            while match is not None:  # overlapping occurrences too, as a find loop would give them
+                hits.append(match.start())
+                match = anchor.search(data, match.start() + 1, end)
+        if not hits:  # as for most anchors in most files
+            continue
+        for kind, at, offsets, pattern in rules:
+            found.extend(
+                (hit - offset, kind, pattern)
+                for hit in hits
+                if data.startswith(at, hit)  # a shared anchor's many hits of another kind make no candidates here
+                for offset in offsets
+                if hit >= offset
+            )
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+class Secret(NamedTuple):
+    """A secret found in some bytes: where it is (`start`, `end`: the secret itself, without a `Bearer ` before
+    it), its kind, and its text."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+def _found(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> Iterator[tuple[int, Secret]]:
+    """(candidate offset, secret) of the patterns that match at the candidates, taken in order: a secret covers
+    the candidates inside it, so that anchors that overlap (and kinds that share one) report it once."""
+    covered = -1
+    for offset, kind, pattern in candidates:
+        if offset < covered:
+            continue
+        match = pattern.match(data, offset)
+        if match is not None:
+            covered = match.end()
+            yield offset, Secret(match.start(1), match.end(1), kind, match.group(1).decode("utf-8", "replace"))
+
+
+def _matches(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> Iterator[tuple[int, str, str]]:
+    """(offset, kind, secret) of the patterns that match at the candidates (see `_found`)."""
+    for offset, secret in _found(data, candidates):
+        yield offset, secret.kind, secret.text
+
+
+def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = ()) -> list[Secret]:
+    """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`)."""
+    return [secret for _offset, secret in _found(data, _candidates(data, images))]
+
+
+@dataclass(frozen=True, slots=True)
+class Allowlist:
+    """`[tool.fixtures.check] allow_secrets`: each entry is a literal or a regex; a secret equal to a
+    literal, or in which the regex is found, is never reported."""
+
+    entries: tuple[str, ...] = ()
+
+    def allows(self, secret: str) -> bool:
+        for entry in self.entries:
+            if entry == secret:
+                return True
+            try:
+                if re.search(entry, secret):
+                    return True
+            except re.error:
+                continue
+        return False
+
+
+def mask(secret: str) -> str:
+    """What a report may show of a secret: at most a short prefix and suffix, and the length. A private key
+    shows its header line (no secret), and the length of what follows it when that is given too."""
+    if secret.startswith("-----BEGIN"):
+        header = secret[: secret.index("KEY-----") + len("KEY-----")] if "KEY-----" in secret else secret
+        return header if header == secret else f"{header}… ({len(secret)} chars)"
+    if len(secret) < 12:
+        return "*" * len(secret)
+    keep = 4 if len(secret) >= 20 else 2
+    return f"{secret[:keep]}…{secret[-keep:]} ({len(secret)} chars)"
