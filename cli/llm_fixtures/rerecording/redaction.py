@@ -1,15 +1,13 @@
-"""What a line about a request may show of a secret: the API key the http runner sent, and anything the `check`
-secrets scanner knows as a secret (a server may echo a key in an error), masked the way `check` masks them."""
+"""What a line about a request may show of a secret: the API key the http runner sent masked wherever it appears
+(whatever its form), then every secret the scanner knows masked and every control character escaped, as every
+output of `fixtures` shows them (`sanitizing.clean`): a server may echo a key in an error."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from llm_fixtures.checking.secrets import check_secrets, mask
-
-# Runs of token characters long enough to be a key, with the `Bearer ` before one when there is one.
-_TOKEN = re.compile(r"(?:[Bb]earer +|BEARER +)?[A-Za-z0-9._~+/=:-]{12,}")
+from llm_fixtures.sanitizing import clean
+from llm_fixtures.scanning import mask
 
 
 def sent_secrets(headers: dict[str, str]) -> list[str]:
@@ -23,13 +21,8 @@ def sent_secrets(headers: dict[str, str]) -> list[str]:
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every occurrence of `secrets` and every secret the scanner recognizes masked."""
+    """`text` with every occurrence of `secrets` masked, then made safe to print as a line."""
     for secret in sorted(set(secrets), key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, mask(secret))
-
-    def masked(match: re.Match[str]) -> str:
-        token = match.group(0)
-        return mask(token) if check_secrets("", token.encode("utf-8", "replace")) else token
-
-    return _TOKEN.sub(masked, text)
+    return clean(text, one_line=True)
