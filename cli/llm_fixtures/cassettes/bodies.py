@@ -48,11 +48,13 @@ def _inflate(data: bytes, wbits: int) -> bytes:
     out = engine.decompress(data, MAX_BODY + 1)
     if len(out) > MAX_BODY or engine.unconsumed_tail:
         raise _TooLarge
+    if not engine.eof:
+        raise zlib.error("truncated")
     return out
 
 
 def _unbrotli(data: bytes) -> bytes:
-    import brotli  # type: ignore[import-untyped]  # only a brotli-encoded body pays for the import
+    import brotli  # only a brotli-encoded body pays for the import
 
     engine = brotli.Decompressor()
     out = engine.process(data, output_buffer_limit=MAX_BODY + 1)

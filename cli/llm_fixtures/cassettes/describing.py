@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from llm_fixtures.cassettes.bodies import as_bytes, content_decoded, json_of
 from llm_fixtures.cassettes.model import Cassette, Interaction, Message, first_header
-from llm_fixtures.cassettes.naming import suite_of_cassette, test_of_path
+from llm_fixtures.cassettes.naming import node_id_of_path, suite_of_cassette
 from llm_fixtures.facts import provider_of, split_test_id
 
 # A model named by the URL path: Gemini and Vertex (`models/<m>:generateContent`), Bedrock (`/model/<m>/invoke`).
@@ -123,6 +123,8 @@ def describe_interaction(path: str, interaction: Interaction) -> InteractionFact
         or any(marker in endpoint for marker in _STREAM_PATHS)
         or (isinstance(request_json, dict) and request_json.get("stream") is True)
     )
+    if not streaming and _looks_ndjson(response.body.raw):
+        streaming = True  # Ollama answers a stream as lines of JSON, often under `application/json`
     chunks = _count_events(interaction, content_type) if streaming else 0
     status = response.status
     return InteractionFacts(
@@ -141,6 +143,10 @@ def describe_interaction(path: str, interaction: Interaction) -> InteractionFact
         request_bytes=_size(request.body.raw),
         response_bytes=_size(response.body.raw),
     )
+
+
+def _looks_ndjson(raw: str | bytes | None) -> bool:
+    return isinstance(raw, str) and raw.lstrip().startswith("{") and "}\n{" in raw
 
 
 def _size(raw: str | bytes | None) -> int:
@@ -212,7 +218,7 @@ def describe_cassette(cassette: Cassette, size: int, rows: list[InteractionFacts
     models = _distinct([row.model for row in rows])
     providers = _distinct([row.provider for row in rows])
     errors = [row.status for row in rows if row.error]
-    test_id = test_of_path(path)
+    test_id = node_id_of_path(path)
     test_file, test_function = split_test_id(test_id)
     return CassetteFacts(
         path=path,

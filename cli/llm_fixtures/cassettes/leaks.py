@@ -40,6 +40,11 @@ class Leak:
     header: str | None = None  # its lower-case name
 
     @property
+    def compressed(self) -> bool:
+        """Inside a compressed or binary body: on no line of the file, beyond the reach of a text edit."""
+        return " body (" in self.where
+
+    @property
     def masked(self) -> str:
         return mask(self.secret)
 

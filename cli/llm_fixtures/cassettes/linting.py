@@ -88,10 +88,11 @@ def _identity(interaction: Interaction) -> bytes:
 def _duplicate_findings(path: str, cassette: Cassette) -> list[Finding]:
     """The same request recorded twice with the same answer: the second copy can never make a difference."""
     findings: list[Finding] = []
-    first: dict[tuple[bytes, object, object], int] = {}
+    first: dict[tuple[bytes, object, object, object], int] = {}
     for interaction in cassette.interactions:
         try:
-            key = (_identity(interaction), interaction.response.body.raw, _frozen(interaction.response.body.parsed))
+            response = interaction.response
+            key = (_identity(interaction), response.status, response.body.raw, _frozen(response.body.parsed))
         except (TypeError, orjson.JSONEncodeError):
             continue
         if key in first:

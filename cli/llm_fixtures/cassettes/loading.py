@@ -79,8 +79,10 @@ CassetteLoader.add_constructor("tag:yaml.org,2002:python/tuple", _python_tuple)
 CassetteLoader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _python_bytesio)
 
 
-def inflate(data: bytes, path: object, limit: int = MAX_INFLATED) -> bytes:
-    """The content of a gzip file (several members allowed), at most `limit` bytes; BadRecording otherwise."""
+def inflate(data: bytes, path: object, limit: int | None = None) -> bytes:
+    """The content of a gzip file (several members allowed), at most `limit` (MAX_INFLATED) bytes; BadRecording
+    otherwise."""
+    limit = MAX_INFLATED if limit is None else limit
     out: list[bytes] = []
     total = 0
     rest = data

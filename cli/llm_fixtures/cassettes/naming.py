@@ -78,7 +78,7 @@ def name_of_path(path: str) -> CassetteName | None:
     return None
 
 
-def test_of_path(path: str) -> str | None:
+def node_id_of_path(path: str) -> str | None:
     """The node id a cassette path names (`tests/test_x.py::TestX::test_y[p]`), when its layout names a module."""
     name = name_of_path(path)
     return name.test_id if name is not None else None

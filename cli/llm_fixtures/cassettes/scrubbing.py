@@ -136,9 +136,14 @@ def scrub(data: bytes, path: str, allowlist: Allowlist = NO_ALLOWLIST, *, drop: 
     for leak in leaks:
         if (leak.interaction, leak.where) in removed:
             continue
-        if leak.line == 0:
+        if leak.compressed:
             result.left.append(leak)
             continue
+        if leak.line == 0:
+            result.refused = (
+                f"the {leak.kind} in {leak.where} is not stored verbatim (escaped or split); nothing written"
+            )
+            return _refuse(result)
         result.masked.append(leak)
         replacements.append((leak.secret, MASK))
     replacements.sort(key=lambda pair: len(pair[0]), reverse=True)  # a secret containing another goes first
