@@ -5,36 +5,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 from vcr.serialize import deserialize as vcr_deserialize
 from vcr.serializers import yamlserializer
 
-from conftest import REPO
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import as_bytes, content_decoded, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
 from llm_fixtures.cassettes.linting import check_cassette_bytes
 from llm_fixtures.cassettes.reading import parse_cassette, read_cassette
 from llm_fixtures.cassettes.scrubbing import MASK, scrub
+from vcrkit import CASSETTES, SHARED_VCR, label
 
-SHARED_VCR = REPO.parent / "shared" / "vcr"
-
-
-def shared_cassettes() -> list[Path]:
-    if not SHARED_VCR.is_dir():
-        return []
-    return sorted(path for path in SHARED_VCR.rglob("*.yaml") if "cassettes" in path.parts)
-
-
-CASSETTES = shared_cassettes()
 needs_shared = pytest.mark.skipif(not CASSETTES, reason="../shared/vcr is not present")
-
-
-def label(path: Path) -> str:
-    return path.relative_to(SHARED_VCR).as_posix()
 
 
 @needs_shared

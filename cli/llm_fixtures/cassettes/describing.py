@@ -25,10 +25,17 @@ _STREAM_TYPES = (
 
 @dataclass(frozen=True, slots=True)
 class InteractionFacts:
-    """What `ls --interactions` shows of one interaction (or one WebSocket message)."""
+    """What `ls --interactions` shows of one interaction (or one WebSocket message). The test and kind fields
+    are the cassette's, so that `ls`'s filters and sort keys read an interaction as they read a recording."""
 
     path: str
     interaction: int
+    format: str
+    test_id: str | None
+    test_file: str | None
+    test_function: str | None
+    suite: str | None
+    kind: str
     method: str
     url: str | None
     endpoint: str
@@ -41,6 +48,7 @@ class InteractionFacts:
     content_type: str | None
     request_bytes: int
     response_bytes: int
+    bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,7 @@ class CassetteFacts:
 
     path: str
     name: str
+    kind: str
     format: str
     style: str
     compressed: bool
@@ -108,7 +117,22 @@ def _count_events(interaction: Interaction, content_type: str) -> int:
     return 0
 
 
-def describe_interaction(path: str, interaction: Interaction) -> InteractionFacts:
+@dataclass(frozen=True, slots=True)
+class _Test:
+    format: str
+    test_id: str | None
+    test_file: str | None
+    test_function: str | None
+    suite: str | None
+
+
+def _test_of(path: str, format_: str) -> _Test:
+    test_id = node_id_of_path(path)
+    test_file, test_function = split_test_id(test_id)
+    return _Test(format_, test_id, test_file, test_function, suite_of_cassette(path))
+
+
+def describe_interaction(path: str, interaction: Interaction, test: _Test | None = None) -> InteractionFacts:
     """The facts of one HTTP interaction: endpoint and provider from the URI, model from the request body (or
     the URI path), streaming from the request's `stream`, the URI or the response's content type."""
     request, response = interaction.request, interaction.response
@@ -127,9 +151,17 @@ def describe_interaction(path: str, interaction: Interaction) -> InteractionFact
         streaming = True  # Ollama answers a stream as lines of JSON, often under `application/json`
     chunks = _count_events(interaction, content_type) if streaming else 0
     status = response.status
+    test = test or _test_of(path, "vcr")
+    request_bytes, response_bytes = _size(request.body.raw), _size(response.body.raw)
     return InteractionFacts(
         path=path,
         interaction=interaction.index,
+        format=test.format,
+        test_id=test.test_id,
+        test_file=test.test_file,
+        test_function=test.test_function,
+        suite=test.suite,
+        kind="cassette",
         method=request.method,
         url=url,
         endpoint=endpoint if url else request.method,
@@ -140,8 +172,9 @@ def describe_interaction(path: str, interaction: Interaction) -> InteractionFact
         status=status,
         error=status is not None and status >= 400,
         content_type=content_type.split(";", 1)[0] or None,
-        request_bytes=_size(request.body.raw),
-        response_bytes=_size(response.body.raw),
+        request_bytes=request_bytes,
+        response_bytes=response_bytes,
+        bytes=request_bytes + response_bytes,
     )
 
 
@@ -178,12 +211,19 @@ def _message_model(data: Any) -> str | None:
     return None
 
 
-def describe_message(path: str, message: Message) -> InteractionFacts:
+def describe_message(path: str, message: Message, test: _Test | None = None) -> InteractionFacts:
     """The facts of one WebSocket frame: its direction and name stand for method and endpoint."""
     name = f"close {message.code}" if message.kind == "close" else _message_name(message.data)
+    test = test or _test_of(path, "websocket")
     return InteractionFacts(
         path=path,
         interaction=message.index,
+        format=test.format,
+        test_id=test.test_id,
+        test_file=test.test_file,
+        test_function=test.test_function,
+        suite=test.suite,
+        kind="cassette",
         method=message.direction or message.kind,
         url=None,
         endpoint=name,
@@ -196,13 +236,15 @@ def describe_message(path: str, message: Message) -> InteractionFacts:
         content_type=None,
         request_bytes=0,
         response_bytes=0,
+        bytes=0,
     )
 
 
 def describe_interactions(cassette: Cassette) -> list[InteractionFacts]:
+    test = _test_of(cassette.path, cassette.format)
     if cassette.format == "websocket":
-        return [describe_message(cassette.path, message) for message in cassette.messages]
-    return [describe_interaction(cassette.path, interaction) for interaction in cassette.interactions]
+        return [describe_message(cassette.path, message, test) for message in cassette.messages]
+    return [describe_interaction(cassette.path, interaction, test) for interaction in cassette.interactions]
 
 
 def _distinct(values: list[str | None]) -> tuple[str, ...]:
@@ -218,11 +260,11 @@ def describe_cassette(cassette: Cassette, size: int, rows: list[InteractionFacts
     models = _distinct([row.model for row in rows])
     providers = _distinct([row.provider for row in rows])
     errors = [row.status for row in rows if row.error]
-    test_id = node_id_of_path(path)
-    test_file, test_function = split_test_id(test_id)
+    test = _test_of(path, cassette.format)
     return CassetteFacts(
         path=path,
         name=name,
+        kind="cassette",
         format=cassette.format,
         style=cassette.style,
         compressed=cassette.compressed,
@@ -235,10 +277,10 @@ def describe_cassette(cassette: Cassette, size: int, rows: list[InteractionFacts
         providers=providers,
         streaming=any(row.streaming for row in rows),
         chunks=sum(row.chunks for row in rows),
-        test_id=test_id,
-        test_file=test_file,
-        test_function=test_function,
-        suite=suite_of_cassette(path),
+        test_id=test.test_id,
+        test_file=test.test_file,
+        test_function=test.test_function,
+        suite=test.suite,
         bytes=size,
         error=bool(errors) or bool(cassette.problems),
         status=errors[0] if errors else None,

@@ -172,8 +172,9 @@ def load_yaml(text: str, path: object) -> Any:
 def _yaml_reason(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or exc.context or "unreadable"
     if "could not determine a constructor" in problem:
-        tag = problem.split("tag", 1)[-1].strip(" '!")
-        problem = f"tag !{tag} is not plain data; refused"
+        tag = problem.split("tag", 1)[-1].strip(" '")
+        tag = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+        problem = f"tag {tag} is not plain data; refused"
     mark = exc.problem_mark or exc.context_mark
     where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
     return f"{problem}{where}"

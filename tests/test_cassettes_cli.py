@@ -1,0 +1,137 @@
+"""Every command on VCR cassettes, end to end through the CLI, on a copy of `../shared/vcr` made into a project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from llm_fixtures.app import app
+from vcrkit import CASSETTES, SHARED_VCR
+
+needs_shared = pytest.mark.skipif(not CASSETTES, reason="../shared/vcr is not present")
+
+OPENAI_KEY = "sk-proj-" + "Q9w8E7r6T5y4U3i2O1p0" * 2
+DEEPSEEK = "pydantic-ai/tests/models/cassettes/test_deepseek"
+STREAM = f"{DEEPSEEK}/test_deepseek_model_thinking_stream.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shared cassettes with their test modules, as a project (a pyproject.toml at its root)."""
+    if not CASSETTES:
+        pytest.skip("../shared/vcr is not present")
+    root = tmp_path / "project"
+    shutil.copytree(SHARED_VCR, root, ignore=shutil.ignore_patterns("SOURCE", "README.md"))
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    monkeypatch.chdir(root)
+    return root
+
+
+def lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def invoke(runner: CliRunner, *args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+# --- ls --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("project")
+def test_ls_lists_every_cassette_of_the_project(runner: CliRunner) -> None:
+    result = invoke(runner, "ls", "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = lines(result.stdout)
+    assert len(rows) == len(CASSETTES) == 127
+    by_path = {row["path"]: row for row in rows}
+    stream = by_path[STREAM]
+    assert {key: stream[key] for key in ("format", "interactions", "endpoint", "model", "provider", "streaming")} == {
+        "format": "vcr",
+        "interactions": 1,
+        "endpoint": "/chat/completions",
+        "model": "deepseek-reasoner",
+        "provider": "deepseek",
+        "streaming": True,
+    }
+    assert stream["chunks"] == 211
+    assert sum(row["format"] == "websocket" for row in rows) == 10
+
+
+@pytest.mark.usefixtures("project")
+def test_ls_interactions_one_row_each_with_path_and_index(runner: CliRunner) -> None:
+    result = invoke(runner, "ls", "--json", "--interactions", DEEPSEEK)
+    rows = lines(result.stdout)
+    assert [(Path(row["path"]).name, row["interaction"]) for row in rows] == [
+        ("test_deepseek_deferred_capability_with_thinking.yaml", 0),
+        ("test_deepseek_deferred_capability_with_thinking.yaml", 1),
+        ("test_deepseek_deferred_capability_with_thinking.yaml", 2),
+        ("test_deepseek_model_thinking_part.yaml", 0),
+        ("test_deepseek_model_thinking_stream.yaml", 0),
+    ]
+    assert {row["model"] for row in rows} == {"deepseek-reasoner"}
+    assert [row["streaming"] for row in rows] == [False, False, False, False, True]
+
+
+@pytest.mark.usefixtures("project")
+def test_ls_filters_apply_to_cassettes(runner: CliRunner) -> None:
+    anthropic = lines(invoke(runner, "ls", "--json", "--provider", "anthropic").stdout)
+    assert anthropic and all("anthropic" in row["providers"] for row in anthropic)
+    streams = lines(invoke(runner, "ls", "--json", "--stream", "--interactions").stdout)
+    assert streams and all(row["streaming"] for row in streams)
+    tests = lines(invoke(runner, "ls", "--json", "--test", "*test_openrouter.py::*reasoning*").stdout)
+    assert sorted(Path(row["path"]).name for row in tests) == [
+        "test_openrouter_stream_with_reasoning.yaml",
+        "test_openrouter_with_reasoning.yaml",
+    ]
+
+
+@needs_shared
+def test_ls_table_and_warm_cache(runner: CliRunner, project: Path) -> None:
+    cold = invoke(runner, "ls", DEEPSEEK)
+    assert cold.exit_code == 0
+    assert "deepseek-reasoner" in cold.stdout
+    assert "yes 211" in cold.stdout
+    assert "3 of 3 cassettes" in cold.stderr
+    warm = invoke(runner, "ls", DEEPSEEK)
+    assert warm.stdout == cold.stdout
+    # a changed cassette is read again, never served from the cache
+    path = project / STREAM
+    path.write_text(path.read_text().replace("deepseek-reasoner", "deepseek-chat"))
+    changed = lines(invoke(runner, "ls", "--json", STREAM).stdout)
+    assert changed[0]["model"] == "deepseek-chat"
+
+
+def test_ls_reports_a_broken_cassette_and_lists_the_rest(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "tests" / "cassettes" / "test_x"
+    folder.mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    (folder / "test_ok.yaml").write_text(
+        "interactions:\n- request: {method: GET, uri: 'https://api.openai.com/v1/models', body: null, headers: {}}\n"
+        "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: '{}'}}\nversion: 1\n"
+    )
+    (folder / "test_bad.yaml").write_text("interactions: [\n")
+    (folder / "test_bomb.yaml").write_text("interactions: !!python/object/apply:os.system ['echo pwned']\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yaml").write_text("not: a cassette\n")  # outside a cassettes folder: never read
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, "ls", "--json")
+    assert result.exit_code == 1
+    assert [row["path"] for row in lines(result.stdout)] == ["tests/cassettes/test_x/test_ok.yaml"]
+    assert result.stderr.splitlines() == [
+        "tests/cassettes/test_x/test_bad.yaml: invalid YAML: did not find expected node content at line 2 column 1",
+        "tests/cassettes/test_x/test_bomb.yaml: invalid YAML: tag !!python/object/apply:os.system is not plain data; "
+        "refused at line 1 column 15",
+    ]
