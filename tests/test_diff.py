@@ -9,24 +9,20 @@ from typing import Any
 import orjson
 import pytest
 
-from llm_fixtures.diffing import (
-    PairReport,
-    compare,
-    field_changes,
-    project_response,
-    tool_call_changes,
-    word_diff,
-)
-from llm_fixtures.facts import derive_facts
-from llm_fixtures.models import RecordingFile
-from llm_fixtures.store import parse_json
-from llm_fixtures.volatility import (
+from llm_fixtures.assembling.final import ToolCall, final_message
+from llm_fixtures.diffing.changes import field_changes, tool_call_changes, word_diff
+from llm_fixtures.diffing.comparing import compare
+from llm_fixtures.diffing.report import PairReport
+from llm_fixtures.diffing.volatility import (
     build_volatility,
     changed_fields,
     strip_request,
     strip_response,
     strip_response_fast,
 )
+from llm_fixtures.facts import derive_facts
+from llm_fixtures.models import RecordingFile
+from llm_fixtures.store import parse_json
 
 VOLATILITY = build_volatility()
 
@@ -205,13 +201,13 @@ def test_word_diff_marks_changed_words_and_trims_long_unchanged_runs() -> None:
 
 
 def test_tool_call_arguments_compare_as_json() -> None:
-    old = [{"name": "weather", "arguments": '{"city": "Paris", "units": {"t": "C"}}'}]
-    same_json = [{"name": "weather", "arguments": '{"units":{"t":"C"},"city":"Paris"}'}]
+    old = [ToolCall("weather", '{"city": "Paris", "units": {"t": "C"}}')]
+    same_json = [ToolCall("weather", '{"units":{"t":"C"},"city":"Paris"}')]
     assert tool_call_changes(old, same_json) == []
-    new = [{"name": "weather", "arguments": '{"city": "Lyon", "units": {"t": "F"}}'}]
+    new = [ToolCall("weather", '{"city": "Lyon", "units": {"t": "F"}}')]
     (change,) = tool_call_changes(old, new)
     assert [(c.path, c.old, c.new) for c in change.arguments] == [("$.city", "Paris", "Lyon"), ("$.units.t", "C", "F")]
-    broken = [{"name": "weather", "arguments": '{"city": "Par'}]
+    broken = [ToolCall("weather", '{"city": "Par')]
     (change,) = tool_call_changes(old, broken)
     assert change.arguments_text is not None and change.arguments == []
     (added,) = tool_call_changes([], new)
@@ -221,7 +217,12 @@ def test_tool_call_arguments_compare_as_json() -> None:
 @pytest.mark.parametrize(
     ("result", "kind", "text", "finish"),
     [
-        ({"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop"}]}, "chat", "a", "stop"),
+        (
+            {"choices": [{"index": 0, "message": {"content": "a"}, "finish_reason": "stop"}]},
+            "chat.completion.chunk",
+            "a",
+            "stop",
+        ),
         ({"choices": [{"index": 0, "text": "b", "finish_reason": "length"}]}, "text_completion", "b", "length"),
         (
             {"message": {"content": [{"type": "text", "text": "c"}], "stop_reason": "end_turn"}},
@@ -241,15 +242,16 @@ def test_tool_call_arguments_compare_as_json() -> None:
         ),
     ],
 )
-def test_projection_of_every_assembled_shape(result: dict[str, Any], kind: str, text: str, finish: str) -> None:
-    view = project_response(result, kind)
-    assert (view.text, view.finish_reason) == (text, finish)
+def test_final_message_of_every_assembled_shape(result: dict[str, Any], kind: str, text: str, finish: str) -> None:
+    (choice,) = final_message(kind, result).choices
+    assert (choice.text, choice.finish_reason) == (text, finish)
 
 
 def test_report_json_keeps_top_level_keys_and_drops_empty_details() -> None:
     report = PairReport(old=None, new="a.json", status="added")
     assert report.to_json() == (
-        b'{"old":null,"new":"a.json","test_id":null,"endpoint":null,"status":"added","changes":[],"details":{}}'
+        b'{"old":null,"new":"a.json","test_id":null,"endpoint":null,"status":"added","paired_by":null,'
+        b'"changes":[],"details":{}}'
     )
     assert report.meaningful
     assert not PairReport(old="a", new="a", status="changed", changes=["volatile", "chunking"]).meaningful
@@ -273,7 +275,7 @@ def test_fast_volatile_strip_agrees_with_the_walk_on_every_corpus_body(corpus: P
 
 
 def test_markdown_fences_survive_backticks_in_the_text() -> None:
-    from llm_fixtures.diffing import Details
+    from llm_fixtures.diffing.report import Details
     from llm_fixtures.render.diff import render_markdown
 
     change = word_diff("Use ```python\nprint(1)\n``` here", "Use ```python\nprint(2)\n``` here")
@@ -342,7 +344,7 @@ def test_rechunking_every_corpus_chat_stream_is_chunking_only(corpus: Path) -> N
 
 
 def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
-    from llm_fixtures.diffing import Details, FieldChange
+    from llm_fixtures.diffing.report import Details, FieldChange
 
     change = FieldChange(path="$.body.messages[0].content", old="hi \ud83d", new="hello")
     report = PairReport(old="a", new="a", status="changed", changes=["request"], details=Details(request=[change]))
@@ -352,7 +354,7 @@ def test_json_of_a_report_keeps_lone_surrogates_as_escapes() -> None:
 
 
 def test_human_output_survives_lone_surrogates(capsys: pytest.CaptureFixture[str]) -> None:
-    from llm_fixtures.diffing import Details
+    from llm_fixtures.diffing.report import Details
     from llm_fixtures.render.diff import render_human
 
     change = word_diff("hi \ud83d there", "hi \ud83d\ude00 there")
@@ -410,11 +412,150 @@ def test_ids_inside_sse_lines_are_volatile(corpus: Path) -> None:
     ],
 )
 def test_plain_tables_give_the_volatility_the_settings_give(table: dict[str, Any], plain: bool) -> None:
-    from llm_fixtures.comparing import _plain_volatile
     from llm_fixtures.config import Project
+    from llm_fixtures.diffing.sides import _plain_volatile
 
     light = _plain_volatile(table)
     assert (light is not None) == plain
     if light is not None:
         settings = Project(root=Path.cwd(), table=table).settings
         assert light == [*settings.volatile, *settings.diff.volatile]
+
+
+# ------------------------------------------------------------------------------------- the classes of issue 12
+
+
+def _details(old: dict[str, Any], new: dict[str, Any], **kwargs: Any) -> tuple[list[str], Any]:
+    sides = [
+        (raw, derive_facts(name, 1, raw))
+        for raw, name in ((old, kwargs.pop("old_name", "x.json")), (new, kwargs.pop("new_name", "x.json")))
+    ]
+    changes, details = compare(sides[0], sides[1], VOLATILITY, **kwargs)
+    return list(changes), details
+
+
+def test_a_changed_stored_type_is_its_own_class() -> None:
+    def retype(raw: dict[str, Any]) -> None:
+        for item in raw["response"]["body"]:
+            item["__type__"] = "ogx_api.chat.ChatCompletionChunk"
+
+    changes, details = _details(BASE, edited(retype))
+    assert changes == ["type"]
+    assert (details.type.old, details.type.new) == (
+        "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
+        "ogx_api.chat.ChatCompletionChunk",
+    )
+
+
+def test_a_streaming_flip_is_its_own_class() -> None:
+    changes, details = _details(BASE, edited(lambda raw: raw["response"].update(is_streaming=False)))
+    assert "streaming" in changes
+    assert (details.streaming.old, details.streaming.new) == (True, False)
+
+
+def responses_recording(summary: str, text: str = "The answer is 4.") -> dict[str, Any]:
+    response = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "model": "o4-mini",
+        "status": "completed",
+        "output": [
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": summary}]},
+            {
+                "type": "message",
+                "id": "msg_1",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            },
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 5, "total_tokens": 8},
+    }
+    raw = recording([], question="2+2?")
+    raw["request"].update(endpoint="/v1/responses", url="https://api.openai.com/v1/v1/responses")
+    raw["request"]["body"] = {"model": "o4-mini", "input": "2+2?", "stream": False}
+    raw["response"] = {"body": {"__type__": "openai.types.responses.response.Response", "__data__": response}}
+    return raw
+
+
+def test_a_responses_recording_whose_only_change_is_its_reasoning_summary() -> None:
+    changes, details = _details(responses_recording("Adding two and two."), responses_recording("Two plus two."))
+    assert changes == ["reasoning"]
+    assert ("-", "Adding") in details.reasoning.ops and ("+", "plus") in details.reasoning.ops
+
+
+def test_a_dropped_service_tier_is_metadata_not_content() -> None:
+    changes, details = _details(
+        BASE, edited(lambda raw: [_data(raw, i).update(service_tier="default") for i in range(4)])
+    )
+    assert changes == ["metadata"]
+    assert [(c.path, c.new) for c in details.metadata] == [("$.service_tier", "default")]
+
+
+def model_list(*names: str) -> dict[str, Any]:
+    models = [{"name": name, "model": name, "size": 1, "expires_at": "2026-01-01"} for name in names]
+    return {
+        "test_id": None,
+        "request": {
+            "method": "GET",
+            "url": "http://0.0.0.0:11434/api/ps",
+            "headers": {},
+            "body": {},
+            "endpoint": "/api/ps",
+            "model": "",
+        },
+        "response": {
+            "body": {"__type__": "ollama._types.ProcessResponse", "__data__": {"models": models}},
+            "is_streaming": False,
+        },
+    }
+
+
+def test_model_listings_change_as_models() -> None:
+    changes, details = _details(model_list("llama3.2:3b"), model_list("llama3.2:3b", "all-minilm:l6-v2"))
+    assert changes == ["models"]
+    assert [c.path for c in details.models] == ['$["all-minilm:l6-v2"]']
+    # the load times churn: volatile, not a change of the listing
+    churned = model_list("llama3.2:3b")
+    churned["response"]["body"]["__data__"]["models"][0]["expires_at"] = "2027-01-01"
+    assert _details(model_list("llama3.2:3b"), churned)[0] == ["volatile"]
+
+
+def test_a_rename_to_a_name_replay_cannot_find_is_a_name_change() -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    good = request_key_name(BASE)
+    assert good is not None
+    changes, details = _details(BASE, BASE, old_name=good, new_name="0" * 64 + ".json", paired_by="moved")
+    assert changes == ["name"]
+    assert (details.name.old, details.name.new, details.name.expected) == (good, "0" * 64 + ".json", good)
+    # renamed to what the recorder computes: found, no change
+    assert _details(BASE, BASE, old_name=good, new_name=good, paired_by="moved")[0] == []
+    # an edit of the request that leaves the name behind: replay no longer finds it
+    edited_request = edited(lambda raw: raw["request"]["body"]["messages"][0].update(content="hello"))
+    assert _details(BASE, edited_request, old_name=good, new_name=good)[0] == ["name", "request"]
+    # two files compared whatever their names: no claim
+    assert _details(BASE, BASE, old_name=good, new_name="copy.json", check_names=False)[0] == []
+
+
+def test_a_moved_pair_reports_its_test_id_as_the_move() -> None:
+    moved = edited(lambda raw: raw.update(test_id="suite/test_y.py::test_y"))
+    changes, details = _details(BASE, moved, paired_by="moved")
+    assert changes == []
+    assert (details.moved.old, details.moved.new) == ("t.py::t", "suite/test_y.py::test_y")
+    assert _details(BASE, moved)[0] == ["request"]  # paired otherwise, the test id is part of the request
+
+
+def test_shortened_values_keep_the_span_that_differs() -> None:
+    from llm_fixtures.render.diff import _short_pair
+
+    prefix = "tests/integration/inference/test_openai_embeddings.py::test_openai_embeddings_single_string["
+    tail = "-emb=sentence-transformers/nomic-ai/nomic-embed-text-v1.5]"
+    old, new = _short_pair(prefix + "llama_stack_client" + tail, prefix + "ogx_client" + tail)
+    assert old != new
+    assert "llama_stack_client" in old and "ogx_client" in new
+    assert len(old) <= 90 and len(new) <= 90
+    assert _short_pair("a", "b") == ('"a"', '"b"')
+    long_old, long_new = _short_pair("x" * 200 + "A" * 300, "x" * 200 + "B" * 300)
+    assert "A" in long_old and "B" in long_new and len(long_old) <= 90

@@ -29,17 +29,19 @@ from diffkit import (
     edit_request,
     edit_stream_arguments,
     edit_text,
+    git,
     init_repo,
-    new_name,
     read,
     rechunk,
     stream_arguments,
     write,
 )
 from llm_fixtures.app import app
+from llm_fixtures.hashing import request_key_name
 
 ADDED = f"{SUITE}/added-recording.json"
-REQUEST_RENAMED = str(new_name(Path(REQUEST_STREAM), "edited"))
+# The re-recorded request gets the name the recorder computes for it (the rename a re-record makes).
+REQUEST_RENAMED = f"{SUITE}/bc3c50ecbba55a60552a949d0ee18a04c37f71b9de7c88391153aca0e309ca6a.json"
 
 
 @contextmanager
@@ -63,7 +65,9 @@ def perturb(repo: Path) -> None:
     write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
     request = read(repo / REQUEST_STREAM)
     (repo / REQUEST_STREAM).unlink()
-    write(repo / REQUEST_RENAMED, edit_request(request, " Answer in French."))
+    edited = edit_request(request, " Answer in French.")
+    assert request_key_name(edited) == REQUEST_RENAMED.rsplit("/", 1)[1]
+    write(repo / REQUEST_RENAMED, edited)
     write(repo / NS_TOOLS, edit_message_arguments(read(repo / NS_TOOLS), "data", [1, 2]))
     (repo / DELETED).unlink()
     extra = read(repo / UNTOUCHED)
@@ -112,13 +116,14 @@ def test_working_tree_against_head_reports_each_perturbation(runner: CliRunner, 
     assert result.exit_code == 1, result.output
     rows = lines(result.stdout)
     assert by_pair(rows) == EXPECTED
-    assert all(set(row) == {"old", "new", "test_id", "endpoint", "status", "changes", "details"} for row in rows)
+    keys = {"old", "new", "test_id", "endpoint", "status", "paired_by", "changes", "details"}
+    assert all(set(row) == keys for row in rows)
     tool = next(row for row in rows if row["new"] == TOOL_STREAM)
     (call,) = tool["details"]["tool_calls"]
     assert call["arguments"][0]["new"] == "mercury"
     assert call["arguments"][0]["path"].startswith("$.")
     renamed = next(row for row in rows if row["new"] == REQUEST_RENAMED)
-    assert renamed["details"]["paired_by"] == "test"
+    assert renamed["paired_by"] == "test"
     assert [c["path"] for c in renamed["details"]["request"]] == ["$.body.messages[0].content"]
     (message_call,) = next(row for row in rows if row["new"] == NS_TOOLS)["details"]["tool_calls"]
     assert message_call["arguments"] == [{"path": "$.data", "old": "[1, 2, 3, 4, 5]", "new": [1, 2]}]
@@ -180,10 +185,10 @@ def test_markdown_summary(runner: CliRunner, repo: Path) -> None:
     assert result.exit_code == 1
     out = result.stdout
     assert out.startswith("### Recording changes")
-    assert "| recording | status | changes |" in out
+    assert "| recording | status | paired by | changes |" in out
     assert out.count("<details>") == out.count("</details>") >= 3
     assert "```diff" in out and "marketing" in out
-    assert "_2 volatile-only or chunking-only pairs not listed._" in out
+    assert "_2 moved, volatile-only or chunking-only pairs not listed._" in out
 
 
 def test_markdown_is_capped(runner: CliRunner, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,14 +278,15 @@ def test_volatile_fields_from_pyproject(runner: CliRunner, repo: Path) -> None:
 
 
 def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import llm_fixtures.comparing as comparing
+    import llm_fixtures.diffing.running as comparing
     from llm_fixtures.config import load_project
+    from llm_fixtures.diffing.sides import git_sides, volatility_of
 
     perturb(repo)
     commit_all(repo, "re-recorded")
     project = load_project(repo)
-    volatility = comparing.volatility_of(project)
-    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    volatility = volatility_of(project)
+    old, new = git_sides("HEAD~1..HEAD", [], project, repo)
     serial = comparing.diff_trees(old, new, volatility, jobs=1).reports
     monkeypatch.setattr(comparing, "PARALLEL_THRESHOLD", 1)
     parallel = comparing.diff_trees(old, new, volatility, jobs=2).reports
@@ -291,14 +297,15 @@ def test_worker_processes_give_the_same_reports(repo: Path, monkeypatch: pytest.
 def test_identical_blobs_sniffed_from_clean_working_copies_give_the_same_reports(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llm_fixtures.comparing as comparing
+    import llm_fixtures.diffing.running as comparing
     from llm_fixtures.config import load_project
+    from llm_fixtures.diffing.sides import git_sides, volatility_of
 
     perturb(repo)
     commit_all(repo, "re-recorded")
     project = load_project(repo)
-    volatility = comparing.volatility_of(project)
-    old, new = comparing.git_sides("HEAD~1..HEAD", [], project, repo)
+    volatility = volatility_of(project)
+    old, new = git_sides("HEAD~1..HEAD", [], project, repo)
     from_blobs = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
     monkeypatch.setattr(comparing, "CLEAN_COPIES_THRESHOLD", 1)
     read: list[str] = []
@@ -308,7 +315,9 @@ def test_identical_blobs_sniffed_from_clean_working_copies_give_the_same_reports
         read.append(str(path))
         return read_bytes(path)
 
-    monkeypatch.setattr(comparing, "read_bytes", read_file)
+    import llm_fixtures.diffing.loading as loading
+
+    monkeypatch.setattr(loading, "read_bytes", read_file)
     from_files = comparing.diff_trees(old, new, volatility, identify_unchanged=True, jobs=1).reports
     assert read  # the unchanged pairs were read from the working tree
     assert [r.to_json() for r in from_files] == [r.to_json() for r in from_blobs]
@@ -338,7 +347,7 @@ def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: Cli
 
 
 def test_sniffed_test_id_and_endpoint_agree_with_the_facts(corpus: Path) -> None:
-    from llm_fixtures.comparing import _UPSTREAM_HEAD, _sniff_layout, parse_recording, sniff
+    from llm_fixtures.diffing.loading import _UPSTREAM_HEAD, _sniff_layout, parse_recording, sniff
     from llm_fixtures.errors import BadRecording
 
     read_fast = read_by_layout = 0
@@ -369,3 +378,132 @@ def test_from_a_subfolder_a_folder_narrows_and_paths_are_relative_to_it(runner: 
     }
     assert by_pair(lines(result.stdout)) == expected
     assert result.exit_code == 1
+
+
+def test_git_diff_with_roots_set_in_the_project(runner: CliRunner, repo: Path) -> None:
+    """`[tool.fixtures] roots` (as this repository sets) narrows the sides; it never meets the paths given."""
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0"\n\n[tool.fixtures]\nroots = ["tests"]\n'
+    )
+    commit_all(repo, "roots")
+    perturb(repo)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 1, result.output
+    found = by_pair(lines(result.stdout))
+    assert found[(TEXT_STREAM, TEXT_STREAM)] == ("changed", ["content"])
+    narrowed = run(runner, repo, "--git", "HEAD", "--json", SUITE)
+    assert {row["new"] or row["old"] for row in lines(narrowed.stdout)} <= {
+        key for pair in found for key in pair if key and key.startswith(SUITE)
+    }
+
+
+def test_a_git_mv_to_a_name_replay_cannot_find_is_meaningful(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    found = request_key_name(read(repo / NS_TOOLS))
+    assert found == Path(NS_TOOLS).name  # the corpus file is where replay looks
+    wrong = str(Path(NS_TOOLS).with_name("0" * 64 + ".json"))
+    git(repo, "mv", NS_TOOLS, wrong)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 1
+    (row,) = [row for row in lines(result.stdout) if row["new"] == wrong]
+    assert (row["old"], row["status"], row["paired_by"], row["changes"]) == (NS_TOOLS, "moved", "moved", ["name"])
+    assert row["details"]["name"]["expected"] == found
+    human = run(runner, repo, "--git", "HEAD").stdout
+    assert f"replay looks for {found}" in human
+
+
+def test_the_same_recording_moved_to_another_folder_and_test_is_one_moved_pair(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    raw = read(repo / UNTOUCHED)
+    raw["test_id"] = "tests/integration/agents/test_agents.py::test_moved[txt=openai/gpt-4o]"
+    # where the recorder puts it for its new test (the test id is part of the name), ids re-recorded
+    target = repo / "tests/integration/agents/recordings" / str(request_key_name(raw))
+    write(target, churn(raw))
+    (repo / UNTOUCHED).unlink()
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    assert result.exit_code == 0, result.output  # the same answer, where replay finds it: nothing meaningful
+    (row,) = [r for r in lines(result.stdout) if r["status"] != "unchanged"]
+    assert (row["status"], row["paired_by"], row["old"]) == ("moved", "moved", UNTOUCHED)
+    assert row["changes"] == ["volatile"]
+    assert row["details"]["moved"]["new"].endswith("test_moved[txt=openai/gpt-4o]")
+    human = run(runner, repo, "--git", "HEAD")
+    assert "1 moved" in human.stdout and "1 pairs moved, the same recording elsewhere" in human.stdout
+
+
+def test_a_renamed_parameter_is_one_changed_pair(runner: CliRunner, repo: Path) -> None:
+    from llm_fixtures.hashing import request_key_name
+
+    raw = read(repo / NS_TOOLS)
+    old_id = raw["test_id"]
+    raw["test_id"] = old_id.replace("]", "-1:0]")
+    model = raw["request"]["model"] + "-1:0"
+    raw["request"]["model"] = raw["request"]["body"]["model"] = model
+    raw["response"]["body"]["__data__"]["choices"][0]["message"]["content"] = "Reasoning moved here."
+    renamed = str(Path(NS_TOOLS).with_name(str(request_key_name(raw))))
+    (repo / NS_TOOLS).unlink()
+    write(repo / renamed, raw)
+    result = run(runner, repo, "--git", "HEAD", "--json")
+    (row,) = [row for row in lines(result.stdout) if row["new"] == renamed]
+    assert (row["old"], row["status"], row["paired_by"]) == (NS_TOOLS, "changed", "parameters")
+    assert "content" in row["changes"] and "request" in row["changes"]
+    assert "(paired by parameters)" in run(runner, repo, "--git", "HEAD").stdout
+
+
+HOSTILE_BODIES: dict[str, bytes] = {
+    "deep list": b'{"request": {"method": "POST", "url": "http://x/v1/chat/completions", "body": {"messages": '
+    + b"[" * 900
+    + b"]" * 900
+    + b'}, "endpoint": "/v1/chat/completions", "model": "m"}, "response": {"body": {"choices": '
+    + b"[" * 900
+    + b"]" * 900
+    + b"}}}",
+    "huge integer": b'{"request": {"method": "POST", "url": "http://x/v1/chat/completions", "body": {"seed": '
+    + b"9" * 4500
+    + b'}, "endpoint": "/v1/chat/completions", "model": "m"}, "response": {"body": {"usage": {"n": '
+    + b"7" * 4500
+    + b"}}}}",
+    "lone surrogate": b'{"test_id": "t.py::t[\\ud800]", "request": {"method": "POST", "url": "http://x/v1/chat/completions",'
+    b' "body": {"messages": [{"role": "user", "content": "a\\ud800b"}]}, "endpoint": "/v1/chat/completions",'
+    b' "model": "m"}, "response": {"body": {"object": "chat.completion", "choices": [{"index": 0, "message":'
+    b' {"content": "x\\udc80"}, "finish_reason": "stop"}]}}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BODIES))
+def test_hostile_recordings_never_crash_diff_or_show(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    good = tmp_path / "good.json"
+    bad = tmp_path / "bad.json"
+    good.write_bytes(HOSTILE_BODIES["lone surrogate"].replace(b"\\ud800", b"").replace(b"\\udc80", b""))
+    bad.write_bytes(HOSTILE_BODIES[name])
+    with inside(tmp_path):
+        for args in (
+            ["diff", "good.json", "bad.json"],
+            ["diff", "bad.json", "bad.json"],
+            ["diff", "--json", "good.json", "bad.json"],
+        ):
+            result = runner.invoke(app, args, catch_exceptions=False)
+            assert result.exit_code in (0, 1, 2), result.output
+            assert "Traceback" not in result.output
+        for args in (
+            ["show", "bad.json"],
+            ["show", "--assemble", "bad.json"],
+            ["show", "--assemble", "--json", "bad.json"],
+            ["show", "--json", "bad.json"],
+        ):
+            result = runner.invoke(app, args, catch_exceptions=False)
+            assert result.exit_code in (0, 1), result.output
+            assert "Traceback" not in result.output
+
+
+def test_diff_against_a_device_or_a_fifo_is_one_line_never_a_hang(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_bytes(HOSTILE_BODIES["lone surrogate"])
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    for other in ("/dev/zero", str(fifo)):
+        with inside(tmp_path):
+            result = runner.invoke(app, ["diff", "good.json", other], catch_exceptions=False)
+        assert result.exit_code == 2
+        assert "not a regular file" in result.output

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from diffkit import commit_all, git, init_repo
-from llm_fixtures.errors import GitError
-from llm_fixtures.gitreading import (
+from llm_fixtures.diffing.gitreading import (
     blob_id,
     clean_index_blobs,
     list_blobs,
@@ -18,6 +17,7 @@ from llm_fixtures.gitreading import (
     resolve_revision,
     split_range,
 )
+from llm_fixtures.errors import GitError
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_fixtures.pairing import Candidate, Pair, pair_by_path, pair_by_test, request_tokens, similarity
+from llm_fixtures.diffing.pairing import Candidate, Pair, pair_by_path, pair_by_test, request_tokens, similarity
 
 
 def chat(*contents: str, model: str = "gpt-4o") -> dict[str, Any]:
@@ -70,3 +70,54 @@ def test_shared_pool_without_test_id_needs_similar_requests() -> None:
     unrelated_old = [Candidate("o1", None, "/e", chat("a", "b", "c", model="m1"))]
     unrelated_new = [Candidate("n1", None, "/e", {"payload": {"x": 1}})]
     assert pair_by_test(unrelated_old, unrelated_new).pairs == [Pair("o1", None), Pair(None, "n1")]
+
+
+def _request(model: str, question: str) -> dict[str, object]:
+    return {"body": {"messages": [{"role": "user", "content": question}], "temperature": 0}, "model": model}
+
+
+def test_a_renamed_parameter_pairs_within_the_test_function_and_endpoint() -> None:
+    old_id = "tests/t.py::test_store[client-txt=bedrock/openai.gpt-oss-20b-True]"
+    new_id = "tests/t.py::test_store[client-txt=bedrock/openai.gpt-oss-20b-1:0-True]"
+    old = [
+        Candidate("a.json", old_id, "/v1/chat/completions", _request("m", "What is 2+2?")),
+        Candidate("b.json", old_id, "/v1/chat/completions", _request("m", "Name a color.")),
+    ]
+    new = [
+        Candidate("c.json", new_id, "/v1/chat/completions", _request("m", "Name a color.")),
+        Candidate("d.json", new_id, "/v1/chat/completions", _request("m", "What is 2+2?")),
+    ]
+    pairs = pair_by_test(old, new).pairs
+    assert pairs == [Pair("b.json", "c.json", "parameters"), Pair("a.json", "d.json", "parameters")]
+
+
+def test_parametrizations_that_both_still_exist_are_not_paired() -> None:
+    azure = "tests/t.py::test_search[txt=azure/gpt-4o]"
+    openai = "tests/t.py::test_search[txt=openai/gpt-4o]"
+    old = [Candidate("a.json", azure, "/v1/responses", _request("m", "q")), Candidate("k.json", openai, "/x", None)]
+    new = [Candidate("b.json", openai, "/v1/responses", _request("m", "q")), Candidate("l.json", azure, "/x", None)]
+    pairs = pair_by_test(old, new).pairs
+    assert Pair("a.json", None) in pairs and Pair(None, "b.json") in pairs
+
+
+def test_the_same_recording_elsewhere_is_one_moved_pair() -> None:
+    old = [
+        Candidate("common/recordings/a.json", None, "/v1/chat/completions", _request("m", "q"), "same"),
+        Candidate("common/recordings/b.json", None, "/v1/chat/completions", _request("m", "r"), "other"),
+    ]
+    new = [
+        Candidate(
+            "agents/recordings/c.json", "tests/agents/t.py::t", "/v1/chat/completions", _request("m", "q"), "same"
+        ),
+    ]
+    pairs = pair_by_test(old, new).pairs
+    assert pairs == [
+        Pair("common/recordings/a.json", "agents/recordings/c.json", "moved"),
+        Pair("common/recordings/b.json", None),
+    ]
+
+
+def test_the_same_request_moved_and_re_recorded_is_a_moved_pair() -> None:
+    old = [Candidate("common/recordings/a.json", None, "/v1/x", _request("m", "q"), "before", "ask-q")]
+    new = [Candidate("inference/recordings/b.json", "tests/t.py::t", "/v1/x", _request("m", "q"), "after", "ask-q")]
+    assert pair_by_test(old, new).pairs == [Pair("common/recordings/a.json", "inference/recordings/b.json", "moved")]

@@ -94,7 +94,9 @@ def test_streaming_chat_is_stored_as_the_recorder_stores_it(project: Path, serve
     before = json.loads(path.read_bytes())
     result = invoke(str(path), "--base-url", server.url)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ok ") and "(changed: volatile, content, finish_reason, usage" in result.stdout
+    assert (
+        result.stdout.startswith("ok ") and "(changed: volatile, type, content, finish_reason, usage" in result.stdout
+    )
     after = json.loads(path.read_bytes())
     assert after["request"] == before["request"]
     assert list(after) == list(before)

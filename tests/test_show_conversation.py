@@ -1,4 +1,4 @@
-"""The projection `fixtures show` prints: conversation parts of every dialect, tools, parameters, final answers."""
+"""The projection `fixtures show` prints: conversation parts of every dialect, tools, parameters."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ from typing import Any
 
 import pytest
 
-from llm_fixtures.assembling import assemble
 from llm_fixtures.conversation import (
-    assembled_view,
     content_parts,
     conversation,
     human_size,
     media_placeholder,
     parameters,
-    tool_call,
     tool_names,
 )
 
@@ -140,73 +137,3 @@ def test_tool_names(body: Any, names: list[str]) -> None:
 def test_parameters_leave_out_the_conversation() -> None:
     body = {"model": "m", "messages": [], "tools": [], "stream": True, "config": {"temperature": 0.1, "tools": []}}
     assert parameters(body) == {"stream": True, "temperature": 0.1}
-
-
-@pytest.mark.parametrize(
-    ("arguments", "valid", "pretty"),
-    [
-        ('{"a":1}', True, '{\n  "a": 1\n}'),
-        ({"a": 1}, True, '{\n  "a": 1\n}'),
-        ("{bad", False, None),
-        ("", True, None),
-        (None, True, None),
-    ],
-)
-def test_tool_call_arguments(arguments: Any, valid: bool, pretty: str | None) -> None:
-    call = tool_call("f", "id", arguments)
-    assert (call.valid, call.pretty) == (valid, pretty)
-
-
-def test_assembled_view_of_every_dialect() -> None:
-    bodies: list[tuple[Any, str, str | None]] = [
-        (
-            [
-                {
-                    "object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": {"content": "c", "reasoning": "r"}, "finish_reason": "stop"}],
-                }
-            ],
-            "c",
-            "r",
-        ),
-        ([{"object": "text_completion", "choices": [{"index": 0, "text": "t", "finish_reason": "length"}]}], "t", None),
-        ({"model": "m", "message": {"role": "assistant", "content": "o", "thinking": "th"}, "done": True}, "o", "th"),
-        ({"model": "m", "response": "g", "done": True}, "g", None),
-        (
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "thinking", "thinking": "tk"}, {"type": "text", "text": "a"}],
-            },
-            "a",
-            "tk",
-        ),
-        (
-            {
-                "object": "response",
-                "status": "completed",
-                "output": [
-                    {"type": "reasoning", "summary": [{"type": "summary_text", "text": "s"}]},
-                    {"type": "message", "content": [{"type": "output_text", "text": "x"}]},
-                ],
-            },
-            "x",
-            "s",
-        ),
-        (
-            {
-                "candidates": [
-                    {
-                        "content": {"role": "model", "parts": [{"text": "th", "thought": True}, {"text": "y"}]},
-                        "finish_reason": "STOP",
-                    }
-                ]
-            },
-            "y",
-            "th",
-        ),
-    ]
-    for body, content, reasoning in bodies:
-        view = assembled_view("p", assemble(body, is_streaming=isinstance(body, list)))
-        (answer,) = view.answers
-        assert (answer.content, answer.reasoning) == (content, reasoning), view.kind

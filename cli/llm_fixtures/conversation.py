@@ -1,5 +1,5 @@
 """What a recording sent and got, projected for `fixtures show`: parameters, tools, the conversation with
-images as placeholders, response facts; and the final message of an assembly, in one form for every dialect."""
+images as placeholders, and the response's facts (its answer is read by `assembling.final`)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class RequestView(BaseModel):
     messages: list[Message] = Field(default_factory=list)
 
 
-class ResponseView(BaseModel):
+class ResponseFacts(BaseModel):
     """`kind` is what the body assembles as (`chat.completion.chunk`, `anthropic`, ..., `unknown`)."""
 
     status: int | None = None
@@ -73,7 +73,7 @@ class Shown(BaseModel):
     path: str
     hash: str | None = None
     request: RequestView | None = None
-    response: ResponseView
+    response: ResponseFacts
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -322,17 +322,13 @@ def parameters(body: Any) -> dict[str, Any]:
 
 
 def usage_of(assembly: Assembly | None, body: Any) -> Any:
-    """The usage a response reported, from its assembly when it has one, else from the body."""
+    """The usage a response reported, from its answer when it assembles into one, else from the body."""
     if assembly is not None:
-        result = assembly.result
-        for key in ("usage", "usage_metadata"):
-            if result.get(key) is not None:
-                return result[key]
-        message = result.get("message")
-        if isinstance(message, dict) and message.get("usage") is not None:
-            return message["usage"]
-        if result.get("prompt_eval_count") is not None or result.get("eval_count") is not None:
-            return {"prompt_eval_count": result.get("prompt_eval_count"), "eval_count": result.get("eval_count")}
+        from llm_fixtures.assembling.final import final_message
+
+        usage = final_message(assembly.kind, assembly.result).usage
+        if usage is not None:
+            return usage
     _, data = parse_envelope(body)
     return data.get("usage") if isinstance(data, dict) else None
 
@@ -386,7 +382,7 @@ def show_recording(path: str, file: RecordingFile, facts: Facts, assembly: Assem
         path=path,
         hash=facts.hash,
         request=request_view(file, facts),
-        response=ResponseView(
+        response=ResponseFacts(
             status=response.status,
             exception=_exception(file),
             kind=assembly.kind if assembly is not None else None,
@@ -402,281 +398,11 @@ def show_sse(path: str, assembly: Assembly) -> Shown:
     """A raw `.sse` capture: no request is stored, only the stream."""
     return Shown(
         path=path,
-        response=ResponseView(
+        response=ResponseFacts(
             kind=assembly.kind,
             body_type="event stream",
             streaming=True,
             chunks=int(assembly.result.get("n_items") or 0),
             usage=usage_of(assembly, None),
         ),
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The final message of an assembly, in one form for every dialect
-
-
-class ToolCall(BaseModel):
-    """A tool call of the final message: `pretty` is the arguments re-indented when they are valid JSON."""
-
-    name: str | None = None
-    call_id: str | None = None
-    arguments: str | None = None
-    pretty: str | None = None
-    valid: bool = True
-
-
-class Answer(BaseModel):
-    """One choice (or candidate, or the one message) of a final message."""
-
-    label: str
-    role: str | None = None
-    content: str | None = None
-    reasoning: str | None = None
-    refusal: str | None = None
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-    other: list[str] = Field(default_factory=list)
-    finish_reason: str | None = None
-
-
-class AssembledView(BaseModel):
-    path: str
-    kind: str
-    n_items: int = 0
-    id: str | None = None
-    model: str | None = None
-    answers: list[Answer] = Field(default_factory=list)
-    usage: Any = None
-    stream_error: Any = None
-    warnings: list[str] = Field(default_factory=list)
-
-
-def tool_call(name: Any, call_id: Any, arguments: Any) -> ToolCall:
-    """A tool call whose arguments are checked: valid JSON is pretty-printed, anything else kept raw."""
-    raw = _arguments(arguments)
-    pretty = None
-    valid = True
-    if isinstance(arguments, dict | list):
-        pretty = json.dumps(arguments, indent=2, ensure_ascii=False)
-    elif raw:
-        try:
-            pretty = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-        except (json.JSONDecodeError, RecursionError):
-            valid = False
-    return ToolCall(
-        name=name if isinstance(name, str) else None,
-        call_id=call_id if isinstance(call_id, str) else None,
-        arguments=raw,
-        pretty=pretty,
-        valid=valid,
-    )
-
-
-def _function_calls(calls: Any) -> list[ToolCall]:
-    """Tool calls in the OpenAI / Ollama shape: `{id, function: {name, arguments}}`."""
-    found = []
-    for call in calls if isinstance(calls, list) else []:
-        function = as_dict(as_dict(call).get("function"))
-        found.append(tool_call(function.get("name"), as_dict(call).get("id"), function.get("arguments")))
-    return found
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _joined(texts: list[str]) -> str | None:
-    kept = [text for text in texts if text]
-    return "\n\n".join(kept) if kept else None
-
-
-def _chat_answers(result: dict[str, Any]) -> list[Answer]:
-    answers = []
-    for choice in result.get("choices") or []:
-        message = as_dict(choice.get("message"))
-        reasoning = _str(message.get("reasoning_content")) or _str(message.get("reasoning"))
-        if reasoning is None and isinstance(message.get("reasoning_details"), list):
-            reasoning = _joined([_str(as_dict(d).get("text")) or "" for d in message["reasoning_details"]])
-        calls = _function_calls(message.get("tool_calls"))
-        legacy = message.get("function_call")
-        if isinstance(legacy, dict):
-            calls.append(tool_call(legacy.get("name"), None, legacy.get("arguments")))
-        other = [f"{len(message['annotations'])} annotation(s)"] if message.get("annotations") else []
-        answers.append(
-            Answer(
-                label=f"choice {choice.get('index', 0)}",
-                role=_str(message.get("role")),
-                content=_str(message.get("content")),
-                reasoning=reasoning,
-                refusal=_str(message.get("refusal")),
-                tool_calls=calls,
-                other=other,
-                finish_reason=_str(choice.get("finish_reason")),
-            )
-        )
-    return answers
-
-
-def _anthropic_answers(result: dict[str, Any]) -> list[Answer]:
-    message = as_dict(result.get("message"))
-    texts: list[str] = []
-    thinking: list[str] = []
-    calls: list[ToolCall] = []
-    other: list[str] = []
-    for block in message.get("content") or []:
-        block = as_dict(block)
-        kind = block.get("type")
-        if kind == "text":
-            texts.append(_str(block.get("text")) or "")
-        elif kind == "thinking":
-            thinking.append(_str(block.get("thinking")) or "")
-        elif kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
-            calls.append(
-                tool_call(block.get("name"), block.get("id"), block.get("input", block.get("input_partial_json")))
-            )
-        else:
-            other.append(f"[{kind}]")
-    answer = Answer(
-        label="message",
-        role=_str(message.get("role")),
-        content=_joined(texts),
-        reasoning=_joined(thinking),
-        tool_calls=calls,
-        other=other,
-        finish_reason=_str(message.get("stop_reason")),
-    )
-    return [answer]
-
-
-def _responses_answers(result: dict[str, Any]) -> list[Answer]:
-    reasoning: list[str] = []
-    refusals: list[str] = []
-    calls: list[ToolCall] = []
-    other: list[str] = []
-    for item in result.get("output") or []:
-        item = as_dict(item)
-        kind = item.get("type")
-        if kind == "reasoning":
-            reasoning.extend(t for t in (item.get("summary") or []) + (item.get("content") or []) if isinstance(t, str))
-        elif kind == "message":
-            refusals.extend(
-                _str(as_dict(p).get("refusal")) or ""
-                for p in item.get("content") or []
-                if as_dict(p).get("type") == "refusal"
-            )
-        elif kind in ("function_call", "mcp_call", "custom_tool_call"):
-            arguments = item.get("arguments", item.get("input"))
-            calls.append(tool_call(item.get("name"), item.get("call_id") or item.get("id"), arguments))
-        else:
-            other.append(f"[{kind}{' ' + item['status'] if isinstance(item.get('status'), str) else ''}]")
-    answer = Answer(
-        label="response",
-        role="assistant",
-        content=_str(result.get("output_text")) or None,
-        reasoning=_joined(reasoning),
-        refusal=_joined(refusals),
-        tool_calls=calls,
-        other=other,
-        finish_reason=_str(result.get("status")),
-    )
-    return [answer]
-
-
-def _part_answer(label: str, role: Any, parts: list[Any], finish: Any) -> Answer:
-    """An answer from Gemini parts or Interactions outputs: text, thought text, function calls."""
-    texts: list[str] = []
-    thoughts: list[str] = []
-    calls: list[ToolCall] = []
-    other: list[str] = []
-    for part in parts:
-        part = as_dict(part)
-        call = part.get("function_call") or part.get("functionCall")
-        if isinstance(call, dict):
-            calls.append(tool_call(call.get("name"), call.get("id"), call.get("args")))
-        elif part.get("type") == "function_call":
-            calls.append(tool_call(part.get("name"), part.get("id"), part.get("arguments")))
-        elif isinstance(part.get("text"), str):
-            (thoughts if part.get("thought") or part.get("type") == "thought" else texts).append(part["text"])
-        elif part.get("type") != "thought":
-            other.append(f"[{part.get('type') or next(iter(part), 'part')}]")
-    return Answer(
-        label=label,
-        role=_str(role),
-        content=_joined(texts) if len(texts) != 1 else texts[0],
-        reasoning=_joined(thoughts),
-        tool_calls=calls,
-        other=other,
-        finish_reason=_str(finish),
-    )
-
-
-def _answers(result: dict[str, Any]) -> list[Answer]:  # one branch per dialect
-    kind = result.get("kind")
-    if kind == "chat.completion.chunk":
-        return _chat_answers(result)
-    if kind == "text_completion":
-        return [
-            Answer(
-                label=f"choice {c.get('index', 0)}",
-                content=_str(c.get("text")),
-                finish_reason=_str(c.get("finish_reason")),
-            )
-            for c in result.get("choices") or []
-        ]
-    if kind == "anthropic":
-        return _anthropic_answers(result)
-    if kind == "responses":
-        return _responses_answers(result)
-    if kind == "ollama.chat":
-        message = as_dict(result.get("message"))
-        calls = _function_calls(message.get("tool_calls"))
-        return [
-            Answer(
-                label="message",
-                role=_str(message.get("role")),
-                content=_str(message.get("content")),
-                reasoning=_str(message.get("thinking")),
-                tool_calls=calls,
-                finish_reason=_str(result.get("done_reason")),
-            )
-        ]
-    if kind == "ollama.generate":
-        return [
-            Answer(
-                label="response",
-                content=_str(result.get("response")),
-                reasoning=_str(result.get("thinking")),
-                finish_reason=_str(result.get("done_reason")),
-            )
-        ]
-    if kind == "gemini":
-        return [
-            _part_answer(
-                f"candidate {c.get('index', 0)}",
-                as_dict(c.get("content")).get("role"),
-                as_dict(c.get("content")).get("parts") or [],
-                c.get("finish_reason"),
-            )
-            for c in result.get("candidates") or []
-        ]
-    if kind == "gemini.interactions":
-        return [_part_answer("interaction", result.get("role"), result.get("outputs") or [], result.get("status"))]
-    return []
-
-
-def assembled_view(path: str, assembly: Assembly) -> AssembledView:
-    """The final message of an assembly as `fixtures show --assemble` prints it."""
-    result = assembly.result
-    model = result.get("model") or result.get("model_version") or as_dict(result.get("message")).get("model")
-    ident = result.get("id") or result.get("response_id") or as_dict(result.get("message")).get("id")
-    return AssembledView(
-        path=path,
-        kind=assembly.kind,
-        n_items=int(result.get("n_items") or 0),
-        id=_str(ident),
-        model=_str(model),
-        answers=_answers(result),
-        usage=usage_of(assembly, None),
-        stream_error=result.get("stream_error"),
-        warnings=assembly.warnings,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -51,14 +50,16 @@ def run(
 ) -> None:
     """Compare recordings by meaning: assembled answers, tool calls, requests; ids and chunk boundaries apart.
 
-    Pairs by path, then by test id and endpoint (a re-record whose request changed is one changed pair).
+    Pairs by path; the same recording stored elsewhere is one `moved` pair; then by test id and endpoint, then by
+    test function and endpoint under other parameters (a re-record whose request changed is one changed pair).
     Exit 0 when nothing changed beyond volatile fields and chunking (`--strict` counts those), 1 when something
     did, 2 on error (a file that does not parse is reported as an `error` pair and the rest is compared).
     """
+    from llm_fixtures.diffing.running import collector_paused
+
     # A diff allocates much and leaves reference cycles behind (DeepDiff's levels): the cyclic garbage collector
-    # stays off for the whole command, and what is alive at its end is frozen, never scanned (not even at exit).
-    gc.disable()
-    try:
+    # stays off while the command runs, and is put back as it was (a test session calling it goes on as before).
+    with collector_paused():
         _run(
             paths,
             git,
@@ -68,9 +69,6 @@ def run(
             strict=strict,
             list_volatile=list_volatile,
         )
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def _run(
@@ -84,7 +82,8 @@ def _run(
     list_volatile: bool,
 ) -> None:
     with handle_errors():
-        from llm_fixtures.comparing import diff_from_arguments, volatility_of
+        from llm_fixtures.diffing.running import diff_from_arguments
+        from llm_fixtures.diffing.sides import volatility_of
 
         if list_volatile:
             typer.echo("\n".join(volatility_of(load_project()).describe()))

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from llm_fixtures.commands.common import echo_json_lines, warn
-from llm_fixtures.diffing import PairReport
+from llm_fixtures.diffing.report import PairReport
 from llm_fixtures.render import rerecord as render
 from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult

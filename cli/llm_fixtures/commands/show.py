@@ -60,10 +60,10 @@ def run(
             if json:
                 _echo_lines({"path": path, **a.result, "warnings": a.warnings} for path, a in assembled)
             else:
-                from llm_fixtures.conversation import assembled_view
+                from llm_fixtures.assembling.final import final_message
                 from llm_fixtures.render.show import render_assembled
 
-                render_assembled([assembled_view(path, assembly) for path, assembly in assembled])
+                render_assembled([(path, final_message(a.kind, a.result, a.warnings)) for path, a in assembled])
         else:
             shown, problems = _show_paths(paths)
             if json:
@@ -108,19 +108,22 @@ def _assemble_path(path: Path) -> Assembly:
 
 # Below this many files, a process pool costs more than it saves (as for the facts catalog).
 PARALLEL_THRESHOLD = 200
-Outcome = tuple[str, str, "dict[str, Any] | str", list[str]]  # (path, kind or "bad", result or reason, warnings)
+FoldedFile = tuple[str, str, "dict[str, Any] | str", list[str]]  # (path, kind or "bad", result or reason, warnings)
 
 
-def _assemble_chunk(paths: list[str]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+def _assemble_chunk(paths: list[str]) -> list[FoldedFile]:
+    assembled_files: list[FoldedFile] = []
     for name in paths:
         try:
             assembly = _assemble_path(Path(name))
         except BadRecording as problem:
-            outcomes.append((name, "bad", problem.reason, []))
+            assembled_files.append((name, "bad", problem.reason, []))
             continue
-        outcomes.append((name, assembly.kind, assembly.result, assembly.warnings))
-    return outcomes
+        except (ValueError, RecursionError) as exc:
+            assembled_files.append((name, "bad", _why(exc), []))
+            continue
+        assembled_files.append((name, assembly.kind, assembly.result, assembly.warnings))
+    return assembled_files
 
 
 def _assemble_paths(paths: list[Path]) -> tuple[list[tuple[str, Assembly]], list[BadRecording]]:
@@ -130,17 +133,17 @@ def _assemble_paths(paths: list[Path]) -> tuple[list[tuple[str, Assembly]], list
     names = [str(path) for path in paths]
     jobs = min(4, os.cpu_count() or 1)
     if jobs <= 1 or len(names) < PARALLEL_THRESHOLD:
-        outcomes = _assemble_chunk(names)
+        assembled_files = _assemble_chunk(names)
     else:
         from concurrent.futures import ProcessPoolExecutor
 
         size = max(1, len(names) // (jobs * 4))
         chunks = [names[i : i + size] for i in range(0, len(names), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outcomes = [outcome for part in pool.map(_assemble_chunk, chunks) for outcome in part]
+            assembled_files = [one for part in pool.map(_assemble_chunk, chunks) for one in part]
     done: list[tuple[str, Assembly]] = []
     problems: list[BadRecording] = []
-    for name, kind, result, warnings in outcomes:
+    for name, kind, result, warnings in assembled_files:
         if isinstance(result, str):
             problems.append(BadRecording(name, result))
         else:
@@ -159,11 +162,21 @@ def _show_paths(paths: list[Path]) -> tuple[list[Shown], list[BadRecording]]:
         except BadRecording as problem:
             problems.append(problem)
             continue
+        except (ValueError, RecursionError) as exc:
+            problems.append(BadRecording(path, _why(exc)))
+            continue
         if loaded is None:
             shown.append(show_sse(str(path), assembly))
         else:
             shown.append(show_recording(str(path), loaded.file, loaded.facts, assembly))
     return shown, problems
+
+
+def _why(exc: ValueError | RecursionError) -> str:
+    """What a parser that gave up on a file says (an integer past Python's conversion limit, nesting too deep)."""
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply"
+    return f"invalid JSON: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
 def _echo_lines(objects: Iterable[dict[str, Any]]) -> None:

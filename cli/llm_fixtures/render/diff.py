@@ -4,28 +4,62 @@ from __future__ import annotations
 
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from rich.text import Text
 
-from llm_fixtures.diffing import CLASSES, NOISE, FieldChange, PairReport, TextChange
+from llm_fixtures.assembling.merging import repair_surrogates
+from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
 from llm_fixtures.render.console import stdout_console
 
-NO_TEST = "(no test id)"
 # GitHub refuses comments over 65,536 characters; leave room for a header a workflow may add.
 MARKDOWN_LIMIT = 60_000
 VALUE_WIDTH = 80
 
 
-def _short(value: Any, width: int = VALUE_WIDTH) -> str:
+def _json(value: Any) -> str:
     try:
-        text = orjson.dumps(value).decode()
+        return orjson.dumps(value).decode()
     except TypeError:
-        text = repr(value)
+        return repr(value)
+
+
+def _short(value: Any, width: int = VALUE_WIDTH) -> str:
+    text = _json(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# Characters kept on each side of the span that differs when two values are shortened.
+CONTEXT = 12
+
+
+def _short_pair(old: Any, new: Any, width: int = VALUE_WIDTH) -> tuple[str, str]:
+    """Two values as JSON, each shortened to about `width` around the span where they differ, never across it:
+    `…_embeddings[llama_stack_client-emb…` → `…_embeddings[ogx_client-emb…`."""
+    a, b = _json(old), _json(new)
+    if len(a) <= width and len(b) <= width:
+        return a, b
+    prefix = 0
+    limit = min(len(a), len(b))
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    start = max(0, prefix - CONTEXT)
+    return _window(a, start, len(a) - suffix, width), _window(b, start, len(b) - suffix, width)
+
+
+def _window(text: str, start: int, end: int, width: int) -> str:
+    """`text[start:]` from a little before the differing span `[start+CONTEXT, end)` to a little after it, cut at
+    `width` after the span's start when the span itself is longer; `…` where something was left out."""
+    stop = min(len(text), max(end + CONTEXT, start + width))
+    stop = min(stop, start + max(width, 2 * CONTEXT))
+    shown = text[start:stop]
+    return ("…" if start else "") + shown + ("…" if stop < len(text) else "")
 
 
 def _field_line(change: FieldChange) -> str:
@@ -33,14 +67,18 @@ def _field_line(change: FieldChange) -> str:
         return f"{change.path}: added {_short(change.new)}"
     if change.new is None and change.old is not None:
         return f"{change.path}: removed {_short(change.old)}"
-    return f"{change.path}: {_short(change.old)} → {_short(change.new)}"
+    old, new = _short_pair(change.old, change.new)
+    return f"{change.path}: {old} → {new}"
+
+
+def _pair_line(change: FieldChange) -> str:
+    old, new = _short_pair(change.old, change.new)
+    return f"{old} → {new}"
 
 
 def _safe(text: str) -> str:
     """Recorded text as a terminal can take it: a lone surrogate (never valid UTF-8) becomes U+FFFD."""
-    if text.isascii():
-        return text
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text if text.isascii() else repair_surrogates(text)
 
 
 def word_diff_text(change: TextChange) -> Text:
@@ -56,22 +94,13 @@ def word_diff_text(change: TextChange) -> Text:
     return text
 
 
-def classify(report: PairReport) -> str:
-    """The bucket a pair is counted in: its status, or for a changed pair `volatile only` / `chunking only`."""
-    if report.status != "changed":
-        return report.status
-    if report.meaningful:
-        return "changed"
-    return "chunking only" if "chunking" in report.changes else "volatile only"
-
-
 def _label(report: PairReport) -> str:
     # Paired by path, the two differ only by the folder or revision they come from: one is enough.
     if (
         report.old
         and report.new
         and report.old != report.new
-        and (report.details.paired_by != "path" or report.old.rsplit("/", 1)[-1] != report.new.rsplit("/", 1)[-1])
+        and (report.paired_by != "path" or report.old.rsplit("/", 1)[-1] != report.new.rsplit("/", 1)[-1])
     ):
         return f"{report.old} → {report.new}"
     return report.new or report.old or "?"
@@ -91,13 +120,21 @@ def _detail_lines(report: PairReport) -> list[tuple[str, Text | str]]:
     lines: list[tuple[str, Text | str]] = []
     if details.problem:
         lines.append(("problem", details.problem))
-    for name in ("endpoint", "url", "model", "finish_reason"):
-        change = getattr(details, name)
+    if details.moved is not None:
+        lines.append(("moved", _pair_line(details.moved)))
+    if details.name is not None:
+        name = details.name
+        renamed = f"{name.old} → {name.new}" if name.old != name.new else str(name.new)
+        lines.append(("name", f"{renamed}: replay looks for {name.expected or 'another name'} ({name.status})"))
+    for label in ("type", "streaming", "endpoint", "url", "model", "finish_reason"):
+        change = getattr(details, label)
         if change is not None:
-            lines.append((name, f"{_short(change.old)} → {_short(change.new)}"))
+            lines.append((label, _pair_line(change)))
     if details.content is not None:
         lines.append(("content", word_diff_text(details.content)))
     lines.extend(("content", _field_line(change)) for change in details.content_fields)
+    if details.refusal is not None:
+        lines.append(("refusal", word_diff_text(details.refusal)))
     if details.reasoning is not None:
         lines.append(("reasoning", word_diff_text(details.reasoning)))
     for call in details.tool_calls:
@@ -117,6 +154,8 @@ def _detail_lines(report: PairReport) -> list[tuple[str, Text | str]]:
             lines.append(("  arguments", word_diff_text(call.arguments_text)))
     lines.extend(("request", _field_line(change)) for change in details.request)
     lines.extend(("usage", _field_line(change)) for change in details.usage)
+    lines.extend(("models", _field_line(change)) for change in details.models)
+    lines.extend(("metadata", _field_line(change)) for change in details.metadata)
     lines.extend(("error", _field_line(change)) for change in details.error)
     if details.chunking is not None:
         lines.append(("chunking", f"{details.chunking.old} → {details.chunking.new} chunks"))
@@ -128,63 +167,40 @@ def _detail_lines(report: PairReport) -> list[tuple[str, Text | str]]:
     return lines
 
 
-def summary_counts(reports: Sequence[PairReport]) -> tuple[Counter[str], Counter[str], dict[str, Counter[str]]]:
-    """Pairs per bucket, per class, and per test (buckets and classes of the pairs that are not unchanged)."""
-    buckets: Counter[str] = Counter(classify(r) for r in reports)
-    classes: Counter[str] = Counter(change for r in reports for change in r.changes)
-    per_test: dict[str, Counter[str]] = defaultdict(Counter)
-    for report in reports:
-        if report.status == "unchanged":
-            continue
-        per_test[report.test_id or NO_TEST][classify(report)] += 1
-    return buckets, classes, dict(per_test)
-
-
-_BUCKET_ORDER = ("changed", "added", "removed", "error", "chunking only", "volatile only", "unchanged")
-
-
-def _bucket_line(buckets: Counter[str]) -> str:
-    return ", ".join(f"{buckets[name]} {name}" for name in _BUCKET_ORDER if buckets[name])
-
-
 def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, *, show_all: bool) -> None:
     """Counts per class and per test, then each meaningful pair with its details; noise folded."""
     console = stdout_console()
     # Long test ids and word diffs stay on one line each: the terminal wraps them, and a pipe keeps them whole.
     console.soft_wrap = True
-    buckets, classes, per_test = summary_counts(reports)
-    classes_per_test: dict[str, set[str]] = defaultdict(set)
-    for report in reports:
-        if report.meaningful:
-            classes_per_test[report.test_id or NO_TEST].update(c for c in report.changes if c not in NOISE)
+    summary = summarize(reports)
     console.print(Text(_safe(f"{old_label} → {new_label}: {len(reports)} pairs"), style="bold"))
-    console.print(Text(f"  {_bucket_line(buckets) or 'nothing to compare'}"))
-    if classes:
+    console.print(Text(f"  {summary.bucket_line() or 'nothing to compare'}"))
+    if summary.classes:
         console.print(Text("By class:", style="bold"))
         for name in CLASSES:
-            if classes[name]:
-                console.print(Text(f"  {name:<14} {classes[name]}"))
-    if per_test:
+            if summary.classes[name]:
+                console.print(Text(f"  {name:<14} {summary.classes[name]}"))
+    if summary.per_test:
         console.print(Text("By test:", style="bold"))
-        for test_id in sorted(per_test):
-            meaningful = sorted(classes_per_test.get(test_id, ()), key=CLASSES.index)
-            summary = f"  {test_id}: {_bucket_line(per_test[test_id])}"
-            console.print(Text(_safe(summary) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
+        for test_id in sorted(summary.per_test):
+            meaningful = summary.classes_per_test.get(test_id, [])
+            counts = f"  {test_id}: {summary.bucket_line(summary.per_test[test_id])}"
+            console.print(Text(_safe(counts) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
     folded: dict[str, list[PairReport]] = defaultdict(list)
     for report in reports:
-        bucket = classify(report)
-        if bucket == "unchanged" and not show_all:
-            continue
-        if bucket in ("volatile only", "chunking only") and not show_all:
-            folded[bucket].append(report)
-            continue
+        bucket = report.bucket
         if bucket == "unchanged":
+            continue
+        if bucket in ("volatile only", "chunking only", "moved") and not show_all:
+            folded[bucket].append(report)
             continue
         console.print()
         head = Text(f"{report.status:<8} ", style="bold yellow" if report.meaningful else "bold")
         head.append(_safe(_label(report)), style="bold")
         if report.changes:
             head.append(f"  [{', '.join(report.changes)}]")
+        if report.paired_by in ("test", "parameters"):
+            head.append(f"  (paired by {report.paired_by})", style="dim")
         console.print(head)
         if report.test_id:
             console.print(Text(f"  test: {_safe(report.test_id)}", style="dim"))
@@ -194,11 +210,10 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
             console.print(row)
     if folded:
         console.print()
-        for bucket in ("chunking only", "volatile only"):
+        for bucket in ("moved", "chunking only", "volatile only"):
             if folded[bucket]:
-                console.print(
-                    Text(f"{len(folded[bucket])} pairs {bucket} (folded; --show-all lists them)", style="dim")
-                )
+                what = "moved, the same recording elsewhere" if bucket == "moved" else bucket
+                console.print(Text(f"{len(folded[bucket])} pairs {what} (folded; --show-all lists them)", style="dim"))
 
 
 # ---------------------------------------------------------------------------------------------- markdown
@@ -217,7 +232,7 @@ def _md_details(report: PairReport) -> str:
     lines: list[str] = []
     for label, line in _detail_lines(report):
         plain = line.plain if isinstance(line, Text) else line
-        if label in ("content", "reasoning", "  arguments") and isinstance(line, Text):
+        if label in ("content", "refusal", "reasoning", "  arguments") and isinstance(line, Text):
             block = _diff_block(report, label.strip())
             # A fence longer than any run of backticks in the text, so recorded Markdown cannot close it.
             runs = [len(run) for text in block for run in re.findall(r"`+", text)]
@@ -234,6 +249,8 @@ def _diff_block(report: PairReport, label: str) -> list[str]:
         change = report.details.content
     elif label == "reasoning":
         change = report.details.reasoning
+    elif label == "refusal":
+        change = report.details.refusal
     else:
         change = next((c.arguments_text for c in report.details.tool_calls if c.arguments_text), None)
     if change is None:
@@ -246,25 +263,26 @@ def _diff_block(report: PairReport, label: str) -> list[str]:
 def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: str, *, show_all: bool) -> str:
     """A pull-request comment: a summary line, a table per test, details folded; cut at MARKDOWN_LIMIT with a
     note of what was left out."""
-    buckets, _classes, _per_test = summary_counts(reports)
+    summary = summarize(reports)
     header = [
         f"### Recording changes: {_md_code(old_label)} → {_md_code(new_label)}",
         "",
-        f"{_bucket_line(buckets) or 'nothing to compare'} ({len(reports)} pairs)",
+        f"{summary.bucket_line() or 'nothing to compare'} ({len(reports)} pairs)",
         "",
         "",
     ]
-    shown = [r for r in reports if classify(r) not in ("unchanged",) and (show_all or r.meaningful)]
+    shown = [r for r in reports if r.bucket != "unchanged" and (show_all or r.meaningful)]
     by_test: dict[str, list[PairReport]] = defaultdict(list)
     for report in shown:
         by_test[report.test_id or NO_TEST].append(report)
     sections: list[tuple[str, int]] = []
     for test_id in sorted(by_test):
         rows = by_test[test_id]
-        lines = [f"#### {_md_code(test_id)}", "", "| recording | status | changes |", "|---|---|---|"]
+        lines = [f"#### {_md_code(test_id)}", "", "| recording | status | paired by | changes |", "|---|---|---|---|"]
         for report in rows:
             lines.append(
-                f"| {_md_cell(_md_code(_short_label(report)))} | {report.status} | {', '.join(report.changes)} |"
+                f"| {_md_cell(_md_code(_short_label(report)))} | {report.status} | {report.paired_by or ''} "
+                f"| {', '.join(report.changes)} |"
             )
         lines.append("")
         for report in rows:
@@ -273,8 +291,8 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
                 name = (report.new or report.old or "").rsplit("/", 1)[-1]
                 lines.extend(["<details>", f"<summary>{_md_cell(name)}</summary>", "", body, "", "</details>", ""])
         sections.append(("\n".join(lines), len(rows)))
-    noise = sum(1 for r in reports if classify(r) in ("volatile only", "chunking only"))
-    footer = [] if show_all or not noise else [f"_{noise} volatile-only or chunking-only pairs not listed._", ""]
+    noise = sum(1 for r in reports if r.bucket in ("volatile only", "chunking only", "moved"))
+    footer = [] if show_all or not noise else [f"_{noise} moved, volatile-only or chunking-only pairs not listed._", ""]
     out = "\n".join(header)
     budget = MARKDOWN_LIMIT - len(out) - sum(len(line) + 1 for line in footer) - 200
     cut_tests = cut_pairs = 0

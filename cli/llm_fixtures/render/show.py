@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from llm_fixtures.conversation import Answer, AssembledView, Message, Part, Shown, ToolCall
+from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
+from llm_fixtures.assembling.merging import repair_surrogates
+from llm_fixtures.conversation import Message, Part, Shown
 from llm_fixtures.render.console import stdout_console
 
 LABEL = 10
@@ -23,13 +25,22 @@ def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _print(console: Console, text: Text | Rule) -> None:
+    """Print recorded text; a lone UTF-16 surrogate (never valid UTF-8) becomes U+FFFD, never a crash."""
+    if isinstance(text, Text):
+        text.plain = repair_surrogates(text.plain)
+    elif isinstance(text.title, Text):
+        text.title.plain = repair_surrogates(text.title.plain)
+    console.print(text)
+
+
 def _row(console: Console, label: str, *value: str | Text | tuple[str, str]) -> None:
     """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
     text = Text.assemble(*value)
     for number, line in enumerate(text.wrap(console, max(20, console.width - LABEL), overflow="fold")):
         line.rstrip()
         head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
-        console.print(head + line)
+        _print(console, head + line)
 
 
 def _indent(console: Console, text: Text, level: int = 1) -> None:
@@ -37,7 +48,7 @@ def _indent(console: Console, text: Text, level: int = 1) -> None:
     margin = 2 * level
     for line in text.wrap(console, max(20, console.width - margin)):
         line.rstrip()
-        console.print(Text(" " * margin) + line)
+        _print(console, Text(" " * margin) + line)
 
 
 def format_usage(usage: Any) -> str:
@@ -91,7 +102,7 @@ def render_shown(items: Sequence[Shown]) -> None:
     """Each recording: its request (parameters, tools, the conversation) and its response facts."""
     console = stdout_console()
     for item in items:
-        console.print(Rule(Text(item.path), align="left"))
+        _print(console, Rule(Text(item.path), align="left"))
         request = item.request
         if request is not None:
             if request.test_id:
@@ -125,50 +136,77 @@ def render_shown(items: Sequence[Shown]) -> None:
 # fixtures show --assemble
 
 
+def _arguments_text(call: ToolCall) -> tuple[str | None, bool]:
+    """The arguments as shown: re-indented when they are JSON, else as recorded (and flagged)."""
+    valid, parsed = call.parsed_arguments()
+    if not valid:
+        return str(call.arguments), False
+    if parsed is None:
+        return None, True
+    return json.dumps(parsed, indent=2, ensure_ascii=False), True
+
+
 def _tool_call(console: Console, call: ToolCall) -> None:
     head = Text.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
+    if call.kind != "function" and call.kind != call.name:
+        head.append(f" ({call.kind})", "dim")
     if call.call_id:
         head.append(f"  id {call.call_id}", "dim")
-    if not call.valid:
+    body, valid = _arguments_text(call)
+    if not valid:
         head.append("  (arguments are not valid JSON; shown as recorded)", "bold red")
     _indent(console, head)
-    body = call.pretty if call.valid and call.pretty is not None else call.arguments
-    if body:
+    if body and call.kind == "function":
         _indent(console, Text(body), 2)
 
 
-def _answer(console: Console, answer: Answer) -> None:
-    head = Text(answer.label, style="bold")
-    if answer.role:
-        head.append(f" · {answer.role}", ROLE_STYLES.get(answer.role, ""))
+def _other(item: Any) -> str:
+    """A block or item no field describes, by its type (`[web_search_call completed]`)."""
+    if isinstance(item, dict):
+        kind = item.get("type") or next(iter(item), "part")
+        status = item.get("status")
+        return f"[{kind}{' ' + status if isinstance(status, str) else ''}]"
+    return f"[{type(item).__name__}]"
+
+
+def _choice(console: Console, choice: Choice) -> None:
+    head = Text(choice.label, style="bold")
+    if choice.role:
+        head.append(f" · {choice.role}", ROLE_STYLES.get(choice.role, ""))
     head.append(" · finish: ")
-    head.append(answer.finish_reason or "(none)", "" if answer.finish_reason else "yellow")
-    console.print(head)
-    if answer.reasoning:
+    finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None
+    head.append(finish or "(none)", "" if finish else "yellow")
+    _print(console, head)
+    if choice.reasoning:
         _indent(console, Text("reasoning", style="bold dim"))
-        _indent(console, Text(answer.reasoning, style="dim italic"), 2)
-    if answer.refusal:
-        _indent(console, Text.assemble(("refusal ", "bold red"), answer.refusal))
-    if answer.content:
-        _indent(console, Text(answer.content))
-    elif not answer.tool_calls and not answer.refusal:
+        _indent(console, Text(choice.reasoning, style="dim italic"), 2)
+    if choice.refusal:
+        _indent(console, Text.assemble(("refusal ", "bold red"), choice.refusal))
+    if choice.text:
+        _indent(console, Text(choice.text))
+    elif not choice.tool_calls and not choice.refusal:
         _indent(console, Text("(no content)", style="dim"))
-    for call in answer.tool_calls:
+    for call in choice.tool_calls:
         _tool_call(console, call)
-    if answer.other:
-        _indent(console, Text(" ".join(answer.other), style="dim"))
+    if choice.other:
+        _indent(console, Text(" ".join(_other(item) for item in choice.other), style="dim"))
 
 
-def render_assembled(items: Sequence[AssembledView]) -> None:
+def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
     """Each final message: per choice its role, content, reasoning, tool calls and finish reason; then usage,
     the stream error and the warnings."""
     console = stdout_console()
-    for item in items:
-        console.print(Rule(Text(item.path), align="left"))
-        console.print(Text(_joined([item.kind, f"{item.n_items} items", item.model, item.id]), style="dim"))
-        for answer in item.answers:
-            _answer(console, answer)
-        if item.usage is not None:
-            _row(console, "usage", format_usage(item.usage))
-        for warning in item.warnings:
-            console.print(Text.assemble(("warning: ", "bold yellow"), warning))
+    for path, final in items:
+        _print(console, Rule(Text(path), align="left"))
+        _print(console, Text(_joined([final.kind, f"{final.n_items} items", final.model, final.id]), style="dim"))
+        for choice in final.choices:
+            _choice(console, choice)
+        if final.models is not None:
+            names = [
+                _short(m.get("id") or m.get("model") or m.get("name"), 60) for m in final.models if isinstance(m, dict)
+            ]
+            _row(console, "models", ", ".join(names) or "(none)")
+        if final.usage is not None:
+            _row(console, "usage", format_usage(final.usage))
+        for warning in final.warnings:
+            _print(console, Text.assemble(("warning: ", "bold yellow"), warning))

@@ -106,7 +106,7 @@ def rerecord_over_http(
 
 def _classify(project: Project, results: list[FileResult], old: dict[str, dict[str, Any]]) -> None:
     # Imported here: the diff machinery is only needed once something was re-recorded.
-    from llm_fixtures.comparing import volatility_of
+    from llm_fixtures.diffing.sides import volatility_of
     from llm_fixtures.rerecording.summary import classify_results
 
     classify_results(results, old, volatility_of(project))

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import orjson
 
 from llm_fixtures.catalog import load_catalog
-from llm_fixtures.comparing import volatility_of
 from llm_fixtures.config import Project
-from llm_fixtures.diffing import PairReport
+from llm_fixtures.diffing.report import PairReport
+from llm_fixtures.diffing.sides import volatility_of
 from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
 from llm_fixtures.rerecording import plan as planning

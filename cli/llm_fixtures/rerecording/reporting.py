@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from llm_fixtures.diffing import PairReport
+    from llm_fixtures.diffing.report import PairReport
     from llm_fixtures.rerecording.backup import Restored
     from llm_fixtures.rerecording.httprunner import FileResult
     from llm_fixtures.rerecording.leftovers import Recovered

@@ -31,7 +31,7 @@ def stage_and_review(
 def _classes_of(project: Project, entries: Sequence[review.PendingEntry]) -> dict[str, list[str]]:
     """The diff classes of each staged recording that replaces a file, against that file."""
     # Imported here: listing, accepting and rejecting never need the diff machinery.
-    from llm_fixtures.comparing import volatility_of
+    from llm_fixtures.diffing.sides import volatility_of
     from llm_fixtures.rerecording.summary import change_classes
 
     volatility = volatility_of(project)

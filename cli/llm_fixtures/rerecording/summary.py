@@ -9,14 +9,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_fixtures.comparing import Source, Tree, diff_trees
-from llm_fixtures.diffing import PairReport
+from llm_fixtures.diffing.gitreading import blob_id
+from llm_fixtures.diffing.report import PairReport
+from llm_fixtures.diffing.running import diff_trees
+from llm_fixtures.diffing.sides import Source, Tree
+from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.errors import BadRecording
-from llm_fixtures.gitreading import blob_id
 from llm_fixtures.rerecording.backup import Backup
 from llm_fixtures.rerecording.outcome import Outcome
 from llm_fixtures.store import dump_upstream, load_bytes
-from llm_fixtures.volatility import Volatility
 
 if TYPE_CHECKING:
     from llm_fixtures.rerecording.httprunner import FileResult
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 def change_classes(old: bytes, new: bytes, display: str, volatility: Volatility) -> list[str]:
     """The diff classes between two versions of one recording; `["unchanged"]` when they mean the same, and
     `["unreadable"]` when either side does not parse (the bytes differ all the same)."""
-    from llm_fixtures.diffing import compare
+    from llm_fixtures.diffing.comparing import compare
 
     if old == new:
         return ["unchanged"]

@@ -1,0 +1,206 @@
+"""The two sides of a diff, as lists of sources: files and folders on disk, git revisions, the working tree; and
+the volatile fields the project sets. Reads names and blob ids only, never a recording's content."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_fixtures.config import Project
+from llm_fixtures.diffing.gitreading import (
+    Repository,
+    blob_id,
+    clean_index_blobs,
+    list_blobs,
+    open_repository,
+    resolve_revision,
+    split_range,
+)
+from llm_fixtures.diffing.volatility import Volatility, build_volatility
+from llm_fixtures.discovery import select_files
+from llm_fixtures.errors import PathNotFound, UsageError
+from llm_fixtures.safepaths import read_regular
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where one side of a recording lives: a file on disk or a git blob. `fingerprint` is the git blob id of
+    its bytes (computed for files) so identical content is recognised without parsing."""
+
+    key: str
+    display: str
+    fingerprint: str | None = None
+    path: Path | str | None = None
+    oid: str | None = None
+
+
+@dataclass(slots=True)
+class Tree:
+    """One side of a diff: sources by key (a path relative to what is compared), and a label for humans."""
+
+    label: str
+    sources: dict[str, Source] = field(default_factory=dict)
+    repo: Repository | None = None
+    # Whether the keys are the recordings' own paths (false for two files compared whatever their names).
+    named: bool = True
+
+
+def volatility_of(project: Project) -> Volatility:
+    """The volatile fields of this project: built in, plus `[tool.fixtures] volatile` and
+    `[tool.fixtures.diff] volatile`."""
+    light = _plain_volatile(project.table)
+    if light is not None:
+        return build_volatility(light)
+    settings = project.settings
+    return build_volatility([*settings.volatile, *settings.diff.volatile])
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _plain_volatile(table: dict[str, Any]) -> list[str] | None:
+    """The volatile entries of a `[tool.fixtures]` table that holds nothing but lists of strings under `roots`,
+    `volatile` and `[tool.fixtures.diff] volatile`: a table the settings models would take as it is (so
+    there is nothing they could reject, and no need to build them). None for any other table."""
+    diff = table.get("diff", {})
+    if not set(table) <= {"roots", "volatile", "diff"} or not isinstance(diff, dict) or not set(diff) <= {"volatile"}:
+        return None
+    lists = (table.get("roots", []), table.get("volatile", []), diff.get("volatile", []))
+    if not all(_strings(value) for value in lists):
+        return None
+    return [*lists[1], *lists[2]]
+
+
+def _shown(path: Path | str, cwd: Path) -> str:
+    """A path as shown: relative to the current folder when under it, else absolute (string operations only:
+    this runs for every file of both sides)."""
+    text, base = os.path.abspath(path), str(cwd)  # noqa: PTH100 (a string is what we want, fast)
+    if text.startswith(base + os.sep):
+        return text[len(base) + 1 :]
+    return text
+
+
+def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
+    try:
+        return blob_id(read_regular(path), object_format)
+    except OSError:  # NotRegularFile too: such a file is read, and reported, with the others
+        return None
+
+
+def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
+    """Every recording file under a folder, keyed by its path inside the folder (string operations only: this
+    runs for every file of both sides)."""
+    selection = select_files([root], project)
+    tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
+    prefix = str(root).rstrip(os.sep) + os.sep
+    # The walk joins plain entry names onto the root as given: a file's absolute path is the root's and the rest.
+    absolute_prefix = os.path.abspath(root).rstrip(os.sep) + os.sep  # noqa: PTH100 (as in _shown)
+    base = str(cwd) + os.sep
+    for name in selection.names:
+        if name.startswith(prefix):
+            inside = name[len(prefix) :]
+            absolute = absolute_prefix + inside
+            shown = absolute[len(base) :] if absolute.startswith(base) else absolute
+        else:  # anything else goes the slow way
+            inside, shown = Path(name).relative_to(root).as_posix(), _shown(name, cwd)
+        key = inside.replace(os.sep, "/")
+        # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
+        tree.sources[key] = Source(key, shown, None, path=name)
+    return tree
+
+
+def file_tree(path: Path, cwd: Path, key: str) -> Tree:
+    """A single file as a one-entry side (two files are compared whatever their names)."""
+    if not path.exists() and not path.is_symlink():
+        raise PathNotFound(path)
+    shown = _shown(path, cwd)
+    return Tree(label=shown, sources={key: Source(key, shown, None, path=str(path))}, named=False)
+
+
+def _in_recordings_folder(key: str) -> bool:
+    return "recordings" in key.split("/")[:-1]
+
+
+def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Path, *, only_recordings: bool) -> Tree:
+    """The recording files of a revision (read through `git ls-tree`, nothing checked out)."""
+    commit = resolve_revision(repo, revision)
+    tree = Tree(label=f"{revision} ({commit[:10]})", repo=repo)
+    for key, oid in list_blobs(repo, commit, pathspecs).items():
+        if not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
+            continue
+        tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
+    return tree
+
+
+def _repo_key(repo: Repository, path: Path | str) -> str | None:
+    """A path as git names it (relative to the top of the repository), or None when it is outside."""
+    root = str(repo.root)
+    for candidate in (os.path.abspath(path), None):  # noqa: PTH100 (as above)
+        candidate = candidate if candidate is not None else os.path.realpath(path)
+        if candidate == root:
+            return ""
+        if candidate.startswith(root + os.sep):
+            return candidate[len(root) + 1 :].replace(os.sep, "/")
+    return None
+
+
+def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Path) -> Tree:
+    """The recording files of the working tree under `paths` (default: the project's recording folders), keyed by
+    their path in the repository and fingerprinted as git would hash them."""
+    tree = Tree(label="working tree", repo=repo)
+    existing = [path for path in paths if path.exists() or path.is_symlink()]
+    if paths and not existing:
+        return tree
+    selection = select_files(existing or None, project)
+    # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
+    known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
+    for name in selection.names:
+        key = _repo_key(repo, name)
+        if key is None:
+            continue
+        fingerprint = known.get(key) or _file_fingerprint(name, repo.object_format)
+        tree.sources[key] = Source(key, _shown(name, cwd), fingerprint, path=name)
+    return tree
+
+
+def git_sides(spec: str, paths: Sequence[Path], project: Project, cwd: Path) -> tuple[Tree, Tree]:
+    """`--git REV` (REV against the working tree) or `--git A..B`, narrowed to `paths`."""
+    old_rev, new_rev = split_range(spec)
+    repo = open_repository(paths[0] if paths else cwd)
+    root = repo.root.resolve()
+    pathspecs: list[str] = []
+    for path in paths:
+        absolute = (cwd / path).resolve() if not path.is_absolute() else path.resolve()
+        try:
+            pathspecs.append(absolute.relative_to(root).as_posix() or ".")
+        except ValueError:
+            raise UsageError(f"{path}: not inside the git repository {root}") from None
+    # The paths given narrow the comparison and must exist on one side; without them, the project's roots do.
+    given = list(pathspecs)
+    only_recordings = not pathspecs
+    if not pathspecs:
+        if project.settings.roots is not None:
+            pathspecs = [
+                (project.root / r).resolve().relative_to(root).as_posix()
+                for r in project.settings.roots
+                if (project.root / r).resolve().is_relative_to(root)
+            ]
+            only_recordings = False
+        elif project.root.resolve() != root and project.root.resolve().is_relative_to(root):
+            pathspecs = [project.root.resolve().relative_to(root).as_posix()]
+    old = git_tree(repo, old_rev, pathspecs, cwd, only_recordings=only_recordings)
+    if new_rev is None:
+        new = worktree(repo, [Path(root / p) for p in pathspecs] if paths else [], project, cwd)
+    else:
+        new = git_tree(repo, new_rev, pathspecs, cwd, only_recordings=only_recordings)
+    for path, spec_path in zip(paths, given, strict=True):
+        prefix = "" if spec_path == "." else spec_path
+        hit = any(key == prefix or key.startswith(prefix.rstrip("/") + "/") or not prefix for key in old.sources)
+        hit = hit or any(key == prefix or key.startswith(prefix.rstrip("/") + "/") for key in new.sources)
+        if not hit and not path.exists():
+            raise PathNotFound(path)
+    return old, new
