@@ -135,3 +135,87 @@ def test_ls_reports_a_broken_cassette_and_lists_the_rest(
         "tests/cassettes/test_x/test_bomb.yaml: invalid YAML: tag !!python/object/apply:os.system is not plain data; "
         "refused at line 1 column 15",
     ]
+
+
+# --- show ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("project")
+def test_show_each_interaction_of_a_cassette(runner: CliRunner) -> None:
+    result = invoke(runner, "show", "--json", "crewai/lib/crewai/tests/cassettes/test_anthropic_function_calling.yaml")
+    assert result.exit_code == 0, result.stderr
+    shown = lines(result.stdout)
+    assert [(item["interaction"], item["request"]["model"], item["response"]["status"]) for item in shown] == [
+        (0, "claude-sonnet-4-5", 200),
+        (1, "claude-sonnet-4-5", 200),
+    ]
+    assert shown[0]["request"]["tools"] == ["get_weather"]
+    assert shown[0]["request"]["messages"][0]["parts"][0]["text"].startswith("What is the weather in Tokyo?")
+    human = invoke(runner, "show", "crewai/lib/crewai/tests/cassettes/test_anthropic_function_calling.yaml")
+    assert "test_anthropic_function_calling.yaml · interaction 1" in human.stdout
+    assert "POST · /v1/messages · anthropic · claude-sonnet-4-5" in human.stdout
+
+
+@pytest.mark.usefixtures("project")
+def test_show_by_node_id_and_by_cassette_name(runner: CliRunner) -> None:
+    by_node = lines(invoke(runner, "show", "--json", "test_deepseek.py::test_deepseek_model_thinking_stream").stdout)
+    assert [(item["path"], item["interaction"]) for item in by_node] == [(STREAM, 0)]
+    by_name = lines(invoke(runner, "show", "--json", "test_deepseek_model_thinking_part.yaml").stdout)
+    assert [item["request"]["model"] for item in by_name] == ["deepseek-reasoner"]
+
+
+@pytest.mark.usefixtures("project")
+def test_show_assemble_json_one_object_per_interaction(runner: CliRunner) -> None:
+    result = invoke(
+        runner,
+        "show",
+        "--assemble",
+        "--json",
+        STREAM,
+        "crewai/lib/crewai/tests/cassettes/test_anthropic_function_calling.yaml",
+    )
+    assert result.exit_code == 0
+    objects = lines(result.stdout)
+    assert [(Path(item["path"]).name, item["interaction"], item["kind"]) for item in objects] == [
+        ("test_deepseek_model_thinking_stream.yaml", 0, "chat.completion.chunk"),
+        ("test_anthropic_function_calling.yaml", 0, "anthropic"),
+        ("test_anthropic_function_calling.yaml", 1, "anthropic"),
+    ]
+    stream = objects[0]
+    assert stream["n_items"] == 211
+    assert stream["choices"][0]["message"]["content"] == "Hello there! 😊 How can I help you today?"
+    assert stream["choices"][0]["finish_reason"] == "stop"
+    assert objects[1]["message"]["content"][0]["name"] == "get_weather"
+    human = invoke(runner, "show", "--assemble", STREAM).stdout
+    assert "211 items" in human
+    assert "Hello there!" in human
+
+
+@pytest.mark.usefixtures("project")
+def test_show_lists_the_frames_of_a_websocket_cassette(runner: CliRunner) -> None:
+    path = "pydantic-ai/tests/realtime/cassettes/test_google_ws/test_tool_call_round.yaml"
+    frames = lines(invoke(runner, "show", "--json", path).stdout)
+    assert len(frames) == 66
+    assert [(frame["interaction"], frame["direction"], frame["name"]) for frame in frames[:4]] == [
+        (0, "sent", "setup"),
+        (1, "received", "setupComplete"),
+        (2, "sent", "client_content"),
+        (3, "received", "toolCall"),
+    ]
+    human = invoke(runner, "show", path).stdout
+    assert "→ setup" in human and "← toolCall" in human
+
+
+@pytest.mark.usefixtures("project")
+def test_show_masks_a_key_in_the_url(runner: CliRunner, project: Path) -> None:
+    path = (
+        project
+        / "pydantic-ai/tests/models/google/cassettes/test_output/test_google_default_tools_use_validated_mode.yaml"
+    )
+    key = "AIza" + "K" * 35
+    text = path.read_text()
+    uri = next(line for line in text.splitlines() if "uri:" in line)
+    path.write_text(text.replace(uri, uri + f"?key={key}", 1))
+    result = invoke(runner, "show", str(path.relative_to(project)))
+    assert key not in result.stdout
+    assert "key=REDACTED" in result.stdout

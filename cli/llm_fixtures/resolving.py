@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from llm_fixtures.cassettes.describing import CassetteFacts
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, NoMatch, UsageError
@@ -49,12 +50,16 @@ def _by_hash(ref: str, facts: Sequence[Facts]) -> list[Facts]:
     return [f for f in facts if f.hash.lower().startswith(prefix)]
 
 
-def _resolve_one(ref: str, facts: Sequence[Facts]) -> list[Path]:
+def _resolve_one(ref: str, facts: Sequence[Facts], cassettes: Sequence[CassetteFacts] = ()) -> list[Path]:
+    """The recordings (and cassettes: by node id, or by file name) `ref` names."""
+    hits: list[Facts | CassetteFacts]
     if is_node_id(ref):
-        hits = [f for f in facts if matches_node_id(f.test_id, ref)]
+        everything: list[Facts | CassetteFacts] = [*facts, *cassettes]
+        hits = [f for f in everything if matches_node_id(f.test_id, ref)]
         hits.sort(key=lambda f: (f.test_id or "", f.path))
     else:
-        hits = _by_hash(ref, facts)
+        by_name = [c for c in cassettes if c.name == ref]
+        hits = [*by_name] if by_name else [*_by_hash(ref, facts)]
         if len(hits) > 1:
             raise AmbiguousRef(ref, sorted(f.path for f in hits))
     if not hits:
@@ -70,6 +75,7 @@ def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | 
     Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef."""
     found: list[Path] = []
     facts: list[Facts] | None = None
+    cassettes: list[CassetteFacts] = []
     for ref in refs:
         candidate = Path(ref)
         if not is_node_id(ref) and candidate.is_file():
@@ -77,11 +83,13 @@ def resolve_refs(refs: Sequence[str], project: Project, paths: Sequence[Path] | 
             continue
         if not is_node_id(ref) and candidate.is_dir():
             folder = load_catalog([candidate], project)
-            if not folder.facts:
+            if not folder.facts and not folder.cassettes.cassettes:
                 raise NoMatch(ref)
             found.extend(Path(f.path) for f in folder.facts)
+            found.extend(Path(c.path) for c in folder.cassettes.cassettes)
             continue
         if facts is None:
-            facts = load_catalog(paths, project).facts
-        found.extend(_resolve_one(ref, facts))
+            catalog = load_catalog(paths, project)
+            facts, cassettes = catalog.facts, catalog.cassettes.cassettes
+        found.extend(_resolve_one(ref, facts, cassettes))
     return list(dict.fromkeys(found))

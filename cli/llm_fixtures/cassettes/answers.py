@@ -14,7 +14,7 @@ import orjson
 
 from llm_fixtures.assembling import fold_body, sse
 from llm_fixtures.cassettes.bodies import decode
-from llm_fixtures.cassettes.model import Cassette, Interaction
+from llm_fixtures.cassettes.model import Interaction
 
 
 def fold_interaction(interaction: Interaction) -> tuple[str, dict[str, Any], list[str]]:
@@ -56,12 +56,3 @@ def _events(text: str, warnings: list[str]) -> tuple[str, dict[str, Any], list[s
         return "sse.text", result, [*warnings, "no LLM stream dialect: the data lines' text, joined"]
     result = {"kind": "sse.events", "n_items": len(events), "events": parsed}
     return "sse.events", result, [*warnings, "no LLM stream dialect: the events as sent"]
-
-
-def assembled_objects(cassette: Cassette) -> list[dict[str, Any]]:
-    """`show --assemble --json` of a cassette: one object per interaction, `path` and `interaction` first."""
-    objects: list[dict[str, Any]] = []
-    for interaction in cassette.interactions:
-        _kind, result, warnings = fold_interaction(interaction)
-        objects.append({"path": cassette.path, "interaction": interaction.index, **result, "warnings": warnings})
-    return objects

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
+from llm_fixtures.cassettes.showing import MessageView
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.render.ls import human_bytes
 
@@ -115,3 +119,37 @@ def render_interactions(rows: Sequence[InteractionFacts], *, total: int) -> None
         )
     stdout_console().print(table)
     stderr_console().print(Text(f"{len(rows)} of {total} interactions", style="dim"))
+
+
+def render_messages(views: Sequence[MessageView]) -> None:
+    """The frames of WebSocket cassettes: a rule per cassette, then one line per frame (position, direction,
+    name) with its data in short JSON; audio and other long strings cut."""
+    console = stdout_console()
+    current = None
+    for view in views:
+        if view.path != current:
+            current = view.path
+            console.print(Rule(Text(view.path), align="left"))
+        arrow = {"sent": "→", "received": "←"}.get(view.direction or "", "·")
+        line = Text(f"{view.interaction:>4} {arrow} ")
+        line.append(view.name, style="bold")
+        data = _short_json(view.data)
+        if data and view.kind != "close":
+            line.append("  " + data)
+        console.print(line, overflow="ellipsis", no_wrap=True)
+
+
+def _short_json(value: Any, limit: int = 60) -> str:
+    def cut(item: Any) -> Any:
+        if isinstance(item, str):
+            return item if len(item) <= limit else f"{item[:limit]}… ({len(item)} chars)"
+        if isinstance(item, dict):
+            return {key: cut(child) for key, child in item.items()}
+        if isinstance(item, list):
+            return [cut(child) for child in item]
+        return item
+
+    try:
+        return json.dumps(cut(value), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
