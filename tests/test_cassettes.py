@@ -13,7 +13,7 @@ import pytest
 import yaml
 from vcr.serializers import jsonserializer, yamlserializer
 
-from llm_fixtures.cassettes.answers import assembled_objects, fold_interaction
+from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import MAX_BODY, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
 from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_bytes
@@ -486,7 +486,7 @@ def test_chunks_count_data_events_without_done() -> None:
     assert describe_interactions(cassette)[0].chunks == 6
 
 
-def test_assembled_objects_carry_path_and_interaction() -> None:
+def test_each_interaction_assembles_on_its_own() -> None:
     cassette = parse_cassette(
         yaml_cassette(
             interaction(response_body=json.dumps(ANSWER)),
@@ -494,7 +494,10 @@ def test_assembled_objects_carry_path_and_interaction() -> None:
         ),
         "tests/cassettes/test_x/test_y.yaml",
     )
-    objects = assembled_objects(cassette)
+    objects = [
+        {"path": cassette.path, "interaction": item.index, **fold_interaction(item)[1]}
+        for item in cassette.interactions
+    ]
     assert [(item["path"], item["interaction"], item["kind"]) for item in objects] == [
         ("tests/cassettes/test_x/test_y.yaml", 0, "chat.completion.chunk"),
         ("tests/cassettes/test_x/test_y.yaml", 1, "chat.completion.chunk"),
