@@ -32,6 +32,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         pytest.skip("../shared/vcr is not present")
     root = tmp_path / "project"
     shutil.copytree(SHARED_VCR, root, ignore=shutil.ignore_patterns("SOURCE", "README.md"))
+    for path in [root, *root.rglob("*")]:  # shared/ is laid out read-only
+        path.chmod(0o755 if path.is_dir() else 0o644)
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     monkeypatch.chdir(root)
     return root
@@ -219,3 +221,87 @@ def test_show_masks_a_key_in_the_url(runner: CliRunner, project: Path) -> None:
     result = invoke(runner, "show", str(path.relative_to(project)))
     assert key not in result.stdout
     assert "key=REDACTED" in result.stdout
+
+
+# --- check and normalize ---------------------------------------------------------------------------------------
+
+
+def plant_key(project: Path) -> tuple[Path, bytes]:
+    """An OpenAI key planted as the authorization header of a real cassette's first request."""
+    path = project / STREAM
+    before = path.read_bytes()
+    text = before.decode().replace(
+        "      accept:\n", f"      authorization:\n      - Bearer {OPENAI_KEY}\n      accept:\n", 1
+    )
+    path.write_text(text)
+    return path, text.encode()
+
+
+def test_a_planted_header_key_is_found_and_masked_everywhere(runner: CliRunner, project: Path) -> None:
+    path, planted = plant_key(project)
+    check = invoke(runner, "check", "--json", "--select", "secrets", DEEPSEEK)
+    assert check.exit_code == 1
+    findings = lines(check.stdout)
+    assert [(item["path"], item["status"], item["details"]["where"]) for item in findings] == [
+        (STREAM, "auth-header", "request header authorization")
+    ]
+    human = invoke(runner, "check", DEEPSEEK)
+    for output in (check.stdout, human.stdout, human.stderr):
+        assert OPENAI_KEY not in output
+    assert "sk-p…" in human.stdout
+    for args in (
+        ["show", STREAM],
+        ["show", "--json", STREAM],
+        ["show", "--assemble", STREAM],
+        ["ls", "--json", STREAM],
+    ):
+        result = invoke(runner, *args)
+        assert OPENAI_KEY not in result.stdout + result.stderr, args
+    preview = invoke(runner, "normalize", DEEPSEEK)
+    assert preview.exit_code == 1
+    assert OPENAI_KEY not in preview.stdout
+    assert path.read_bytes() == planted  # a preview writes nothing
+    written = invoke(runner, "normalize", "--write", DEEPSEEK)
+    assert written.exit_code == 0
+    after = path.read_bytes()
+    assert after == planted.replace(OPENAI_KEY.encode(), b"REDACTED")
+    assert invoke(runner, "check", "--select", "secrets", DEEPSEEK).exit_code == 0
+
+
+def test_normalize_drop_and_allow_secrets(runner: CliRunner, project: Path) -> None:
+    path, planted = plant_key(project)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n[tool.fixtures.check]\nallow_secrets = ["sk-proj-"]\n'
+    )
+    assert invoke(runner, "normalize", DEEPSEEK).exit_code == 0  # allowed: nothing to scrub
+    assert invoke(runner, "check", "--select", "secrets", DEEPSEEK).exit_code == 0
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    result = invoke(runner, "normalize", "--write", "--drop", DEEPSEEK)
+    assert result.exit_code == 0
+    assert "dropped interaction 0 request header authorization" in result.stdout
+    removed = [line for line in planted.decode().splitlines() if line not in path.read_text().splitlines()]
+    assert removed == ["      authorization:", f"      - Bearer {OPENAI_KEY}"]
+
+
+def test_check_and_scrub_the_cookies_of_the_shared_cassettes(runner: CliRunner, project: Path) -> None:
+    check = invoke(runner, "check", "--json", "--select", "secrets,schema")
+    statuses = sorted({(item["check"], item["status"]) for item in lines(check.stdout)})
+    assert statuses == [("schema", "error-status"), ("secrets", "cookie")]
+    before = {path: path.read_bytes() for path in project.rglob("*.yaml")}
+    assert invoke(runner, "normalize", "--write").exit_code == 0
+    changed = [path for path, data in before.items() if path.read_bytes() != data]
+    assert len(changed) == 20
+    assert invoke(runner, "check", "--select", "secrets").exit_code == 0
+
+
+@pytest.mark.usefixtures("project")
+def test_check_reports_empty_and_broken_cassettes(runner: CliRunner, project: Path) -> None:
+    folder = project / "tests" / "cassettes" / "test_new"
+    folder.mkdir(parents=True)
+    (folder / "test_empty.yaml").write_text("interactions: []\nversion: 1\n")
+    (folder / "test_broken.yaml").write_text("interactions:\n- request: [\n")
+    findings = lines(invoke(runner, "check", "--json", "tests").stdout)
+    assert [(Path(item["path"]).name, item["status"]) for item in findings] == [
+        ("test_broken.yaml", "invalid"),
+        ("test_empty.yaml", "empty-cassette"),
+    ]

@@ -81,7 +81,7 @@ def _secret_parts(name: str, value: str) -> list[str]:
     return [value.strip()]
 
 
-def _header_leaks(index: int, side: str, headers: Headers, text: bytes) -> list[Leak]:
+def header_leaks(index: int, side: str, headers: Headers, text: bytes) -> list[Leak]:
     leaks: list[Leak] = []
     for name, values in headers.items():
         lowered = name.lower()
@@ -121,9 +121,9 @@ def find_leaks(cassette: Cassette, text: bytes, allowlist: Allowlist = NO_ALLOWL
     found: list[Leak] = []
     for interaction in cassette.interactions:
         request, response = interaction.request, interaction.response
-        found += _header_leaks(interaction.index, "request", request.headers, text)
+        found += header_leaks(interaction.index, "request", request.headers, text)
         found += _query_leaks(interaction.index, request.uri, text)
-        found += _header_leaks(interaction.index, "response", response.headers, text)
+        found += header_leaks(interaction.index, "response", response.headers, text)
     for offset, kind, secret in pattern_matches(text):
         found.append(Leak(None, "file", kind, secret, text.count(b"\n", 0, offset) + 1))
     for interaction in cassette.interactions:

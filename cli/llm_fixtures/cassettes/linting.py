@@ -3,6 +3,7 @@ size and inline images; findings in the shape recordings get (`checking.Finding`
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import orjson
@@ -16,6 +17,7 @@ from llm_fixtures.checking.findings import Finding
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.checking.size import check_size, image_spans
 from llm_fixtures.errors import BadRecording
+from llm_fixtures.safepaths import read_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +168,20 @@ def check_cassette_bytes(
     if "size" in options.checks:
         findings += _size_findings(path, data, cassette, options)
     return findings
+
+
+def check_cassette_files(names: list[str], options: CassetteCheckOptions, *, base: str) -> tuple[list[Finding], int]:
+    """Every selected check on each cassette file (shown relative to `base`); a file that cannot be read is a
+    `schema` finding. Also the number of files checked."""
+    findings: list[Finding] = []
+    prefix = base.rstrip(os.sep) + os.sep
+    for name in names:
+        shown = name[len(prefix) :] if name.startswith(prefix) else name
+        try:
+            data = read_regular(name)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            findings.append(Finding(shown, "schema", "invalid", "error", reason, {"problem": reason}))
+            continue
+        findings.extend(check_cassette_bytes(data, shown, options))
+    return findings, len(names)

@@ -12,12 +12,13 @@ text (escaped, split, or inside a compressed body) is refused with the reason, n
 from __future__ import annotations
 
 import gzip
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from llm_fixtures.cassettes.leaks import NO_ALLOWLIST, Leak, find_leaks
+from llm_fixtures.cassettes.leaks import NO_ALLOWLIST, Leak, find_leaks, header_leaks
 from llm_fixtures.cassettes.loading import GZIP_MAGIC, CassetteLoader, inflate, load_document
 from llm_fixtures.cassettes.reading import cassette_of
 from llm_fixtures.checking.secrets import Allowlist
@@ -121,10 +122,14 @@ def scrub(data: bytes, path: str, allowlist: Allowlist = NO_ALLOWLIST, *, drop: 
         return result
     spans: list[tuple[int, int]] = []
     dropped: list[tuple[int, str, str]] = []
+    # Every header to drop, in every interaction (find_leaks reports a value once; a cookie resent in each
+    # request is in each request's headers).
     wanted = {
-        (leak.interaction, leak.side, leak.header)
-        for leak in leaks
-        if leak.interaction is not None and leak.side and leak.header in drop
+        (item.index, side, leak.header or "")
+        for item in cassette.interactions
+        for side, headers in (("request", item.request.headers), ("response", item.response.headers))
+        for leak in header_leaks(item.index, side, headers, plain)
+        if leak.header in drop and not allowlist.allows(leak.secret)
     }
     if wanted and serializer == "yaml":
         spans, dropped = _header_spans(text, wanted)
@@ -181,3 +186,48 @@ def _plain_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain_copy(item) for item in value]
     return value
+
+
+def describe_scrub(result: Scrub) -> list[str]:
+    """What a scrub changes, one line each (secrets masked, never shown)."""
+    lines = [f"dropped {item}" for item in result.dropped]
+    for leak in result.masked:
+        where = f"interaction {leak.interaction} {leak.where}" if leak.interaction is not None else leak.where
+        lines.append(f"masked {leak.kind} {leak.masked} in {where}")
+    return lines
+
+
+def scrub_files(
+    names: list[str], allowlist: Allowlist, *, drop: frozenset[str], base: str
+) -> tuple[list[tuple[str, str, Scrub]], list[BadRecording]]:
+    """(shown path, path, scrub) of every cassette that holds a secret, and a problem for each file that cannot
+    be read, cannot be scrubbed in place, or keeps a secret inside a compressed body."""
+    from llm_fixtures.safepaths import read_regular
+
+    done: list[tuple[str, str, Scrub]] = []
+    problems: list[BadRecording] = []
+    prefix = base.rstrip(os.sep) + os.sep
+    for name in names:
+        shown = name[len(prefix) :] if name.startswith(prefix) else name
+        try:
+            result = scrub(read_regular(name), shown, allowlist, drop=drop)
+        except BadRecording as exc:
+            problems.append(exc)
+            continue
+        except OSError as exc:
+            problems.append(BadRecording(shown, exc.strerror or str(exc)))
+            continue
+        if result.refused:
+            problems.append(BadRecording(shown, f"not scrubbed: {result.refused}"))
+        for leak in result.left:
+            if leak.compressed:
+                problems.append(
+                    BadRecording(
+                        shown,
+                        f"{leak.kind} {leak.masked} inside the {leak.where} of interaction "
+                        f"{leak.interaction}: not scrubbed in place (re-record it)",
+                    )
+                )
+        if result.changed:
+            done.append((shown, name, result))
+    return done, problems

@@ -98,13 +98,26 @@ def run(
             _rename(reports, {shown: Path(name) for shown, name in locations.items()}, write=write, json=json)
             return
         findings = collect_findings(reports, selection.problems, chosen)
+        checked = sum(not report.skipped for report in reports)
+        if selection.cassettes:
+            from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_files
+
+            cassette_options = CassetteCheckOptions(
+                checks=frozenset(chosen),
+                allow_secrets=options.allow_secrets,
+                max_file_bytes=options.max_file_bytes,
+                max_image_bytes=options.max_image_bytes,
+            )
+            more, count = check_cassette_files(selection.cassettes, cassette_options, base=cwd)
+            findings = sorted([*findings, *more], key=lambda finding: (finding.path, finding.check))
+            checked += count
         shown = [finding for finding in findings if all_ or not is_ok(finding)]
         if json:
             echo_json_lines(shown)
         else:
             from llm_fixtures.render.check import render_findings
 
-            render_findings(shown, summarize(findings), files=sum(not report.skipped for report in reports))
+            render_findings(shown, summarize(findings), files=checked)
         failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)
         skipped = [report.path for report in reports if report.skipped]
         if skipped:
