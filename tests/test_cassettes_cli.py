@@ -305,3 +305,77 @@ def test_check_reports_empty_and_broken_cassettes(runner: CliRunner, project: Pa
         ("test_broken.yaml", "invalid"),
         ("test_empty.yaml", "empty-cassette"),
     ]
+
+
+# --- prune -----------------------------------------------------------------------------------------------------
+
+MINIMAL = (
+    "interactions:\n- request: {method: GET, uri: 'https://api.openai.com/v1/models', body: null, headers: {}}\n"
+    "  response: {status: {code: 200, message: OK}, headers: {}, body: {string: '{}'}}\nversion: 1\n"
+)
+
+
+def plant(project: Path, *paths: str) -> None:
+    for relative in paths:
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(MINIMAL)
+
+
+def test_prune_finds_planted_orphans_and_no_cassette_of_an_existing_test(runner: CliRunner, project: Path) -> None:
+    plant(
+        project,
+        f"{DEEPSEEK}/test_deepseek_gone.yaml",  # function gone from test_deepseek.py
+        "pydantic-ai/tests/models/cassettes/test_removed_module/test_x.yaml",  # module gone
+        f"{DEEPSEEK}/TestNoSuchClass.test_y[param].yaml",  # class gone
+    )
+    result = invoke(runner, "prune", "--json")
+    assert result.exit_code == 0
+    orphans = {row["path"]: row["reason"] for row in lines(result.stdout)}
+    assert orphans == {
+        f"{DEEPSEEK}/TestNoSuchClass.test_y[param].yaml": "class TestNoSuchClass gone",
+        f"{DEEPSEEK}/test_deepseek_gone.yaml": "function test_deepseek_gone gone",
+        "pydantic-ai/tests/models/cassettes/test_removed_module/test_x.yaml": "test file gone",
+    }
+    assert invoke(runner, "prune", "--check").exit_code == 1
+    deleted = invoke(runner, "prune", "--delete", "--yes")
+    assert deleted.exit_code == 0
+    assert not (project / DEEPSEEK / "test_deepseek_gone.yaml").exists()
+    assert (project / STREAM).exists()
+    assert lines(invoke(runner, "prune", "--json").stdout) == []
+    assert invoke(runner, "prune", "--restore").exit_code == 0
+    assert (project / DEEPSEEK / "test_deepseek_gone.yaml").read_text() == MINIMAL
+
+
+def test_prune_layouts_literal_names_and_overrides(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    tests = tmp_path / "tests"
+    (tests / "events").mkdir(parents=True)
+    (tests / "test_flat.py").write_text("def test_flat():\n    pass\n")
+    (tests / "events" / "test_events.py").write_text("class TestOrder:\n    def test_ids(self):\n        pass\n")
+    (tests / "test_literal.py").write_text(
+        "import vcr\n\n@vcr.use_cassette('tests/cassettes/shared_login.yaml')\ndef test_login():\n    pass\n"
+    )
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    (custom / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture\ndef default_cassette_name(request):\n    return 'x'\n"
+    )
+    plant(
+        tmp_path,
+        "tests/cassettes/test_flat.yaml",  # pytest-vcr: flat, kept
+        "tests/cassettes/test_flat_gone.yaml",  # pytest-vcr: orphan
+        "tests/cassettes/events/TestOrder.test_ids.yaml",  # mirror of the test tree (crewAI): kept
+        "tests/cassettes/events/TestOrder.test_gone.yaml",  # orphan
+        "tests/cassettes/shared_login.yaml",  # named in @vcr.use_cassette: kept
+        "custom/cassettes/test_anything/test_whatever.yaml",  # names overridden: undecided
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, "prune", "--json")
+    assert {row["path"]: row["reason"] for row in lines(result.stdout)} == {
+        "tests/cassettes/events/TestOrder.test_gone.yaml": "no test TestOrder::test_gone in tests/events/",
+        "tests/cassettes/test_flat_gone.yaml": "no test test_flat_gone in tests/",
+    }
+    assert "custom/conftest.py overrides default_cassette_name" in invoke(runner, "prune").stderr
