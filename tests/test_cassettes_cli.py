@@ -379,3 +379,75 @@ def test_prune_layouts_literal_names_and_overrides(
         "tests/cassettes/test_flat_gone.yaml": "no test test_flat_gone in tests/",
     }
     assert "custom/conftest.py overrides default_cassette_name" in invoke(runner, "prune").stderr
+
+
+# --- diff ------------------------------------------------------------------------------------------------------
+
+
+def git(cwd: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True, capture_output=True
+    )
+
+
+def test_diff_git_pairs_interactions_and_sets_volatile_headers_aside(runner: CliRunner, project: Path) -> None:
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "recorded")
+    workflow = project / "openllmetry/packages/traceloop-sdk/tests/cassettes/test_workflows/test_simple_workflow.yaml"
+    workflow.write_text(workflow.read_text().replace("Date:\n      - ", "Date:\n      - Mon, 01 Jan 2030 "))
+    stream = project / "openllmetry/packages/traceloop-sdk/tests/cassettes/test_workflows/test_streaming_workflow.yaml"
+    stream.write_text(stream.read_text().replace('"content":"Why', '"content":"So why', 1))
+    result = invoke(runner, "diff", "--git", "HEAD", "--json")
+    assert result.exit_code == 1, result.stderr
+    reports = {row["new"]: row for row in lines(result.stdout) if row["status"] != "unchanged"}
+    prefix = "openllmetry/packages/traceloop-sdk/tests/cassettes/test_workflows/"
+    assert {key.removeprefix(prefix): (row["changes"], row["paired_by"]) for key, row in reports.items()} == {
+        "test_simple_workflow.yaml#0": (["volatile"], "path"),
+        "test_simple_workflow.yaml#1": (["volatile"], "path"),
+        "test_streaming_workflow.yaml#0": (["content"], "path"),
+    }
+    content = reports[prefix + "test_streaming_workflow.yaml#0"]
+    assert content["test_id"] == "openllmetry/packages/traceloop-sdk/tests/test_workflows.py::test_streaming_workflow"
+    assert ["-", "Why"] in content["details"]["content"]["ops"]
+    assert reports[prefix + "test_simple_workflow.yaml#0"]["details"]["volatile"] == ["response header date"]
+    human = invoke(runner, "diff", "--git", "HEAD")
+    assert "test_streaming_workflow.yaml#0  [content]" in human.stdout
+    assert "2 pairs volatile only" in human.stdout
+
+
+def test_diff_folders_added_and_removed_interactions(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not CASSETTES:
+        pytest.skip("../shared/vcr is not present")
+    source = SHARED_VCR / DEEPSEEK / "test_deepseek_deferred_capability_with_thinking.yaml"
+    (tmp_path / "pyproject.toml").write_text("")
+    for side in ("old", "new"):
+        (tmp_path / side / "cassettes" / "test_deepseek").mkdir(parents=True)
+    text = source.read_text()
+    (tmp_path / "old/cassettes/test_deepseek/test_x.yaml").write_text(text)
+    # the new recording lost its last interaction and gained a header that matters
+    cut = text[: text.rindex("- request:")]
+    (tmp_path / "new/cassettes/test_deepseek/test_x.yaml").write_text(
+        cut.replace(
+            "      content-type:\n      - application/json\n",
+            "      content-type:\n      - application/json\n      x-custom:\n      - '1'\n",
+            1,
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    rows = sorted(lines(invoke(runner, "diff", "--json", "old", "new").stdout), key=lambda row: row["old"])
+    assert [(row["old"], row["new"], row["status"], row["changes"]) for row in rows] == [
+        (
+            "old/cassettes/test_deepseek/test_x.yaml#0",
+            "new/cassettes/test_deepseek/test_x.yaml#0",
+            "changed",
+            ["request"],
+        ),
+        ("old/cassettes/test_deepseek/test_x.yaml#1", "new/cassettes/test_deepseek/test_x.yaml#1", "unchanged", []),
+        ("old/cassettes/test_deepseek/test_x.yaml#2", None, "removed", []),
+    ]
+    assert rows[0]["details"]["request"] == [{"path": "$.request.headers.x-custom", "new": ["1"]}]
