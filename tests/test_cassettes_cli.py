@@ -451,3 +451,103 @@ def test_diff_folders_added_and_removed_interactions(
         ("old/cassettes/test_deepseek/test_x.yaml#2", None, "removed", []),
     ]
     assert rows[0]["details"]["request"] == [{"path": "$.request.headers.x-custom", "new": ["1"]}]
+
+
+# --- rerecord --------------------------------------------------------------------------------------------------
+
+CHAT_TEST = """import os
+
+import httpx
+import pytest
+
+
+@pytest.mark.vcr
+def test_hello():
+    answer = httpx.post(
+        os.environ["FAKE_URL"] + "/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": os.environ.get("QUESTION", "hello")}]},
+    )
+    assert answer.status_code == 200
+    assert os.environ.get("FAIL_AFTER") != "1"
+"""
+
+
+@pytest.fixture
+def vcr_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A project whose test records a cassette with pytest-recording against a real server on 127.0.0.1."""
+    import subprocess
+    import sys
+
+    from fakeserver import FakeServer
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.fixtures.rerecord]\n"
+        'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_chat.py").write_text(CHAT_TEST)
+    with FakeServer() as server:
+        monkeypatch.setenv("FAKE_URL", server.url)
+        monkeypatch.chdir(tmp_path)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=once", "tests"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield tmp_path
+
+
+CASSETTE = "tests/cassettes/test_chat/test_hello.yaml"
+
+
+def test_rerecord_rewrites_a_cassette_through_its_test(
+    runner: CliRunner, vcr_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (vcr_project / CASSETTE).read_text()
+    assert "hello" in before
+    plan = invoke(runner, "rerecord", "--dry-run", CASSETTE)
+    assert plan.exit_code == 0
+    assert "run  tests/cassettes/test_chat/test_hello.yaml  tests/test_chat.py::test_hello" in plan.stderr
+    assert "--record-mode=rewrite tests/test_chat.py::test_hello" in plan.stderr
+    monkeypatch.setenv("QUESTION", "what changed?")
+    result = invoke(runner, "rerecord", "--json", CASSETTE)
+    assert result.exit_code == 0, result.stderr
+    assert lines(result.stdout) == [
+        {"path": CASSETTE, "status": "changed", "changes": ["content", "request", "volatile"]}
+    ]
+    after = (vcr_project / CASSETTE).read_text()
+    assert "what changed?" in after
+    assert not list(vcr_project.glob(".fixtures/backup-*"))  # the backup is gone once the run is judged
+    human = invoke(runner, "rerecord", CASSETTE)
+    assert human.exit_code == 0
+    assert "tests/cassettes/test_chat/test_hello.yaml" in human.stdout + human.stderr
+
+
+def test_rerecord_restores_every_byte_when_the_run_fails(
+    runner: CliRunner, vcr_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (vcr_project / CASSETTE).read_bytes()
+    monkeypatch.setenv("QUESTION", "this run fails")
+    monkeypatch.setenv("FAIL_AFTER", "1")
+    result = invoke(runner, "rerecord", CASSETTE)
+    assert result.exit_code == 1
+    assert (vcr_project / CASSETTE).read_bytes() == before
+    assert "restored" in result.stderr or "failed" in result.stderr
+
+
+def test_rerecord_review_stages_then_accepts(
+    runner: CliRunner, vcr_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (vcr_project / CASSETTE).read_bytes()
+    monkeypatch.setenv("QUESTION", "reviewed question")
+    staged = invoke(runner, "rerecord", "--review", CASSETTE)
+    assert staged.exit_code == 0, staged.stderr
+    assert (vcr_project / CASSETTE).read_bytes() == before  # nothing replaced before it is accepted
+    pending = invoke(runner, "rerecord", "--pending", "--json")
+    assert [(row["target"], row["test_id"], row["kind"]) for row in lines(pending.stdout)] == [
+        (CASSETTE, "tests/test_chat.py::test_hello", "changed")
+    ]
+    assert invoke(runner, "rerecord", "--accept").exit_code == 0
+    assert "reviewed question" in (vcr_project / CASSETTE).read_text()

@@ -341,7 +341,9 @@ def _is_cassette(source: Source) -> bool:
     """A VCR cassette, by its name (compared interaction by interaction, see `cassettes.differ`)."""
     from llm_fixtures.discovery import is_cassette_name
 
-    return is_cassette_name(str(source.path) if source.path is not None else source.key)
+    # The key names the file (a backup's copy is `<n>.bak`); two files compared whatever their names have the key
+    # `file`, and their path says.
+    return is_cassette_name(source.key) or (source.path is not None and is_cassette_name(str(source.path)))
 
 
 def diff_from_arguments(
