@@ -17,6 +17,7 @@ from typing import Any
 
 from llm_fixtures.cassettes.bodies import decode, json_of
 from llm_fixtures.cassettes.describing import describe_interaction
+from llm_fixtures.cassettes.leaks import masked_url
 from llm_fixtures.cassettes.model import Cassette, Headers, Interaction
 from llm_fixtures.cassettes.naming import node_id_of_path
 from llm_fixtures.cassettes.reading import parse_cassette
@@ -114,7 +115,7 @@ def as_recording(
         "test_id": test_id,
         "request": {
             "method": request.method,
-            "url": request.uri,
+            "url": masked_url(request.uri),  # a key in the query must never reach the diff's output
             "endpoint": row.endpoint,
             "model": row.model,
             "body": request_body,

@@ -4,7 +4,7 @@ or inside its compressed bodies (by the patterns of `checking.secrets`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from llm_fixtures.cassettes.bodies import content_decoded
 from llm_fixtures.cassettes.model import Cassette, Headers
@@ -23,6 +23,7 @@ SECRET_QUERY_KEYS = frozenset(
 # Words that mark a value as a stand-in someone already put there (vcrpy's `filter_headers` replacements).
 _PLACEHOLDER_WORDS = ("redacted", "scrubbed", "dummy", "fake", "mock", "placeholder", "filtered", "xxx", "***", "test")
 _MIN_SECRET = 8
+MASK = "REDACTED"  # what a secret becomes, in output and in a scrubbed file
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +147,20 @@ def find_leaks(cassette: Cassette, text: bytes, allowlist: Allowlist = NO_ALLOWL
         if not allowlist.allows(leak.secret):
             leaks.append(leak)
     return leaks
+
+
+def masked_url(url: str) -> str:
+    """A URL with the values of its key-bearing query parameters (`?key=`, `api_key`, ...) masked."""
+    if "?" not in url:
+        return url
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key.lower() in SECRET_QUERY_KEYS and not is_placeholder(value) for key, value in pairs):
+        return url
+    query = urlencode(
+        [
+            (key, MASK if key.lower() in SECRET_QUERY_KEYS and not is_placeholder(value) else value)
+            for key, value in pairs
+        ]
+    )
+    return urlunsplit(parts._replace(query=query))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 
 from llm_fixtures.cassettes.bodies import json_of
-from llm_fixtures.cassettes.leaks import find_leaks
+from llm_fixtures.cassettes.leaks import find_leaks, masked_url
 from llm_fixtures.cassettes.loading import GZIP_MAGIC, inflate
 from llm_fixtures.cassettes.model import Cassette, Interaction
 from llm_fixtures.cassettes.reading import parse_cassette
@@ -71,7 +71,8 @@ def _schema_findings(path: str, cassette: Cassette) -> list[Finding]:
                     "schema",
                     "error-status",
                     "warning",
-                    f"interaction {interaction.index}: {interaction.request.method} {interaction.request.uri} "
+                    f"interaction {interaction.index}: {interaction.request.method} "
+                    f"{masked_url(interaction.request.uri)} "
                     f"answered {status}",
                     {"interaction": interaction.index, "status": status},
                 )

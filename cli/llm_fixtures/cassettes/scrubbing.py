@@ -18,13 +18,13 @@ from typing import Any
 
 import yaml
 
-from llm_fixtures.cassettes.leaks import NO_ALLOWLIST, Leak, find_leaks, header_leaks
+from llm_fixtures.cassettes.leaks import MASK, NO_ALLOWLIST, Leak, find_leaks, header_leaks
 from llm_fixtures.cassettes.loading import GZIP_MAGIC, CassetteLoader, inflate, load_document
 from llm_fixtures.cassettes.reading import cassette_of
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.errors import BadRecording
 
-MASK = "REDACTED"
+__all__ = ["MASK", "Scrub", "describe_scrub", "scrub", "scrub_files"]
 
 
 @dataclass(slots=True)

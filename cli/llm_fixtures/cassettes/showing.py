@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import decode, json_of
 from llm_fixtures.cassettes.describing import describe_interaction
-from llm_fixtures.cassettes.leaks import SECRET_QUERY_KEYS, is_placeholder
+from llm_fixtures.cassettes.leaks import masked_url
 from llm_fixtures.cassettes.model import Cassette, Interaction, Message
-from llm_fixtures.cassettes.scrubbing import MASK
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,23 +23,6 @@ class MessageView:
     kind: str
     name: str
     data: Any
-
-
-def masked_url(url: str) -> str:
-    """A URL with the values of its key-bearing query parameters (`?key=`, `api_key`, ...) masked."""
-    if "?" not in url:
-        return url
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(key.lower() in SECRET_QUERY_KEYS and not is_placeholder(value) for key, value in pairs):
-        return url
-    query = urlencode(
-        [
-            (key, MASK if key.lower() in SECRET_QUERY_KEYS and not is_placeholder(value) else value)
-            for key, value in pairs
-        ]
-    )
-    return urlunsplit(parts._replace(query=query))
 
 
 def show_interaction(path: str, interaction: Interaction) -> Any:
