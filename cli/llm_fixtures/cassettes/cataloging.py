@@ -62,6 +62,27 @@ def _load_one(path: str) -> tuple[str, Any]:
     return ("ok", [_to_row(facts, _CASSETTE_FIELDS), [_to_row(row, _ROW_FIELDS) for row in rows]])
 
 
+# Below this many cassettes to read, a process pool costs more than it saves (as for recordings).
+PARALLEL_THRESHOLD = 200
+
+
+def _load_chunk(paths: list[str]) -> list[tuple[str, Any]]:
+    return [_load_one(path) for path in paths]
+
+
+def _load_all(paths: list[str]) -> list[tuple[str, Any]]:
+    """Every cassette read, in order; spread over up to 4 processes when there are many."""
+    jobs = min(4, os.cpu_count() or 1)
+    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        return _load_chunk(paths)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, len(paths) // (jobs * 4))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return [outcome for part in pool.map(_load_chunk, chunks) for outcome in part]
+
+
 def _shown(path: str, base: str) -> str:
     prefix = base.rstrip(os.sep) + os.sep
     return path[len(prefix) :] if path.startswith(prefix) else path
@@ -78,20 +99,19 @@ def load_cassettes(
     cached = read_entries(cache_file, CACHE_FORMAT) if use_cache and names else {}
     fresh: dict[str, Any] = {}
     cwd = os.getcwd() + os.sep  # noqa: PTH109
-    changed = False
+    stamps: list[tuple[str, str, list[int] | None]] = []
     for path in names:
         absolute = path if path.startswith(os.sep) else cwd + path
         try:
             info = os.stat(path)  # noqa: PTH116
-            stamp: list[int] | None = [info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+            stamps.append((path, absolute, [info.st_size, info.st_mtime_ns, info.st_ctime_ns]))
         except OSError:
-            stamp = None
-        entry = cached.get(absolute) if stamp is not None else None
-        if entry is not None and entry[0] == stamp:
-            status, payload = entry[1], entry[2]
-        else:
-            status, payload = _load_one(path)
-            changed = True
+            stamps.append((path, absolute, None))
+    todo = [path for path, absolute, stamp in stamps if not _fresh(cached.get(absolute), stamp)]
+    loaded = dict(zip(todo, _load_all(todo), strict=True))
+    for path, absolute, stamp in stamps:
+        entry: Any = cached.get(absolute)
+        status, payload = loaded[path] if path in loaded else (entry[1], entry[2])
         if stamp is not None:
             fresh[absolute] = [stamp, status, payload]
         shown = _shown(path, shown_base)
@@ -100,11 +120,17 @@ def load_cassettes(
             catalog.interactions.extend(_interaction_of(shown, row) for row in payload[1])
         else:
             catalog.problems.append(BadRecording(shown, str(payload)))
+    changed = bool(todo)
     catalog.cassettes.sort(key=lambda facts: facts.path)
     catalog.interactions.sort(key=lambda row: (row.path, row.interaction))
     if use_cache and names and (changed or len(fresh) != len(cached)):
         write_entries(cache_file, CACHE_FORMAT, {**cached, **fresh})
     return catalog
+
+
+def _fresh(entry: Any, stamp: list[int] | None) -> bool:
+    """Whether a cache entry was made for the file as it is now (a file that cannot be stat'ed is read again)."""
+    return stamp is not None and isinstance(entry, list) and len(entry) == 3 and entry[0] == stamp
 
 
 def select_cassettes(catalog: CassetteCatalog, filters: Filters) -> list[CassetteFacts]:
