@@ -29,7 +29,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert setup_commands()[1] in (REPO / ".ci" / "run").read_text().splitlines()
 
 
-COMMANDS = ["ls", "show", "diff", "check", "normalize", "prune", "rerecord"]
+COMMANDS = ["ls", "show", "diff", "check", "normalize", "prune", "rerecord", "explain"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -12,7 +12,7 @@ from llm_fixtures import __version__
 from llm_fixtures.commands.coercion import FastCommand, FastGroup
 
 # The commands, in the order `fixtures --help` lists them: each is `run` in llm_fixtures.commands.<name>.
-COMMANDS = ("ls", "show", "diff", "check", "normalize", "prune", "rerecord")
+COMMANDS = ("ls", "show", "diff", "check", "normalize", "prune", "rerecord", "explain")
 
 
 def _version(value: bool) -> None:
@@ -33,7 +33,7 @@ def build_app(names: Iterable[str] = COMMANDS) -> typer.Typer:
     """The application with the commands `names` (each imported here)."""
     app = typer.Typer(
         name="fixtures",
-        help="Look after recorded LLM API fixtures: list, show, diff, check, prune and re-record them.",
+        help="Look after recorded LLM API fixtures: list, show, diff, check, prune, re-record, explain replay misses.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,

@@ -91,6 +91,12 @@ def run(
         bool,
         typer.Option("--restore", help="Put back the recordings of a pytest run that did not finish (killed)."),
     ] = False,
+    from_log: Annotated[
+        str | None,
+        typer.Option(
+            "--from-log", help="Also select the tests that missed a recording in this pytest log (- for stdin)."
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Re-record selected recordings, through the project's tests or straight against a live endpoint.
@@ -117,6 +123,10 @@ def run(
         elif pending or accept or reject:
             code = act_on_pending(project, refs or [], pending=pending, accept=accept, reporter=_terminal(json))
         else:
+            if from_log is not None:
+                from llm_fixtures.commands.explain import select_from_log
+
+                refs = [*(refs or []), *select_from_log(from_log, project, _terminal(json).warn)]
             filters = make_filters(test, endpoint, model, provider, kind, stream, errors)
             # Flags win over `[tool.fixtures.rerecord]`, which wins over the defaults.
             settings = project.settings.rerecord
