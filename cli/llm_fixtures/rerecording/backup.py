@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from llm_fixtures.discovery import CASSETTE_SUFFIXES
 from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording import manifest, runlock
 from llm_fixtures.rerecording.manifest import Copy, DamagedBackup, Manifest
@@ -37,7 +38,7 @@ def _stamp(path: Path) -> Stamp | None:
 
 
 def snapshot(folders: Iterable[Path]) -> dict[Path, Stamp]:
-    """Size, mtime and inode of every JSON file under `folders` (missing folders are empty)."""
+    """Size, mtime and inode of every JSON file (and VCR cassette) under `folders` (missing folders are empty)."""
     found: dict[Path, Stamp] = {}
     for folder in folders:
         if not folder.is_dir():
@@ -45,7 +46,7 @@ def snapshot(folders: Iterable[Path]) -> dict[Path, Stamp]:
         for current, dirs, files in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
-                if name.endswith(".json") and not name.startswith("."):
+                if name.endswith((".json", *CASSETTE_SUFFIXES)) and not name.startswith("."):
                     path = Path(current, name)
                     stamp = _stamp(path)
                     if stamp is not None:
