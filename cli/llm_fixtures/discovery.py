@@ -1,4 +1,5 @@
-"""Which files to work on: the `recordings` folders of the project, `[tool.fixtures] roots`, or given paths."""
+"""Which files to work on: the `recordings` and `cassettes` folders of the project, `[tool.fixtures] roots`, or given
+paths."""
 
 from __future__ import annotations
 
@@ -30,14 +31,19 @@ SKIP_DIRS = frozenset(
     }
 )
 RECORDING_SUFFIXES = (".json",)
+# VCR cassettes: YAML (maybe gzipped) anywhere under a `cassettes` folder, or JSON there (vcrpy's JSON serializer).
+CASSETTE_FOLDER = "cassettes"
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".yaml.gz", ".yml.gz")
 
 
 @dataclass
 class Selection:
-    """The recording files found, in a stable order, and the paths that could not be walked. Paths are kept as
-    strings (`names`): building thousands of Path objects costs more than reading a warm cache."""
+    """The recording files found, in a stable order, the VCR cassettes (`cassettes`), and the paths that could
+    not be walked. Paths are kept as strings (`names`): building thousands of Path objects costs more than reading a
+    warm cache."""
 
     names: list[str] = field(default_factory=list)
+    cassettes: list[str] = field(default_factory=list)
     problems: list[BadRecording] = field(default_factory=list)
 
     @property
@@ -50,12 +56,12 @@ def _is_virtualenv(folder: Path) -> bool:
 
 
 def find_recording_dirs(root: Path) -> list[Path]:
-    """Every folder named `recordings` under `root` (not inside another one), skipping VCS folders,
-    virtual environments and node_modules."""
+    """Every folder named `recordings` or `cassettes` under `root` (not inside another one), skipping VCS
+    folders, virtual environments and node_modules. One walk finds both."""
     found: list[Path] = []
     for current, dirs, _files in os.walk(root):
         here = Path(current)
-        if here.name == "recordings" and here != root:
+        if here.name in ("recordings", CASSETTE_FOLDER) and here != root:
             found.append(here)
             dirs[:] = []
             continue
@@ -70,6 +76,17 @@ def default_roots(project: Project) -> list[Path]:
     if project.settings.roots is not None:
         return [project.root / root for root in project.settings.roots]
     return find_recording_dirs(project.root)
+
+
+def is_cassette_name(path: str) -> bool:
+    """Whether a file is a cassette by its name: YAML (maybe gzipped), or JSON inside a `cassettes` folder."""
+    if path.endswith(CASSETTE_SUFFIXES):
+        return True
+    return path.endswith((".json", ".json.gz")) and f"{os.sep}{CASSETTE_FOLDER}{os.sep}" in f"{os.sep}{path}"
+
+
+def _in_cassettes(path: str) -> bool:
+    return f"{os.sep}{CASSETTE_FOLDER}{os.sep}" in f"{os.sep}{path}"
 
 
 def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> None:
@@ -106,8 +123,12 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]]) -> Non
             if entry.name in SKIP_DIRS:
                 continue
             _walk(Path(entry.path), selection, seen)
-        elif entry.name.endswith(RECORDING_SUFFIXES):
+        elif entry.name.endswith(RECORDING_SUFFIXES) and not (
+            entry.name.endswith(".json") and _in_cassettes(entry.path)
+        ):
             selection.names.append(entry.path)
+        elif entry.name.endswith((*CASSETTE_SUFFIXES, ".json", ".json.gz")) and _in_cassettes(entry.path):
+            selection.cassettes.append(entry.path)
 
 
 def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
@@ -125,8 +146,9 @@ def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
         if root.is_dir():
             _walk(root, selection, seen)
         elif root.exists() or root.is_symlink():
-            selection.names.append(str(root))
+            (selection.cassettes if is_cassette_name(str(root)) else selection.names).append(str(root))
     selection.names = list(dict.fromkeys(selection.names))
+    selection.cassettes = list(dict.fromkeys(selection.cassettes))
     return selection
 
 

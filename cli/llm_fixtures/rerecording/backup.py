@@ -28,6 +28,7 @@ from typing import Literal
 import orjson
 from pydantic import BaseModel
 
+from llm_fixtures.discovery import CASSETTE_SUFFIXES
 from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording import manifest, runlock
 from llm_fixtures.rerecording.manifest import Copy, DamagedBackup, Manifest
@@ -61,8 +62,8 @@ def _mode(path: Path) -> int | None:
 
 
 def snapshot(folders: Iterable[Path]) -> dict[Path, Stamp]:
-    """Size, mtime and inode of every JSON regular file under `folders` (missing folders are empty; links to
-    folders are not followed, links to files are not recordings this backs up)."""
+    """Size, mtime and inode of every JSON regular file (and VCR cassette) under `folders` (missing folders are
+    empty; links to folders are not followed, links to files are not recordings this backs up)."""
     found: dict[Path, Stamp] = {}
     for folder in folders:
         if not folder.is_dir():
@@ -70,7 +71,7 @@ def snapshot(folders: Iterable[Path]) -> dict[Path, Stamp]:
         for current, dirs, files in os.walk(folder):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
-                if name.endswith(".json") and not name.startswith("."):
+                if name.endswith((".json", *CASSETTE_SUFFIXES)) and not name.startswith("."):
                     path = Path(current, name)
                     stamp = _stamp(path)
                     if stamp is not None:

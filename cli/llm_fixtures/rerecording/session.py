@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from llm_fixtures.cassettes.describing import CassetteFacts
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
@@ -47,6 +48,20 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         from llm_fixtures.rerecording.review import load_pending
 
         load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
+    cassettes = _cassettes(project, request)
+    if cassettes:
+        from llm_fixtures.cassettes.rerecording import rerecord_cassettes
+
+        if request.runner != "pytest":
+            raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
+        return rerecord_cassettes(
+            project,
+            cassettes,
+            dry_run=request.dry_run,
+            keep_partial=request.keep_partial,
+            review=request.review,
+            reporter=reporter,
+        )
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
     for problem in selection.problems:
         reporter.warn(problem)
@@ -96,6 +111,25 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         review=request.review,
         reporter=reporter,
     )
+
+
+def _cassettes(project: Project, request: Request) -> list[CassetteFacts]:
+    """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
+    project root; [] when it selects recordings (or nothing)."""
+    from llm_fixtures.cassettes.cataloging import select_cassettes
+    from llm_fixtures.catalog import load_catalog
+    from llm_fixtures.discovery import is_cassette_name
+    from llm_fixtures.resolving import resolve_refs
+
+    if request.stale or not (request.refs or request.everything or request.filters != Filters()):
+        return []
+    paths = resolve_refs(request.refs, project) if request.refs else None
+    if paths is not None:
+        paths = [path for path in paths if is_cassette_name(str(path))]
+        if not paths:
+            return []
+    catalog = load_catalog(paths, project, base=project.root)
+    return select_cassettes(catalog.cassettes, request.filters)
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
