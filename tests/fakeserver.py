@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+# How often the serving loop looks for a shutdown request (`serve_forever`'s default is 0.5 s).
+POLL_SECONDS = 0.02
+
 FailureKind = Literal["500", "429", "break", "error-event", "slow", "400", "401", "failed"]
 
 
@@ -45,10 +48,11 @@ class Seen:
 
 @dataclass
 class Canned:
-    """A fixed answer: a status and a JSON body, or (a list of strings) the lines of an event stream."""
+    """A fixed answer: a status and a JSON body, or (`lines`) the lines of an event stream."""
 
     status: int
     body: Any
+    lines: bool = False
 
 
 def payload_key(body: Any) -> str:
@@ -249,7 +253,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"no route {method} {path}"}})
 
     def _canned(self, canned: Canned) -> None:
-        if not isinstance(canned.body, list):
+        if not canned.lines:
             self._json(canned.status, canned.body)
             return
         # Line by line, one chunk each: the client must join and split them as the wire has them.
@@ -537,7 +541,8 @@ class FakeServer:
     def __init__(self, **behaviour: Any) -> None:
         self.behaviour = Behaviour(**behaviour)
         self._server = Server(self.behaviour)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: `shutdown()` waits for the loop to notice, and the default 0.5 s is paid by every test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -551,10 +556,12 @@ class FakeServer:
     def fail(self, model: str, kind: FailureKind, times: int | None = None, seconds: float = 2.0) -> None:
         self.behaviour.failures[model] = Failure(kind, times, seconds)
 
-    def answer(self, payload: Any, status: int, body: Any) -> None:
-        """Answer a request whose JSON body equals `payload` with `status` and `body` (a list of strings: the
-        lines of an event stream, sent as they are, each ended by a newline)."""
-        self.behaviour.canned[payload_key(payload)] = Canned(status, body)
+    def answer(self, payload: Any, status: int, body: Any, *, lines: bool | None = None) -> None:
+        """Answer a request whose JSON body equals `payload` with `status` and `body`: a JSON value, or (a list
+        of strings, unless `lines=False`) the lines of an event stream, sent as they are, each ended by a
+        newline."""
+        stream = lines if lines is not None else isinstance(body, list) and all(isinstance(x, str) for x in body)
+        self.behaviour.canned[payload_key(payload)] = Canned(status, body, stream)
 
     def __enter__(self) -> FakeServer:
         self._thread.start()

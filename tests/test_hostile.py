@@ -38,6 +38,8 @@ GOOD_TEST = "test_openai_chat_completion_streaming_parallel_tools"
 # A second real recording, kept outside the project for the links that lead out: it must never show up.
 OUTSIDE_NAME = "0687abc099edebcfda989ed5b3b4bd87eeebb18205159358d33a3f479b262de5.json"
 SECONDS = 10  # a case that takes longer is a hang
+# A project of its own (how its tests record is said, so that `rerecord --dry-run` can plan).
+PYPROJECT = '[project]\nname = "demo"\nversion = "0"\n\n[tool.fixtures.rerecord]\nenv = { DEMO_MODE = "record" }\n'
 
 # Each command as a user runs it on the recordings folder ({rec}); `diff` compares it with a copy made before the
 # hostile thing was planted ({before}).
@@ -291,7 +293,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with one good recording and its test file, as the current folder; a recording outside it."""
     root = tmp_path / "project"
     (root / REC).mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n')
+    (root / "pyproject.toml").write_text(PYPROJECT)
     (root / TEST_FILE).write_text("def test_openai_chat_completion_streaming_parallel_tools():\n    pass\n")
     shutil.copyfile(GOOD, root / REC / GOOD_NAME)
     (tmp_path / "outside").mkdir()

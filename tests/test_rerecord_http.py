@@ -5,6 +5,7 @@ Interactions), retries, injected failures, API keys, review."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -312,6 +313,40 @@ def test_review_stages_then_accept_and_reject(project: Path, server: FakeServer)
     assert rejected.exit_code == 0 and "rejected 1" in rejected.stderr
     assert first.read_bytes() == olds[first]
     assert CliRunner().invoke(app, ["rerecord", "--pending", "--json"]).stdout == ""
+
+
+def test_pending_and_diff_pending_show_what_each_staged_file_changes(project: Path, server: FakeServer) -> None:
+    first, second, _other = two_tests(project)
+    staged = invoke(str(first), str(second), "--base-url", server.url, "--review")
+    assert staged.exit_code == 0, staged.output
+    old_text = "Hello from the fake server"  # what `two_tests` recorded was an empty answer: any text is new
+    # `--pending`: the table, then the `fixtures diff` of each staged file against the file it replaces.
+    human = CliRunner().invoke(app, ["rerecord", "--pending"], catch_exceptions=False)
+    assert human.exit_code == 0, human.output
+    assert "current files → pending: 2 pairs" in human.stdout
+    assert human.stdout.count("changed") >= 2 and "content" in human.stdout and old_text in human.stdout
+    lines = [json.loads(line) for line in invoke_pending("--json").stdout.splitlines()]
+    assert len(lines) == 2 and all("content" in line["changes"] for line in lines)
+    # `fixtures diff --pending`: the same pairs, the diff's own exit code (1: something changed).
+    diffed = CliRunner().invoke(app, ["diff", "--pending"], catch_exceptions=False)
+    assert diffed.exit_code == 1, diffed.output
+    assert "current files → pending: 2 pairs" in diffed.stdout and old_text in diffed.stdout
+    reports = [
+        json.loads(line) for line in CliRunner().invoke(app, ["diff", "--pending", "--json"]).stdout.splitlines()
+    ]
+    assert {report["status"] for report in reports} == {"changed"}
+    assert {report["new"] for report in reports} == {str(path.relative_to(project)) for path in (first, second)}
+    narrowed = CliRunner().invoke(app, ["diff", "--pending", "--json", "test_other"]).stdout.splitlines()
+    assert len(narrowed) == 1
+    misused = CliRunner().invoke(app, ["diff", "--pending", "--git", "HEAD"])
+    assert misused.exit_code == 2 and "takes no --git" in misused.stderr
+    CliRunner().invoke(app, ["rerecord", "--reject"], catch_exceptions=False)
+    empty = CliRunner().invoke(app, ["diff", "--pending"], catch_exceptions=False)
+    assert empty.exit_code == 0
+
+
+def invoke_pending(*args: str) -> Any:
+    return CliRunner().invoke(app, ["rerecord", "--pending", *args], catch_exceptions=False)
 
 
 def test_review_in_a_terminal_asks_per_test(project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -844,7 +879,9 @@ def test_responses_event_of_an_unknown_type_fails_the_file(project: Path, server
     path = write_http(project, responses_recording(ask()))
     before = path.read_bytes()
     kinds = ["response.created", "response.brand_new_thing", "response.completed"]
-    lines = [f"data: {json.dumps({'type': kind, 'sequence_number': n})}\n" for n, kind in enumerate(kinds)]
+    response = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "output": []}
+    events = [{"type": kind, "sequence_number": n, "response": response} for n, kind in enumerate(kinds)]
+    lines = [f"data: {json.dumps(event)}\n" for event in events]
     server.answer(ask(), 200, lines)
     result = invoke(str(path), "--base-url", server.url, "--json")
     line = json.loads(result.stdout)
@@ -946,3 +983,152 @@ def test_corpus_responses_recordings_with_their_own_events(project: Path, server
             stored = json.loads(job.path.read_bytes())["response"]["body"]
             assert [item["__data__"] for item in stored] == data, job.display
             assert all(item["__type__"].startswith(RESPONSES + ".response_") for item in stored)
+
+
+# --- hostile answers: junk, a slow drip, a key echoed back -----------------------------------------------
+
+JUNK = [
+    (None, "the answer is null, not an object"),
+    ([1, 2, 3], "the answer is a list, not an object"),
+    ("hello", "the answer is a string, not an object"),
+    ({"choices": "abc"}, "id is missing"),
+    ({"id": "x", "created": 1, "model": "m", "object": "chat.completion", "choices": "abc"}, "choices is a string"),
+    ({"id": "x", "created": 1, "model": "m", "object": "o", "choices": [{"index": 0}]}, "choices[0].finish_reason"),
+    (
+        {"id": "x", "created": "1", "model": "m", "object": "o", "choices": []},
+        "created is a string, not a number",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "problem"), JUNK)
+def test_a_junk_answer_is_never_stored(project: Path, server: FakeServer, answer: Any, problem: str) -> None:
+    body = chat("junk", stream=False)
+    path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", body))
+    before = path.read_bytes()
+    server.answer(body, 200, answer, lines=False)
+    result = invoke(str(path), "--base-url", server.url, "--json")
+    assert result.exit_code == 1, result.output
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert line["status"] == "failed" and problem in line["reason"] and "the old file was kept" in line["reason"]
+    assert path.read_bytes() == before
+
+
+STREAM_JUNK = [
+    (["data: null", "", "data: [DONE]", ""], "chunk 1 is null, not an object"),
+    (['data: "hello"', "", "data: [DONE]", ""], "chunk 1 is a string"),
+    (['data: {"id": "c", "object": "chunk", "created": 1, "model": "m", "choices": [{}]}', "", "data: [DONE]", ""],
+     "chunk 1.choices[0].index is missing"),
+    (["data: [DONE]", ""], "the stream held no chunk"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lines", "problem"), STREAM_JUNK)
+def test_a_junk_stream_is_never_stored(project: Path, server: FakeServer, lines: list[str], problem: str) -> None:
+    body = chat("junk-stream")
+    path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", body, streaming=True))
+    before = path.read_bytes()
+    server.answer(body, 200, lines)
+    result = invoke(str(path), "--base-url", server.url, "--json")
+    assert result.exit_code == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "failed" and problem in line["reason"]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"type": "message"}, "id is missing"),
+        ({"id": "m", "type": "message", "role": "assistant", "content": "hi", "model": "c", "usage": {}}, "content"),
+        ([1], "the answer is a list"),
+    ],
+)
+def test_a_junk_passthrough_answer_is_never_stored(
+    project: Path, server: FakeServer, answer: Any, problem: str
+) -> None:
+    payload = messages("junk please")
+    path = write_http(project, http_recording(ANTHROPIC, payload))
+    before = path.read_bytes()
+    server.answer(payload, 200, answer, lines=False)
+    result = invoke(str(path), "--base-url", server.url, "--json")
+    assert result.exit_code == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "failed" and problem in line["reason"]
+    assert path.read_bytes() == before
+
+
+def test_a_slow_drip_is_cut_by_the_deadline(project: Path) -> None:
+    """A server that sends a piece just before every --timeout would hold a job forever without --deadline."""
+    with FakeServer(chunks=8, delay=0.3) as dripping:  # 8 pieces, 0.3 s apart: never a gap of --timeout
+        path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat(), streaming=True))
+        before = path.read_bytes()
+        started = time.monotonic()
+        result = invoke(str(path), "--base-url", dripping.url, "--timeout", "1", "--deadline", "0.5", "--retries", "0")
+        took = time.monotonic() - started
+    assert result.exit_code == 1
+    assert "no full answer within 0.5 s (--deadline)" in result.stdout
+    assert took < 3 and path.read_bytes() == before
+
+
+KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
+
+
+@pytest.mark.parametrize(
+    ("status", "echo"),
+    [
+        (400, {"error": {"message": f"Incorrect API key provided: {KEY}"}}),
+        (500, {"error": {"message": f"upstream said Bearer {KEY} is wrong"}}),
+        (400, {"error": {"message": "another secret: AKIAABCDEFGHIJKLMNOP"}}),
+    ],
+)
+def test_a_failure_line_never_prints_a_secret(
+    project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch, status: int, echo: Any
+) -> None:
+    monkeypatch.setenv("MY_KEY", KEY)
+    body = chat("echo", stream=False)
+    path = write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", body))
+    server.answer(body, status, echo, lines=False)
+    for args in (["--json"], []):
+        result = invoke(str(path), "--base-url", server.url, "--api-key-env", "MY_KEY", "--retries", "0", *args)
+        assert result.exit_code == 1
+        assert KEY not in result.output and "AKIAABCDEFGHIJKLMNOP" not in result.output
+        assert f"HTTP {status}" in result.output and "chars)" in result.output  # masked as `check` masks
+
+
+def test_an_answer_holding_the_key_sent_is_never_stored(
+    project: Path, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anthropic's 4xx answers are stored as the recorder stores them, so one that echoes the key must not be."""
+    monkeypatch.setenv("MY_KEY", KEY)
+    payload = messages("echo my key")
+    path = write_http(project, http_recording(ANTHROPIC, payload))
+    before = path.read_bytes()
+    error = {"type": "error", "error": {"type": "invalid_request_error", "message": f"bad request from {KEY}"}}
+    server.answer(payload, 400, error, lines=False)
+    result = invoke(str(path), "--base-url", server.url, "--api-key-env", "MY_KEY", "--json")
+    assert result.exit_code == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "failed" and "holds the API key that was sent" in line["reason"]
+    assert KEY not in result.output and path.read_bytes() == before
+
+
+def test_unknown_token_counts_are_a_dash_and_anthropic_stream_usage_is_read(project: Path) -> None:
+    stream = http_recording(ANTHROPIC, messages(stream=True))
+    start = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 19, "output_tokens": 1}}}
+    delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}
+    stream["response"]["body"] = [
+        "event: message_start", f"data: {json.dumps(start)}", "",
+        "event: message_delta", f"data: {json.dumps(delta)}", "",
+        "event: message_stop", 'data: {"type":"message_stop"}', "",
+    ]  # fmt: skip
+    write_http(project, stream)
+    write(project, recording("http://localhost:8000/v1", "/v1/chat/completions", chat("no-usage", stream=False)))
+    result = invoke("--all", "--dry-run", "--json")
+    items = {item["model"]: item for item in map(json.loads, result.stdout.splitlines())}
+    assert items["claude-haiku-4-5"]["usage"] == {"prompt_tokens": 19, "completion_tokens": 9, "total_tokens": 28}
+    assert items["no-usage"]["usage"] is None
+    human = invoke("--all", "--dry-run")
+    rows = {line.split()[0].rsplit("/", 1)[-1][:8]: line.split()[-1] for line in human.stdout.splitlines()[1:-1]}
+    assert sorted(rows.values()) == ["-", "28"]  # never a 0 for what no file says
+    assert "28 tokens last time: 19 prompt + 9 completion (known for 1 of 2)" in human.stdout

@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 
 from llm_fixtures.app import app
 from llm_fixtures.errors import ConfigError, UsageError
-from llm_fixtures.rerecording.pytestrunner import build_command, detect_preset
+from llm_fixtures.rerecording.recordmode import Preset, choose_preset
+from llm_fixtures.rerecording.runs import command_run
+from llm_fixtures.rerecording.suitedefs import read_conftest
 from llm_fixtures.settings import RerecordSettings
 
 CONFTEST = """
@@ -190,8 +192,8 @@ def test_rerecord_changes_adds_and_supersedes(project: Path, monkeypatch: pytest
     # test_two_calls was not selected: untouched.
     untouched = [name for name, test in _test_ids(before).items() if test.endswith("test_two_calls")]
     assert all(after[name] == before[name] for name in untouched)
-    assert "backed up 3 recording(s) of 3 test(s)" in result.stderr
-    assert "OGX_TEST_INFERENCE_MODE=record" in result.stderr and "--inference-mode record" in result.stderr
+    assert "backed up 3 recording(s) of 3 test(s) and 2 other file(s)" in result.stderr
+    assert "OGX_TEST_INFERENCE_MODE=record" in result.stderr and "--inference-mode=record" in result.stderr
     assert not list((project / ".fixtures").glob("backup-*"))
 
 
@@ -251,6 +253,10 @@ def test_keep_partial_keeps_what_the_failed_run_wrote(project: Path, monkeypatch
     assert len(changed) == 2 and all(b"v3: " in after[name] for name in changed)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_run_restores(project: Path, how: str) -> None:
     before = _files(project)
@@ -263,6 +269,9 @@ def test_interrupted_run_restores(project: Path, how: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # Started in the background (`nohup`, `&`), this test runs with SIGINT ignored, and a child inherits
+        # that: give `fixtures` the default handler, as a shell in the foreground would.
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _files(project) == before:
@@ -283,7 +292,7 @@ def test_dry_run_lists_tests_and_tokens(project: Path) -> None:
     result = invoke("--test", "test_param", "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"{TEST_FILE}::test_param[1]" in result.stdout and f"{TEST_FILE}::test_param[2]" in result.stdout
-    assert "2 test(s) to run in record mode, covering 2 recording(s); 14 tokens last time" in result.stdout
+    assert "2 test(s) in 1 run(s) in record mode, covering 2 recording(s); 14 tokens last time" in result.stdout
     assert _files(project) == before
 
 
@@ -302,58 +311,91 @@ def test_review_stages_a_record_run(project: Path, monkeypatch: pytest.MonkeyPat
 
 # --- the command line of the record run ------------------------------------------------------------------
 
+OGX = Preset("ogx", {"OGX_TEST_INFERENCE_MODE": "record"}, ("--inference-mode=record",))
+LLAMA_STACK = Preset("llama-stack", {"LLAMA_STACK_TEST_INFERENCE_MODE": "record"})
+
 
 @pytest.mark.parametrize(
-    ("settings", "detected", "argv", "env"),
+    ("settings", "preset", "argv", "env"),
     [
         (
             RerecordSettings(),
-            "ogx",
-            ["pytest", "--inference-mode", "record", "t.py::a", "t.py::b"],
+            OGX,
+            ["pytest", "--inference-mode=record", "--", "t.py::a", "t.py::b"],
             {"OGX_TEST_INFERENCE_MODE": "record"},
         ),
         (
             RerecordSettings(),
-            "llama-stack",
-            ["pytest", "t.py::a", "t.py::b"],
+            LLAMA_STACK,
+            ["pytest", "--", "t.py::a", "t.py::b"],
             {"LLAMA_STACK_TEST_INFERENCE_MODE": "record"},
         ),
         (
             RerecordSettings(command=["{python}", "-m", "pytest", "-x"], env={"MODE": "record"}),
             None,
-            ["PY", "-m", "pytest", "-x", "t.py::a", "t.py::b"],
+            ["PY", "-m", "pytest", "-x", "--", "t.py::a", "t.py::b"],
             {"MODE": "record"},
         ),
         (
-            RerecordSettings(command=["run-tests", "{node_ids}", "--flag"], preset="ogx"),
-            None,
-            ["run-tests", "--inference-mode", "record", "t.py::a", "t.py::b", "--flag"],
+            # Not pytest, and the ids are not last: no `--`, which would turn `--flag` into an argument.
+            RerecordSettings(command=["run-tests", "{node_ids}", "--flag"]),
+            OGX,
+            ["run-tests", "--inference-mode=record", "t.py::a", "t.py::b", "--flag"],
+            {"OGX_TEST_INFERENCE_MODE": "record"},
+        ),
+        (
+            RerecordSettings(command=["pytest", "--inference-mode", "live"]),
+            OGX,
+            ["pytest", "--inference-mode", "live", "--", "t.py::a", "t.py::b"],
             {"OGX_TEST_INFERENCE_MODE": "record"},
         ),
         (
             RerecordSettings(env={"OGX_TEST_INFERENCE_MODE": "record-if-missing"}),
-            "ogx",
-            ["pytest", "--inference-mode", "record", "t.py::a", "t.py::b"],
+            OGX,
+            ["pytest", "--inference-mode=record", "--", "t.py::a", "t.py::b"],
             {"OGX_TEST_INFERENCE_MODE": "record-if-missing"},
         ),
     ],
 )
-def test_build_command(settings: RerecordSettings, detected: str | None, argv: list[str], env: dict[str, str]) -> None:
-    assert build_command(settings, detected, ["t.py::a", "t.py::b"], python="PY") == (argv, env)
+def test_command_run(settings: RerecordSettings, preset: Preset | None, argv: list[str], env: dict[str, str]) -> None:
+    run = command_run(settings, preset, ["t.py::a", "t.py::b"], "PY")
+    assert (run.argv, run.env) == (argv, env)
 
 
-def test_build_command_refuses_without_a_record_mode() -> None:
+def test_a_run_needs_a_record_mode() -> None:
     with pytest.raises(UsageError, match="record mode"):
-        build_command(RerecordSettings(), None, ["t.py::a"])
+        command_run(RerecordSettings(), None, ["t.py::a"], "PY")
     with pytest.raises(ConfigError, match="preset"):
-        build_command(RerecordSettings(preset="nope"), None, ["t.py::a"])
+        choose_preset(RerecordSettings(preset="nope"), None, Path())
 
 
-def test_detect_preset(tmp_path: Path) -> None:
-    assert detect_preset(tmp_path) is None
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "conftest.py").write_text('os.environ["LLAMA_STACK_TEST_INFERENCE_MODE"]\n')
-    assert detect_preset(tmp_path) == "llama-stack"
-    (tmp_path / "tests" / "integration").mkdir()
-    (tmp_path / "tests" / "integration" / "conftest.py").write_text("OGX_TEST_INFERENCE_MODE\n")
-    assert detect_preset(tmp_path) == "ogx"
+@pytest.mark.parametrize(
+    ("conftest", "name", "args"),
+    [
+        # The era from September 2025: the option (default replay) overwrites the variable.
+        (
+            'def pytest_addoption(parser):\n    parser.addoption("--inference-mode", default="replay")\n'
+            'def pytest_configure(config):\n    mode = config.getoption("--inference-mode")\n'
+            '    os.environ["LLAMA_STACK_TEST_INFERENCE_MODE"] = mode\n',
+            "llama-stack",
+            ("--inference-mode=record",),
+        ),
+        # Before: the recorder read the variable alone.
+        ('if "LLAMA_STACK_TEST_INFERENCE_MODE" not in os.environ: pass\n', "llama-stack", ()),
+        (
+            'def pytest_addoption(parser):\n    parser.addoption("--inference-mode", default="replay")\n'
+            'def pytest_configure(config):\n    os.environ["OGX_TEST_INFERENCE_MODE"] = '
+            'config.getoption("--inference-mode")\n',
+            "ogx",
+            ("--inference-mode=record",),
+        ),
+    ],
+)
+def test_preset_follows_what_the_conftest_does(tmp_path: Path, conftest: str, name: str, args: tuple[str, ...]) -> None:
+    assert choose_preset(RerecordSettings(), None, tmp_path) is None
+    (tmp_path / "tests" / "integration").mkdir(parents=True)
+    (tmp_path / "tests" / "integration" / "conftest.py").write_text(conftest)
+    found = read_conftest(tmp_path, "tests/integration/conftest.py", [])
+    preset = choose_preset(RerecordSettings(), found, tmp_path)
+    assert preset is not None and (preset.name, preset.args) == (name, args)
+    assert preset.why and "tests/integration/conftest.py" in preset.why[0]

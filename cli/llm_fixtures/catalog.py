@@ -14,6 +14,7 @@ from typing import Any
 
 from llm_fixtures import __version__
 from llm_fixtures.caching import Stamp, cache_dir, read_entries, settled, stamp_of, write_entries
+from llm_fixtures.cassettes.cataloging import CassetteCatalog, load_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
 from llm_fixtures.errors import BadRecording
@@ -32,6 +33,7 @@ class Catalog:
     facts: list[Facts] = field(default_factory=list)
     problems: list[BadRecording] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    cassettes: CassetteCatalog = field(default_factory=CassetteCatalog)
 
 
 def _cache_file(project: Project) -> Path:
@@ -162,4 +164,7 @@ def load_catalog(
         for absolute in unsettled:
             merged.pop(absolute, None)
         write_entries(cache_file, CACHE_FORMAT, merged)
+    if selection.cassettes:
+        catalog.cassettes = load_cassettes(selection.cassettes, project.root, base=base, use_cache=use_cache)
+        catalog.problems = sorted([*catalog.problems, *catalog.cassettes.problems], key=lambda p: str(p.path))
     return catalog

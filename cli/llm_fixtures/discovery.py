@@ -1,4 +1,5 @@
-"""Which files to work on: the `recordings` folders of the project, `[tool.fixtures] roots`, or given paths."""
+"""Which files to work on: the `recordings` and `cassettes` folders of the project, `[tool.fixtures] roots`, or given
+paths."""
 
 from __future__ import annotations
 
@@ -31,14 +32,19 @@ SKIP_DIRS = frozenset(
     }
 )
 RECORDING_SUFFIXES = (".json",)
+# VCR cassettes: YAML (maybe gzipped) anywhere under a `cassettes` folder, or JSON there (vcrpy's JSON serializer).
+CASSETTE_FOLDER = "cassettes"
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".yaml.gz", ".yml.gz")
 
 
 @dataclass
 class Selection:
-    """The recording files found, in a stable order, and the paths that could not be walked. Paths are kept as
-    strings (`names`): building thousands of Path objects costs more than reading a warm cache."""
+    """The recording files found, in a stable order, the VCR cassettes (`cassettes`), and the paths that could
+    not be walked. Paths are kept as strings (`names`): building thousands of Path objects costs more than reading a
+    warm cache."""
 
     names: list[str] = field(default_factory=list)
+    cassettes: list[str] = field(default_factory=list)
     problems: list[BadRecording] = field(default_factory=list)
 
     @property
@@ -51,12 +57,12 @@ def _is_virtualenv(folder: Path) -> bool:
 
 
 def find_recording_dirs(root: Path) -> list[Path]:
-    """Every folder named `recordings` under `root` (not inside another one), skipping VCS folders,
-    virtual environments and node_modules."""
+    """Every folder named `recordings` or `cassettes` under `root` (not inside another one), skipping VCS
+    folders, virtual environments and node_modules. One walk finds both."""
     found: list[Path] = []
     for current, dirs, _files in os.walk(root):
         here = Path(current)
-        if here.name == "recordings" and here != root:
+        if here.name in ("recordings", CASSETTE_FOLDER) and here != root:
             found.append(here)
             dirs[:] = []
             continue
@@ -98,6 +104,17 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+def is_cassette_name(path: str) -> bool:
+    """Whether a file is a cassette by its name: YAML (maybe gzipped), or JSON inside a `cassettes` folder."""
+    if path.endswith(CASSETTE_SUFFIXES):
+        return True
+    return path.endswith((".json", ".json.gz")) and f"{os.sep}{CASSETTE_FOLDER}{os.sep}" in f"{os.sep}{path}"
+
+
+def _in_cassettes(path: str) -> bool:
+    return f"{os.sep}{CASSETTE_FOLDER}{os.sep}" in f"{os.sep}{path}"
+
+
 def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]], boundary: str) -> None:
     try:
         stat = folder.stat()
@@ -126,9 +143,15 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]], bounda
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False
-        if not is_dir and not name.endswith(RECORDING_SUFFIXES):
-            continue
-        if is_dir and name in SKIP_DIRS:
+        found: list[str] | None = None  # where a file goes: the recordings or the cassettes (a folder is walked)
+        if is_dir:
+            if name in SKIP_DIRS:
+                continue
+        elif name.endswith(RECORDING_SUFFIXES) and not _in_cassettes(entry.path):
+            found = selection.names
+        elif name.endswith((*CASSETTE_SUFFIXES, ".json", ".json.gz")) and _in_cassettes(entry.path):
+            found = selection.cassettes
+        else:
             continue
         problem = _name_problem(name)
         if problem is None and entry.is_symlink():
@@ -139,8 +162,8 @@ def _walk(folder: Path, selection: Selection, seen: set[tuple[int, int]], bounda
         if problem is not None:
             shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")  # the bytes that are not UTF-8 as \xff
             selection.problems.append(BadRecording(shown, problem))
-        elif not is_dir:
-            selection.names.append(entry.path)
+        elif found is not None:
+            found.append(entry.path)
         elif name.endswith(RECORDING_SUFFIXES):
             selection.problems.append(BadRecording(entry.path, "is a directory, not a recording file"))
         else:
@@ -165,8 +188,9 @@ def select_files(paths: Sequence[Path] | None, project: Project) -> Selection:
             real = os.path.realpath(root)
             _walk(root, selection, seen, project_root if _inside(real, project_root) else real)
         elif root.exists() or root.is_symlink():
-            selection.names.append(str(root))
+            (selection.cassettes if is_cassette_name(str(root)) else selection.names).append(str(root))
     selection.names = list(dict.fromkeys(selection.names))
+    selection.cassettes = list(dict.fromkeys(selection.cassettes))
     return selection
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from llm_fixtures.cassettes.describing import CassetteFacts
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, BadRecording, NoMatch, UsageError
@@ -49,16 +50,20 @@ def _by_hash(ref: str, facts: Sequence[Facts]) -> list[Facts]:
     return [f for f in facts if f.hash.lower().startswith(prefix)]
 
 
-def _resolve_one(ref: str, facts: Sequence[Facts]) -> list[Path]:
+def _resolve_one(ref: str, facts: Sequence[Facts], cassettes: Sequence[CassetteFacts] = ()) -> list[Path]:
+    """The recordings (and cassettes: by node id, or by file name) `ref` names."""
+    hits: list[Facts | CassetteFacts]
     if is_node_id(ref):
-        hits = [f for f in facts if matches_node_id(f.test_id, ref)]
+        everything: list[Facts | CassetteFacts] = [*facts, *cassettes]
+        hits = [f for f in everything if matches_node_id(f.test_id, ref)]
         hits.sort(key=lambda f: (f.test_id or "", f.path))
     else:
-        hits = sorted(_by_hash(ref, facts), key=lambda f: f.path)
+        by_name = [c for c in cassettes if c.name == ref]
+        hits = [*by_name] if by_name else sorted(_by_hash(ref, facts), key=lambda f: f.path)
         # Several files of one request (the same name in several folders, the model lists of one request)
-        # are all shown: only a prefix of several hashes is ambiguous.
-        if len({f.hash.lower() for f in hits}) > 1:
-            raise AmbiguousRef(ref, [f.path for f in hits])
+        # are all shown: only a prefix of several hashes, or a cassette name shared by several, is ambiguous.
+        if len({h.hash.lower() if isinstance(h, Facts) else h.path for h in hits}) > 1:
+            raise AmbiguousRef(ref, sorted(h.path for h in hits))
     if not hits:
         raise NoMatch(ref)
     return [Path(f.path) for f in hits]
@@ -79,6 +84,7 @@ def resolve_refs(
     The files of a folder given that cannot be read are added to `problems` when it is given."""
     found: list[Path] = []
     facts: list[Facts] | None = None
+    cassettes: list[CassetteFacts] = []
     for ref in refs:
         if not ref.strip():
             raise UsageError("an empty reference names nothing: give a path, a hash prefix or a test id")
@@ -90,11 +96,13 @@ def resolve_refs(
             folder = load_catalog([candidate], project)
             if problems is not None:
                 problems.extend(folder.problems)
-            if not folder.facts and not (problems is not None and folder.problems):
+            if not folder.facts and not folder.cassettes.cassettes and not (problems is not None and folder.problems):
                 raise NoMatch(ref)
             found.extend(Path(f.path) for f in folder.facts)
+            found.extend(Path(c.path) for c in folder.cassettes.cassettes)
             continue
         if facts is None:
-            facts = load_catalog(paths, project).facts
-        found.extend(_resolve_one(ref, facts))
+            catalog = load_catalog(paths, project)
+            facts, cassettes = catalog.facts, catalog.cassettes.cassettes
+        found.extend(_resolve_one(ref, facts, cassettes))
     return list(dict.fromkeys(found))

@@ -102,6 +102,19 @@ def run(
             _rename(reports, {shown: Path(name) for shown, name in locations.items()}, write=write, json=json)
             return
         findings = collect_findings(reports, selection.problems, chosen)
+        checked = sum(not report.skipped for report in reports)
+        if selection.cassettes:
+            from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_files
+
+            cassette_options = CassetteCheckOptions(
+                checks=frozenset(chosen),
+                allow_secrets=options.allow_secrets,
+                max_file_bytes=options.max_file_bytes,
+                max_image_bytes=options.max_image_bytes,
+            )
+            more, count = check_cassette_files(selection.cassettes, cassette_options, base=cwd)
+            findings = sorted([*findings, *more], key=lambda finding: (finding.path, finding.check))
+            checked += count
         shown = [finding for finding in findings if all_ or not is_ok(finding)]
         if json:
             echo_json_lines(shown)
@@ -111,7 +124,7 @@ def run(
             render_findings(
                 shown,
                 summarize(findings),
-                files=sum(not report.skipped for report in reports),
+                files=checked,
                 show_info=show_info or all_ or fail_on is FailOn.info,
             )
         failing = any(at_least(finding, fail_on.value) and not is_ok(finding) for finding in findings)

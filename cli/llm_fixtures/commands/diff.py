@@ -10,6 +10,7 @@ import typer
 
 from llm_fixtures.commands.common import JsonOpt, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import load_project
+from llm_fixtures.errors import UsageError
 
 
 class Format(StrEnum):
@@ -47,6 +48,10 @@ def run(
             help="Print the volatile fields in force (built in, plus [tool.fixtures.diff] volatile) and exit.",
         ),
     ] = False,
+    pending: Annotated[
+        bool,
+        typer.Option("--pending", help="Compare the staged re-recordings (`rerecord --review`) with the files."),
+    ] = False,
 ) -> None:
     """Compare recordings by meaning: assembled answers, tool calls, requests; ids and chunk boundaries apart.
 
@@ -68,6 +73,7 @@ def run(
             show_all=show_all,
             strict=strict,
             list_volatile=list_volatile,
+            pending=pending,
         )
 
 
@@ -80,6 +86,7 @@ def _run(
     show_all: bool,
     strict: bool,
     list_volatile: bool,
+    pending: bool = False,
 ) -> None:
     with handle_errors():
         from llm_fixtures.diffing.running import diff_from_arguments
@@ -91,7 +98,15 @@ def _run(
             write_lines(volatility_of(load_project()).describe())
             return
 
-        result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
+        if pending:
+            # The staged set's own tree pair (rerecording/pendingdiff.py); paths narrow it as test ids or targets.
+            from llm_fixtures.rerecording.pendingdiff import pending_diff
+
+            if git:
+                raise UsageError("--pending compares the staged recordings with the files; it takes no --git")
+            result = pending_diff(load_project(), [str(path) for path in paths or []])
+        else:
+            result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
         if json:
             echo_json_lines(result.reports)
         elif output_format is Format.markdown:

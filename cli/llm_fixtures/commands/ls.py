@@ -1,11 +1,12 @@
-"""`fixtures ls`: list recordings, filtered, sorted or grouped, as a table or JSON Lines."""
+"""`fixtures ls`: list recordings and cassettes, filtered, sorted or grouped, as a table or JSON Lines."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
+from llm_fixtures.cassettes.cataloging import CassetteCatalog, select_cassettes, select_interactions
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.commands.common import (
     EndpointOpt,
@@ -24,7 +25,7 @@ from llm_fixtures.commands.common import (
     warn,
 )
 from llm_fixtures.config import load_project
-from llm_fixtures.filtering import GroupKey, SortKey, group, select, sort_facts
+from llm_fixtures.filtering import Filters, GroupKey, SortKey, group, select, sort_facts
 
 
 def run(
@@ -44,9 +45,13 @@ def run(
         GroupKey | None, typer.Option("--group-by", help="Count recordings and bytes per value instead.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file, ignoring the facts cache.")] = False,
+    interactions: Annotated[
+        bool, typer.Option("--interactions", help="VCR cassettes: one row per interaction instead of per cassette.")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List recordings: hash, test, endpoint, model, stream and chunks, size.
+    """List recordings: hash, test, endpoint, model, stream and chunks, size; and VCR cassettes: format,
+    interactions, endpoint, model, provider, stream.
 
     Unreadable files are reported on stderr (`path: what is wrong`) and the rest are listed; exit 1 when any
     file was bad, 2 when a given path does not exist.
@@ -55,6 +60,9 @@ def run(
         filters = make_filters(test, endpoint, model, provider, kind, stream, errors)
         catalog = load_catalog(paths, load_project(), use_cache=not no_cache)
         rows = sort_facts(select(catalog.facts, filters), sort, reverse=reverse)
+        cassettes = catalog.cassettes
+        if interactions:
+            rows = []
         if group_by is not None:
             groups = group(rows, group_by)[:limit] if limit is not None else group(rows, group_by)
             if json:
@@ -63,7 +71,7 @@ def run(
                 from llm_fixtures.render.ls import render_groups
 
                 render_groups(groups, group_by.value)
-        else:
+        elif rows or not cassettes.cassettes:
             rows = rows[:limit] if limit is not None else rows
             if json:
                 echo_json_lines(rows)
@@ -71,9 +79,41 @@ def run(
                 from llm_fixtures.render.ls import render_table
 
                 render_table(rows, total=len(catalog.facts))
+        if cassettes.cassettes and group_by is None:
+            _list_cassettes(
+                cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, json=json
+            )
         if catalog.skipped:
             first = catalog.skipped[0]
             warn(f"note: skipped {len(catalog.skipped)} JSON file(s) that are not recordings (e.g. {first})")
         bad = report_problems(catalog.problems)
     if bad:
         raise typer.Exit(1)
+
+
+def _list_cassettes(
+    catalog: CassetteCatalog,
+    filters: Filters,
+    sort: SortKey,
+    *,
+    reverse: bool,
+    limit: int | None,
+    interactions: bool,
+    json: bool,
+) -> None:
+    if interactions:
+        rows = sort_facts(cast(Any, select_interactions(catalog, filters)), sort, reverse=reverse)[:limit]
+        if json:
+            echo_json_lines(rows)
+        else:
+            from llm_fixtures.render.cassettes import render_interactions
+
+            render_interactions(cast(Any, rows), total=len(catalog.interactions))
+        return
+    cassettes = sort_facts(cast(Any, select_cassettes(catalog, filters)), sort, reverse=reverse)[:limit]
+    if json:
+        echo_json_lines(cassettes)
+    else:
+        from llm_fixtures.render.cassettes import render_cassettes
+
+        render_cassettes(cast(Any, cassettes), total=len(catalog.cassettes))

@@ -25,10 +25,22 @@ def run(
     paths: PathsArg = None,
     *,
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: preview only).")] = False,
+    drop: Annotated[
+        bool,
+        typer.Option(
+            "--drop",
+            help="VCR cassettes: remove credential headers (authorization, api keys, cookies) "
+            "instead of masking their values.",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Normalize responses as the recorder does: ids become rec-<hash12>, `created` 0, Ollama timestamps
     and durations zero. Requests are never touched, so file names stay valid.
+
+    VCR cassettes are scrubbed instead: secret headers, key-bearing query parameters and keys found in bodies
+    are masked (REDACTED) by editing only those values, every other byte kept ([tool.fixtures.check]
+    allow_secrets respected); --drop removes credential headers whole.
 
     Previews by default (exit 1 when some file would change); --write rewrites the files atomically in the
     upstream format, so the git diff shows only the normalized fields.
@@ -42,7 +54,8 @@ def run(
         from llm_fixtures.normalizing import hash_for_normalization, normalize_response
         from llm_fixtures.store import check_recording, dump_upstream, is_foreign, parse_json, read_bytes, write_atomic
 
-        selection = select_files(paths, load_project())
+        project = load_project()
+        selection = select_files(paths, project)
         problems = list(selection.problems)
         base = Path.cwd()
         rows: list[Normalized] = []
@@ -70,6 +83,21 @@ def run(
                 row = Normalized(path=shown, changes=changes)
                 rows.append(row)
                 pending.append((row, path, data))
+        if selection.cassettes:
+            from llm_fixtures.cassettes.leaks import SECRET_HEADERS
+            from llm_fixtures.cassettes.scrubbing import describe_scrub, scrub_files
+            from llm_fixtures.checking.secrets import Allowlist
+
+            allowed = tuple(project.settings.check.allow_secrets) if "check" in project.table else ()
+            scrubbed, unscrubbed = scrub_files(
+                selection.cassettes, Allowlist(allowed), drop=SECRET_HEADERS if drop else frozenset(), base=str(base)
+            )
+            problems.extend(unscrubbed)
+            total += len(selection.cassettes)
+            for shown, name, result in scrubbed:
+                row = Normalized(path=shown, changes=describe_scrub(result))
+                rows.append(row)
+                pending.append((row, Path(name), result.after or b""))
         if write:
             ensure_writable([(path, path) for _, path, _ in pending])
             for row, path, data in pending:

@@ -88,6 +88,10 @@ def _plan(
         unreachable=_unreachable(catalog.facts, base, include_shared) if unreachable else None,
         include_shared=include_shared,
     )
+    if catalog.cassettes.cassettes:
+        from llm_fixtures.cassettes.orphans import add_to_plan
+
+        add_to_plan(plan, catalog.cassettes.cassettes, base, project.root)
     return plan, [str(problem) for problem in catalog.problems]
 
 

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from llm_fixtures.commands.rerecord_terminal import Terminal
 
 
+# Seconds for one attempt at a request, answer included (a reasoning model's long stream fits).
+DEFAULT_DEADLINE = 600.0
+
+
 class RunnerChoice(StrEnum):
     pytest = "pytest"
     http = "http"
@@ -69,6 +73,10 @@ def run(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="http: requests in flight [4].")] = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.1, help="http: seconds to wait for data [60].")
+    ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option("--deadline", min=0.1, help="http: seconds for one whole request and its answer [600]."),
     ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, help="http: retries on 429, 5xx, broken streams [3].")
@@ -144,6 +152,7 @@ def run(
                 api_key_env=api_key_env or settings.api_key_env,
                 jobs=jobs if jobs is not None else settings.jobs,
                 timeout=timeout if timeout is not None else settings.timeout,
+                deadline=deadline if deadline is not None else DEFAULT_DEADLINE,
                 retries=retries if retries is not None else settings.retries,
                 keep_partial=keep_partial,
                 prune_superseded=prune_superseded,

@@ -57,8 +57,12 @@ class Terminal:
     def recovered(self, recovered: Sequence[Recovered]) -> None:
         render.render_recovered(recovered)
 
-    def pending(self, entries: Sequence[PendingEntry]) -> None:
+    def pending(self, entries: Sequence[PendingEntry], reports: Sequence[PairReport]) -> None:
+        from llm_fixtures.render.diff import render_human
+        from llm_fixtures.rerecording.pendingdiff import CURRENT, PENDING
+
         render.render_pending(entries)
+        render_human(reports, CURRENT, PENDING, show_all=False)
 
     def ask(self, test: PendingTest, index: int, total: int, classes: dict[str, list[str]]) -> str:
         render.render_review_item(test, index, total, classes)

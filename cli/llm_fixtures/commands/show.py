@@ -54,6 +54,10 @@ def run(
         if raw:
             _print_raw(paths)
             return
+        from llm_fixtures.discovery import is_cassette_name
+
+        cassettes = [str(path) for path in paths if is_cassette_name(str(path))]
+        paths = [path for path in paths if not is_cassette_name(str(path))]
         if assemble:
             assembled, problems = _assemble_paths(paths)
             if json:
@@ -71,9 +75,50 @@ def run(
                 from llm_fixtures.render.show import render_shown
 
                 render_shown(shown)
+        if cassettes:
+            problems = [*problems, *_show_cassettes(cassettes, assemble=assemble, json=json)]
         bad = report_problems([*unreadable, *problems])
     if bad:
         raise typer.Exit(1)
+
+
+def _show_cassettes(paths: list[str], *, assemble: bool, json: bool) -> list[BadRecording]:
+    """Cassettes: per interaction what a recording gets (`--assemble`: its answer; `--json`: one object per
+    interaction with `path` and `interaction`), and the frames of WebSocket cassettes."""
+    from dataclasses import asdict
+
+    from llm_fixtures.cassettes.showing import show_cassettes
+
+    done = show_cassettes(paths, assemble=assemble)
+    if json:
+        echo_json_lines(
+            {"path": path, "interaction": index, **result, "warnings": warnings}
+            for path, index, _kind, result, warnings in done.assembled
+        )
+        echo_json_lines({**item.model_dump(mode="python"), "interaction": index} for _path, index, item in done.shown)
+        echo_json_lines(asdict(view) for view in done.messages)
+        return list(done.problems)
+    if done.assembled:
+        from llm_fixtures.assembling.final import final_message
+        from llm_fixtures.render.show import render_assembled
+
+        render_assembled(
+            [
+                (f"{path} · interaction {index}", final_message(kind, result, warnings))
+                for path, index, kind, result, warnings in done.assembled
+            ]
+        )
+    if done.shown:
+        from llm_fixtures.render.show import render_shown
+
+        for path, index, item in done.shown:
+            item.path = f"{path} · interaction {index}"
+        render_shown([item for _path, _index, item in done.shown])
+    if done.messages:
+        from llm_fixtures.render.cassettes import render_messages
+
+        render_messages(done.messages)
+    return list(done.problems)
 
 
 def _load(path: Path) -> tuple[Loaded | None, Assembly]:

@@ -270,6 +270,15 @@ def _diff_trees(
 ) -> DiffResult:
     terms = Terms(volatility, check_names=old.named and new.named)
     result = DiffResult(old_label=old.label, new_label=new.label)
+    cassette_reports: list[PairReport] = []
+    old_cassettes = {key: source for key, source in old.sources.items() if _is_cassette(source)}
+    new_cassettes = {key: source for key, source in new.sources.items() if _is_cassette(source)}
+    if old_cassettes or new_cassettes:
+        from llm_fixtures.cassettes.differ import diff_cassettes
+
+        cassette_reports = diff_cassettes(old_cassettes, new_cassettes, (old.repo, new.repo), volatility)
+        old = dataclasses.replace(old, sources={k: s for k, s in old.sources.items() if k not in old_cassettes})
+        new = dataclasses.replace(new, sources={k: s for k, s in new.sources.items() if k not in new_cassettes})
     path_pairs, old_rest, new_rest = pair_by_path(old.sources, new.sources)
     loader = Loader()
     loader.prefetch(old.repo, [old.sources[key] for key in old_rest])
@@ -322,9 +331,19 @@ def _diff_trees(
                     details=Details(problem=str(broken)),
                 )
             )
+    reports.extend(cassette_reports)
     reports.sort(key=lambda r: (r.new or r.old or "", r.old or ""))
     result.reports = reports
     return result
+
+
+def _is_cassette(source: Source) -> bool:
+    """A VCR cassette, by its name (compared interaction by interaction, see `cassettes.differ`)."""
+    from llm_fixtures.discovery import is_cassette_name
+
+    # The key names the file (a backup's copy is `<n>.bak`); two files compared whatever their names have the key
+    # `file`, and their path says.
+    return is_cassette_name(source.key) or (source.path is not None and is_cassette_name(str(source.path)))
 
 
 def diff_from_arguments(

@@ -20,7 +20,7 @@ from llm_fixtures.diffing.gitreading import (
     split_range,
 )
 from llm_fixtures.diffing.volatility import Volatility, build_volatility
-from llm_fixtures.discovery import select_files
+from llm_fixtures.discovery import is_cassette_name, select_files
 from llm_fixtures.errors import PathNotFound, UsageError
 from llm_fixtures.safepaths import read_regular
 
@@ -100,7 +100,7 @@ def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
     # The walk joins plain entry names onto the root as given: a file's absolute path is the root's and the rest.
     absolute_prefix = os.path.abspath(root).rstrip(os.sep) + os.sep  # noqa: PTH100 (as in _shown)
     base = str(cwd) + os.sep
-    for name in selection.names:
+    for name in [*selection.names, *selection.cassettes]:
         if name.startswith(prefix):
             inside = name[len(prefix) :]
             absolute = absolute_prefix + inside
@@ -130,7 +130,10 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
     commit = resolve_revision(repo, revision)
     tree = Tree(label=f"{revision} ({commit[:10]})", repo=repo)
     for key, oid in list_blobs(repo, commit, pathspecs).items():
-        if not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
+        if is_cassette_name(key):
+            if "cassettes" not in key.split("/")[:-1]:
+                continue
+        elif not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
             continue
         tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
     return tree
@@ -158,7 +161,7 @@ def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Pat
     selection = select_files(existing or None, project)
     # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
     known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
-    for name in selection.names:
+    for name in [*selection.names, *selection.cassettes]:
         key = _repo_key(repo, name)
         if key is None:
             continue

@@ -16,8 +16,13 @@ from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
 from llm_fixtures.rerecording.leftovers import Recovered
 from llm_fixtures.rerecording.outcome import Outcome
-from llm_fixtures.rerecording.plan import Plan
+from llm_fixtures.rerecording.plan import Plan, PlanItem
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest
+
+
+def _count(value: int | None) -> str:
+    """A token count, or `-` when the recordings do not say (never a 0 that was not stored)."""
+    return "-" if value is None else f"{value:,}"
 
 
 def _tokens(plan: Plan) -> str:
@@ -26,40 +31,68 @@ def _tokens(plan: Plan) -> str:
     usage = plan.usage
     note = "" if plan.usage_known == plan.to_do else f" (known for {plan.usage_known} of {plan.to_do})"
     return (
-        f"{usage.total_tokens:,} tokens last time: {usage.prompt_tokens:,} prompt + "
-        f"{usage.completion_tokens:,} completion{note}"
+        f"{_count(usage.total_tokens)} tokens last time: {_count(usage.prompt_tokens)} prompt + "
+        f"{_count(usage.completion_tokens)} completion{note}"
+    )
+
+
+def _total(items: Sequence[PlanItem]) -> str:
+    """The tokens of some recordings: `-` when none says, `N+` when only some do."""
+    known = [item.usage.total_tokens for item in items if item.usage and item.usage.total_tokens is not None]
+    if not known:
+        return "-"
+    return f"{sum(known):,}" + ("" if len(known) == len(items) else "+")
+
+
+def _render_runs(plan: Plan) -> None:
+    """Each run: why it is set up so, its command as a line to copy, and per test the recordings it covers."""
+    console = stdout_console()
+    for line in plan.how:
+        console.print(Text(line), soft_wrap=True)
+    for number, run in enumerate(plan.runs, 1):
+        items = [item for item in plan.items if item.run == number]
+        heading = f"\nrun {number} of {len(plan.runs)}" + (f": setup {run.setup}" if run.setup else "")
+        if run.suites:
+            heading += f" (suite {', '.join(run.suites)})"
+        console.print(Text(heading, style="bold"), soft_wrap=True)
+        for why in run.why:
+            console.print(Text(f"  {why}"), soft_wrap=True)
+        console.print(Text(f"  $ {run.shell}"), soft_wrap=True)
+        for test in run.tests:
+            covered = [item for item in items if item.test_id == test]
+            console.print(Text(f"  {test}  ({len(covered)} recording(s), {_total(covered)} tokens)"), soft_wrap=True)
+            for item in covered:
+                console.print(Text(f"      {item.path}"), soft_wrap=True)
+    console.print(
+        Text(
+            f"\n{len(plan.tests)} test(s) in {len(plan.runs)} run(s) in record mode, covering {plan.to_do} "
+            f"recording(s); {_tokens(plan)}"
+        ),
+        soft_wrap=True,
     )
 
 
 def render_plan(plan: Plan) -> None:
-    """The dry-run plan: tests to run (pytest) or requests to send (http), skipped ones with the reason."""
+    """The dry-run plan: the runs with their commands and tests (pytest) or the requests to send (http), skipped
+    recordings with the reason."""
     console = stdout_console()
     if plan.runner == "pytest":
-        table = Table("test", "recordings", "tokens", box=None, pad_edge=False)
-        for test in plan.tests:
-            items = [item for item in plan.items if item.test_id == test and item.action == "run"]
-            tokens = sum(item.usage.total_tokens for item in items if item.usage)
-            table.add_row(Text(test), str(len(items)), f"{tokens:,}")
-        console.print(table)
-        console.print(
-            Text(
-                f"{len(plan.tests)} test(s) to run in record mode, covering {plan.to_do} recording(s); {_tokens(plan)}"
-            )
-        )
+        _render_runs(plan)
     else:
         table = Table("recording", "request", "key", "tokens", box=None, pad_edge=False)
         for item in plan.items:
             if item.action == "send":
-                used = f"{item.usage.total_tokens:,}" if item.usage else "-"
-                table.add_row(Text(item.path), Text(f"{item.method} {item.url}"), Text(item.key_env or "-"), used)
+                table.add_row(
+                    Text(item.path), Text(f"{item.method} {item.url}"), Text(item.key_env or "-"), _total([item])
+                )
         console.print(table)
         console.print(Text(f"{plan.to_do} request(s) to send; {_tokens(plan)}"))
     skipped = [item for item in plan.items if item.action == "skip"]
     if skipped:
         err = stderr_console()
-        err.print(Text(f"{len(skipped)} selected recording(s) skipped:"))
+        err.print(Text(f"{len(skipped)} selected recording(s) skipped:"), soft_wrap=True)
         for item in skipped:
-            err.print(Text(f"  {item.path}: {item.reason}"))
+            err.print(Text(f"  {item.path}: {item.reason}"), soft_wrap=True)
 
 
 @contextmanager
@@ -126,18 +159,25 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
         err.print(Text("warning: the run also changed recordings of tests that were not selected ('outside')"))
 
 
-def render_restored(restored: Restored, status: str, backup_kept: str | None = None) -> None:
+def render_restored(restored: Restored, status: str) -> None:
+    """After a failed or interrupted run: what was put back, and what was left to another process."""
     err = stderr_console()
+    kept = f"; left {len(restored.kept)} file(s) another process wrote meanwhile" if restored.kept else ""
     err.print(
         Text(
-            f"the run {status}: restored {len(restored.restored)} recording(s) and removed "
-            f"{len(restored.removed)} new file(s); the recordings are as they were"
-        )
+            f"the run {status}: restored {len(restored.restored)} recording(s) and moved {len(restored.new)} new "
+            f"file(s) to the trash; the recordings are as they were{kept}"
+        ),
+        soft_wrap=True,
     )
+    for path in restored.kept:
+        err.print(Text(f"kept (written by another process during the run): {path}"), soft_wrap=True)
     for path in restored.not_restorable:
-        err.print(Text(f"warning: {path} was changed by the run but belongs to no selected test; not restored"))
-    if backup_kept:
-        err.print(Text(f"backup kept in {backup_kept}"))
+        err.print(
+            Text(f"warning: {path} was changed during the run and was not backed up; not restored"), soft_wrap=True
+        )
+    if restored.new or restored.replaced:
+        err.print(Text("what the run wrote is in the trash; `fixtures prune --restore` brings the new files back"))
 
 
 def render_recovered(recovered: Sequence[Recovered]) -> None:
@@ -159,8 +199,10 @@ def render_recovered(recovered: Sequence[Recovered]) -> None:
                 "file(s) it made to the trash; the recordings are as they were before it"
             )
         )
+        for path in item.kept:
+            err.print(Text(f"kept (written by another process during the run): {path}"), soft_wrap=True)
         for path in item.not_restorable:
-            err.print(Text(f"warning: {path} was changed by the run but belongs to no selected test; not restored"))
+            err.print(Text(f"warning: {path} was changed during the run and was not backed up; not restored"))
     if any(item.new for item in recovered):
         err.print(Text("`fixtures prune --restore` brings the new files back"))
 

@@ -30,7 +30,9 @@ import orjson
 from pydantic import BaseModel
 
 from llm_fixtures.errors import FixtureError, WriteError
+from llm_fixtures.rerecording.answers import answer_problem
 from llm_fixtures.rerecording.calls import Call, Dialect, rerecorded
+from llm_fixtures.rerecording.redaction import redact, sent_secrets
 from llm_fixtures.rerecording.responses_types import ERROR, TERMINAL, event_kind
 from llm_fixtures.store import dump_upstream, write_atomic
 
@@ -53,11 +55,14 @@ class HttpJob:
 
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
-    """`--jobs`; `--timeout` (seconds to connect, and between two pieces of the answer); `--retries` on 429,
-    5xx, timeouts and broken connections, with exponential backoff from `backoff` seconds (or Retry-After)."""
+    """`--jobs`; `--timeout` (seconds to connect, and between two pieces of the answer); `--deadline` (seconds
+    for one attempt at a request, from sending it to the last byte of its answer: a server that sends a byte just
+    before every `--timeout` cannot hold a job forever); `--retries` on 429, 5xx, timeouts and broken
+    connections, with exponential backoff from `backoff` seconds (or Retry-After)."""
 
     jobs: int = 4
     timeout: float = 60.0
+    deadline: float = 600.0
     retries: int = 3
     backoff: float = 0.5
     max_backoff: float = 30.0
@@ -293,9 +298,19 @@ def _once_per_target(sink: Sink) -> Sink:
     return guarded
 
 
+class _Refused(Exception):
+    """An answer that must not be stored: not the API's answer for the endpoint, or one holding the key sent."""
+
+
 def _finish(job: HttpJob, answer: Answer, sink: Sink) -> tuple[dict[str, Any], Path]:
+    problem = answer_problem(job.call, answer.items, answer.status)
+    if problem is not None:
+        raise _Refused(f"not the API's answer for {job.call.url.split('?')[0]}: {problem}; the old file was kept")
     new, name = rerecorded(job.raw, job.call, answer.items, job.path.name, answer.status)
-    return new, sink(job, dump_upstream(new), name)
+    data = dump_upstream(new)
+    if any(secret.encode() in data for secret in sent_secrets(job.auth)):
+        raise _Refused("the answer holds the API key that was sent; not stored, the old file was kept")
+    return new, sink(job, data, name)
 
 
 @dataclass(slots=True)
@@ -308,9 +323,20 @@ class _Sent:
 
 
 def _failed(job: HttpJob, reason: str, attempts: int, start: float) -> FileResult:
+    """A failure, its reason masked: a server may echo the key it was sent (or another secret) in an error."""
+    shown = redact(reason, sent_secrets(job.auth))
     return FileResult(
-        path=job.display, status="failed", reason=reason, attempts=attempts, seconds=time.perf_counter() - start
+        path=job.display, status="failed", reason=shown, attempts=attempts, seconds=time.perf_counter() - start
     )
+
+
+async def _fetch_by(client: httpx.AsyncClient, job: HttpJob, deadline: float) -> Answer:
+    """`fetch`, given up (to be retried) when the whole answer has not come within `deadline` seconds."""
+    try:
+        async with asyncio.timeout(deadline):
+            return await fetch(client, job.call, job.auth)
+    except TimeoutError:
+        raise _Retryable(f"no full answer within {deadline:g} s (--deadline)") from None
 
 
 async def _send(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions) -> _Sent | FileResult:
@@ -320,7 +346,7 @@ async def _send(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions) -
     while True:
         attempts += 1
         try:
-            return _Sent(await fetch(client, job.call, job.auth), attempts, start)
+            return _Sent(await _fetch_by(client, job, options.deadline), attempts, start)
         except _Fatal as exc:
             return _failed(job, str(exc), attempts, start)
         except _Retryable as exc:
@@ -334,6 +360,8 @@ async def _store(job: HttpJob, sent: _Sent, sink: Sink) -> FileResult:
     """Build, dump and write the new recording on a worker thread, so the streams in flight keep flowing."""
     try:
         new, written = await asyncio.to_thread(_finish, job, sent.answer, sink)
+    except _Refused as exc:
+        return _failed(job, str(exc), sent.attempts, sent.start)
     except (ValueError, TypeError, KeyError) as exc:
         return _failed(job, f"unexpected answer: {exc}", sent.attempts, sent.start)
     except FixtureError as exc:

@@ -5,8 +5,10 @@ Putting back a leftover: every backed-up file gets its bytes, name, mode and mod
 would overwrite or remove is first moved to the trash as `fixtures prune --delete` does, because a restore may come
 long after the crash and nothing may be lost: the dead run's version of each file put back in one batch, then
 every file that appeared in the watched folders since the backup in a last batch, which `fixtures prune --restore`
-brings back as it is (its places are free). Each file is replaced atomically and the backup is removed last, so a
-restore that is itself interrupted is simply run again."""
+brings back as it is (its places are free). A file another process wrote (it names a test the run did not run) is
+left as it is (backup.py). Each file is replaced atomically and the backup is removed last, so a restore that is
+itself interrupted is simply run again. The MANIFEST is hostile data: a path in it that leads outside the project
+stops the whole restore before anything is touched."""
 
 from __future__ import annotations
 
@@ -19,10 +21,10 @@ from pydantic import BaseModel
 
 from llm_fixtures.errors import FixtureError
 from llm_fixtures.rerecording import manifest, runlock
-from llm_fixtures.rerecording.backup import PREFIX, Backup, displaced_by, from_manifest, relative, restore
+from llm_fixtures.rerecording.backup import PREFIX, Backup, from_manifest, relative, restore
 from llm_fixtures.rerecording.manifest import DamagedBackup
 from llm_fixtures.rerecording.reporting import Reporter
-from llm_fixtures.rerecording.statedir import STATE_DIR
+from llm_fixtures.rerecording.statedir import checked_state_dir, tidy_state_dir
 
 RESTORE_COMMAND = "fixtures rerecord --restore"
 
@@ -31,7 +33,8 @@ class Recovered(BaseModel):
     """What `--restore` did with one leftover backup. `incomplete`: its backup never finished, so its run never
     started and no file needed putting back. `restored`: files written back (the others had not changed);
     `replaced`: those of them whose version from the run was moved to the trash; `new`: files the run made,
-    moved to the trash; `not_restorable`: files of other tests the run changed, named and not touched."""
+    moved to the trash; `kept`: files another process wrote meanwhile, left as they are; `not_restorable`: files
+    the run changed that were not backed up, named and not touched."""
 
     backup: str
     created: str | None
@@ -40,15 +43,20 @@ class Recovered(BaseModel):
     restored: list[str] = []
     replaced: list[str] = []
     new: list[str] = []
+    kept: list[str] = []
     not_restorable: list[str] = []
 
 
 def backup_folders(root: Path) -> list[Path]:
     """The backup folders in `<project>/.fixtures`, oldest first (never creates the folder)."""
-    state = root / STATE_DIR
-    if not state.is_dir():
+    state = checked_state_dir(root)
+    if state is None or not state.is_dir():
         return []
-    return sorted(child for child in state.iterdir() if child.name.startswith(PREFIX) and child.is_dir())
+    return sorted(
+        child
+        for child in state.iterdir()
+        if child.name.startswith(PREFIX) and child.is_dir() and not child.is_symlink()
+    )
 
 
 def _pid_note(folder: Path) -> str:
@@ -83,7 +91,7 @@ def refuse_if_any(root: Path) -> None:
 def _load(folder: Path, root: Path) -> Backup | None:
     """The checked backup in `folder`, or None when it never finished (its run never started)."""
     try:
-        found = manifest.read(folder)
+        found = manifest.read(folder, root)
         if found is None:
             if any(folder.glob("*.bak")):
                 raise DamagedBackup(f"{folder}: copies but no {manifest.NAME}")
@@ -104,12 +112,6 @@ def _put_back(folder: Path, backup: Backup | None, root: Path) -> Recovered:
     if backup is None:
         shutil.rmtree(folder)
         return Recovered(backup=shown, created=None, status="incomplete")
-    from llm_fixtures.trashing import remove_reversibly
-
-    changed, appeared = displaced_by(backup)
-    for batch in (changed, appeared):  # the new files last: `prune --restore` puts the last batch back
-        if batch:
-            remove_reversibly(batch, root)
     done = restore(backup, root)
     shutil.rmtree(folder)
     return Recovered(
@@ -118,8 +120,9 @@ def _put_back(folder: Path, backup: Backup | None, root: Path) -> Recovered:
         status="restored",
         backed_up=len(backup.copies),
         restored=done.restored,
-        replaced=[relative(path, root) for path in changed],
-        new=[relative(path, root) for path in appeared],
+        replaced=done.replaced,
+        new=done.new,
+        kept=done.kept,
         not_restorable=done.not_restorable,
     )
 
@@ -142,10 +145,12 @@ def restore_leftovers(root: Path) -> list[Recovered]:
                 )
             held.append((folder, fd))
         loaded = [(folder, _load(folder, root)) for folder, _fd in held]
-        return [_put_back(folder, backup, root) for folder, backup in reversed(loaded)]
+        done = [_put_back(folder, backup, root) for folder, backup in reversed(loaded)]
     finally:
         for _folder, fd in held:
             runlock.release(fd)
+    tidy_state_dir(root)
+    return done
 
 
 def recover(root: Path, reporter: Reporter) -> int:

@@ -2,7 +2,10 @@
 each copy goes back, its SHA-256, mode and times, the watched folders and what they held before the run.
 
 Written twice, atomically: `copying` before the first copy, `ready` once every copy is on disk (fsynced). The
-tests start only after `ready`, so a backup still `copying` belongs to a run that never started."""
+tests start only after `ready`, so a backup still `copying` belongs to a run that never started.
+
+A MANIFEST is read back as hostile data: every field is checked for its type, and every path it names must lie
+inside the project through every link (`safepaths.confined_absolute`), or nothing is restored."""
 
 from __future__ import annotations
 
@@ -15,10 +18,15 @@ from typing import Any, Literal
 import orjson
 
 from llm_fixtures.errors import FixtureError
+from llm_fixtures.safepaths import OutsideProject, confined_absolute, read_regular
 from llm_fixtures.store import write_atomic
 
 NAME = "MANIFEST"
-FORMAT = 1
+FORMAT = 2
+# Format 1 (before the run's tests were noted): every file is read as in doubt.
+READABLE = (1, 2)
+# A MANIFEST lists at most a few thousand files; anything far larger is not one.
+MAX_MANIFEST = 256 * 1024 * 1024
 COPY_NAME = re.compile(r"\d{5}\.bak")
 State = Literal["copying", "ready"]
 
@@ -49,6 +57,9 @@ class Manifest:
     watched: list[Path]
     files: dict[Path, Copy]
     before: dict[Path, tuple[int, int, int]]
+    tests: list[str] | None = None
+    selected: list[Path] | None = None
+    started_ns: int = 0
 
 
 def write(folder: Path, manifest: Manifest) -> None:
@@ -71,6 +82,9 @@ def write(folder: Path, manifest: Manifest) -> None:
             for path, copy in manifest.files.items()
         },
         "before": {str(path): list(stamp) for path, stamp in manifest.before.items()},
+        "tests": manifest.tests,
+        "selected": [str(path) for path in manifest.selected or []],
+        "started_ns": manifest.started_ns,
     }
     write_atomic(folder / NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
     sync_folder(folder)
@@ -91,10 +105,18 @@ def _int(value: Any, what: str) -> int:
     raise ValueError(f"{what} is not a number")
 
 
-def _path(value: Any, what: str) -> Path:
-    if isinstance(value, str) and Path(value).is_absolute() and ".." not in Path(value).parts:
+def _path(value: Any, what: str, root: Path | None) -> Path:
+    """An absolute path of the MANIFEST, resolved and inside `root` through every link (when `root` is given)."""
+    if not isinstance(value, str) or not value or "\x00" in value or not Path(value).is_absolute():
+        raise ValueError(f"{what} {value!r} is not an absolute path")
+    if ".." in Path(value).parts:
+        raise ValueError(f"{what} {value!r} climbs with '..'")
+    if root is None:
         return Path(value)
-    raise ValueError(f"{what} {value!r} is not an absolute path")
+    try:
+        return confined_absolute(Path(value), root, what=what)
+    except OutsideProject:
+        raise ValueError(f"{what} {value!r} leads outside the project {root}") from None
 
 
 def _copy(value: Any, path: str) -> Copy:
@@ -114,11 +136,12 @@ def _copy(value: Any, path: str) -> Copy:
     )
 
 
-def read(folder: Path) -> Manifest | None:
-    """The MANIFEST of the backup in `folder`, checked field by field; None when there is none. DamagedBackup
-    (one line) when it does not parse, is not of this format, or names something it may not."""
+def read(folder: Path, root: Path | None = None) -> Manifest | None:
+    """The MANIFEST of the backup in `folder`, checked field by field, every path confined to `root` (the project
+    it is restored into; None: only checked for form, as when naming its pid); None when there is none.
+    DamagedBackup (one line) when it does not parse, is not of this format, or names something it may not."""
     try:
-        data = (folder / NAME).read_bytes()
+        data = read_regular(folder / NAME, MAX_MANIFEST)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -134,32 +157,47 @@ def read(folder: Path) -> Manifest | None:
             f"{folder / NAME}: written by an older fixtures, without what a restore needs; copy the files back "
             "by hand as it lists them"
         )
-    if document.get("format") != FORMAT:
-        raise DamagedBackup(f"{folder / NAME}: format {document.get('format')!r}, not {FORMAT}")
+    version = document.get("format")
+    if isinstance(version, bool) or version not in READABLE:
+        raise DamagedBackup(f"{folder / NAME}: format {version!r}, not {FORMAT}")
     try:
-        state = document.get("state")
-        if state not in ("copying", "ready"):
-            raise ValueError(f"state {state!r} is unknown")
-        created = document.get("created")
-        if not isinstance(created, str):
-            raise ValueError("no creation time")
-        files, before, watched = document.get("files"), document.get("before"), document.get("watched")
-        if not isinstance(files, dict) or not isinstance(before, dict) or not isinstance(watched, list):
-            raise ValueError("files, before or watched is missing")
-        stamps: dict[Path, tuple[int, int, int]] = {}
-        for key, stamp in before.items():
-            if not isinstance(stamp, list) or len(stamp) != 3:
-                raise ValueError(f"the stamp of {key} is not [size, mtime, inode]")
-            size, mtime, inode = (_int(part, f"the stamp of {key}") for part in stamp)
-            stamps[_path(key, "a watched file")] = (size, mtime, inode)
-        return Manifest(
-            state=state,
-            created=created,
-            pid=_int(document.get("pid"), "the pid"),
-            root=_path(document.get("root"), "the project root"),
-            watched=[_path(item, "a watched folder") for item in watched],
-            files={_path(key, "a backed-up file"): _copy(value, key) for key, value in files.items()},
-            before=stamps,
-        )
+        return _checked(document, root)
     except ValueError as exc:
         raise DamagedBackup(f"{folder / NAME}: {exc}") from None
+
+
+def _checked(document: dict[str, Any], root: Path | None) -> Manifest:
+    state = document.get("state")
+    if state not in ("copying", "ready"):
+        raise ValueError(f"state {state!r} is unknown")
+    created = document.get("created")
+    if not isinstance(created, str):
+        raise ValueError("no creation time")
+    files, before, watched = document.get("files"), document.get("before"), document.get("watched")
+    if not isinstance(files, dict) or not isinstance(before, dict) or not isinstance(watched, list):
+        raise ValueError("files, before or watched is missing")
+    stamps: dict[Path, tuple[int, int, int]] = {}
+    for key, stamp in before.items():
+        if not isinstance(stamp, list) or len(stamp) != 3:
+            raise ValueError(f"the stamp of {key} is not [size, mtime, inode]")
+        size, mtime, inode = (_int(part, f"the stamp of {key}") for part in stamp)
+        stamps[_path(key, "a watched file", root)] = (size, mtime, inode)
+    tests = document.get("tests")
+    if tests is not None and (not isinstance(tests, list) or not all(isinstance(t, str) for t in tests)):
+        raise ValueError("tests is not a list of test ids")
+    selected = document.get("selected")
+    if selected is not None and not isinstance(selected, list):
+        raise ValueError("selected is not a list of paths")
+    started = document.get("started_ns", 0)
+    return Manifest(
+        state=state,
+        created=created,
+        pid=_int(document.get("pid"), "the pid"),
+        root=_path(document.get("root"), "the project root", None),
+        watched=[_path(item, "a watched folder", root) for item in watched],
+        files={_path(key, "a backed-up file", root): _copy(value, key) for key, value in files.items()},
+        before=stamps,
+        tests=tests,
+        selected=[_path(item, "a selected file", root) for item in selected or []],
+        started_ns=_int(started, "the start time"),
+    )

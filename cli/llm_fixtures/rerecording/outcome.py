@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 from pydantic import BaseModel
 
-from llm_fixtures.rerecording.backup import Backup, relative, snapshot
+from llm_fixtures.rerecording.backup import Backup, relative, snapshot, test_id_in
+from llm_fixtures.safepaths import read_regular
 
 
 class Outcome(BaseModel):
@@ -26,45 +26,45 @@ class Outcome(BaseModel):
     outside: list[str] = []
 
 
-def _test_id_in(path: Path) -> str | None:
+def _test_id_of(path: Path) -> str | None:
     try:
-        raw = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        return test_id_in(read_regular(path))
+    except OSError:
         return None
-    if not isinstance(raw, dict):
-        return None
-    request = raw.get("request")
-    test_id = raw.get("test_id", request.get("test_id") if isinstance(request, dict) else None)
-    return test_id if isinstance(test_id, str) else None
 
 
 def compare(backup: Backup, root: Path, tests: dict[Path, str | None]) -> Outcome:
-    """What the run did to the watched folders, against the backup. `tests`: the test id of each backed-up file."""
+    """What the run did to the watched folders, against the backup. `tests`: the test id of each recording of
+    the selected tests. Files not of the selected tests that the run (or anyone) changed are `outside`."""
     after = snapshot(backup.watched)
     outcome = Outcome()
     written: set[str | None] = set()
     kept: list[Path] = []
     for path, copy in sorted(backup.copies.items()):
         stamp = after.get(path)
+        selected = path in backup.selected
         if stamp is None:
             outcome.deleted.append(relative(path, root))
-        elif path.read_bytes() != copy.read_bytes():
-            outcome.changed.append(relative(path, root))
-            written.add(tests.get(path))
-        elif stamp != backup.before.get(path):
+        elif stamp == backup.before.get(path):
+            if selected:
+                kept.append(path)
+        elif read_regular(path) != read_regular(copy):
+            (outcome.changed if selected else outcome.outside).append(relative(path, root))
+            if selected:
+                written.add(tests.get(path))
+        elif selected:
             outcome.unchanged.append(relative(path, root))
             written.add(tests.get(path))
-        else:
-            kept.append(path)
     for path in sorted(after):
         if path not in backup.before:
             outcome.new.append(relative(path, root))
-            written.add(_test_id_in(path))
+            written.add(_test_id_of(path))
         elif path not in backup.copies and after[path] != backup.before[path]:
             outcome.outside.append(relative(path, root))
     for path in kept:
         which = outcome.superseded if tests.get(path) in written else outcome.not_rerecorded
         which.append(relative(path, root))
+    outcome.outside.sort()
     return outcome
 
 

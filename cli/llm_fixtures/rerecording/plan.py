@@ -15,28 +15,38 @@ from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Filters, keep
 from llm_fixtures.hashing import verify_name
 from llm_fixtures.rerecording.calls import Unsupported, build_call, key_env_for
+from llm_fixtures.rerecording.nodeids import node_id_problem, shown
+from llm_fixtures.rerecording.runs import RunPlan
 
 Runner = Literal["pytest", "http"]
 Action = Literal["run", "send", "skip"]
 
 
 class Usage(BaseModel):
-    """Tokens a recording used, as its stored usage says."""
+    """Tokens a recording used, as its stored usage says; None where it does not say."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
 
     def __add__(self, other: Usage) -> Usage:
+        """Field by field, over what is known (unknown and unknown stays unknown)."""
         return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            total_tokens=self.total_tokens + other.total_tokens,
+            prompt_tokens=_plus(self.prompt_tokens, other.prompt_tokens),
+            completion_tokens=_plus(self.completion_tokens, other.completion_tokens),
+            total_tokens=_plus(self.total_tokens, other.total_tokens),
         )
 
 
+def _plus(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
 class PlanItem(BaseModel):
-    """One selected recording and what would happen to it."""
+    """One selected recording and what would happen to it. `run`: the pytest run (1-based) that re-records it,
+    `setup` the setup that run uses, `command` the run as a shell line."""
 
     path: str
     test_id: str | None
@@ -48,11 +58,16 @@ class PlanItem(BaseModel):
     url: str | None = None
     key_env: str | None = None
     reason: str | None = None
+    refused: bool = False  # a test id that may not reach a command line: said file by file
     usage: Usage | None = None
+    run: int | None = None
+    setup: str | None = None
+    command: str | None = None
 
 
 class Plan(BaseModel):
-    """The whole re-record: the runner, every selected recording, the tests (pytest) and the token total."""
+    """The whole re-record: the runner, every selected recording, the tests (pytest) and the token total, and for
+    the pytest runner the runs and how they were chosen (`how`: the preset and the definitions read)."""
 
     runner: Runner
     items: list[PlanItem]
@@ -61,45 +76,78 @@ class Plan(BaseModel):
     skipped: int
     usage: Usage
     usage_known: int
+    runs: list[RunPlan] = []
+    how: list[str] = []
 
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _first(*values: int | None) -> int | None:
+    return next((value for value in values if value is not None), None)
+
+
+def _sum(*values: int | None) -> int | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+def _made(prompt: int | None, completion: int | None, total: int | None) -> Usage | None:
+    if not any((prompt, completion, total)):
+        return None  # no count, or only zeros: the file says nothing about what it used
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
 def _usage_of(data: Any) -> Usage | None:
+    """The usage in one object: OpenAI names, Anthropic Messages names (cache reads and writes are prompt
+    tokens too), Gemini Interactions names, google-genai `usage_metadata`, Ollama's eval counts."""
     if not isinstance(data, dict):
         return None
     usage = data.get("usage")
     if isinstance(usage, dict):
-        # OpenAI names, Anthropic Messages names, Gemini Interactions names.
-        prompt = _int(usage.get("prompt_tokens")) or _int(usage.get("input_tokens")) or 0
-        prompt = prompt or _int(usage.get("total_input_tokens")) or 0
-        completion = _int(usage.get("completion_tokens")) or _int(usage.get("output_tokens")) or 0
-        completion = completion or _int(usage.get("total_output_tokens")) or 0
-        total = _int(usage.get("total_tokens")) or prompt + completion
-        if prompt or completion or total:
-            return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+        prompt = _first(_int(usage.get("prompt_tokens")), _int(usage.get("total_input_tokens")))
+        if prompt is None and _int(usage.get("input_tokens")) is not None:
+            prompt = _sum(
+                _int(usage.get("input_tokens")),
+                _int(usage.get("cache_creation_input_tokens")),
+                _int(usage.get("cache_read_input_tokens")),
+            )
+        completion = _first(
+            _int(usage.get("completion_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("total_output_tokens")),
+        )
+        return _made(prompt, completion, _int(usage.get("total_tokens")))
     metadata = data.get("usage_metadata")  # google-genai
     if isinstance(metadata, dict):
-        prompt = _int(metadata.get("prompt_token_count")) or 0
-        completion = _int(metadata.get("candidates_token_count")) or 0
-        total = _int(metadata.get("total_token_count")) or prompt + completion
-        if prompt or completion or total:
-            return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+        return _made(
+            _int(metadata.get("prompt_token_count")),
+            _int(metadata.get("candidates_token_count")),
+            _int(metadata.get("total_token_count")),
+        )
     prompt_eval, eval_count = _int(data.get("prompt_eval_count")), _int(data.get("eval_count"))  # Ollama
     if prompt_eval is not None or eval_count is not None:
-        prompt, completion = prompt_eval or 0, eval_count or 0
-        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+        return _made(prompt_eval, eval_count, None)
     return None
 
 
 def stored_usage(raw: dict[str, Any]) -> Usage | None:
-    """The tokens a recording used: its body's usage, or for a stream the last chunk that carries one."""
+    """The tokens a recording used: the usage of its answer as `show --assemble` folds it (a stream's last
+    usage, Anthropic's `message_start` input and `message_delta` output, a Responses stream's final response),
+    else of the last item of its body that carries one (embeddings)."""
+    from llm_fixtures.assembling import fold_body
+
     response = raw.get("response")
     body = response.get("body") if isinstance(response, dict) else None
+    streaming = bool(response.get("is_streaming")) if isinstance(response, dict) else False
+    _kind, result, _warnings = fold_body(body, is_streaming=streaming)
+    found = _usage_of(result) or _usage_of(result.get("message"))
+    if found is not None:
+        return found
     items = body if isinstance(body, list) else [body]
-    found: Usage | None = None
     for item in items:
         usage = _usage_of(parse_envelope(item)[1])
         if usage is not None:
@@ -130,7 +178,14 @@ def require_choice(refs: Sequence[str], filters: Filters, stale: bool, everythin
         )
 
 
-def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | None, api_key_env: str | None) -> PlanItem:
+def _item(
+    facts: Facts,
+    raw: dict[str, Any],
+    runner: Runner,
+    base_url: str | None,
+    api_key_env: str | None,
+    root: Path,
+) -> PlanItem:
     common = {
         "path": facts.path,
         "test_id": facts.test_id,
@@ -140,8 +195,15 @@ def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | Non
         "usage": stored_usage(raw),
     }
     if runner == "pytest":
-        if not facts.test_id or "::" not in facts.test_id:
+        if not facts.test_id:
             reason = "no test id, so no test to run (try --runner http)"
+            return PlanItem(**common, action="skip", reason=reason)
+        problem = node_id_problem(facts.test_id, root)
+        if problem is not None:
+            reason = f"test id {shown(facts.test_id)} may not be given to pytest ({problem}); not run"
+            return PlanItem(**common, action="skip", reason=reason, refused=True)
+        if not (root / facts.test_id.split("::", 1)[0]).is_file():
+            reason = "its test file no longer exists (an orphan: `fixtures prune` finds these)"
             return PlanItem(**common, action="skip", reason=reason)
         return PlanItem(**common, action="run")
     if raw.get("response", {}).get("is_exception"):
@@ -154,16 +216,7 @@ def _item(facts: Facts, raw: dict[str, Any], runner: Runner, base_url: str | Non
     return PlanItem(**common, action="send", method=call.method, url=call.url, key_env=key_env)
 
 
-def build_plan(
-    recordings: Sequence[tuple[Facts, dict[str, Any]]],
-    runner: Runner,
-    base_url: str | None = None,
-    api_key_env: str | None = None,
-) -> Plan:
-    """The plan for `(facts, parsed file)` pairs, in path order. `api_key_env` names the key variable of every
-    request (default: by the provider of each target host)."""
-    ordered = sorted(recordings, key=lambda r: r[0].path)
-    items = [_item(facts, raw, runner, base_url, api_key_env) for facts, raw in ordered]
+def _totalled(runner: Runner, items: list[PlanItem], runs: list[RunPlan], how: list[str]) -> Plan:
     tests = sorted({item.test_id for item in items if item.action == "run" and item.test_id})
     total = Usage()
     known = 0
@@ -180,7 +233,39 @@ def build_plan(
         skipped=len(items) - to_do,
         usage=total,
         usage_known=known,
+        runs=runs,
+        how=how,
     )
+
+
+def build_plan(
+    recordings: Sequence[tuple[Facts, dict[str, Any]]],
+    runner: Runner,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    root: Path | None = None,
+) -> Plan:
+    """The plan for `(facts, parsed file)` pairs, in path order. `api_key_env` names the key variable of every
+    request (default: by the provider of each target host). `root`: the project, where test files must be."""
+    ordered = sorted(recordings, key=lambda r: r[0].path)
+    base = root if root is not None else Path.cwd()
+    items = [_item(facts, raw, runner, base_url, api_key_env, base) for facts, raw in ordered]
+    return _totalled(runner, items, [], [])
+
+
+def with_runs(plan: Plan, runs: list[RunPlan], unplaced: dict[str, str], how: list[str]) -> Plan:
+    """The plan with its pytest runs: each item says which run re-records it; the items of a test no run can
+    produce are skipped with the reason."""
+    number = {test: index for index, run in enumerate(runs, 1) for test in run.tests}
+    items: list[PlanItem] = []
+    for item in plan.items:
+        if item.action == "run" and item.test_id in unplaced:
+            item = item.model_copy(update={"action": "skip", "reason": unplaced[item.test_id]})
+        elif item.action == "run" and item.test_id in number:
+            run = runs[number[item.test_id] - 1]
+            item = item.model_copy(update={"run": number[item.test_id], "setup": run.setup, "command": run.shell})
+        items.append(item)
+    return _totalled(plan.runner, items, runs, how)
 
 
 def recordings_of_tests(facts: Iterable[Facts], tests: Iterable[str], root: Path) -> list[Path]:

@@ -1,13 +1,13 @@
-"""A record run from start to end: back up every recording of the selected tests, run them in record mode
-(rerecording/pytestrunner.py), then either put the backup back (the run failed or was interrupted) or say what
-changed, and stage the new recordings for review or name (or prune) the ones the run superseded."""
+"""A record session from start to end: back up every recording the planned runs may write, run them one after
+the other in record mode (rerecording/pytestrunner.py), then either put the backup back (a run failed or was
+interrupted: every file as it was) or say what changed, and stage the new recordings for review or name (or prune)
+the ones the runs superseded."""
 
 from __future__ import annotations
 
-import shlex
+import os
 from collections.abc import Sequence
-
-import orjson
+from pathlib import Path
 
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
@@ -17,26 +17,33 @@ from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording import pytestrunner as runner
+from llm_fixtures.rerecording.backup import Backup, owner, test_id_in
 from llm_fixtures.rerecording.outcome import Outcome, compare, outcome_lines
 from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.rerecording.reviewflow import stage_and_review
 from llm_fixtures.rerecording.summary import classes_by_path, diff_run
 from llm_fixtures.rerecording.superseded import supersede
+from llm_fixtures.safepaths import read_regular
 
 
-def _test_id_of(data: bytes) -> str | None:
-    """The test id a new recording names (top level, else in its request), for staging it under its test."""
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(raw, dict):
-        return None
-    test_id = raw.get("test_id")
-    request = raw.get("request")
-    if test_id is None and isinstance(request, dict):
-        test_id = request.get("test_id")
-    return test_id if isinstance(test_id, str) else None
+def _run_all(plan: planning.Plan, root: Path, backup: Backup, reporter: Reporter) -> tuple[runner.RunStatus, int, int]:
+    """Run every planned command in turn, stopping at the first that does not pass: (status, exit code, how many
+    ran). The tests hold the backup's lock too, should this process die."""
+    keep = () if backup.lock is None else (backup.lock,)
+    total = len(plan.runs)
+    for number, run in enumerate(plan.runs, 1):
+        counter = f" {number} of {total}" if total > 1 else ""
+        reporter.warn(f"running{counter}: {run.shell}")
+        status, code = runner.run_tests(run.argv, run.env, root, reporter.warn, keep)
+        if status != "passed":
+            return status, code, number
+    return "passed", 0, total
+
+
+def _put_back(backup: Backup, root: Path, status: str, reporter: Reporter) -> None:
+    restored = backups.restore(backup, root)
+    backups.discard(backup, root)
+    reporter.restored(restored, status)
 
 
 def rerecord_with_pytest(
@@ -48,55 +55,54 @@ def rerecord_with_pytest(
     review: bool,
     reporter: Reporter,
 ) -> int:
-    """Run the plan's tests in record mode; the exit code (0 all went well; 1 the run failed or a selected test
-    wrote nothing; 130 interrupted). Whatever happens, the backup is put back or forgotten before returning."""
+    """Run the plan's record runs; the exit code (0 all went well; 1 a run failed or a selected test wrote
+    nothing; 130 interrupted). Whatever happens, the backup is put back or forgotten before returning."""
     root = project.root
-    tests = plan.tests
-    argv, env = runner.build_command(project.settings.rerecord, runner.detect_preset(root), tests)
+    tests = [test for run in plan.runs for test in run.tests]
     every = load_catalog(None, project, base=root).facts
     recordings = sorted(
         set(planning.recordings_of_tests(every, tests, root))
         | {root / item.path for item in plan.items if item.action == "run"}
     )
-    watched = runner.watched_folders(root, tests, recordings, default_roots(project))
-    backup = backups.take_backup(root, recordings, watched)
-    settings = " ".join(f"{name}={value}" for name, value in sorted(env.items()))
-    reporter.warn(f"backed up {len(backup.copies)} recording(s) of {len(tests)} test(s)")
-    reporter.warn(f"running: {settings} {shlex.join(argv)}")
-    keep = () if backup.lock is None else (backup.lock,)  # the tests hold the lock too, should this process die
+    reach, notes = runner.reach(root, tests, recordings, os.environ)
+    for note in notes:
+        reporter.warn(note)
+    backup = backups.take_backup(root, recordings, default_roots(project), reach=reach, tests=tests)
+    others = len(backup.copies) - len(recordings)
+    extra = f" and {others} other file(s) of the folders the run can write to" if others > 0 else ""
+    reporter.warn(f"backed up {len(recordings)} recording(s) of {len(tests)} test(s){extra}")
     try:
-        status, exit_code = runner.run_tests(argv, env, root, reporter.warn, keep)
+        status, exit_code, ran = _run_all(plan, root, backup, reporter)
     except BaseException:
         backups.restore(backup, root)
-        backups.discard(backup)
+        backups.discard(backup, root)
         raise
     if status != "passed" and not keep_partial:
-        restored = backups.restore(backup, root)
-        backups.discard(backup)
-        reporter.restored(restored, "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})")
+        said = "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})"
+        which = f" at run {ran} of {len(plan.runs)}" if len(plan.runs) > 1 else ""
+        _put_back(backup, root, f"{said}{which}", reporter)
         return 130 if status == "interrupted" else 1
     test_of = {root / f.path: f.test_id for f in every} | {root / i.path: i.test_id for i in plan.items}
     reviewing = review and status == "passed"
     try:
         outcome = compare(backup, root, test_of)
         reports = diff_run(backup, outcome, root, volatility_of(project))
-        changed = [*outcome.changed, *outcome.new] if reviewing else []
-        fresh = [(root / path, (root / path).read_bytes()) for path in changed]
+        fresh = _staged(backup, outcome, root) if reviewing else []
     except BaseException:
-        # The run has finished: its backup must not outlive this process as a leftover that `--restore` would
+        # The runs have finished: the backup must not outlive this process as a leftover that `--restore` would
         # take for an unfinished run's. Under review nothing may replace a file before it is accepted.
         if reviewing:
             backups.restore(backup, root)
-        backups.discard(backup)
+        backups.discard(backup, root)
         raise
     classes = classes_by_path(reports)
     if reviewing:
         backups.restore(backup, root)
-        backups.discard(backup)
+        backups.discard(backup, root)
         _show(outcome, classes, reports, [], reporter)
-        stage_and_review(project, [(path, data, _test_id_of(data)) for path, data in fresh], "pytest", reporter)
+        stage_and_review(project, fresh, "pytest", reporter)
         return 0
-    backups.discard(backup)
+    backups.discard(backup, root)
     pruned = (
         supersede(project, [root / path for path in outcome.superseded], prune_superseded, reporter.warn)
         if outcome.superseded and prune_superseded and status == "passed"
@@ -113,6 +119,19 @@ def rerecord_with_pytest(
         reporter.warn(f"the run {status} (exit {exit_code}); what it wrote was kept (--keep-partial)")
         return 130 if status == "interrupted" else 1
     return 1 if outcome.not_rerecorded else 0
+
+
+def _staged(backup: Backup, outcome: Outcome, root: Path) -> list[tuple[Path, bytes, str | None]]:
+    """What the runs wrote, to stage for review: `(target, new bytes, test id)` of each changed or new file that
+    is the run's (another process's files are not staged, and stay as they are)."""
+    staged: list[tuple[Path, bytes, str | None]] = []
+    for shown in [*outcome.changed, *outcome.new]:
+        path = root / shown
+        if owner(path, backup, appeared=shown in outcome.new) == "other":
+            continue
+        data = read_regular(path)
+        staged.append((path, data, test_id_in(data)))
+    return staged
 
 
 def _show(

@@ -1,6 +1,6 @@
-"""The pytest runner: the command that puts the project's tests in record mode (presets for OGX and llama-stack,
-or `[tool.fixtures.rerecord]`), running it with its output passed on line by line, and the folders it can write.
-The backup around the run is rerecording/backup.py; the whole flow is rerecording/pytestflow.py."""
+"""The pytest runner: running a planned record command (rerecording/runs.py) with its output passed on line by line,
+and the folders such a run can write to. The backup around the runs is rerecording/backup.py; the whole flow is
+rerecording/pytestflow.py."""
 
 from __future__ import annotations
 
@@ -8,81 +8,12 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from llm_fixtures.errors import ConfigError, UsageError
-from llm_fixtures.settings import RerecordSettings
-
-NODE_IDS = "{node_ids}"
-PYTHON = "{python}"
-
-
-@dataclass(frozen=True, slots=True)
-class Preset:
-    """How a known project puts its tests in record mode."""
-
-    name: str
-    env: dict[str, str]
-    args: tuple[str, ...] = ()
-
-
-PRESETS: dict[str, Preset] = {
-    # OGX: pytest_configure copies `--inference-mode` (default replay) over the variable, so both are needed.
-    "ogx": Preset("ogx", {"OGX_TEST_INFERENCE_MODE": "record"}, ("--inference-mode", "record")),
-    "llama-stack": Preset("llama-stack", {"LLAMA_STACK_TEST_INFERENCE_MODE": "record"}),
-}
-# Files whose text tells which recorder a repository uses.
-_MARKER_FILES = ("tests/integration/conftest.py", "tests/conftest.py", "conftest.py", "pyproject.toml")
-
-
-def detect_preset(root: Path) -> str | None:
-    """`ogx` or `llama-stack` when the repository's conftest (or layout) names that recorder's mode variable."""
-    texts: list[str] = []
-    for name in _MARKER_FILES:
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            texts.append((root / name).read_text())
-    text = "\n".join(texts)
-    if "OGX_TEST_INFERENCE_MODE" in text or (root / "src" / "ogx" / "testing").is_dir():
-        return "ogx"
-    if "LLAMA_STACK_TEST_INFERENCE_MODE" in text or (root / "llama_stack" / "testing").is_dir():
-        return "llama-stack"
-    return None
-
-
-def build_command(
-    settings: RerecordSettings, detected: str | None, node_ids: Sequence[str], python: str = sys.executable
-) -> tuple[list[str], dict[str, str]]:
-    """The argv and the environment additions of the record run. `[tool.fixtures.rerecord]` `command` (with
-    `{node_ids}` expanded in place and `{python}` as this interpreter) and `env` win over the preset."""
-    name = settings.preset or detected
-    if name is not None and name not in PRESETS and name != "none":
-        raise ConfigError(f"[tool.fixtures.rerecord] preset {name!r} is not one of {', '.join(PRESETS)}, none")
-    preset = PRESETS.get(name) if name else None
-    env = {**(preset.env if preset else {}), **settings.env}
-    if not env:
-        raise UsageError(
-            "no way to put the tests in record mode: this is not an OGX or llama-stack repository; set "
-            '[tool.fixtures.rerecord] env (for example env = {MY_TEST_MODE = "record"}) or preset'
-        )
-    template = list(settings.command) if settings.command else ["pytest", NODE_IDS]
-    if NODE_IDS not in template:
-        template.append(NODE_IDS)
-    argv: list[str] = []
-    for part in template:
-        if part == NODE_IDS:
-            if preset is not None and preset.args and preset.args[0] not in template:
-                argv.extend(preset.args)
-            argv.extend(node_ids)
-        else:
-            argv.append(part.replace(PYTHON, python))
-    return argv, env
-
-
-# --- running -----------------------------------------------------------------------------------------------
+from llm_fixtures.errors import UsageError
+from llm_fixtures.safepaths import OutsideProject, confined_absolute, is_inside
 
 RunStatus = Literal["passed", "failed", "interrupted"]
 
@@ -148,13 +79,48 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
-def watched_folders(root: Path, tests: Iterable[str], recordings: Iterable[Path], roots: Iterable[Path]) -> list[Path]:
-    """Where a record run can write: each test's `recordings` folder beside its test file (FORMAT.md §4), the
-    folders the old recordings are in, and the project's recording roots."""
-    folders = {path.parent for path in recordings}
-    folders.update(roots)
+# Where the recorder keeps the recordings of calls made outside any test (`<dir>/recordings`), when set.
+RECORDING_DIR_VARIABLES = ("OGX_TEST_RECORDING_DIR", "LLAMA_STACK_TEST_RECORDING_DIR")
+
+
+def _inside(path: Path, root: Path) -> Path | None:
+    try:
+        return confined_absolute(path, root, what="a recordings folder")
+    except OutsideProject:
+        return None
+
+
+def reach(
+    root: Path, tests: Iterable[str], recordings: Iterable[Path], environ: Mapping[str, str]
+) -> tuple[list[Path], list[str]]:
+    """Every `recordings` folder a record run of `tests` can write to (FORMAT.md §4): the one beside each test
+    file, those of the folders above it up to the project (the shared `tests/integration/recordings` of the old
+    layout) with their `common/recordings` (calls made outside any test, model lists and `/api/ps` at stack
+    start-up), the recorder's own folder when its variable is set, and the folders of the selected recordings.
+    A folder that leads outside the project is left out with a note: nothing is backed up or put back there."""
+    folders: set[Path] = set()
+    notes: list[str] = []
+    wanted: set[Path] = {path.parent for path in recordings}
+    real_root = Path(os.path.realpath(root))
     for test in tests:
-        test_file = test.split("::", 1)[0]
-        if test_file and not Path(test_file).is_absolute() and ".." not in Path(test_file).parts:
-            folders.add(root / Path(test_file).parent / "recordings")
-    return sorted(folders)
+        folder = (root / test.split("::", 1)[0]).parent
+        wanted.add(folder / "recordings")
+        for above in [folder, *folder.parents]:
+            if not is_inside(Path(os.path.realpath(above)), real_root):
+                break
+            for candidate in (above / "recordings", above / "common" / "recordings"):
+                if candidate.is_dir():
+                    wanted.add(candidate)
+            if os.path.realpath(above) == str(real_root):
+                break
+    for variable in RECORDING_DIR_VARIABLES:
+        value = environ.get(variable)
+        if value:
+            base = Path(value) if Path(value).is_absolute() else root / value
+            wanted.update((base, base / "recordings"))
+    for folder in sorted(wanted):
+        if _inside(folder, root) is None:
+            notes.append(f"{folder}: leads outside the project; what a run writes there is not backed up")
+        else:
+            folders.add(folder)
+    return sorted(folders), notes

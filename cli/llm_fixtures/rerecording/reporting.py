@@ -50,8 +50,8 @@ class Reporter(Protocol):
     def recovered(self, recovered: Sequence[Recovered]) -> None:
         """What `--restore` did with each leftover backup."""
 
-    def pending(self, entries: Sequence[PendingEntry]) -> None:
-        """The staged recordings awaiting review."""
+    def pending(self, entries: Sequence[PendingEntry], reports: Sequence[PairReport]) -> None:
+        """The staged recordings awaiting review, then the `fixtures diff` of each against the file it replaces."""
 
     def ask(self, test: PendingTest, index: int, total: int, classes: dict[str, list[str]]) -> str:
         """Show one test's staged recordings and return the answer typed (a key of review.KEYS, or anything)."""

@@ -12,7 +12,7 @@ from llm_fixtures.rerecording.reporting import Reporter
 
 
 def stage_and_review(
-    project: Project, items: Sequence[tuple[Path, bytes, str | None]], runner_name: str, reporter: Reporter
+    project: Project, items: Sequence[tuple[Path, bytes, str | None]], runner_name: review.Runner, reporter: Reporter
 ) -> None:
     """Stage `(target, new bytes, test id)` items; review them now when a person can answer, else say how."""
     entries = review.stage(project.root, items, runner_name)
@@ -29,20 +29,12 @@ def stage_and_review(
 
 
 def _classes_of(project: Project, entries: Sequence[review.PendingEntry]) -> dict[str, list[str]]:
-    """The diff classes of each staged recording that replaces a file, against that file."""
+    """The diff classes of each staged recording against the file it replaces, as `fixtures diff` gives them."""
     # Imported here: listing, accepting and rejecting never need the diff machinery.
-    from llm_fixtures.diffing.sides import volatility_of
-    from llm_fixtures.rerecording.summary import change_classes
+    from llm_fixtures.rerecording.pendingdiff import pending_diff
+    from llm_fixtures.rerecording.summary import classes_by_path
 
-    volatility = volatility_of(project)
-    classes: dict[str, list[str]] = {}
-    for entry in entries:
-        old = project.root / entry.target
-        if old.is_file():
-            classes[entry.target] = change_classes(
-                old.read_bytes(), review.staged_bytes(project.root, entry), entry.target, volatility
-            )
-    return classes
+    return classes_by_path(pending_diff(project, entries=entries).reports)
 
 
 def _review_interactively(project: Project, entries: Sequence[review.PendingEntry], reporter: Reporter) -> None:
@@ -62,16 +54,23 @@ def _review_interactively(project: Project, entries: Sequence[review.PendingEntr
 
 
 def act_on_pending(project: Project, refs: list[str], *, pending: bool, accept: bool, reporter: Reporter) -> int:
-    """`--pending` lists the staged recordings (of `refs`, or all); `--accept` writes them; else they are
-    rejected. The exit code (always 0: nothing pending is not an error)."""
+    """`--pending` lists the staged recordings (of `refs`, or all) with the semantic diff of each against the file
+    it replaces; `--accept` writes them; else they are rejected. The exit code (always 0: nothing pending is not
+    an error). A MANIFEST that is not one raises (one line, exit 2) before anything is written."""
     entries = review.matching(review.load_pending(project.root), refs)
     if pending:
-        if reporter.json:
-            reporter.lines(entries)
-        elif not entries:
+        if not entries:
             reporter.warn("nothing pending")
+            return 0
+        from llm_fixtures.rerecording.pendingdiff import pending_diff
+        from llm_fixtures.rerecording.summary import classes_by_path
+
+        reports = pending_diff(project, entries=entries).reports
+        if reporter.json:
+            classes = classes_by_path(reports)
+            reporter.lines(review.PendingLine(**e.model_dump(), changes=classes.get(e.target, [])) for e in entries)
         else:
-            reporter.pending(entries)
+            reporter.pending(entries, reports)
         return 0
     if not entries:
         reporter.warn("nothing pending" + (" for " + ", ".join(refs) if refs else ""))

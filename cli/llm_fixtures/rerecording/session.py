@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from llm_fixtures.cassettes.describing import CassetteFacts
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
@@ -28,6 +30,7 @@ class Request:
     api_key_env: str | None
     jobs: int
     timeout: float
+    deadline: float
     retries: int
     keep_partial: bool
     prune_superseded: bool
@@ -41,13 +44,37 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
         refuse_if_any(project.root)
+    if request.review:
+        from llm_fixtures.rerecording.review import load_pending
+
+        load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
+    cassettes = _cassettes(project, request)
+    if cassettes:
+        from llm_fixtures.cassettes.rerecording import rerecord_cassettes
+
+        if request.runner != "pytest":
+            raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
+        return rerecord_cassettes(
+            project,
+            cassettes,
+            dry_run=request.dry_run,
+            keep_partial=request.keep_partial,
+            review=request.review,
+            reporter=reporter,
+        )
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
     for problem in selection.problems:
         reporter.warn(problem)
     if not selection.chosen:
         reporter.warn("no recording matches the selection")
         return 2 if selection.problems else 0  # the files asked for are unreadable: bad input, not "nothing to do"
-    plan = planning.build_plan(selection.chosen, request.runner, request.base_url, request.api_key_env)
+    plan = planning.build_plan(
+        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root
+    )
+    if request.runner == "pytest":
+        from llm_fixtures.rerecording.recordplan import plan_record_runs
+
+        plan = plan_record_runs(plan, project, os.environ)
     if request.dry_run:
         if reporter.json:
             reporter.lines(plan.items)
@@ -67,7 +94,9 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             plan,
             base_url=request.base_url,
             api_key_env=request.api_key_env,
-            options=HttpOptions(jobs=request.jobs, timeout=request.timeout, retries=request.retries),
+            options=HttpOptions(
+                jobs=request.jobs, timeout=request.timeout, deadline=request.deadline, retries=request.retries
+            ),
             review=request.review,
             prune_superseded=request.prune_superseded,
             reporter=reporter,
@@ -84,10 +113,32 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     )
 
 
+def _cassettes(project: Project, request: Request) -> list[CassetteFacts]:
+    """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
+    project root; [] when it selects recordings (or nothing)."""
+    from llm_fixtures.cassettes.cataloging import select_cassettes
+    from llm_fixtures.catalog import load_catalog
+    from llm_fixtures.discovery import is_cassette_name
+    from llm_fixtures.resolving import resolve_refs
+
+    if request.stale or not (request.refs or request.everything or request.filters != Filters()):
+        return []
+    paths = resolve_refs(request.refs, project) if request.refs else None
+    if paths is not None:
+        paths = [path for path in paths if is_cassette_name(str(path))]
+        if not paths:
+            return []
+    catalog = load_catalog(paths, project, base=project.root)
+    return select_cassettes(catalog.cassettes, request.filters)
+
+
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
+    """A refused test id is said file by file (`path: what is wrong`); other reasons once, with a count."""
     reasons: dict[str, int] = {}
     for item in plan.items:
-        if item.action == "skip":
+        if item.action == "skip" and item.refused:
+            reporter.warn(f"{item.path}: {item.reason}")
+        elif item.action == "skip":
             reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
     for reason, count in sorted(reasons.items()):
         reporter.warn(f"skipped {count} recording(s): {reason}")

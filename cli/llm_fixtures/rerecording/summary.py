@@ -52,14 +52,17 @@ def _source(key: str, path: Path) -> Source:
 
 
 def diff_run(backup: Backup, outcome: Outcome, root: Path, volatility: Volatility) -> list[PairReport]:
-    """`fixtures diff` of the selected tests' recordings: before (the backup) against after (what the run wrote,
-    without the superseded files, so each can pair with the new file that replaced it)."""
+    """`fixtures diff` of the selected tests' recordings (and of the other files the run changed): before (the
+    backup) against after (what the run wrote, without the superseded files, so each can pair with the new file
+    that replaced it)."""
+    touched = {*outcome.outside, *outcome.deleted}
     before = Tree(label="before the run")
     for path, copy in backup.copies.items():
         key = _key(path, root)
-        before.sources[key] = _source(key, copy)
+        if path in backup.selected or key in touched:
+            before.sources[key] = _source(key, copy)
     after = Tree(label="after the run")
-    for key in [*outcome.changed, *outcome.unchanged, *outcome.new]:
+    for key in [*outcome.changed, *outcome.unchanged, *outcome.new, *outcome.outside]:
         after.sources[key] = _source(key, root / key)
     return diff_trees(before, after, volatility, identify_unchanged=True).reports
 

@@ -1,0 +1,188 @@
+"""`fixtures check` on a cassette: secrets, broken files, empty cassettes, error statuses, duplicate interactions,
+size and inline images; findings in the shape recordings get (`checking.Finding`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import orjson
+
+from llm_fixtures.cassettes.bodies import json_of
+from llm_fixtures.cassettes.leaks import find_leaks, masked_url
+from llm_fixtures.cassettes.loading import GZIP_MAGIC, inflate
+from llm_fixtures.cassettes.model import Cassette, Interaction
+from llm_fixtures.cassettes.reading import parse_cassette
+from llm_fixtures.checking.findings import Finding
+from llm_fixtures.checking.secrets import Allowlist
+from llm_fixtures.checking.size import check_size, image_spans
+from llm_fixtures.errors import BadRecording
+from llm_fixtures.safepaths import read_regular
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteCheckOptions:
+    checks: frozenset[str] = frozenset({"secrets", "schema", "duplicates", "size"})
+    allow_secrets: tuple[str, ...] = ()
+    max_file_bytes: int = 1_000_000
+    max_image_bytes: int = 200_000
+
+
+def _where(interaction: int | None) -> str:
+    return f"interaction {interaction}" if interaction is not None else "the file"
+
+
+def _secret_findings(path: str, cassette: Cassette, text: bytes, options: CassetteCheckOptions) -> list[Finding]:
+    findings: list[Finding] = []
+    for leak in find_leaks(cassette, text, Allowlist(options.allow_secrets)):
+        place = f"on line {leak.line}" if leak.line else "inside a compressed body"
+        findings.append(
+            Finding(
+                path=path,
+                check="secrets",
+                status=leak.kind,
+                severity="error",
+                message=f"{leak.kind.replace('-', ' ')} {leak.masked} in {leak.where} "
+                f"({_where(leak.interaction)}) {place}",
+                details={
+                    "kind": leak.kind,
+                    "masked": leak.masked,
+                    "line": leak.line,
+                    "where": leak.where,
+                    "interaction": leak.interaction,
+                },
+            )
+        )
+    return findings
+
+
+def _schema_findings(path: str, cassette: Cassette) -> list[Finding]:
+    findings = [
+        Finding(path, "schema", "invalid", "error", problem, {"problem": problem}) for problem in cassette.problems
+    ]
+    if cassette.count == 0:
+        findings.append(Finding(path, "schema", "empty-cassette", "error", "no interactions: nothing to replay", {}))
+    for interaction in cassette.interactions:
+        status = interaction.response.status
+        if status is not None and status >= 400:
+            findings.append(
+                Finding(
+                    path,
+                    "schema",
+                    "error-status",
+                    "warning",
+                    f"interaction {interaction.index}: {interaction.request.method} "
+                    f"{masked_url(interaction.request.uri)} "
+                    f"answered {status}",
+                    {"interaction": interaction.index, "status": status},
+                )
+            )
+    return findings
+
+
+def _identity(interaction: Interaction) -> bytes:
+    request = interaction.request
+    body = json_of(request.body, request.headers)
+    if body is None:
+        body = request.body.raw if isinstance(request.body.raw, str) else repr(request.body.raw)
+    return orjson.dumps([request.method, request.uri, body], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def _duplicate_findings(path: str, cassette: Cassette) -> list[Finding]:
+    """The same request recorded twice with the same answer: the second copy can never make a difference."""
+    findings: list[Finding] = []
+    first: dict[tuple[bytes, object, object, object], int] = {}
+    for interaction in cassette.interactions:
+        try:
+            response = interaction.response
+            key = (_identity(interaction), response.status, response.body.raw, _frozen(response.body.parsed))
+        except (TypeError, orjson.JSONEncodeError):
+            continue
+        if key in first:
+            findings.append(
+                Finding(
+                    path,
+                    "duplicates",
+                    "duplicate-interaction",
+                    "info",
+                    f"interaction {interaction.index} repeats interaction {first[key]} (same request, same answer)",
+                    {"interaction": interaction.index, "same_as": first[key]},
+                )
+            )
+        else:
+            first[key] = interaction.index
+    return findings
+
+
+def _frozen(value: object) -> object:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return value if isinstance(value, str | bytes | int | float | bool | type(None)) else repr(value)
+
+
+def _size_findings(path: str, data: bytes, cassette: Cassette, options: CassetteCheckOptions) -> list[Finding]:
+    findings = check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=len(data) + 1)
+    for interaction in cassette.interactions:
+        body = json_of(interaction.request.body, interaction.request.headers)
+        if body is None:
+            continue
+        try:
+            encoded = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            continue
+        for finding in check_size(
+            path,
+            encoded,
+            max_file_bytes=len(encoded) + 1,
+            max_image_bytes=options.max_image_bytes,
+            images=image_spans(encoded),
+        ):
+            size = finding.details["bytes"]
+            finding.message = (
+                f"interaction {interaction.index}: inline base64 image of {size:,} bytes in the request, above "
+                f"max_image_bytes = {options.max_image_bytes:,}"
+            )
+            finding.details = {**finding.details, "interaction": interaction.index}
+            del finding.details["line"]
+            findings.append(finding)
+    return findings
+
+
+def check_cassette_bytes(
+    data: bytes, path: str, options: CassetteCheckOptions = CassetteCheckOptions()
+) -> list[Finding]:
+    """Every selected check on one cassette's bytes; a file that does not read is one `schema` finding."""
+    try:
+        cassette = parse_cassette(data, path)
+        text = inflate(data, path) if data.startswith(GZIP_MAGIC) else data
+    except BadRecording as exc:
+        if "schema" not in options.checks:
+            return []
+        return [Finding(path, "schema", "invalid", "error", exc.reason, {"problem": exc.reason})]
+    findings: list[Finding] = []
+    if "schema" in options.checks:
+        findings += _schema_findings(path, cassette)
+    if "secrets" in options.checks:
+        findings += _secret_findings(path, cassette, text, options)
+    if "duplicates" in options.checks:
+        findings += _duplicate_findings(path, cassette)
+    if "size" in options.checks:
+        findings += _size_findings(path, data, cassette, options)
+    return findings
+
+
+def check_cassette_files(names: list[str], options: CassetteCheckOptions, *, base: str) -> tuple[list[Finding], int]:
+    """Every selected check on each cassette file (shown relative to `base`); a file that cannot be read is a
+    `schema` finding. Also the number of files checked."""
+    findings: list[Finding] = []
+    prefix = base.rstrip(os.sep) + os.sep
+    for name in names:
+        shown = name[len(prefix) :] if name.startswith(prefix) else name
+        try:
+            data = read_regular(name)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            findings.append(Finding(shown, "schema", "invalid", "error", reason, {"problem": reason}))
+            continue
+        findings.extend(check_cassette_bytes(data, shown, options))
+    return findings, len(names)

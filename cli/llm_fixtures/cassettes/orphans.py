@@ -1,0 +1,244 @@
+"""The static prune tier for cassettes: a cassette whose test is gone, by the names pytest-recording, pytest-vcr and
+projects' own layouts give cassette files, and the cassette paths that test code names literally.
+
+A cassette at `<D>/cassettes/<R>/<name>.yaml` belongs to:
+- the module `<D>/<R>.py` when it exists (pytest-recording: one folder per test module);
+- else a test module in the folder `<D>/<R>` (a project's cassette tree that mirrors its test tree, as crewAI's
+  `vcr_cassette_dir` does; `<D>` itself for pytest-vcr's flat `cassettes/`);
+- else, when `<R>` names a test module: a module beside `cassettes` if some test code names the folder in a string
+  (a fixture's own `subdir="test_x_sideband"`), and otherwise (or when none defines the test) a module that is
+  gone.
+The test is looked up in the syntax tree of the module(s), never imported. A cassette named by a string literal in
+a test module or conftest.py (`@vcr.use_cassette("x.yaml")`, `@pytest.mark.vcr("x.yaml")`,
+`@pytest.mark.default_cassette("x")`) is never an orphan; nor is any cassette under a folder whose conftest.py
+overrides `default_cassette_name` (its names need not follow the tests), which stays undecided.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llm_fixtures.cassettes.naming import CASSETTE_FOLDERS, split_name, strip_suffix
+from llm_fixtures.safepaths import is_inside
+from llm_fixtures.testindex import Presence, TestFileIndex, index_file, lookup
+
+if TYPE_CHECKING:
+    from llm_fixtures.cassettes.describing import CassetteFacts
+    from llm_fixtures.pruning import PrunePlan
+
+_TEST_MODULE_PREFIX = "test"
+# Calls whose string arguments name cassettes, and fixtures that rename every cassette of their folder.
+_NAMING_CALLS = frozenset({"use_cassette", "vcr", "default_cassette"})
+_NAME_FIXTURES = frozenset({"default_cassette_name", "vcr_cassette_name"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the static tier says of one cassette: `orphan`, `kept` or `undecided`, why, and its test."""
+
+    path: str
+    status: str
+    reason: str
+    test_id: str | None
+    bytes: int
+
+
+def _is_test_module(name: str) -> bool:
+    return name.endswith(".py") and (name.startswith(_TEST_MODULE_PREFIX) or name.endswith("_test.py"))
+
+
+@dataclass
+class _Tests:
+    """Test modules and conftest files of the project, each read once."""
+
+    root: Path
+    indexes: dict[Path, TestFileIndex] = field(default_factory=dict)
+    literals: dict[Path, frozenset[str]] = field(default_factory=dict)
+    constants: dict[Path, frozenset[str]] = field(default_factory=dict)
+    overrides: dict[Path, bool] = field(default_factory=dict)
+
+    def index(self, module: Path) -> TestFileIndex:
+        if module not in self.indexes:
+            self.indexes[module] = index_file(module)
+        return self.indexes[module]
+
+    def modules_in(self, folder: Path) -> list[Path]:
+        try:
+            names = sorted(entry.name for entry in folder.iterdir())
+        except OSError:
+            return []
+        return [folder / name for name in names if _is_test_module(name) and (folder / name).is_file()]
+
+    def source_literals(self, path: Path) -> frozenset[str]:
+        """The cassette names a Python file gives literally: the string arguments of `use_cassette(...)`,
+        `mark.vcr(...)` and `mark.default_cassette(...)` calls; and whether the file overrides
+        `default_cassette_name` (recorded in `overrides`)."""
+        if path not in self.literals:
+            found: set[str] = set()
+            constants: set[str] = set()
+            override = False
+            try:
+                tree = ast.parse(path.read_bytes())
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+                    constants.add(node.value)
+                if isinstance(node, ast.Call) and _called(node.func) in _NAMING_CALLS:
+                    arguments = [*node.args, *(keyword.value for keyword in node.keywords if keyword.arg == "path")]
+                    found.update(
+                        arg.value for arg in arguments if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                    )
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _NAME_FIXTURES:
+                    override = True
+            self.literals[path] = frozenset(found)
+            self.constants[path] = frozenset(constants)
+            self.overrides[path] = override
+        return self.literals[path]
+
+
+def _called(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _named_literally(cassette: Path, tests: _Tests, python_files: list[Path]) -> Path | None:
+    """The test or conftest file that names this cassette literally (its file name, a path ending with it, or
+    its name without the suffix, as `default_cassette` takes it), if any."""
+    name = cassette.name
+    stem = strip_suffix(name)
+    for source in python_files:
+        for literal in tests.source_literals(source):
+            if literal in (name, stem) or literal.endswith("/" + name):
+                return source
+    return None
+
+
+def _folder_named(folder: str, tests: _Tests, python_files: list[Path]) -> bool:
+    """Whether some test module or conftest.py holds the cassette folder's name as a string."""
+    for source in python_files:
+        tests.source_literals(source)
+        if folder in tests.constants.get(source, frozenset()):
+            return True
+    return False
+
+
+def _python_files(root: Path) -> list[Path]:
+    """Every test module and conftest.py of the project (virtual environments and VCS folders skipped)."""
+    from llm_fixtures.discovery import SKIP_DIRS
+
+    found: list[Path] = []
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and d not in CASSETTE_FOLDERS)
+        here = Path(current)
+        found.extend(here / name for name in sorted(files) if name == "conftest.py" or _is_test_module(name))
+    return found
+
+
+def _node(test_class: str | None, function: str) -> str:
+    return f"{test_class}::{function}" if test_class else function
+
+
+def _judge_in(modules: list[Path], tests: _Tests, node: str) -> tuple[Presence, Path | None, str]:
+    """Whether `node` is defined in any of `modules`: present (and where), absent, or unknown (why)."""
+    unknown = ""
+    for module in modules:
+        presence, why = lookup(tests.index(module), node)
+        if presence == "present":
+            return "present", module, ""
+        if presence == "unknown":
+            unknown = f"{module.name}: {why}"
+    return ("unknown", None, unknown) if unknown else ("absent", None, "")
+
+
+def judge_cassette(cassette: Path, size: int, shown: str, tests: _Tests, python_files: list[Path]) -> Verdict:
+    """The static verdict on one cassette (an absolute, resolved path inside the project)."""
+    parts = cassette.parts
+    at = max((index for index, part in enumerate(parts[:-1]) if part in CASSETTE_FOLDERS), default=-1)
+    if at < 1:
+        return Verdict(shown, "undecided", "not inside a cassettes folder", None, size)
+    holder = Path(*parts[:at])  # <D>
+    relative = parts[at + 1 : -1]  # <R>
+    test_class, function, params = split_name(strip_suffix(cassette.name))
+    node = _node(test_class, function)
+    named = _named_literally(cassette, tests, python_files)
+    if named is not None:
+        return Verdict(shown, "kept", f"named in {named.name}", None, size)
+    for conftest in (folder / "conftest.py" for folder in [holder, *holder.parents] if is_inside(folder, tests.root)):
+        if conftest.is_file():
+            tests.source_literals(conftest)
+            if tests.overrides.get(conftest):
+                why = f"{conftest.relative_to(tests.root)} overrides default_cassette_name"
+                return Verdict(shown, "undecided", why, None, size)
+    if not function.isidentifier() or (test_class is not None and not test_class.isidentifier()):
+        return Verdict(shown, "undecided", f"{cassette.name} does not name a test", None, size)
+    module = holder.joinpath(*relative[:-1], relative[-1] + ".py") if relative else None
+    if module is not None and module.is_file():
+        test_id = f"{module.relative_to(tests.root).as_posix()}::{node}{params}"
+        presence, why = lookup(tests.index(module), node)
+        if presence == "absent":
+            return Verdict(shown, "orphan", why, test_id, size)
+        status = "kept" if presence == "present" else "undecided"
+        return Verdict(shown, status, why, test_id, size)
+    folder = holder.joinpath(*relative)
+    modules = tests.modules_in(folder)
+    if modules:
+        presence, found, why = _judge_in(modules, tests, node)
+        place = folder.relative_to(tests.root).as_posix() or "."
+        if presence == "present" and found is not None:
+            return Verdict(shown, "kept", "", f"{found.relative_to(tests.root).as_posix()}::{node}{params}", size)
+        if presence == "absent":
+            return Verdict(shown, "orphan", f"no test {node} in {place}/", None, size)
+        return Verdict(shown, "undecided", why, None, size)
+    siblings = tests.modules_in(holder)
+    if module is not None and relative[-1].startswith(_TEST_MODULE_PREFIX) and siblings:
+        if _folder_named(relative[-1], tests, python_files):
+            # A folder a fixture names on its own (`subdir="test_x_sideband"`): the test may live in any module
+            # beside `cassettes`; only when none defines it is it gone.
+            presence, found, why = _judge_in(siblings, tests, node)
+            if presence == "present" and found is not None:
+                test_id = f"{found.relative_to(tests.root).as_posix()}::{node}{params}"
+                return Verdict(shown, "kept", "", test_id, size)
+            if presence == "unknown":
+                return Verdict(shown, "undecided", why, None, size)
+        test_id = f"{module.relative_to(tests.root).as_posix()}::{node}{params}"
+        return Verdict(shown, "orphan", "test file gone", test_id, size)
+    return Verdict(shown, "undecided", "no test module or test folder matches this cassette", None, size)
+
+
+def judge_cassettes(cassettes: list[tuple[str, str, int]], root: Path) -> list[Verdict]:
+    """The static verdict on each cassette (shown path, path, size); paths outside the project are left alone."""
+    real_root = Path(os.path.realpath(root))
+    tests = _Tests(real_root)
+    python_files = _python_files(real_root)
+    verdicts: list[Verdict] = []
+    for shown, name, size in cassettes:
+        path = Path(os.path.realpath(name))
+        if not is_inside(path, real_root):
+            verdicts.append(Verdict(shown, "undecided", "outside the project", None, size))
+            continue
+        verdicts.append(judge_cassette(path, size, shown, tests, python_files))
+    return verdicts
+
+
+def add_to_plan(plan: PrunePlan, cassettes: Sequence[CassetteFacts], base: Path, root: Path) -> None:
+    """The static tier's verdicts on `cassettes` (shown relative to `base`) added to a recordings prune plan:
+    orphans to its orphans (in the order it keeps: test file, then path), undecided ones to what it leaves alone."""
+    from llm_fixtures.pruning import Orphan, Undecided
+
+    verdicts = judge_cassettes([(facts.path, str(base / facts.path), facts.bytes) for facts in cassettes], root)
+    for verdict in verdicts:
+        if verdict.status == "orphan":
+            plan.orphans.append(
+                Orphan(path=verdict.path, test_id=verdict.test_id, reason=verdict.reason, bytes=verdict.bytes)
+            )
+        elif verdict.status == "undecided":
+            plan.undecided.append(Undecided(path=verdict.path, test_id=verdict.test_id, reason=verdict.reason))
+    plan.scanned += len(cassettes)
+    plan.orphans.sort(key=lambda orphan: ((orphan.test_id or "").split("::", 1)[0], orphan.path))

@@ -1,0 +1,155 @@
+"""Human output of cassettes in `fixtures ls`: one row per cassette, or per interaction with `--interactions`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
+from llm_fixtures.cassettes.showing import MessageView
+from llm_fixtures.humanizing import human_bytes
+from llm_fixtures.render.console import stderr_console, stdout_console
+
+
+def _stream(streaming: bool, chunks: int) -> str:
+    return f"yes {chunks}" if streaming else "no"
+
+
+def _more(first: str | None, every: tuple[str, ...]) -> str:
+    return f"{first or ''} +{len(every) - 1}" if len(every) > 1 else first or ""
+
+
+def short_path(path: str, width: int) -> str:
+    """A cassette path that fits `width`: whole when it does, else from its test module's folder (what follows
+    the last `cassettes/`), else cut in the middle so both ends stay readable."""
+    if len(path) <= width:
+        return path
+    tail = "…/" + path.rsplit("cassettes/", 1)[-1]
+    if len(tail) <= width:
+        return tail
+    keep = max(width - 1, 8)
+    return path[: keep // 3] + "…" + path[-(keep - keep // 3) :]
+
+
+def _path_width(others: int) -> int:
+    return max(32, stdout_console().width - others)
+
+
+def render_cassettes(rows: Sequence[CassetteFacts], *, total: int) -> None:
+    """The cassettes table on stdout (the first endpoint and model of each, `+N` for the others), a count on
+    stderr."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for title, justify in (
+        ("cassette", "left"),
+        ("format", "left"),
+        ("n", "right"),
+        ("endpoint", "left"),
+        ("model", "left"),
+        ("provider", "left"),
+        ("stream", "right"),
+        ("size", "right"),
+    ):
+        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    others = sum(
+        max([len(title), *(len(cell(facts)) for facts in rows)]) + 2
+        for title, cell in (
+            ("format", lambda f: f.format + ".gz"),
+            ("n", lambda f: str(f.interactions)),
+            ("endpoint", lambda f: _more(f.endpoint, f.endpoints)),
+            ("model", lambda f: _more(f.model, f.models)),
+            ("provider", lambda f: _more(f.provider, f.providers)),
+            ("stream", lambda f: _stream(f.streaming, f.chunks)),
+            ("size", lambda f: human_bytes(f.bytes)),
+        )
+    )
+    width = _path_width(others + 2)
+    for facts in rows:
+        marker = " !" if facts.error else ""
+        table.add_row(
+            Text(short_path(facts.path, width - len(marker)) + marker),
+            Text(facts.format if not facts.compressed else f"{facts.format}.gz"),
+            Text(str(facts.interactions)),
+            Text(_more(facts.endpoint, facts.endpoints)),
+            Text(_more(facts.model, facts.models)),
+            Text(_more(facts.provider, facts.providers)),
+            Text(_stream(facts.streaming, facts.chunks)),
+            Text(human_bytes(facts.bytes)),
+        )
+    stdout_console().print(table)
+    size = sum(facts.bytes for facts in rows)
+    stderr_console().print(Text(f"{len(rows)} of {total} cassettes, {human_bytes(size)}", style="dim"))
+
+
+def render_interactions(rows: Sequence[InteractionFacts], *, total: int) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for title, justify in (
+        ("cassette", "left"),
+        ("#", "right"),
+        ("method", "left"),
+        ("endpoint", "left"),
+        ("model", "left"),
+        ("status", "right"),
+        ("stream", "right"),
+    ):
+        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    cells: tuple[tuple[str, Callable[[InteractionFacts], str]], ...] = (
+        ("#", lambda r: str(r.interaction)),
+        ("method", lambda r: r.method),
+        ("endpoint", lambda r: r.endpoint),
+        ("model", lambda r: r.model or ""),
+        ("status", lambda r: f"{r.status} !"),
+        ("stream", lambda r: _stream(r.streaming, r.chunks)),
+    )
+    others = sum(max([len(title), *(len(cell(row)) for row in rows)]) + 2 for title, cell in cells)
+    width = _path_width(others + 2)
+    for row in rows:
+        table.add_row(
+            Text(short_path(row.path, width)),
+            Text(str(row.interaction)),
+            Text(row.method),
+            Text(row.endpoint),
+            Text(row.model or ""),
+            Text("" if row.status is None else str(row.status) + (" !" if row.error else "")),
+            Text(_stream(row.streaming, row.chunks)),
+        )
+    stdout_console().print(table)
+    stderr_console().print(Text(f"{len(rows)} of {total} interactions", style="dim"))
+
+
+def render_messages(views: Sequence[MessageView]) -> None:
+    """The frames of WebSocket cassettes: a rule per cassette, then one line per frame (position, direction,
+    name) with its data in short JSON; audio and other long strings cut."""
+    console = stdout_console()
+    current = None
+    for view in views:
+        if view.path != current:
+            current = view.path
+            console.print(Rule(Text(view.path), align="left"))
+        arrow = {"sent": "→", "received": "←"}.get(view.direction or "", "·")
+        line = Text(f"{view.interaction:>4} {arrow} ")
+        line.append(view.name, style="bold")
+        data = _short_json(view.data)
+        if data and view.kind != "close":
+            line.append("  " + data)
+        console.print(line, overflow="ellipsis", no_wrap=True)
+
+
+def _short_json(value: Any, limit: int = 60) -> str:
+    def cut(item: Any) -> Any:
+        if isinstance(item, str):
+            return item if len(item) <= limit else f"{item[:limit]}… ({len(item)} chars)"
+        if isinstance(item, dict):
+            return {key: cut(child) for key, child in item.items()}
+        if isinstance(item, list):
+            return [cut(child) for child in item]
+        return item
+
+    try:
+        return json.dumps(cut(value), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
