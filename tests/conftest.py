@@ -1,4 +1,5 @@
-"""Shared fixtures: the real corpus beside the repository (skipped when absent) and a CLI runner."""
+"""Shared fixtures: a private cache for every test, the real corpus beside the repository (skipped when absent)
+and a CLI runner."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ from typer.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 SAMPLES = REPO / "recordings"
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own `XDG_CACHE_HOME`, outside any project it builds: no test reads what another cached
+    (they run in parallel), none touches the user's `~/.cache`, and a project's file listing never holds a cache.
+    Subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder
 
 
 def corpus_files(*parts: str) -> list[Path]:

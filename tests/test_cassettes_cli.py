@@ -20,11 +20,6 @@ DEEPSEEK = "pydantic-ai/tests/models/cassettes/test_deepseek"
 STREAM = f"{DEEPSEEK}/test_deepseek_model_thinking_stream.yaml"
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the shared cassettes with their test modules, as a project (a pyproject.toml at its root)."""

@@ -28,7 +28,6 @@ def project(tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch) -> I
     root = tmp_path / "project"
     shutil.copytree(samples, root)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     yield root
     for path in root.rglob("*"):  # let pytest clean up folders a test made read-only
         if path.is_dir():
@@ -209,9 +208,11 @@ def test_normalize_reports_broken_files(runner: CliRunner, project: Path) -> Non
     assert "broken.json: truncated JSON" in result.stderr
 
 
-def test_the_cache_gives_the_same_report_and_notices_changes(runner: CliRunner, project: Path) -> None:
+def test_the_cache_gives_the_same_report_and_notices_changes(
+    runner: CliRunner, project: Path, cache_home: Path
+) -> None:
     first = invoke(runner, "check", "--json", "--all")
-    cache_files = list((project.parent / "cache" / "llm-fixtures").glob("check-*.json"))
+    cache_files = list((cache_home / "llm-fixtures").glob("check-*.json"))
     assert len(cache_files) == 1
     again = invoke(runner, "check", "--json", "--all")
     assert again.stdout == first.stdout
@@ -257,11 +258,8 @@ def test_json_that_is_not_a_recording_is_noted(runner: CliRunner, project: Path)
     assert "skipped 1 JSON file(s) that are not recordings (e.g. data.json)" in result.stderr
 
 
-def test_check_over_the_whole_corpus(
-    runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_check_over_the_whole_corpus(runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(corpus)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     result = invoke(runner, "check", "--json", "--all", ".")
     assert result.exit_code == 1
     counts = Counter((row["check"], row["status"]) for row in lines(result.stdout))

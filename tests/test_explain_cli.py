@@ -53,7 +53,6 @@ def project(suite: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyP
     shutil.copytree(source, root)
     (tmp_path / "replay.log").write_text(log)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return root, tmp_path / "replay.log"
 
 
@@ -285,7 +284,6 @@ def test_the_sample_projects_replay_of_the_readme(
     root = tmp_path / "recordings"
     shutil.copytree(samples, root)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     here = Path(__file__).resolve().parent
     pytest_run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "samplereplay", "-v", "--tb=short"]
     model = ["--text-model", "ollama/llama3.2:3b-instruct-fp16"]

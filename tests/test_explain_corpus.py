@@ -82,7 +82,6 @@ def test_every_corpus_miss_is_found_on_disk_or_renamed_into_place(
     for path in [project, *project.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)  # the corpus is read-only; its copy is ours
     monkeypatch.chdir(project)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     text, expected = replay_log(project)
     log = tmp_path / "replay.log"
     log.write_text(text)
@@ -118,7 +117,6 @@ def test_the_august_2025_era_is_explained_by_its_own_rule(
 ) -> None:
     base = corpus / "llama-stack-2025-08"
     monkeypatch.chdir(base)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     lines: list[str] = []
     names: dict[str, set[str]] = {}
     for path in corpus_files("llama-stack-2025-08"):

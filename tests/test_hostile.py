@@ -299,7 +299,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "outside").mkdir()
     shutil.copyfile(SAMPLES / REC / OUTSIDE_NAME, tmp_path / "outside" / OUTSIDE_NAME)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("COLUMNS", "200")
     return root
 

@@ -31,11 +31,6 @@ REQUIRED_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-
-
 def ls_json(runner: CliRunner, *args: str) -> list[dict[str, Any]]:
     result = runner.invoke(app, ["ls", "--json", *args], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
@@ -289,11 +284,10 @@ def test_start_up_imports_nothing_heavy() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_installed_entry_point_lists_the_samples(tmp_path: Path) -> None:
+def test_installed_entry_point_lists_the_samples() -> None:
     exe = shutil.which("fixtures", path=str(Path(sys.executable).parent)) or shutil.which("fixtures")
     assert exe is not None, "the fixtures console script is not installed"
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    done = subprocess.run([exe, "ls", "--json"], cwd=REPO, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run([exe, "ls", "--json"], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) >= 14
     module = subprocess.run(
@@ -301,7 +295,6 @@ def test_installed_entry_point_lists_the_samples(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        env=env,
         check=False,
     )
     assert module.stdout == done.stdout

@@ -284,7 +284,6 @@ TEST_ID = f"tests/integration/test_gone.py::test_leak[{CONTROLS}]"
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     (tmp_path / "pyproject.toml").write_text('[tool.fixtures]\nroots = ["recordings"]\n')
     for side, last in (("old", f"a1B2c3D4a1B2c3D4a1B2c3D4 done {CONTROLS}"), ("new", f"changed {KEY2} {CONTROLS}")):
         folder = tmp_path / side / "recordings"

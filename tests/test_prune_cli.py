@@ -138,7 +138,6 @@ def build_project(root: Path) -> Project:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     built = build_project(tmp_path / "proj")
     monkeypatch.chdir(built.root)
     return built
@@ -188,7 +187,7 @@ def test_human_listing_groups_by_test_file_with_totals_and_next_command(runner: 
     assert lines[-1] == "next: fixtures prune --delete"
 
 
-def test_collect_adds_dropped_parametrization(runner: CliRunner, project: Project) -> None:
+def test_collect_adds_dropped_parametrization(runner: CliRunner, project: Project, cache_home: Path) -> None:
     code, out, err = prune(runner, "--collect", "--json")
     assert code == 0, err
     rows = {str(row["path"]): row["reason"] for row in json_rows(out)}
@@ -197,7 +196,7 @@ def test_collect_adds_dropped_parametrization(runner: CliRunner, project: Projec
     # The model list of that test is kept (replay merges every model list); the cached run gives the same.
     code, again, _ = prune(runner, "--collect", "--json")
     assert (code, again) == (0, out)
-    cache = list((project.root.parent / "cache" / "llm-fixtures").glob("collect-*.json"))
+    cache = list((cache_home / "llm-fixtures").glob("collect-*.json"))
     assert len(cache) == 1
 
 
@@ -280,10 +279,7 @@ def test_given_path_limits_the_scan(runner: CliRunner) -> None:
     assert (code, out) == (0, "")
 
 
-def test_sample_recordings_show_their_orphan(
-    runner: CliRunner, samples: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_sample_recordings_show_their_orphan(runner: CliRunner, samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(samples)
     code, out, _ = prune(runner, "--json", "--check")
     assert code == 1
@@ -298,11 +294,10 @@ def test_sample_recordings_show_their_orphan(
 
 
 def test_corpus_static_prune_judges_by_test_file(
-    runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The corpus holds recordings only (no test files), so every recording with a test id is an orphan whose
     # test file is gone, and the rest are shared; nothing else.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(corpus / "llama-stack")
     code, out, _ = prune(runner, "--json")
     assert code == 0

@@ -47,8 +47,7 @@ def write_project(root: Path, body: str = "def test_a():\n    pass\n") -> None:
 COMMAND = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
 
 
-def test_collect_caches_until_a_source_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_collect_caches_until_a_source_file_changes(tmp_path: Path) -> None:
     root = tmp_path / "p"
     write_project(root)
     first = collect([COMMAND], root)
@@ -72,8 +71,7 @@ def test_recordings_do_not_change_the_fingerprint(tmp_path: Path) -> None:
     assert fingerprint([COMMAND], root) == key
 
 
-def test_union_of_several_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_union_of_several_commands(tmp_path: Path) -> None:
     root = tmp_path / "p"
     write_project(root, "import pytest\n\n@pytest.mark.slow\ndef test_a():\n    pass\n\ndef test_b():\n    pass\n")
     fast = [*COMMAND, "-m", "not slow"]
@@ -91,11 +89,10 @@ def test_union_of_several_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ([sys.executable, "-m", "pytest", "--collect-only", "-qq", "-p", "no:cacheprovider", "tests"], "with -q"),
     ],
 )
-def test_failures_raise(command: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_failures_raise(command: list[str], message: str, tmp_path: Path, cache_home: Path) -> None:
     root = tmp_path / "p"
     write_project(root)
     with pytest.raises(CollectError, match=re.escape(message)):
         collect([command], root)
     # A failure is never cached.
-    assert not list((tmp_path / "cache").rglob("collect-*.json"))
+    assert not list(cache_home.rglob("collect-*.json"))

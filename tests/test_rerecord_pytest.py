@@ -154,7 +154,6 @@ def project(recorded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
     return root
 
 

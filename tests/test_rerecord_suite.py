@@ -70,7 +70,6 @@ def project(
     monkeypatch.setenv("MINI_FAKE_URL", server.url)
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for name in (*minisuite.MODE_VARIABLE.values(), "MINI_FAIL", "MINI_SYNC", "OGX_CONFIG", "LLAMA_STACK_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     return root

@@ -27,7 +27,6 @@ def write(folder: Path, name: str, test_id: str | None) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     folder = tmp_path / "tests" / "integration" / "x" / "recordings"
     folder.mkdir(parents=True)
     write(folder, f"{H1}.json", f"{TEST}[p2]")

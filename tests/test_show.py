@@ -86,7 +86,6 @@ STREAM = [
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     folder = tmp_path / "tests" / "integration" / "x" / "recordings"
     folder.mkdir(parents=True)

@@ -76,11 +76,6 @@ def tree() -> Path:
     return CORPUS / "llama-stack" if CORPUS.is_dir() else SAMPLES
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-
-
 def listing(runner: CliRunner, tree: Path, *args: str) -> list[dict[str, Any]]:
     result = runner.invoke(app, ["ls", "--json", str(tree), *args], catch_exceptions=False)
     return [json.loads(line) for line in result.stdout.splitlines()]

@@ -119,7 +119,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / TESTS).write_text(TEST_SOURCE)
     for name, (test_id, models) in RECORDINGS.items():
         (rec / f"{name}.json").write_text(recording(test_id, models))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(root)
     return root
 
