@@ -10,8 +10,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from llm_fixtures.store import dump_upstream
-
 GIT_ENV_ARGS = ["-c", "user.name=Fixtures Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
 
 SUITE = "tests/integration/responses/recordings"
@@ -56,11 +54,6 @@ def copy_corpus_files(corpus: Path, repo: Path, relpaths: tuple[str, ...] = ALL)
 def read(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data
-
-
-def write(path: Path, raw: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(dump_upstream(raw))
 
 
 def _data(item: dict[str, Any]) -> dict[str, Any]:

@@ -8,17 +8,18 @@ from typing import Any
 
 import pytest
 
+import builders
 from llm_fixtures.assembling import assemble, assemble_sse, comparable
 from llm_fixtures.assembling.merging import finish, merge_into, repair_surrogates
 from llm_fixtures.assembling.sse import parse_text
 
-CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
+CHUNK = builders.CHAT_CHUNK
 
 
 def chunk(*choices: dict[str, Any], **top: Any) -> dict[str, Any]:
     data = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": list(choices)}
     data.update(top)
-    return {"__type__": CHUNK, "__data__": data}
+    return builders.chat_chunk(**data)
 
 
 def delta(index: int = 0, finish_reason: str | None = None, **fields: Any) -> dict[str, Any]:

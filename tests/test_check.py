@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from llm_fixtures.checking import CheckOptions, check_bytes, duplicates_of, summarize
 from llm_fixtures.checking.placement import check_place, expected_folder
 from llm_fixtures.checking.renames import plan_renames
@@ -22,23 +23,13 @@ FOLDER = "/repo/tests/integration/inference/recordings"
 
 
 def recording(body: Any = None, *, streaming: bool = False, test_id: str | None = TEST_ID) -> dict[str, Any]:
-    return {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": "http://0.0.0.0:11434/v1/v1/chat/completions",
-            "headers": {},
-            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": streaming},
-            "endpoint": "/v1/chat/completions",
-            "model": "m",
-        },
-        "response": {"body": body, "is_streaming": streaming},
-        "id_normalization_mapping": {},
-    }
+    request_body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": streaming}
+    request = builders.sdk_request("http://0.0.0.0:11434/v1/v1/chat/completions", "/v1/chat/completions", request_body)
+    return builders.recording(request, body, streaming=streaming, test_id=test_id)
 
 
 def chunk(**data: Any) -> dict[str, Any]:
-    return {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": data}
+    return builders.chat_chunk(**data)
 
 
 def named(raw: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from llm_fixtures.app import app
 from llm_fixtures.hashing import request_key_name
 
@@ -221,7 +222,7 @@ def test_the_cache_gives_the_same_report_and_notices_changes(
     stale = project / SUITE / STALE
     raw = json.loads(stale.read_text())
     raw["request"]["body"]["messages"][0]["content"] += " (edited)"
-    stale.write_text(json.dumps(raw, indent=2) + "\n")
+    builders.write_recording(stale, raw)
     rows = lines(invoke(runner, "check", "--json", "--select", "hash").stdout)
     assert next(row for row in rows if row["path"].endswith(STALE))["status"] == "mismatch"
     assert invoke(runner, "check", "--json", "--all", "--no-cache").stdout != first.stdout

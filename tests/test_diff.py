@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+import builders
 from llm_fixtures.assembling.final import ToolCall, final_message
 from llm_fixtures.diffing.changes import field_changes, tool_call_changes, word_diff
 from llm_fixtures.diffing.comparing import compare
@@ -38,24 +39,17 @@ def chunk(content: str | None = None, *, finish: str | None = None, usage: Any =
         "usage": usage,
         **extra,
     }
-    return {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": data}
+    return builders.chat_chunk(**data)
 
 
 def recording(body: list[dict[str, Any]], *, question: str = "hi", test_id: str = "t.py::t") -> dict[str, Any]:
-    return {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": "https://api.openai.com/v1/v1/chat/completions",
-            "headers": {},
-            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": question}], "stream": True},
-            "endpoint": "/v1/chat/completions",
-            "model": "gpt-4o",
-            "provider_metadata": {"openai_sdk_version": "2.5.0"},
-        },
-        "response": {"body": body, "is_streaming": True},
-        "id_normalization_mapping": {},
-    }
+    request = builders.sdk_request(
+        "https://api.openai.com/v1/v1/chat/completions",
+        "/v1/chat/completions",
+        {"model": "gpt-4o", "messages": [{"role": "user", "content": question}], "stream": True},
+        provider_metadata={"openai_sdk_version": "2.5.0"},
+    )
+    return builders.recording(request, body, streaming=True, test_id=test_id)
 
 
 USAGE = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}

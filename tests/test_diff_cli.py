@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from builders import write_recording
 from diffkit import (
     CHURN_STREAM,
     DELETED,
@@ -34,7 +35,6 @@ from diffkit import (
     read,
     rechunk,
     stream_arguments,
-    write,
 )
 from llm_fixtures.app import app
 from llm_fixtures.hashing import request_key_name
@@ -57,22 +57,22 @@ def inside(folder: Path) -> Iterator[None]:
 def perturb(repo: Path) -> None:
     """Every kind of change a re-record makes, one per file."""
     text = read(repo / TEXT_STREAM)
-    write(repo / TEXT_STREAM, edit_text(text, "engineering", "marketing"))
+    write_recording(repo / TEXT_STREAM, edit_text(text, "engineering", "marketing"))
     tool = read(repo / TOOL_STREAM)
     first_key = next(iter(json.loads(stream_arguments(tool))))
-    write(repo / TOOL_STREAM, edit_stream_arguments(tool, first_key, "mercury"))
-    write(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
-    write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
+    write_recording(repo / TOOL_STREAM, edit_stream_arguments(tool, first_key, "mercury"))
+    write_recording(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
+    write_recording(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
     request = read(repo / REQUEST_STREAM)
     (repo / REQUEST_STREAM).unlink()
     edited = edit_request(request, " Answer in French.")
     assert request_key_name(edited) == REQUEST_RENAMED.rsplit("/", 1)[1]
-    write(repo / REQUEST_RENAMED, edited)
-    write(repo / NS_TOOLS, edit_message_arguments(read(repo / NS_TOOLS), "data", [1, 2]))
+    write_recording(repo / REQUEST_RENAMED, edited)
+    write_recording(repo / NS_TOOLS, edit_message_arguments(read(repo / NS_TOOLS), "data", [1, 2]))
     (repo / DELETED).unlink()
     extra = read(repo / UNTOUCHED)
     extra["test_id"] = "tests/integration/responses/test_new.py::test_brand_new"
-    write(repo / ADDED, extra)
+    write_recording(repo / ADDED, extra)
 
 
 EXPECTED: dict[tuple[str | None, str | None], tuple[str, list[str]]] = {
@@ -151,8 +151,8 @@ def test_paths_narrow_the_comparison(runner: CliRunner, repo: Path) -> None:
 
 
 def test_noise_only_exits_0_unless_strict(runner: CliRunner, repo: Path) -> None:
-    write(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
-    write(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
+    write_recording(repo / CHURN_STREAM, churn(read(repo / CHURN_STREAM)))
+    write_recording(repo / RECHUNK_STREAM, rechunk(read(repo / RECHUNK_STREAM)))
     result = run(runner, repo, "--git", "HEAD")
     assert result.exit_code == 0, result.output
     assert "1 chunking only, 1 volatile only" in result.stdout
@@ -244,7 +244,7 @@ def test_two_folders(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
 def test_two_files_whatever_their_names(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
     original = corpus / "llama-stack" / TEXT_STREAM
     edited_file = tmp_path / "edited.json"
-    write(edited_file, edit_text(read(original), "engineering", "marketing"))
+    write_recording(edited_file, edit_text(read(original), "engineering", "marketing"))
     result = run(runner, tmp_path, str(original), "edited.json", "--json")
     assert result.exit_code == 1
     (row,) = lines(result.stdout)
@@ -270,7 +270,7 @@ def test_bad_usage_exit_2(runner: CliRunner, tmp_path: Path, args: list[str], me
 def test_volatile_fields_from_pyproject(runner: CliRunner, repo: Path) -> None:
     raw = read(repo / UNTOUCHED)
     raw["response"]["body"][0]["__data__"]["x_trace"] = "abc"
-    write(repo / UNTOUCHED, raw)
+    write_recording(repo / UNTOUCHED, raw)
     assert lines(run(runner, repo, "--git", "HEAD", "--json", UNTOUCHED).stdout)[0]["changes"] == ["chunking"]
     with (repo / "pyproject.toml").open("a") as handle:
         handle.write('\n[tool.fixtures.diff]\nvolatile = ["x_trace"]\n')
@@ -420,7 +420,7 @@ def test_the_same_recording_moved_to_another_folder_and_test_is_one_moved_pair(r
     raw["test_id"] = "tests/integration/agents/test_agents.py::test_moved[txt=openai/gpt-4o]"
     # where the recorder puts it for its new test (the test id is part of the name), ids re-recorded
     target = repo / "tests/integration/agents/recordings" / str(request_key_name(raw))
-    write(target, churn(raw))
+    write_recording(target, churn(raw))
     (repo / UNTOUCHED).unlink()
     result = run(runner, repo, "--git", "HEAD", "--json")
     assert result.exit_code == 0, result.output  # the same answer, where replay finds it: nothing meaningful
@@ -443,7 +443,7 @@ def test_a_renamed_parameter_is_one_changed_pair(runner: CliRunner, repo: Path) 
     raw["response"]["body"]["__data__"]["choices"][0]["message"]["content"] = "Reasoning moved here."
     renamed = str(Path(NS_TOOLS).with_name(str(request_key_name(raw))))
     (repo / NS_TOOLS).unlink()
-    write(repo / renamed, raw)
+    write_recording(repo / renamed, raw)
     result = run(runner, repo, "--git", "HEAD", "--json")
     (row,) = [row for row in lines(result.stdout) if row["new"] == renamed]
     assert (row["old"], row["status"], row["paired_by"]) == (NS_TOOLS, "changed", "parameters")

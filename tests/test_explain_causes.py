@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from llm_fixtures.diffing.volatility import build_volatility
 from llm_fixtures.explaining.candidates import rekeyable_key, rekeyed_digest, relate
 from llm_fixtures.explaining.drift import find_drift
@@ -24,22 +25,8 @@ VOLATILITY = build_volatility()
 
 def recording(test_id: str | None = TEST, **body: Any) -> dict[str, Any]:
     request_body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], **body}
-    return {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": URL,
-            "headers": {},
-            "body": request_body,
-            "endpoint": "/v1/chat/completions",
-            "model": "gpt-4o",
-        },
-        "response": {
-            "body": {"__type__": "openai.types.chat.chat_completion.ChatCompletion", "__data__": {"id": "x"}},
-            "is_streaming": False,
-        },
-        "id_normalization_mapping": {},
-    }
+    request = builders.sdk_request(URL, "/v1/chat/completions", request_body, model="gpt-4o")
+    return builders.recording(request, builders.typed(builders.CHAT_COMPLETION, {"id": "x"}), test_id=test_id)
 
 
 def digest(raw: dict[str, Any], rule: str = "current") -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+import builders
 from conftest import corpus_files
 from llm_fixtures.hashing import (
     CURRENT,
@@ -227,16 +228,8 @@ def test_ollama_tags_digest_uses_model_field() -> None:
 
 
 def http_recording(test_id: str | None = TEST_ID) -> dict[str, Any]:
-    return {
-        "test_id": test_id,
-        "request": {
-            "test_id": test_id,
-            "url": "https://api.anthropic.com/v1/messages",
-            "method": "POST",
-            "payload": {"t": 0.1234567},
-        },
-        "response": {"body": {}, "is_streaming": False, "status": 200},
-    }
+    request = builders.http_request("https://api.anthropic.com/v1/messages", {"t": 0.1234567}, test_id=test_id)
+    return builders.recording(request, {}, test_id=test_id, status=200, mapping=False)
 
 
 def test_http_key_includes_host_and_request_test_id() -> None:

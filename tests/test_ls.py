@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from conftest import REPO, corpus_files
 from llm_fixtures.app import app
 
@@ -46,22 +47,8 @@ def write_recording(
     model: str = "gpt-4o",
 ) -> Path:
     body: Any = [{"__type__": "x.Chunk", "__data__": {}}] * 3 if stream else {"__type__": "x.Done", "__data__": {}}
-    raw = {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": f"https://api.openai.com/v1{endpoint}",
-            "headers": {},
-            "body": {"model": model, "stream": stream},
-            "endpoint": endpoint,
-            "model": model,
-        },
-        "response": {"body": body, "is_streaming": stream},
-        "id_normalization_mapping": {},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(raw, indent=2) + "\n")
-    return path
+    request = builders.sdk_request(f"https://api.openai.com/v1{endpoint}", endpoint, {"model": model, "stream": stream})
+    return builders.write_recording(path, builders.recording(request, body, streaming=stream, test_id=test_id))
 
 
 def test_every_corpus_recording_is_listed_as_its_file_says(runner: CliRunner, corpus: Path) -> None:

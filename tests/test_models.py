@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from conftest import SAMPLES, corpus_files
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import is_plainly_valid
@@ -48,18 +49,8 @@ def test_corpus_covers_every_request_kind_and_top_level_key_set() -> None:
 
 
 def _recording(**changes: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        "test_id": "tests/test_x.py::test_y",
-        "request": {
-            "method": "POST",
-            "url": "http://h/v1/chat/completions",
-            "headers": {},
-            "body": {},
-            "endpoint": "/v1/chat/completions",
-            "model": "m",
-        },
-        "response": {"body": None, "is_streaming": False},
-    }
+    request = builders.sdk_request("http://h/v1/chat/completions", "/v1/chat/completions", {}, model="m")
+    raw = builders.recording(request, None, test_id="tests/test_x.py::test_y", mapping=False)
     raw.update(changes)
     return raw
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from conftest import corpus_files
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
@@ -19,7 +20,7 @@ HASH = "0123456789abcdef" * 4
 
 
 def envelope(**data: Any) -> dict[str, Any]:
-    return {"__type__": "openai.types.chat.chat_completion.ChatCompletion", "__data__": data}
+    return builders.typed(builders.CHAT_COMPLETION, data)
 
 
 @pytest.mark.parametrize(

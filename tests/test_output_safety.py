@@ -16,6 +16,7 @@ from rich.text import Text
 from test_check import SECRETS
 from typer.testing import CliRunner
 
+import builders
 from llm_fixtures.app import app
 from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.commands.common import echo_json_lines
@@ -248,34 +249,23 @@ def test_plurals() -> None:
 
 
 def _chunk(text: str, finish: str | None = None) -> dict[str, Any]:
-    return {
-        "__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
-        "__data__": {
-            "id": "x",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "gpt-4o",
-            "choices": [{"index": 0, "delta": {"content": text, "role": "assistant"}, "finish_reason": finish}],
-        },
-    }
+    return builders.chat_chunk(
+        id="x",
+        object="chat.completion.chunk",
+        created=0,
+        model="gpt-4o",
+        choices=[{"index": 0, "delta": {"content": text, "role": "assistant"}, "finish_reason": finish}],
+    )
 
 
 def hostile(test_id: str, pieces: list[str]) -> dict[str, Any]:
-    return {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": f"https://api.openai.com/v1/v1/chat/completions?key={KEY}",
-            "headers": {},
-            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": f"my key {KEY} {CONTROLS}"}]},
-            "endpoint": "/v1/chat/completions",
-            "model": "gpt-4o",
-        },
-        "response": {
-            "body": [_chunk(piece) for piece in pieces[:-1]] + [_chunk(pieces[-1], "stop")],
-            "is_streaming": True,
-        },
-    }
+    request = builders.sdk_request(
+        f"https://api.openai.com/v1/v1/chat/completions?key={KEY}",
+        "/v1/chat/completions",
+        {"model": "gpt-4o", "messages": [{"role": "user", "content": f"my key {KEY} {CONTROLS}"}]},
+    )
+    body = [_chunk(piece) for piece in pieces[:-1]] + [_chunk(pieces[-1], "stop")]
+    return builders.recording(request, body, streaming=True, test_id=test_id, mapping=False)
 
 
 NAME = "a" * 64 + ".json"
@@ -289,7 +279,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         folder = tmp_path / side / "recordings"
         folder.mkdir(parents=True)
         raw = hostile(TEST_ID, ["split across chunks: sk-proj-", "a1B2c3D4a1B2c3D4", last])
-        (folder / NAME).write_text(json.dumps(raw, indent=2))
+        builders.write_recording(folder / NAME, raw)
     (tmp_path / "recordings").symlink_to(tmp_path / "new" / "recordings")
     (tmp_path / "tests" / "integration").mkdir(parents=True)  # test_gone.py is gone: an orphan for prune
     monkeypatch.chdir(tmp_path)
@@ -353,7 +343,7 @@ def test_check_finds_a_key_split_across_stream_chunks(runner: CliRunner, project
     raw = hostile("tests/test_x.py::test_y", ["my key is sk", "-proj-", "a1B2c3D4" * 3, "a1B2c3D4" * 2 + " ok"])
     raw["request"]["url"] = "https://api.openai.com/v1/v1/chat/completions"
     raw["request"]["body"]["messages"] = []
-    (folder / NAME).write_text(json.dumps(raw, indent=2))
+    builders.write_recording(folder / NAME, raw)
     result = runner.invoke(app, ["check", "--json", "--select", "secrets", str(folder)], catch_exceptions=False)
     findings = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(f["status"], f["details"]["masked"], f["details"]["line"]) for f in findings] == [
@@ -376,7 +366,7 @@ def test_a_lone_surrogate_in_a_test_id_crashes_nothing_of_ours(runner: CliRunner
     folder = project / "sur" / "recordings"
     folder.mkdir(parents=True)
     raw = hostile("tests/test_s.py::test_s[\ud800]", ["a", "b"])
-    (folder / NAME).write_text(json.dumps(raw, indent=2))  # json writes the surrogate as its \ud800 escape
+    builders.write_recording(folder / NAME, raw)  # json writes the surrogate as its \ud800 escape
     for args in (["ls", "--no-cache"], ["ls", "--json", "--no-cache"], ["check", "--no-cache", "--json"]):
         result = runner.invoke(app, [*args, str(folder)], catch_exceptions=False)
         assert result.exit_code in (0, 1), result.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from diffkit import commit_all, git
 from llm_fixtures.app import app
 
@@ -53,27 +54,14 @@ def recording(test_id: str | None, *, content: str = "hi", models: bool = False)
     endpoint = "/v1/models" if models else "/v1/chat/completions"
     body: object
     if models:
-        body = [{"__type__": "openai.types.model.Model", "__data__": {"id": "m", "object": "model"}}]
+        body = [builders.typed(builders.MODEL, {"id": "m", "object": "model"})]
     else:
-        body = {
-            "__type__": "openai.types.chat.chat_completion.ChatCompletion",
-            "__data__": {"id": "rec-1", "choices": [], "created": 0, "model": "m", "object": "chat.completion"},
-        }
-    document: dict[str, object] = {
-        "request": {
-            "method": "POST",
-            "url": f"http://localhost:11434/v1{endpoint}",
-            "headers": {},
-            "body": {"model": "m", "messages": [{"role": "user", "content": content}]},
-            "endpoint": endpoint,
-            "model": "m",
-        },
-        "response": {"body": body, "is_streaming": False},
-        "id_normalization_mapping": {},
-    }
-    if test_id is not None:
-        document = {"test_id": test_id, **document}
-    return document
+        data = {"id": "rec-1", "choices": [], "created": 0, "model": "m", "object": "chat.completion"}
+        body = builders.typed(builders.CHAT_COMPLETION, data)
+    request_body = {"model": "m", "messages": [{"role": "user", "content": content}]}
+    request = builders.sdk_request(f"http://localhost:11434/v1{endpoint}", endpoint, request_body)
+    document = builders.recording(request, body, test_id=test_id)
+    return document if test_id is not None else builders.without_test_id(document)
 
 
 def write_recording(folder: Path, test_id: str | None, *, content: str = "hi", models: bool = False) -> str:
@@ -81,8 +69,7 @@ def write_recording(folder: Path, test_id: str | None, *, content: str = "hi", m
     document = recording(test_id, content=content, models=models)
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
     name = f"models-{digest}-0123abcd.json" if models else f"{digest}.json"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(json.dumps(document, indent=2) + "\n")
+    builders.write_recording(folder / name, document)
     return name
 
 

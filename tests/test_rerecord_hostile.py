@@ -15,6 +15,7 @@ import pytest
 from test_rerecord_pytest import RECORDINGS, TEST_FILE, _files, project, recorded
 from typer.testing import CliRunner
 
+import builders
 from llm_fixtures.app import app
 from llm_fixtures.rerecording import runlock
 from llm_fixtures.rerecording.backup import take_backup
@@ -71,8 +72,7 @@ def _with_test_id(root: Path, test_id: str) -> Path:
     raw = json.loads(source.read_bytes())
     raw["test_id"] = test_id
     path = root / RECORDINGS / ("ee" * 32 + ".json")
-    path.write_text(json.dumps(raw, indent=2) + "\n")
-    return path
+    return builders.write_recording(path, raw)
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_IDS))

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from fakeserver import FakeServer
 from llm_fixtures.app import app
-from llm_fixtures.hashing import request_key_name, verify_name
+from llm_fixtures.hashing import verify_name
 from llm_fixtures.rerecording.calls import build_call
 from llm_fixtures.rerecording.httprunner import HttpJob, HttpOptions, run_http
-from llm_fixtures.store import dump_upstream
 
 SUITE = "tests/integration/inference"
 TEST_ID = f"{SUITE}/test_chat.py::test_chat[txt=ollama/llama3.2:3b]"
@@ -44,38 +44,23 @@ def recording(
     url: str, endpoint: str, body: dict[str, Any], *, streaming: bool = False, test_id: str = TEST_ID
 ) -> dict[str, Any]:
     """A recording as the upstream recorder writes it, with an old answer."""
-    old = {
-        "__type__": "openai.types.chat.chat_completion.ChatCompletion",
-        "__data__": {"id": "rec-old", "choices": [], "created": 0, "model": body.get("model", ""), "object": "x"},
-    }
-    return {
-        "test_id": test_id,
-        "request": {
-            "method": "POST",
-            "url": url + endpoint,
-            "headers": {},
-            "body": body,
-            "endpoint": endpoint,
-            "model": body.get("model", ""),
-        },
-        "response": {"body": [old] if streaming else old, "is_streaming": streaming},
-        "id_normalization_mapping": {},
-    }
+    old = builders.typed(
+        builders.CHAT_COMPLETION,
+        {"id": "rec-old", "choices": [], "created": 0, "model": body.get("model", ""), "object": "x"},
+    )
+    request = builders.sdk_request(url + endpoint, endpoint, body)
+    return builders.recording(request, [old] if streaming else old, streaming=streaming, test_id=test_id)
 
 
 def write(project: Path, raw: dict[str, Any]) -> Path:
     endpoint = raw["request"]["endpoint"]
     if endpoint == "/v1/models":
-        raw["response"]["body"] = [{"__type__": "openai.types.model.Model", "__data__": {"id": "old-model"}}]
+        raw["response"]["body"] = [builders.typed(builders.MODEL, {"id": "old-model"})]
     elif endpoint == "/api/tags":
         # The same model set as the server's, so the digest (and the name) stays.
         models = {"models": [{"model": "fake-model-a"}, {"model": "fake-model-b"}]}
         raw["response"]["body"] = {"__type__": "ollama._types.ListResponse", "__data__": models}
-    name = request_key_name(raw)
-    assert name is not None
-    path = project / SUITE / "recordings" / name
-    path.write_bytes(dump_upstream(raw))
-    return path
+    return builders.write_named(project / SUITE / "recordings", raw)
 
 
 def chat(model: str = "llama3.2:3b", text: str = "Say hi", stream: bool = True) -> dict[str, Any]:
@@ -265,7 +250,7 @@ def test_dry_run_plan_sends_nothing(project: Path, server: FakeServer) -> None:
     write(project, raw)
     tool = {"test_id": TEST_ID, "request": {"test_id": TEST_ID, "provider": "tavily", "tool_name": "web_search",
             "kwargs": {"query": "x"}}, "response": {"body": None, "is_streaming": False}}  # fmt: skip
-    (project / SUITE / "recordings" / ("f" * 64 + ".json")).write_bytes(dump_upstream(tool))
+    builders.write_recording(project / SUITE / "recordings" / ("f" * 64 + ".json"), tool)
     result = invoke("--test", "test_chat", "--dry-run", "--json")
     assert result.exit_code == 0, result.output
     items = [json.loads(line) for line in result.stdout.splitlines()]
@@ -373,7 +358,7 @@ def test_stale_selects_what_check_flags(project: Path, server: FakeServer) -> No
     stale = write(project, edited)
     raw = json.loads(stale.read_bytes())
     raw["request"]["body"]["messages"][0]["content"] = "edited after recording"
-    stale.write_bytes(dump_upstream(raw))
+    builders.write_recording(stale, raw)
     result = invoke("--stale", "--dry-run", "--json")
     assert result.exit_code == 0, result.output
     paths = [json.loads(line)["path"] for line in result.stdout.splitlines()]
@@ -480,22 +465,15 @@ INTERACTIONS_TEST = "tests/integration/interactions/test_interactions.py::test_t
 
 def http_recording(url: str, payload: dict[str, Any], test_id: str = MESSAGES_TEST) -> dict[str, Any]:
     """An http recording as the recorder's httpx patch writes it, with an old answer."""
+    request = builders.http_request(url, payload, test_id=test_id)
     if payload.get("stream"):
-        response: dict[str, Any] = {"body": ["event: old", 'data: {"type":"old"}', ""], "is_streaming": True}
-    else:
-        response = {"status": 200, "body": {"type": "old"}, "is_streaming": False}
-    request = {"test_id": test_id, "url": url, "method": "POST", "payload": payload}
-    return {"test_id": test_id, "request": request, "response": response, "id_normalization_mapping": {}}
+        return builders.recording(request, ["event: old", 'data: {"type":"old"}', ""], streaming=True, test_id=test_id)
+    return builders.recording(request, {"type": "old"}, status=200, test_id=test_id)
 
 
 def write_http(project: Path, raw: dict[str, Any]) -> Path:
     """The recording (http or SDK) in its test's `recordings` folder, under the name the current rule gives it."""
-    name = request_key_name(raw)
-    assert name is not None
-    folder = project / Path(raw["test_id"].split("::")[0]).parent / "recordings"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(dump_upstream(raw))
-    return folder / name
+    return builders.write_named(project / Path(raw["test_id"].split("::")[0]).parent / "recordings", raw)
 
 
 def messages(text: str = "Say hi", *, stream: bool = False, model: str = "claude-haiku-4-5") -> dict[str, Any]:

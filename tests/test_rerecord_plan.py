@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import builders
 from conftest import CORPUS, corpus_files
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.errors import UsageError
@@ -23,7 +24,7 @@ CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
 
 
 def request(url: str, endpoint: str, body: Any) -> dict[str, Any]:
-    return {"method": "POST", "url": url, "headers": {}, "body": body, "endpoint": endpoint, "model": ""}
+    return builders.sdk_request(url, endpoint, body, model="")
 
 
 STREAM = {"model": "m", "messages": [], "stream": True}

@@ -24,6 +24,7 @@ import pytest
 from minisuite import ANSWERS, CHAT
 from typer.testing import CliRunner
 
+import builders
 from fakeserver import FakeServer
 from llm_fixtures.app import app
 
@@ -218,7 +219,7 @@ def test_an_id_no_setup_produces_is_reported_and_skipped(project: Path) -> None:
     raw = json.loads((project / path).read_bytes())
     stray = OLLAMA.replace("llama3.2:3b-instruct-fp16", "other-model")
     raw["test_id"] = stray
-    (project / path).with_name("cd" * 32 + ".json").write_text(json.dumps(raw))
+    builders.write_recording((project / path).with_name("cd" * 32 + ".json"), raw)
     alone = invoke(stray, "--dry-run")
     assert alone.exit_code == 2
     [line] = alone.stderr.splitlines()

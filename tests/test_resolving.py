@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+import builders
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, NoMatch, UsageError
 from llm_fixtures.resolving import matches_node_id, resolve_refs
@@ -21,8 +21,7 @@ TEST = "tests/integration/x/test_a.py::test_one"
 def write(folder: Path, name: str, test_id: str | None) -> Path:
     path = folder / name
     request = {"method": "POST", "url": "http://h/v1/chat/completions", "body": {}, "endpoint": "/v1/chat/completions"}
-    path.write_text(json.dumps({"test_id": test_id, "request": request, "response": {"body": None}}))
-    return path
+    return builders.write_recording(path, {"test_id": test_id, "request": request, "response": {"body": None}})
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from llm_fixtures.app import app
 
 HASH = "abcdef12" + "0" * 56
 STREAM_HASH = "fedcba98" + "0" * 56
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG" + b"\x00" * (34 * 1024 - 4)).decode()
-CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
+CHUNK = builders.CHAT_CHUNK
 TEST_ID = "tests/integration/x/test_a.py::test_tools[p1]"
 
 
@@ -23,7 +24,7 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, **top: Any) -> dict
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
     data = {"id": "rec-1", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [choice]}
     data.update(top)
-    return {"__type__": CHUNK, "__data__": data}
+    return builders.chat_chunk(**data)
 
 
 def _call(index: int, call_id: str | None, name: str | None, args: str) -> dict[str, Any]:
@@ -89,34 +90,28 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     folder = tmp_path / "tests" / "integration" / "x" / "recordings"
     folder.mkdir(parents=True)
-    plain = {
-        "test_id": "tests/integration/x/test_a.py::test_plain",
-        "request": REQUEST,
-        "response": {
-            "body": {
-                "__type__": "openai.types.chat.chat_completion.ChatCompletion",
-                "__data__": {
-                    "id": "rec-2",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": "m",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "stop",
-                            "logprobs": None,
-                            "message": {"role": "assistant", "content": "Sunny."},
-                        }
-                    ],
-                    "usage": {"total_tokens": 3},
-                },
-            },
-            "is_streaming": False,
+    answer = builders.typed(
+        builders.CHAT_COMPLETION,
+        {
+            "id": "rec-2",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": "Sunny."},
+                }
+            ],
+            "usage": {"total_tokens": 3},
         },
-    }
-    stream = {"test_id": TEST_ID, "request": REQUEST, "response": {"body": STREAM, "is_streaming": True}}
-    (folder / f"{HASH}.json").write_text(json.dumps(plain, indent=2) + "\n")
-    (folder / f"{STREAM_HASH}.json").write_text(json.dumps(stream, indent=2) + "\n")
+    )
+    plain = builders.recording(REQUEST, answer, test_id="tests/integration/x/test_a.py::test_plain", mapping=False)
+    stream = builders.recording(REQUEST, STREAM, streaming=True, test_id=TEST_ID, mapping=False)
+    builders.write_recording(folder / f"{HASH}.json", plain)
+    builders.write_recording(folder / f"{STREAM_HASH}.json", stream)
     (folder / "broken.json").write_text("{not json")
     monkeypatch.chdir(tmp_path)
     return folder

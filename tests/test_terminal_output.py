@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from conftest import CORPUS, SAMPLES
 from llm_fixtures.app import app
 from llm_fixtures.humanizing import human_bytes
@@ -191,7 +192,7 @@ def test_piped_prune_keeps_the_whole_reason_and_test(tmp_path: Path, monkeypatch
         "request": {"method": "POST", "url": "http://h/v1/models", "body": {}, "endpoint": "/v1/models"},
         "response": {"body": []},
     }
-    (folder / ("c" * 64 + ".json")).write_text(json.dumps(raw))
+    builders.write_recording(folder / ("c" * 64 + ".json"), raw)
     (tmp_path / "pyproject.toml").write_text("")
     monkeypatch.chdir(tmp_path)
     lines = _invoke(CliRunner(), "prune")

@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import builders
 from llm_fixtures.app import app
 from llm_fixtures.usage import _Recorder
 
@@ -72,27 +74,16 @@ def test_param(replay, model):
 """
 
 
-def recording(test_id: str | None, models: bool = False) -> str:
+def recording(test_id: str | None, models: bool = False) -> dict[str, Any]:
     endpoint = "/v1/models" if models else "/v1/chat/completions"
     body: object = (
-        [{"__type__": "openai.types.model.Model", "__data__": {"id": "m", "object": "model"}}]
+        [builders.typed(builders.MODEL, {"id": "m", "object": "model"})]
         if models
-        else {"__type__": "openai.types.chat.chat_completion.ChatCompletion", "__data__": {"id": "x", "choices": []}}
+        else builders.typed(builders.CHAT_COMPLETION, {"id": "x", "choices": []})
     )
-    document: dict[str, object] = {
-        "request": {
-            "method": "POST",
-            "url": f"http://localhost:11434/v1{endpoint}",
-            "headers": {},
-            "body": {"model": "m"},
-            "endpoint": endpoint,
-            "model": "m",
-        },
-        "response": {"body": body, "is_streaming": False},
-    }
-    if test_id:
-        document = {"test_id": test_id, **document}
-    return json.dumps(document, indent=2) + "\n"
+    request = builders.sdk_request(f"http://localhost:11434/v1{endpoint}", endpoint, {"model": "m"})
+    document = builders.recording(request, body, test_id=test_id, mapping=False)
+    return document if test_id else builders.without_test_id(document)
 
 
 RECORDINGS = {
@@ -118,7 +109,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / SUITE / "conftest.py").write_text(CONFTEST)
     (root / TESTS).write_text(TEST_SOURCE)
     for name, (test_id, models) in RECORDINGS.items():
-        (rec / f"{name}.json").write_text(recording(test_id, models))
+        builders.write_recording(rec / f"{name}.json", recording(test_id, models))
     monkeypatch.chdir(root)
     return root
 
