@@ -1,0 +1,324 @@
+"""Every ```console example of README.md is what the tool prints now: each block runs in a prepared temporary copy
+of the sample project, and every command's output must be what the README shows under it.
+
+Markers. An HTML comment right before a block (invisible on GitHub) names the state it runs in, and optionally the
+folder, inside the prepared project, where its first command runs: `<!-- console: STATE -->` or
+`<!-- console: STATE cwd=recordings -->`. The states are the functions of STATES below, each a small documented
+setup in a fresh temporary folder.
+
+Running. In a block, a line starting with `$ ` is a command (a line ending in `\\` goes on to the next); the lines
+up to the next command are its output, and blank lines just before a command only separate. The commands of a block
+run one after the other in one bash session (so `cd` carries over), with the `fixtures` and `pytest` of this Python
+first on PATH, a private cache, no terminal: stdout and stderr go into one pipe, as `fixtures ... 2>&1 | cat` shows
+them, which is the piped output (one line per item, whole values, never wrapped). Every command must exit 0 or 1;
+2 or more is a failure, never an example.
+
+Normalized, on both sides, and only this: the commit id `diff --git` prints after a revision (`HEAD (7e5fde6771)`),
+because the example's repository is committed afresh by each run (another date, so another id). Nothing else
+varies: the examples print relative paths, no dates, and sizes and hashes of files that are the same every run.
+
+Regenerating. After a change of output, `python tests/test_readme_examples.py` runs every block and writes what the
+commands print now into README.md (a block whose state cannot be built here is left as it is, and named); review
+the diff. Never edit this test to fit a README that drifted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import builders
+from conftest import REPO, SAMPLES
+from diffkit import commit_all, git, init_repo, read
+from vcrkit import SHARED_VCR
+
+README = REPO / "README.md"
+HERE = Path(__file__).resolve().parent
+INFERENCE = "recordings/tests/integration/inference/recordings"
+DEEPSEEK = "pydantic-ai/tests/models/cassettes/test_deepseek"
+# The key the README's cassette examples plant (a made-up one, in the shape of an OpenAI project key).
+PLANTED_KEY = "sk-proj-" + "Q9w8E7r6T5y4U3i2O1p0" * 2
+
+_BLOCK = re.compile(
+    r"<!-- console: (?P<state>[a-z-]+)(?P<options>[^>]*?)\s*-->\n```console\n(?P<body>.*?\n)```\n", re.DOTALL
+)
+_FIXTURES = re.compile(r"(?:^|&& )fixtures (\w+)")
+_COMMIT = re.compile(r"^(?P<revision>\S+) \([0-9a-f]{7,40}\)(?= → )", re.MULTILINE)
+
+
+class Unavailable(Exception):
+    """A state that cannot be built on this machine (a missing tool or shared data); its block is skipped."""
+
+
+# --- the states ------------------------------------------------------------------------------------------------
+
+
+def samples(root: Path) -> Path:
+    """The repository as a user has it: its pyproject.toml (`[tool.fixtures] roots`) and a copy of the sample
+    recordings project, `recordings/`, in `project/`."""
+    project = root / "project"
+    project.mkdir()
+    shutil.copyfile(REPO / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(SAMPLES, project / "recordings", ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return project
+
+
+def samples_edited_in_git(root: Path) -> Path:
+    """`samples` committed in a git repository, then the README's three edits in the working tree: the second tool
+    call of 7710372b asks for fahrenheit, the answer of fe3696d6 says "SAturn" and lost its `service_tier`, and
+    b4abc2ad is `git mv`ed to a 12-hex name."""
+    project = samples(root)
+    init_repo(project)  # writes a pyproject.toml of its own: put the repository's back
+    shutil.copyfile(REPO / "pyproject.toml", project / "pyproject.toml")
+    commit_all(project, "the sample recordings")
+    folder = project / INFERENCE
+
+    def edit(name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        raw = read(folder / name)
+        change(raw)
+        builders.write_recording(folder / name, raw)
+
+    def fahrenheit(raw: dict[str, Any]) -> None:
+        function = raw["response"]["body"][10]["__data__"]["choices"][0]["delta"]["tool_calls"][0]["function"]
+        function["arguments"] = function["arguments"].replace("celsius", "fahrenheit")
+
+    def saturn(raw: dict[str, Any]) -> None:
+        raw["response"]["body"][1]["__data__"]["choices"][0]["delta"]["content"] = "SAt"  # "Sat" + "urn"
+        for chunk in raw["response"]["body"]:
+            del chunk["__data__"]["service_tier"]
+
+    edit("7710372bff77e3f1934bfaa9eee862b29504d010f7cb7b092b856c66d5fe3191.json", fahrenheit)
+    edit("fe3696d6eb3f69cd05943d4b34d007b38dd63b1dbd2fcadcb89a5af4e74b1b2a.json", saturn)
+    old = f"{INFERENCE}/b4abc2ada7fbcb5e90675da32f15433b013cda77d8936c4045e9f4de0bea9d1f.json"
+    git(project, "mv", old, f"{INFERENCE}/b4abc2ada7fb.json")
+    return project
+
+
+def sample_replay(root: Path) -> Path:
+    """`samples` with the replay stand-in beside it, in `project/tests/` (the README's `PYTHONPATH=../tests`):
+    tests/samplereplay.py and the recorder it uses. The sample's tests need their own dependency, `openai`."""
+    if importlib.util.find_spec("openai") is None:
+        raise Unavailable("the sample project's tests need openai, which is not installed")
+    project = samples(root)
+    (project / "tests").mkdir()
+    for module in ("samplereplay.py", "upstreamrecorder.py"):
+        shutil.copyfile(HERE / module, project / "tests" / module)
+    return project
+
+
+def pydantic_ai(root: Path) -> Path:
+    """The shared pydantic-ai cassettes with their test modules (`../shared/vcr/pydantic-ai`), as `pydantic-ai/` in
+    a project (a pyproject.toml beside it)."""
+    if not (SHARED_VCR / "pydantic-ai").is_dir():
+        raise Unavailable("../shared/vcr is not present")
+    project = root / "project"
+    shutil.copytree(SHARED_VCR / "pydantic-ai", project / "pydantic-ai")
+    for path in [project, *project.rglob("*")]:  # shared/ is laid out read-only
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    return project
+
+
+def pydantic_ai_planted(root: Path) -> Path:
+    """`pydantic-ai` with what the README plants: a copy of test_deepseek_model_thinking_part.yaml as the cassette
+    of a test that does not exist (test_deepseek_removed.yaml), then an OpenAI key as the authorization header of
+    that cassette's first request (line 5)."""
+    project = pydantic_ai(root)
+    cassette = project / DEEPSEEK / "test_deepseek_model_thinking_part.yaml"
+    shutil.copyfile(cassette, cassette.with_name("test_deepseek_removed.yaml"))
+    text = cassette.read_text()
+    header = f"      authorization:\n      - Bearer {PLANTED_KEY}\n"
+    cassette.write_text(text.replace("      accept:\n", header + "      accept:\n", 1))
+    return project
+
+
+STATES: dict[str, Callable[[Path], Path]] = {
+    "samples": samples,
+    "samples-edited-in-git": samples_edited_in_git,
+    "sample-replay": sample_replay,
+    "pydantic-ai": pydantic_ai,
+    "pydantic-ai-planted": pydantic_ai_planted,
+}
+
+
+# --- the blocks ------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Command:
+    text: str  # as written after `$ `, continuation lines included
+    expected: str  # the output shown, without the blank lines that separate it from the next command
+    separator: int  # those blank lines
+
+
+@dataclasses.dataclass
+class Block:
+    line: int  # of the ```console fence in README.md
+    state: str
+    cwd: str
+    commands: list[Command]
+    start: int  # the span of the block's body in the README's text
+    end: int
+
+    def __str__(self) -> str:
+        found = (_FIXTURES.search(command.text) for command in self.commands)
+        return f"README.md:{self.line}-" + next(match.group(1) for match in found if match)
+
+
+def parse_commands(body: str) -> list[Command]:
+    commands: list[Command] = []
+    lines = body.removesuffix("\n").split("\n")
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        if line.startswith("$ "):
+            text = [line[2:]]
+            while text[-1].endswith("\\"):
+                number += 1
+                text.append(lines[number])
+            commands.append(Command("\n".join(text), "", 0))
+        else:
+            assert commands, f"output before any command: {line!r}"
+            commands[-1].expected += line + "\n"
+        number += 1
+    for command in commands:
+        output = command.expected.rstrip("\n")
+        command.separator = command.expected.count("\n") - output.count("\n") - (1 if output else 0)
+        command.expected = output
+    return commands
+
+
+def readme_blocks(text: str) -> list[Block]:
+    blocks = []
+    for match in _BLOCK.finditer(text):
+        options = dict(option.split("=", 1) for option in match.group("options").split())
+        assert set(options) <= {"cwd"}, f"unknown marker options {options}"
+        line = text.count("\n", 0, match.start("body"))
+        commands = parse_commands(match.group("body"))
+        state, cwd = match.group("state"), options.get("cwd", ".")
+        blocks.append(Block(line, state, cwd, commands, match.start("body"), match.end("body")))
+    return blocks
+
+
+BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
+
+
+# --- running ---------------------------------------------------------------------------------------------------
+
+
+def session_env(cache: Path) -> dict[str, str]:
+    """This Python's scripts first on PATH, a private cache, and nothing that would change what a user sees."""
+    dropped = {"COLUMNS", "LINES", "FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "NO_COLOR", "PYTHONPATH"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped and not key.startswith("PYTEST_")}
+    env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), env.get("PATH", "")])
+    env["XDG_CACHE_HOME"] = str(cache)
+    return env
+
+
+def run_block(block: Block, root: Path) -> list[tuple[int, str]]:
+    """Build the block's state under `root`, run its commands in one bash session; (exit code, output) each."""
+    if any(re.search(r"\|\s*jq\b", command.text) for command in block.commands) and shutil.which("jq") is None:
+        raise Unavailable("jq is not installed")
+    project = STATES[block.state](root)
+    runs = root / "runs"
+    runs.mkdir()
+    script = ["exec </dev/null", f"cd {block.cwd}"]
+    for number, command in enumerate(block.commands):
+        script.append(f"{{ {command.text}\n}} >{runs}/{number}.out 2>&1; echo $? >{runs}/{number}.rc")
+    subprocess.run(
+        ["bash", "-c", "\n".join(script)], cwd=project, env=session_env(root / "cache"), timeout=600, check=True
+    )
+    return [
+        (int((runs / f"{n}.rc").read_text()), (runs / f"{n}.out").read_text().rstrip("\n"))
+        for n in range(len(block.commands))
+    ]
+
+
+def normalized(output: str) -> str:
+    return _COMMIT.sub(r"\g<revision> (<commit>)", output)
+
+
+# --- the tests -------------------------------------------------------------------------------------------------
+
+
+def test_every_console_block_is_run() -> None:
+    """A block without a marker, or a marker naming no state, must not silently go untested."""
+    text = README.read_text(encoding="utf-8")
+    assert len(BLOCKS) == text.count("```console\n") >= 14
+    assert {block.state for block in BLOCKS} <= set(STATES)
+    assert set(STATES) <= {block.state for block in BLOCKS}, "a state no block uses"
+    for block in BLOCKS:
+        assert any(_FIXTURES.search(command.text) for command in block.commands), f"{block.line}: no fixtures command"
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=str)
+def test_a_readme_example_is_what_the_tool_prints(block: Block, tmp_path: Path) -> None:
+    try:
+        results = run_block(block, tmp_path)
+    except Unavailable as why:
+        pytest.skip(str(why))
+    for command, (code, output) in zip(block.commands, results, strict=True):
+        assert code in (0, 1), f"{block}: `{command.text}` exited {code}:\n{output}"
+        if normalized(output) != normalized(command.expected):
+            diff = difflib.unified_diff(
+                command.expected.splitlines(), output.splitlines(), "README.md", "the tool now", lineterm=""
+            )
+            pytest.fail(
+                f"{block}: `$ {command.text}` prints otherwise; regenerate the README with "
+                f"`python tests/test_readme_examples.py` and review the diff:\n" + "\n".join(diff)
+            )
+
+
+# --- regenerating ----------------------------------------------------------------------------------------------
+
+
+def regenerated(block: Block, results: list[tuple[int, str]]) -> str:
+    lines = []
+    for command, (_, now) in zip(block.commands, results, strict=True):
+        lines.append(f"$ {command.text}")
+        output = command.expected if normalized(now) == normalized(command.expected) else now
+        if output:
+            lines.append(output)
+        lines.extend([""] * command.separator)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    pieces, done = [], 0
+    for block in BLOCKS:
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                results = run_block(block, Path(folder))
+            except Unavailable as why:
+                print(f"{block}: left as it is: {why}", file=sys.stderr)  # noqa: T201
+                continue
+        failed = [(c.text, code) for c, (code, _) in zip(block.commands, results, strict=True) if code not in (0, 1)]
+        if failed:
+            print(f"{block}: left as it is: {failed[0][0]!r} exited {failed[0][1]}", file=sys.stderr)  # noqa: T201
+            continue
+        pieces += [text[done : block.start], regenerated(block, results)]
+        done = block.end
+    pieces.append(text[done:])
+    new = "".join(pieces)
+    if new != text:
+        README.write_text(new, encoding="utf-8")
+    print(f"README.md: {'rewritten' if new != text else 'unchanged'}", file=sys.stderr)  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
