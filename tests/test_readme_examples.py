@@ -13,9 +13,11 @@ first on PATH, a private cache, no terminal: stdout and stderr go into one pipe,
 them, which is the piped output (one line per item, whole values, never wrapped). Every command must exit 0 or 1;
 2 or more is a failure, never an example.
 
-Normalized, on both sides, and only this: the commit id `diff --git` prints after a revision (`HEAD (7e5fde6771)`),
-because the example's repository is committed afresh by each run (another date, so another id). Nothing else
-varies: the examples print relative paths, no dates, and sizes and hashes of files that are the same every run.
+Normalized, on both sides, and only these two: the commit id `diff --git` prints after a revision
+(`HEAD (7e5fde6771)`), because the example's repository is committed afresh by each run (another date, so another
+id); and the line of pytest's log `explain` names (`(log line 44)`), because the log is pytest's own output, whose
+tracebacks are longer or shorter with another pytest or Python. Nothing else varies: the examples print relative
+paths, no dates, and sizes and hashes of files that are the same every run.
 
 Regenerating. After a change of output, `python tests/test_readme_examples.py` runs every block and writes what the
 commands print now into README.md (a block whose state cannot be built here is left as it is, and named); review
@@ -57,6 +59,7 @@ _BLOCK = re.compile(
 )
 _FIXTURES = re.compile(r"(?:^|&& )fixtures (\w+)")
 _COMMIT = re.compile(r"^(?P<revision>\S+) \([0-9a-f]{7,40}\)(?= → )", re.MULTILINE)
+_LOG_LINE = re.compile(r"\(log line \d+\)")
 
 
 class Unavailable(Exception):
@@ -248,7 +251,7 @@ def run_block(block: Block, root: Path) -> list[tuple[int, str]]:
 
 
 def normalized(output: str) -> str:
-    return _COMMIT.sub(r"\g<revision> (<commit>)", output)
+    return _LOG_LINE.sub("(log line N)", _COMMIT.sub(r"\g<revision> (<commit>)", output))
 
 
 # --- the tests -------------------------------------------------------------------------------------------------
@@ -262,6 +265,26 @@ def test_every_console_block_is_run() -> None:
     assert set(STATES) <= {block.state for block in BLOCKS}, "a state no block uses"
     for block in BLOCKS:
         assert any(_FIXTURES.search(command.text) for command in block.commands), f"{block.line}: no fixtures command"
+
+
+def test_a_block_is_read_as_commands_and_their_outputs() -> None:
+    body = "$ cd x\n$ fixtures a \\\n    --b\nout 1\n\nout 2\n\n$ fixtures c\n$ fixtures d | jq .\n{\n}\n"
+    commands = parse_commands(body)
+    assert [(c.text, c.expected, c.separator) for c in commands] == [
+        ("cd x", "", 0),
+        ("fixtures a \\\n    --b", "out 1\n\nout 2", 1),
+        ("fixtures c", "", 0),
+        ("fixtures d | jq .", "{\n}", 0),
+    ]
+    block = Block(1, "samples", ".", commands, 0, len(body))
+    assert regenerated(block, [(0, c.expected) for c in commands]) == body
+
+
+def test_only_the_commit_id_and_the_log_line_are_normalized() -> None:
+    assert normalized("HEAD (7e5fde6771) → working tree: 22 pairs") == "HEAD (<commit>) → working tree: 22 pairs"
+    assert normalized("missed    POST x · hash 96328  (log line 44)") == "missed    POST x · hash 96328  (log line N)"
+    for kept in ("6fe671d7e743  tests/x.py::t  /v1/responses", "moved    a.json (7e5fde6771)", "1 renamed"):
+        assert normalized(kept) == kept
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=str)
