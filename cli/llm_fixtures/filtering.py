@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from llm_fixtures.facts import Facts, RequestKind
+from llm_fixtures.facts import Facts
+from llm_fixtures.kinds import RequestKind
 
 
 class SortKey(StrEnum):
