@@ -51,7 +51,8 @@ def run(
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
         from llm_fixtures.errors import BadRecording
-        from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+        from llm_fixtures.facts import hash_of_name
+        from llm_fixtures.normalizing import normalize_response
         from llm_fixtures.store import check_recording, dump_upstream, is_foreign, parse_json, read_bytes, write_atomic
 
         project = load_project()
@@ -70,7 +71,7 @@ def run(
                     skipped.append(shown)
                     continue
                 check_recording(raw, shown)
-                new, changes = normalize_response(raw, hash_for_normalization(path.name))
+                new, changes = normalize_response(raw, hash_of_name(path.name))
                 data = dump_upstream(new) if changes else b""
             except BadRecording as exc:
                 problems.append(exc)
