@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 
 from llm_fixtures.caching import COARSE_TICK_NS, FINE_TICK_NS, read_entries, settled, write_entries
-from llm_fixtures.facts import FIELDS, Facts, derive_facts, is_row, to_row
+from llm_fixtures.facts import FIELDS, Facts, derive_facts, from_row, is_row, to_row
+from llm_fixtures.kinds import RequestKind
 
 SECOND = 1_000_000_000
 NOW = 1_800_000_000 * SECOND + 123_456_789
@@ -42,6 +44,10 @@ def test_rows_agree_with_the_facts(samples: Path) -> None:
     assert not is_row(tuple(row))
     assert not is_row([row[0], row[1], row[2], row[3], 123, *row[5:]])  # a model that is a number
     assert not is_row([*row[:7], 1, *row[8:]])  # streaming as 1, not a bool
+    assert not is_row([*row[:2], "telepathy", *row[3:]])  # a kind that is none of the request kinds
+    assert not is_row([*row[:-1], "future"])  # an era of no recorder
+    facts = from_row("x.json", orjson.loads(orjson.dumps(row)))  # as read back from the cache
+    assert facts.kind is RequestKind.inference
 
 
 @pytest.mark.parametrize(
