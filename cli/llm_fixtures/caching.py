@@ -87,8 +87,9 @@ def read_entries(file: Path, key: str) -> dict[str, Any]:
 
 
 def write_entries(file: Path, key: str, entries: dict[str, Any]) -> None:
-    """Store `entries` under `key`, atomically and readable by the user only. Best effort: a cache that cannot
-    be written (a read-only folder, a value JSON cannot hold) only costs time."""
+    """Store `entries` under `key`, atomically and readable by the user only. Nothing is stored, and nothing
+    raised, when the folder cannot be made or written (WriteError, OSError) or a value is not JSON (orjson's
+    TypeError, ValueError): a cache only ever costs time."""
     from llm_fixtures.store import write_atomic
 
     try:
