@@ -69,6 +69,28 @@ def matches_test(test_id: str | None, pattern: str) -> bool:
     return test_id is not None and _pattern(pattern).search(test_id) is not None
 
 
+def is_node_id(ref: str) -> bool:
+    """Whether a reference reads as a pytest node id (`file.py::test[params]`) or names a test file."""
+    return "::" in ref or ref.endswith(".py")
+
+
+def _ends_with_path(text: str, suffix: str) -> bool:
+    """`text` is `suffix`, or ends with it after a `/` (a node id given relative to a subfolder)."""
+    return text == suffix or text.endswith("/" + suffix)
+
+
+def matches_node_id(test_id: str | None, ref: str) -> bool:
+    """Whether a recording's test id is the node `ref`: the same id; every parametrization of a node given
+    without parameters; every test of a test file given alone."""
+    if not test_id:
+        return False
+    if "::" not in ref:
+        return _ends_with_path(test_id.partition("::")[0], ref)
+    if "[" in ref:
+        return _ends_with_path(test_id, ref)
+    return _ends_with_path(test_id.split("[", 1)[0], ref)
+
+
 def _contains(value: str | None, needle: str) -> bool:
     return value is not None and needle.lower() in value.lower()
 

@@ -71,7 +71,7 @@ def select_from_log(log: str, project: Project, warn_line: Callable[[str], None]
     UsageError when the log holds no miss, or no test that missed has a recording."""
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.explaining.logreading import missed_tests
-    from llm_fixtures.resolving import matches_node_id
+    from llm_fixtures.filtering import matches_node_id
 
     tests = missed_tests(read_log_file(log))
     if not tests:
