@@ -1,10 +1,11 @@
 """The two sides of a diff, as lists of sources: files and folders on disk, git revisions, the working tree; and
-the volatile fields the project sets. Reads names and blob ids only, never a recording's content."""
+the volatile fields the project sets. Reads names and blob ids, and only the JSON files outside every `recordings`
+folder (to leave out those that are not recordings), never a recording's content."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ from llm_fixtures.diffing.gitreading import (
     clean_index_blobs,
     list_blobs,
     open_repository,
+    read_blobs,
     resolve_revision,
     split_range,
 )
 from llm_fixtures.diffing.volatility import Volatility, build_volatility
 from llm_fixtures.discovery import is_cassette_name, select_files
-from llm_fixtures.errors import PathNotFound, UsageError
+from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
 from llm_fixtures.safepaths import read_regular
+from llm_fixtures.store import is_foreign, parse_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class Source:
     fingerprint: str | None = None
     path: Path | str | None = None
     oid: str | None = None
+    # Why the walk did not take it (a link out of the project, a name that is not UTF-8): never read, its error.
+    problem: str | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +51,9 @@ class Tree:
     repo: Repository | None = None
     # Whether the keys are the recordings' own paths (false for two files compared whatever their names).
     named: bool = True
+    # JSON files outside every `recordings` folder that are not recordings (a package.json, a list of suites):
+    # left out, as `ls` and `check` leave them out, and noted.
+    skipped: list[str] = field(default_factory=list)
 
 
 def volatility_of(project: Project) -> Volatility:
@@ -91,16 +99,59 @@ def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
         return None
 
 
+def _outside_recordings(name: str) -> bool:
+    """Whether a file lies outside every `recordings` folder: there a JSON file may be something else (the
+    location rule of `store.is_foreign`, asked with no content)."""
+    return not is_cassette_name(name) and is_foreign(None, name)
+
+
+def _is_foreign(data: bytes, name: str) -> bool:
+    """Whether a file's bytes are valid JSON that is no recording (a file that does not parse is no more foreign
+    than in a `recordings` folder: it is compared, and reported)."""
+    try:
+        raw = parse_json(data, name)
+    except (BadRecording, ValueError, RecursionError):
+        return False
+    return is_foreign(raw, name)
+
+
+def _foreign_files(names: Sequence[str]) -> set[str]:
+    """The files of `names` outside every `recordings` folder that are not recordings."""
+    found: set[str] = set()
+    for name in names:
+        if _outside_recordings(name):
+            try:
+                data = read_regular(name)
+            except OSError:  # NotRegularFile too: read, and reported, with the others
+                continue
+            if _is_foreign(data, name):
+                found.add(name)
+    return found
+
+
+def _add_problems(tree: Tree, problems: Sequence[BadRecording], key_of: Callable[[str], str | None], cwd: Path) -> None:
+    """The paths the walk could not take, each a source that is only its error (never read)."""
+    for problem in problems:
+        name = str(problem.path)
+        key = key_of(name)
+        if key is not None:
+            tree.sources[key] = Source(key, _shown(name, cwd), problem=problem.reason)
+
+
 def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
     """Every recording file under a folder, keyed by its path inside the folder (string operations only: this
-    runs for every file of both sides)."""
+    runs for every file of both sides); the paths the walk could not take, as their errors."""
     selection = select_files([root], project)
     tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
     prefix = str(root).rstrip(os.sep) + os.sep
     # The walk joins plain entry names onto the root as given: a file's absolute path is the root's and the rest.
     absolute_prefix = os.path.abspath(root).rstrip(os.sep) + os.sep  # noqa: PTH100 (as in _shown)
     base = str(cwd) + os.sep
+    foreign = _foreign_files(selection.names)
     for name in [*selection.names, *selection.cassettes]:
+        if name in foreign:
+            tree.skipped.append(_shown(name, cwd))
+            continue
         if name.startswith(prefix):
             inside = name[len(prefix) :]
             absolute = absolute_prefix + inside
@@ -110,7 +161,14 @@ def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
         key = inside.replace(os.sep, "/")
         # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
         tree.sources[key] = Source(key, shown, None, path=name)
+    _add_problems(tree, selection.problems, lambda name: _inside_key(name, root), cwd)
     return tree
+
+
+def _inside_key(name: str, root: Path) -> str | None:
+    """A path's key in the tree of the folder `root` (its path inside it; `.` for the folder itself)."""
+    relative = os.path.relpath(name, root)
+    return None if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
 def file_tree(path: Path, cwd: Path, key: str) -> Tree:
@@ -136,6 +194,13 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
         elif not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
             continue
         tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
+    # JSON outside every `recordings` folder (a path or a root given) may be something else: its blob tells.
+    outside = {key: source.oid for key, source in tree.sources.items() if source.oid and _outside_recordings(key)}
+    if outside:
+        blobs = read_blobs(repo, outside.values())
+        for key, oid in outside.items():
+            if oid in blobs and _is_foreign(blobs[oid], key):
+                tree.skipped.append(tree.sources.pop(key).display)
     return tree
 
 
@@ -161,12 +226,17 @@ def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Pat
     selection = select_files(existing or None, project)
     # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
     known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
+    foreign = _foreign_files(selection.names)
     for name in [*selection.names, *selection.cassettes]:
         key = _repo_key(repo, name)
         if key is None:
             continue
+        if name in foreign:
+            tree.skipped.append(_shown(name, cwd))
+            continue
         fingerprint = known.get(key) or _file_fingerprint(name, repo.object_format)
         tree.sources[key] = Source(key, _shown(name, cwd), fingerprint, path=name)
+    _add_problems(tree, selection.problems, lambda name: _repo_key(repo, name), cwd)
     return tree
 
 
