@@ -114,6 +114,8 @@ def test_every_miss_of_the_log_is_explained_with_the_hash_the_recorder_printed(p
             "drift",
             "fix",
             "notes",
+            "setup",
+            "record_command",
         ]
         assert all(candidate["status"] in ("ok", "stale", "mismatch") for candidate in line["candidates"])
 
@@ -312,12 +314,14 @@ def test_rerecord_from_log_selects_the_tests_that_missed(project: tuple[Path, Pa
         app, ["rerecord", "--from-log", str(log), "--dry-run", "--json"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.stderr
-    planned = {json.loads(line)["test_id"] for line in result.stdout.splitlines()}
-    # Every test that missed and has recordings to re-record; the others are named, each once.
-    assert planned == {ROUNDING, WEATHER}
-    unrecorded = [line.split(": missed", 1)[0] for line in result.stderr.splitlines() if ": missed, but" in line]
-    assert set(unrecorded) == set(explained(log)) - {ROUNDING, WEATHER}
-    assert len(unrecorded) == len(set(unrecorded))
+    items = [json.loads(line) for line in result.stdout.splitlines()]
+    # Every test that missed: those with recordings by their recordings, the others (never recorded, renamed) as
+    # tests the run records.
+    assert {item["test_id"] for item in items} == set(explained(log)) - {None}
+    assert {item["test_id"] for item in items if item["path"] is not None} == {ROUNDING, WEATHER}
+    assert all(item["action"] == "run" for item in items)
+    [command] = {item["command"] for item in items}
+    assert f"-- {shlex.quote(CAPITAL_OLLAMA)}" in command or shlex.quote(CAPITAL_OLLAMA) in command
 
 
 def test_rerecord_from_log_runs_them_in_record_mode(

@@ -49,6 +49,7 @@ COMMANDS: dict[str, list[str]] = {
     "show": ["show", "{rec}"],
     "show --json": ["show", "--json", "{rec}"],
     "show --assemble": ["show", "--assemble", "{rec}"],
+    "show --raw": ["show", "--raw", "{rec}"],
     "diff": ["diff", "{before}", "{rec}"],
     "check": ["check", "{rec}"],
     "normalize": ["normalize", "{rec}"],
@@ -213,52 +214,33 @@ def cache_is_a_fifo(root: Path, _outside: Path) -> None:
         os.mkfifo(path)
 
 
-WALK_DIFF = "diff-truth: diffing/sides.py drops the problems of select_files (links out, names not UTF-8)"
-RERECORD_TRUTH = "rerecord-truth: rerecording/selection.py drops the problems of a folder (resolve_refs(problems=...))"
-DEEP_SHOW = "diff-truth: show (render/show.py _short) dumps the nested request parameter recursively"
-FOREIGN_DIFF = "diff-truth: diffing/loading.py takes JSON outside `recordings` for a bad recording (store.is_foreign)"
-
 CASES: dict[str, Case] = {
     "fifo": Case(
         fifo,
         bad=("x.json", "FIFO"),
-        xfail={"rerecord --dry-run": RERECORD_TRUTH},
     ),
-    "huge int in request": Case(
-        huge_int_in_request, bad=("huge.json", "integer of more than"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "huge int in response": Case(
-        huge_int_in_response, bad=("huge.json", "integer of more than"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
+    "huge int in request": Case(huge_int_in_request, bad=("huge.json", "integer of more than")),
+    "huge int in response": Case(huge_int_in_response, bad=("huge.json", "integer of more than")),
     "400-digit int": Case(long_int),
-    "bad url": Case(bad_url, bad=("url.json", "not a valid URL"), xfail={"rerecord --dry-run": RERECORD_TRUTH}),
+    "bad url": Case(bad_url, bad=("url.json", "not a valid URL")),
     "surrogate in prompt": Case(surrogate_in_prompt),
     "surrogate in test id": Case(surrogate_in_test_id),
-    "list 1000 deep in request": Case(deep_request, deep="deep.json", xfail={"show": DEEP_SHOW}),
+    "list 1000 deep in request": Case(deep_request, deep="deep.json"),
     "list 500 deep in response": Case(deep_response, deep="deep.json"),
-    "list at top level": Case(
-        list_at_top, bad=("list.json", "top level is a JSON list"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "response is a list": Case(
-        response_list, bad=("empty.json", "response"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "JSON list outside recordings": Case(
-        foreign_list, target="tests/integration", skipped="suites.json", xfail={"diff": FOREIGN_DIFF}
-    ),
+    "list at top level": Case(list_at_top, bad=("list.json", "top level is a JSON list")),
+    "response is a list": Case(response_list, bad=("empty.json", "response")),
+    "JSON list outside recordings": Case(foreign_list, target="tests/integration", skipped="suites.json"),
     "file name not UTF-8": Case(
         name_not_utf8,
         bad=("bad\\xff.json", "not valid UTF-8"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "folder link out": Case(
         folder_link_out,
         bad=("linked", "outside the project"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "file link out": Case(
         file_link_out,
         bad=("evil.json", "outside the project"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "cache entry 5": Case(cache_entry_5),
     "cache entry []": Case(cache_entry_empty),
