@@ -342,6 +342,20 @@ def test_a_list_in_a_recordings_folder_is_still_a_bad_recording(project: Path) -
         assert "list.json" in result.output and "top level is a JSON list" in result.output
 
 
+def test_rerecord_of_a_folder_holding_only_bad_files_selects_nothing(project: Path) -> None:
+    """Its files are said; the catalog of no file is never taken for the project's every recording."""
+    other = project / "tests/integration/other/recordings"
+    _write(other / "list.json", "[1, 2, 3]\n")
+    os.mkfifo(other / "x.json")
+    result = CliRunner().invoke(app, ["rerecord", str(other.relative_to(project)), "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and GOOD_TEST not in result.output
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if "list.json" in line and "top level is a JSON list" in line]
+    assert [line for line in lines if "x.json" in line and "FIFO" in line]
+    assert lines[-1] == "no recording matches the selection"
+
+
 def _limited_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 

@@ -304,3 +304,12 @@ def test_a_node_id_with_no_recording_must_name_a_test_that_is_there() -> None:
     # The http runner resends recordings: a test without any has nothing to resend.
     http = invoke(missing, "--runner", "http", "--dry-run")
     assert "nothing to resend" in http.stderr
+
+
+def test_a_test_selected_without_recordings_that_records_nothing_is_said(project: Path) -> None:
+    (project / NEW_TEST).write_text("def test_quiet(recorder, text_model_id):\n    pass\n")
+    quiet = f"{NEW_TEST}::test_quiet[txt=vllm/Qwen/Qwen3-0.6B]"
+    result = invoke(quiet)
+    assert result.exit_code == 1, result.output
+    assert f"{quiet!r}: not recorded: the run wrote no recording of it" in result.stderr
+    assert quiet not in by_test(project)
