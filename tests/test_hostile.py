@@ -9,6 +9,8 @@ and the trash, caches and git's view of a file are attacked in the tests below t
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import os
 import resource
@@ -16,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +79,8 @@ class Case:
     target: str = REC
     skipped: str | None = None
     xfail: dict[str, str] = field(default_factory=dict)
+    # What the commands that list must still show of the good file beside it (default: the good recording).
+    good: str | None = None
 
 
 def _good() -> dict[str, Any]:
@@ -214,6 +219,78 @@ def cache_is_a_fifo(root: Path, _outside: Path) -> None:
         os.mkfifo(path)
 
 
+# A cassette folder of the project (pytest-recording's layout), with one good cassette of the project's test.
+CAS = "tests/integration/inference/cassettes/test_openai_chat_completion"
+GOOD_CASSETTE = f"{GOOD_TEST}.yaml"
+CASSETTE = """interactions:
+- request:
+    body: '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'
+    headers:
+      content-type:
+      - application/json
+    method: POST
+    uri: https://api.openai.com/v1/chat/completions
+  response:
+    body:
+      string: BODY
+    headers:
+      HEADERS
+      content-type:
+      - application/json
+    status:
+      code: 200
+      message: OK
+version: 1
+"""
+ANSWER = (
+    "'"
+    + json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
+        },
+        separators=(",", ":"),
+    )
+    + "'"
+)
+
+
+def _cassette(body: str = ANSWER, headers: str = "") -> str:
+    return CASSETTE.replace("BODY", body).replace("HEADERS\n      ", headers)
+
+
+def fifo_cassette(root: Path, _outside: Path) -> None:
+    os.mkfifo(root / CAS / "x.yaml")
+
+
+def alias_bomb(root: Path, _outside: Path) -> None:
+    laughs = ['lol: &a0 ["lol"]'] + [f"l{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    _write(root / CAS / "bomb.yaml", "\n".join(laughs) + "\ninteractions: [*a11]\nversion: 1\n")
+
+
+@functools.cache
+def _inflating_to(size: int, head: bytes = b"") -> bytes:
+    engine = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [engine.compress(head)]
+    block = b"\0" * (1 << 20)
+    parts.extend(engine.compress(block) for _ in range(size >> 20))
+    return b"".join([*parts, engine.flush()])
+
+
+def gzip_bomb(root: Path, _outside: Path) -> None:
+    # A gzipped cassette (as langchain keeps them) that inflates past the cap.
+    (root / CAS / "big.yaml.gz").write_bytes(_inflating_to(300 << 20, b"interactions: []\n# "))
+
+
+def gzip_body_bomb(root: Path, _outside: Path) -> None:
+    # A valid cassette whose gzip-encoded answer inflates to 100 MB: its body is not decoded, and said so.
+    body = "!!binary |\n        " + base64.b64encode(_inflating_to(100 << 20)).decode()
+    _write(root / CAS / "gzbody.yaml", _cassette(body, "content-encoding:\n      - gzip\n      "))
+
+
 CASES: dict[str, Case] = {
     "fifo": Case(
         fifo,
@@ -242,6 +319,10 @@ CASES: dict[str, Case] = {
         file_link_out,
         bad=("evil.json", "outside the project"),
     ),
+    "FIFO in a cassette folder": Case(fifo_cassette, bad=("x.yaml", "FIFO"), target=CAS, good=GOOD_CASSETTE),
+    "YAML alias bomb": Case(alias_bomb, bad=("bomb.yaml", "alias bomb"), target=CAS, good=GOOD_CASSETTE),
+    "gzip bomb cassette": Case(gzip_bomb, bad=("big.yaml.gz", "larger than"), target=CAS, good=GOOD_CASSETTE),
+    "gzip bomb in a body": Case(gzip_body_bomb, target=CAS, good=GOOD_CASSETTE),
     "cache entry 5": Case(cache_entry_5),
     "cache entry []": Case(cache_entry_empty),
     "cache entry with a bad stamp": Case(cache_entry_bad_stamp),
@@ -278,6 +359,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / TEST_FILE).write_text("def test_openai_chat_completion_streaming_parallel_tools():\n    pass\n")
     shutil.copyfile(GOOD, root / REC / GOOD_NAME)
+    _write(root / CAS / GOOD_CASSETTE, _cassette())
     (tmp_path / "outside").mkdir()
     shutil.copyfile(SAMPLES / REC / OUTSIDE_NAME, tmp_path / "outside" / OUTSIDE_NAME)
     monkeypatch.chdir(root)
@@ -314,8 +396,14 @@ def test_every_command_meets_hostile_input(project: Path, tmp_path: Path, case_n
         assert [line for line in output.splitlines() if case.deep in line and "nested too deeply" in line], output
     else:
         assert result.exit_code in (0, 1), output
-    if command in LISTS_THE_GOOD_ONE:
-        assert (GOOD_TEST if command.startswith("rerecord") else GOOD_HASH) in result.stdout, output
+    if command in LISTS_THE_GOOD_ONE and case.good is not None:
+        # A cassette's re-record plan is said on stderr, as the run's other lines.
+        assert case.good in (output if command.startswith("rerecord") else result.stdout), output
+    elif command.startswith("rerecord"):
+        # Its plan: on stdout for recordings; on stderr for cassettes, which win when a folder holds both.
+        assert GOOD_TEST in (result.stdout if case.target == REC else output), output
+    elif command in LISTS_THE_GOOD_ONE:
+        assert GOOD_HASH in result.stdout, output
     if case.skipped is not None:
         assert result.exit_code == 0, output
         assert not [line for line in result.stderr.splitlines() if case.skipped in line and "note" not in line]
@@ -354,6 +442,14 @@ def test_rerecord_of_a_folder_holding_only_bad_files_selects_nothing(project: Pa
     assert [line for line in lines if "list.json" in line and "top level is a JSON list" in line]
     assert [line for line in lines if "x.json" in line and "FIFO" in line]
     assert lines[-1] == "no recording matches the selection"
+
+
+@pytest.mark.usefixtures("project")
+def test_recordings_selected_beside_cassettes_are_said_to_be_left_alone() -> None:
+    result = CliRunner().invoke(app, ["rerecord", "tests/integration", "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 recording(s) or test(s) selected beside the cassettes are left as they are" in result.stderr
+    assert f"run  {CAS}/{GOOD_CASSETTE}" in result.stderr
 
 
 def _limited_memory() -> None:

@@ -52,7 +52,7 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     planning.require_choice(request.refs, request.filters, request.stale, request.everything)
     resolved = resolve(request.refs, project)
     bad = 1 if resolved.problems else 0
-    cassettes = _cassettes(project, request, resolved)
+    cassettes, others = _cassettes(project, request, resolved)
     if cassettes:
         from llm_fixtures.cassettes.rerecording import rerecord_cassettes
 
@@ -60,6 +60,11 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
         for problem in resolved.problems:
             reporter.warn(problem)
+        if others:
+            reporter.warn(
+                f"{others} recording(s) or test(s) selected beside the cassettes are left as they are: cassettes "
+                "and recordings are re-recorded apart (select the recordings alone)"
+            )
         code = rerecord_cassettes(
             project,
             cassettes,
@@ -124,22 +129,27 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     return code or bad
 
 
-def _cassettes(project: Project, request: Request, resolved: Resolved) -> list[CassetteFacts]:
+def _cassettes(project: Project, request: Request, resolved: Resolved) -> tuple[list[CassetteFacts], int]:
     """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
-    project root; [] when it selects recordings (or nothing)."""
+    project root ([] when it selects recordings, or nothing), and how many recordings (or tests without any) it
+    selects beside them."""
     from llm_fixtures.cassettes.cataloging import select_cassettes
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.discovery import is_cassette_name
 
     if request.stale or not (request.refs or request.everything or request.filters != Filters()):
-        return []
+        return [], 0
     paths = resolved.paths
+    others = 0
     if paths is not None:
+        others = len(resolved.unrecorded) + sum(not is_cassette_name(str(path)) for path in paths)
         paths = [path for path in paths if is_cassette_name(str(path))]
         if not paths:
-            return []
+            return [], others
     catalog = load_catalog(paths, project, base=project.root)
-    return select_cassettes(catalog.cassettes, request.filters)
+    if paths is None:
+        others = len(planning.select_facts(catalog.facts, request.filters))
+    return select_cassettes(catalog.cassettes, request.filters), others
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
