@@ -9,7 +9,6 @@ and the trash, caches and git's view of a file are attacked in the tests below t
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import os
@@ -222,44 +221,39 @@ def cache_is_a_fifo(root: Path, _outside: Path) -> None:
 # A cassette folder of the project (pytest-recording's layout), with one good cassette of the project's test.
 CAS = "tests/integration/inference/cassettes/test_openai_chat_completion"
 GOOD_CASSETTE = f"{GOOD_TEST}.yaml"
-CASSETTE = """interactions:
-- request:
-    body: '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'
-    headers:
-      content-type:
-      - application/json
-    method: POST
-    uri: https://api.openai.com/v1/chat/completions
-  response:
-    body:
-      string: BODY
-    headers:
-      HEADERS
-      content-type:
-      - application/json
-    status:
-      code: 200
-      message: OK
-version: 1
-"""
-ANSWER = (
-    "'"
-    + json.dumps(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "gpt-4o",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
+
+
+def vcr_cassette(
+    prompt: str = "hi",
+    answer: str | bytes = "hello",
+    *,
+    uri: str = "https://api.openai.com/v1/chat/completions",
+    headers: dict[str, list[str]] | None = None,
+    answer_headers: dict[str, list[str]] | None = None,
+) -> str:
+    """A VCR.py cassette of one chat completion, as vcrpy writes it: `answer` is the assistant's text, or the
+    body's bytes as sent (stored `!!binary`)."""
+    import yaml
+
+    message = {"role": "assistant", "content": answer}
+    completion = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o"}
+    completion["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
+    body = answer if isinstance(answer, bytes) else json.dumps(completion, separators=(",", ":"))
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}
+    interaction = {
+        "request": {
+            "body": json.dumps(request, separators=(",", ":")),
+            "headers": {**(headers or {}), "content-type": ["application/json"]},
+            "method": "POST",
+            "uri": uri,
         },
-        separators=(",", ":"),
-    )
-    + "'"
-)
-
-
-def _cassette(body: str = ANSWER, headers: str = "") -> str:
-    return CASSETTE.replace("BODY", body).replace("HEADERS\n      ", headers)
+        "response": {
+            "body": {"string": body},
+            "headers": {**(answer_headers or {}), "content-type": ["application/json"]},
+            "status": {"code": 200, "message": "OK"},
+        },
+    }
+    return str(yaml.safe_dump({"interactions": [interaction], "version": 1}, sort_keys=False))
 
 
 def fifo_cassette(root: Path, _outside: Path) -> None:
@@ -287,8 +281,8 @@ def gzip_bomb(root: Path, _outside: Path) -> None:
 
 def gzip_body_bomb(root: Path, _outside: Path) -> None:
     # A valid cassette whose gzip-encoded answer inflates to 100 MB: its body is not decoded, and said so.
-    body = "!!binary |\n        " + base64.b64encode(_inflating_to(100 << 20)).decode()
-    _write(root / CAS / "gzbody.yaml", _cassette(body, "content-encoding:\n      - gzip\n      "))
+    bomb = vcr_cassette(answer=_inflating_to(100 << 20), answer_headers={"content-encoding": ["gzip"]})
+    _write(root / CAS / "gzbody.yaml", bomb)
 
 
 CASES: dict[str, Case] = {
@@ -359,7 +353,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / TEST_FILE).write_text("def test_openai_chat_completion_streaming_parallel_tools():\n    pass\n")
     shutil.copyfile(GOOD, root / REC / GOOD_NAME)
-    _write(root / CAS / GOOD_CASSETTE, _cassette())
+    _write(root / CAS / GOOD_CASSETTE, vcr_cassette())
     (tmp_path / "outside").mkdir()
     shutil.copyfile(SAMPLES / REC / OUTSIDE_NAME, tmp_path / "outside" / OUTSIDE_NAME)
     monkeypatch.chdir(root)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from test_check import SECRETS
+from test_hostile import vcr_cassette
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
@@ -433,27 +434,6 @@ PLACES = ("header", "api-key", "url", "prompt", "stream", "cassette-header", "ca
 # An OpenAI project key for each place (40 characters after the prefix), to tell which one leaked.
 PLANTED = {place: ("sk-proj-" + (place.replace("-", "") + "Q7") * 20)[:48] for place in PLACES}
 LEAK_TEST = "tests/integration/test_leak.py::test_leak"
-LEAK_CASSETTE = """interactions:
-- request:
-    body: '{{"model":"gpt-4o","messages":[{{"role":"user","content":"my key {body}"}}]}}'
-    headers:
-      authorization:
-      - Bearer {header}
-      content-type:
-      - application/json
-    method: POST
-    uri: https://api.openai.com/v1/chat/completions?key={url}
-  response:
-    body:
-      string: '{answer}'
-    headers:
-      content-type:
-      - application/json
-    status:
-      code: 200
-      message: OK
-version: 1
-"""
 
 
 def _leaky(keys: dict[str, str], answer: str) -> dict[str, Any]:
@@ -487,15 +467,12 @@ def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         (folder / "recordings" / NAME).write_text(json.dumps(_leaky(keys, answer), indent=2))
         cassette = folder / "cassettes" / "test_leak" / "test_leak.yaml"
         cassette.parent.mkdir(parents=True)
-        message = {"role": "assistant", "content": answer}
-        body = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o"}
-        body["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
         cassette.write_text(
-            LEAK_CASSETTE.format(
-                body=keys["cassette-body"],
-                header=keys["cassette-header"],
-                url=keys["cassette-url"],
-                answer=json.dumps(body, separators=(",", ":")),
+            vcr_cassette(
+                f"my key {keys['cassette-body']}",
+                answer,
+                uri=f"https://api.openai.com/v1/chat/completions?key={keys['cassette-url']}",
+                headers={"authorization": [f"Bearer {keys['cassette-header']}"]},
             )
         )
     missed = "b" * 64
