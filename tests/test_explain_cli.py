@@ -177,6 +177,22 @@ def test_a_renamed_test_is_found_under_its_old_id(project: tuple[Path, Path]) ->
     assert [json.loads(row)["path"] for row in result.stdout.splitlines()] == [old["path"]]
 
 
+def test_the_fix_of_a_renamed_test_records_it_under_its_new_id(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test has no recording of its own: `fixtures rerecord <its id>` records it (the suite's recorder answers
+    by itself in record mode, as a provider would), in the run `explain` named; its replay then passes."""
+    root, log = project
+    line = explained(log)[SUMMARY]
+    assert line["record_command"] == f"OGX_TEST_INFERENCE_MODE=record pytest --inference-mode=record -- '{SUMMARY}'"
+    assert line["setup"] is None  # the suite defines no setups
+    assert replay(root, SUMMARY).returncode == 1
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent))  # the suite's recorder module
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert run_fix(line["fix"][0]) == 0
+    assert replay(root, SUMMARY).returncode == 0
+
+
 def test_the_other_calls_of_the_recorder(project: tuple[Path, Path]) -> None:
     _, log = project
     found = explained(log)
