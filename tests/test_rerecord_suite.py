@@ -313,3 +313,26 @@ def test_a_test_selected_without_recordings_that_records_nothing_is_said(project
     assert result.exit_code == 1, result.output
     assert f"{quiet!r}: not recorded: the run wrote no recording of it" in result.stderr
     assert quiet not in by_test(project)
+
+
+def test_a_failed_run_of_a_test_given_without_parameters_leaves_every_file_as_it_was(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files it wrote name its parametrizations (`test_greeting[txt=...]`): they are the run's, and go."""
+    (project / NEW_TEST).write_text(NEW_TESTS)
+    before = tree(project)
+    monkeypatch.setenv("MINI_FAIL", "test_greeting")
+    result = invoke(f"{NEW_TEST}::test_greeting")
+    assert result.exit_code == 1, result.output
+    assert "--setup=ollama" in result.stderr and "kept (written by another process" not in result.stderr
+    assert tree(project) == before
+    trashed = [path.read_bytes() for path in (project / ".git" / "fixtures-trash").rglob("*.trashed")]
+    assert any(b"test_greeting[txt=ollama" in data for data in trashed)
+
+
+def test_a_test_given_without_parameters_is_recorded_with_the_setup_ci_runs_its_suite_with(project: Path) -> None:
+    (project / NEW_TEST).write_text(NEW_TESTS)
+    result = invoke(f"{NEW_TEST}::test_greeting")
+    assert result.exit_code == 0, result.output
+    recorded = [test for test in by_test(project) if test and test.startswith(NEW_TEST)]
+    assert recorded == [f"{NEW_TEST}::test_greeting[txt=ollama/llama3.2:3b-instruct-fp16]"]

@@ -7,6 +7,7 @@ file. pytest parses options even after `--` (it reads its arguments intermixed),
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from llm_fixtures.safepaths import OutsideProject, confined
@@ -76,6 +77,20 @@ def absent_test(root: Path, node_id: str) -> str | None:
     function = node_id.split("::", 1)[1].split("[", 1)[0]
     presence, reason = lookup(index_file(root / file), function)
     return f"{file} defines no {reason.removesuffix(' gone')}" if presence == "absent" else None
+
+
+def selecting(test_id: str) -> Iterator[str]:
+    """The node ids that select a test when given to pytest: its own id, then each node above it in its file (its
+    class, its function without parameters): `f.py::C::t[p]` gives itself, `f.py::C`, `f.py::C::t`."""
+    yield test_id
+    file, separator, rest = test_id.partition("::")
+    if not separator:
+        return
+    names = rest.split("[", 1)[0].split("::")
+    for count in range(1, len(names) + 1):
+        node = f"{file}::{'::'.join(names[:count])}"
+        if node != test_id:
+            yield node
 
 
 def test_file(node_id: str) -> str:

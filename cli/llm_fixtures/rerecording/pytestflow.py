@@ -24,7 +24,6 @@ from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.rerecording.reviewflow import stage_and_review
 from llm_fixtures.rerecording.summary import classes_by_path, diff_run
 from llm_fixtures.rerecording.superseded import supersede
-from llm_fixtures.resolving import matches_node_id
 from llm_fixtures.safepaths import read_regular
 
 
@@ -131,7 +130,8 @@ def rerecord_with_pytest(
 def _recorded_nothing(plan: planning.Plan, outcome: Outcome) -> list[str]:
     """The tests selected without a recording (by node id) of which the run wrote none."""
     new = [item.test_id for item in plan.items if item.path is None and item.action == "run" and item.test_id]
-    return [test for test in new if not any(matches_node_id(done, test) for done in outcome.tests_written)]
+    done = {node for test in outcome.tests_written for node in nodeids.selecting(test)}
+    return [test for test in new if test not in done]
 
 
 def _staged(backup: Backup, outcome: Outcome, root: Path) -> list[tuple[Path, bytes, str | None]]:
