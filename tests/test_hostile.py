@@ -623,6 +623,16 @@ def _delete(root: Path) -> str:
     return how
 
 
+def test_diff_against_git_skips_json_that_is_no_recording_with_the_note(repo: Path) -> None:
+    foreign_list(repo, repo)
+    commit_all(repo, "suites")
+    (repo / "tests/integration/client-typescript/suites.json").write_text('[{"suite": "vision"}]\n')
+    result = CliRunner().invoke(app, ["diff", "--git", "HEAD", "tests/integration"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "suites.json" not in result.stdout
+    assert "note: skipped 1 JSON file(s) that are not recordings" in result.stderr
+
+
 def test_a_committed_unchanged_orphan_is_left_to_git(repo: Path) -> None:
     assert _delete(repo) == "git"
     assert CliRunner().invoke(app, ["prune", "--restore"], catch_exceptions=False).exit_code == 0

@@ -5,7 +5,8 @@ folder (to leave out those that are not recordings), never a recording's content
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,15 +100,34 @@ def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
         return None
 
 
-def _outside_recordings(name: str) -> bool:
-    """Whether a file lies outside every `recordings` folder: there a JSON file may be something else (the
-    location rule of `store.is_foreign`, asked with no content)."""
-    return not is_cassette_name(name) and is_foreign(None, name)
+def _outside_recordings(names: Iterable[str]) -> list[str]:
+    """The names, cassettes apart, outside every `recordings` folder: there a JSON file may be something else (the
+    location rule of `store.is_foreign`, asked with no content, once per folder: this runs for every file of both
+    sides)."""
+    found: list[str] = []
+    outside: dict[str, bool] = {}
+    for name in names:
+        folder = name.replace("\\", "/").rpartition("/")[0]
+        if folder not in outside:
+            outside[folder] = is_foreign(None, name)
+        if outside[folder] and not is_cassette_name(name):
+            found.append(name)
+    return found
+
+
+# A pretty-printed object: its first key's indentation, which every top-level key has (nested keys have more).
+_FIRST_KEY = re.compile(rb'\{\r?\n([ \t]+)"')
 
 
 def _is_foreign(data: bytes, name: str) -> bool:
     """Whether a file's bytes are valid JSON that is no recording (a file that does not parse is no more foreign
-    than in a `recordings` folder: it is compared, and reported)."""
+    than in a `recordings` folder: it is compared, and reported). A pretty-printed object with a top-level
+    `request` or `response` key is a recording without parsing it: the rest is parsed."""
+    first = _FIRST_KEY.match(data)
+    if first is not None:
+        indent = b"\n" + first.group(1)
+        if indent + b'"request":' in data or indent + b'"response":' in data:
+            return False
     try:
         raw = parse_json(data, name)
     except (BadRecording, ValueError, RecursionError):
@@ -118,14 +138,13 @@ def _is_foreign(data: bytes, name: str) -> bool:
 def _foreign_files(names: Sequence[str]) -> set[str]:
     """The files of `names` outside every `recordings` folder that are not recordings."""
     found: set[str] = set()
-    for name in names:
-        if _outside_recordings(name):
-            try:
-                data = read_regular(name)
-            except OSError:  # NotRegularFile too: read, and reported, with the others
-                continue
-            if _is_foreign(data, name):
-                found.add(name)
+    for name in _outside_recordings(names):
+        try:
+            data = read_regular(name)
+        except OSError:  # NotRegularFile too: read, and reported, with the others
+            continue
+        if _is_foreign(data, name):
+            found.add(name)
     return found
 
 
@@ -195,7 +214,7 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
             continue
         tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
     # JSON outside every `recordings` folder (a path or a root given) may be something else: its blob tells.
-    outside = {key: source.oid for key, source in tree.sources.items() if source.oid and _outside_recordings(key)}
+    outside = {key: tree.sources[key].oid or "" for key in _outside_recordings(tree.sources)}
     if outside:
         blobs = read_blobs(repo, outside.values())
         for key, oid in outside.items():
