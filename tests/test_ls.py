@@ -243,11 +243,11 @@ def test_a_typo_in_the_settings_is_named(runner: CliRunner, tmp_path: Path, monk
     assert "rots" in result.stderr and result.stderr.startswith("error: ")
 
 
-def test_cache_is_used_and_never_stale(runner: CliRunner, tmp_path: Path) -> None:
+def test_cache_is_used_and_never_stale(runner: CliRunner, tmp_path: Path, cache_home: Path) -> None:
     folder = tmp_path / "r"
     path = write_recording(folder / "a.json", model="first")
     assert ls_json(runner, str(folder))[0]["model"] == "first"
-    cache_files = list((Path(os.environ["XDG_CACHE_HOME"]) / "llm-fixtures").glob("facts-*.json"))
+    cache_files = list((cache_home / "llm-fixtures").glob("facts-*.json"))
     assert len(cache_files) == 1
     write_recording(path, model="second-and-longer")
     assert ls_json(runner, str(folder))[0]["model"] == "second-and-longer"

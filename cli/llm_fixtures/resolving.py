@@ -11,31 +11,10 @@ from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, BadRecording, NoMatch, UsageError
 from llm_fixtures.facts import Facts
+from llm_fixtures.filtering import is_node_id, matches_node_id
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"[0-9a-fA-F]+")
-
-
-def is_node_id(ref: str) -> bool:
-    """Whether a reference reads as a pytest node id (`file.py::test[params]`) or names a test file."""
-    return "::" in ref or ref.endswith(".py")
-
-
-def _ends_with_path(text: str, suffix: str) -> bool:
-    """`text` is `suffix`, or ends with it after a `/` (a node id given relative to a subfolder)."""
-    return text == suffix or text.endswith("/" + suffix)
-
-
-def matches_node_id(test_id: str | None, ref: str) -> bool:
-    """Whether a recording's test id is the node `ref`: the same id; every parametrization of a node given
-    without parameters; every test of a test file given alone."""
-    if not test_id:
-        return False
-    if "::" not in ref:
-        return _ends_with_path(test_id.partition("::")[0], ref)
-    if "[" in ref:
-        return _ends_with_path(test_id, ref)
-    return _ends_with_path(test_id.split("[", 1)[0], ref)
 
 
 def _by_hash(ref: str, facts: Sequence[Facts]) -> list[Facts]:
@@ -75,13 +54,15 @@ def resolve_refs(
     paths: Sequence[Path] | None = None,
     *,
     problems: list[BadRecording] | None = None,
+    unmatched: list[str] | None = None,
 ) -> list[Path]:
     """The recording files the references name, in the order given (duplicates once). A reference is an
     existing path (a file, or a folder: every recording in it); a hash or a unique prefix of at least 6 hex
     digits (or a whole file name); a pytest node id (with `::`, or a test file), meaning every recording of
     that test, or of every parametrization of a node given without parameters, in a stable order.
     Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef.
-    The files of a folder given that cannot be read are added to `problems` when it is given."""
+    The files of a folder given that cannot be read are added to `problems` when it is given; node ids that name
+    no recording to `unmatched` when it is given (instead of raising NoMatch: a test not recorded yet)."""
     found: list[Path] = []
     facts: list[Facts] | None = None
     cassettes: list[CassetteFacts] = []
@@ -104,5 +85,10 @@ def resolve_refs(
         if facts is None:
             catalog = load_catalog(paths, project)
             facts, cassettes = catalog.facts, catalog.cassettes.cassettes
-        found.extend(_resolve_one(ref, facts, cassettes))
+        try:
+            found.extend(_resolve_one(ref, facts, cassettes))
+        except NoMatch:
+            if unmatched is None or not is_node_id(ref):
+                raise
+            unmatched.append(ref)
     return list(dict.fromkeys(found))

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from llm_fixtures.cassettes.naming import CASSETTE_FOLDERS, split_name, strip_suffix
 from llm_fixtures.safepaths import is_inside
-from llm_fixtures.testindex import Presence, TestFileIndex, index_file, lookup
+from llm_fixtures.testfiles import index_file
+from llm_fixtures.testindex import Presence, TestFileIndex, lookup
 
 if TYPE_CHECKING:
     from llm_fixtures.cassettes.describing import CassetteFacts

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from llm_fixtures.facts import provider_of
+from llm_fixtures.facts import hash_of_name, provider_of
 from llm_fixtures.hashing import model_list_digest
-from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+from llm_fixtures.normalizing import normalize_response
 from llm_fixtures.rerecording.responses_types import RESPONSE, event_class
 from llm_fixtures.rerecording.shapes import envelope
 
@@ -232,7 +232,11 @@ def build_call(request: Any, base_url: str | None = None) -> Call:
         raise Unsupported("the request has no URL or endpoint")
     scheme = urlsplit(url).scheme
     if scheme == "vertexai":
-        raise Unsupported("a google-genai (Vertex AI) call; the http runner speaks OpenAI and Ollama only")
+        raise Unsupported(
+            "a google-genai (Vertex AI) call; the http runner resends OpenAI (chat, completions, embeddings, models, "
+            "Responses) and Ollama SDK calls and the Anthropic Messages and Gemini Interactions passthrough, not "
+            "google-genai: re-record it with --runner pytest"
+        )
     if scheme not in ("http", "https") and not base_url:
         raise Unsupported(f"recorded URL {url!r} has no http(s) host; give --base-url")
     body = request.get("body")
@@ -330,7 +334,7 @@ def rerecorded(
     passthrough form stores."""
     if call.passthrough:
         return _with_response(raw, passthrough_response(call, items, status)), name
-    request_hash = hash_for_normalization(name)
+    request_hash = hash_of_name(name)
     response = {"body": stored_body(call, items), "is_streaming": call.streaming}
     new = _with_response(raw, response)
     new, _changes = normalize_response(new, request_hash)

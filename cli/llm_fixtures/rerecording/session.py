@@ -13,7 +13,7 @@ from llm_fixtures.filtering import Filters
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording.leftovers import refuse_if_any
 from llm_fixtures.rerecording.reporting import Reporter
-from llm_fixtures.rerecording.selection import select
+from llm_fixtures.rerecording.selection import Resolved, resolve, select
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,9 @@ class Request:
 
 
 def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
-    """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, or a selected test
-    re-recorded nothing; 2 nothing could be selected because the files given cannot be read; 130 interrupted.
+    """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, a selected test
+    re-recorded nothing, or a file selected could not be read (each said in one line, the rest re-recorded); 2
+    nothing could be selected because the files given cannot be read; 130 interrupted.
     UsageError (exit 2) when nothing can start; FixtureError (exit 2) when a backup is there, of a run still
     going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
@@ -48,13 +49,23 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         from llm_fixtures.rerecording.review import load_pending
 
         load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
-    cassettes = _cassettes(project, request)
+    planning.require_choice(request.refs, request.filters, request.stale, request.everything)
+    resolved = resolve(request.refs, project)
+    bad = 1 if resolved.problems else 0
+    cassettes, others = _cassettes(project, request, resolved)
     if cassettes:
         from llm_fixtures.cassettes.rerecording import rerecord_cassettes
 
         if request.runner != "pytest":
             raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
-        return rerecord_cassettes(
+        for problem in resolved.problems:
+            reporter.warn(problem)
+        if others:
+            reporter.warn(
+                f"{others} recording(s) or test(s) selected beside the cassettes are left as they are: cassettes "
+                "and recordings are re-recorded apart (select the recordings alone)"
+            )
+        code = rerecord_cassettes(
             project,
             cassettes,
             dry_run=request.dry_run,
@@ -62,14 +73,17 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             review=request.review,
             reporter=reporter,
         )
-    selection = select(request.refs, request.filters, request.stale, request.everything, project)
+        return code or bad
+    selection = select(resolved, request.filters, request.stale, project)
     for problem in selection.problems:
         reporter.warn(problem)
-    if not selection.chosen:
+    bad = 1 if selection.problems else 0
+    unrecorded = [] if request.stale else selection.unrecorded  # a test with no recording has none stale
+    if not selection.chosen and not unrecorded:
         reporter.warn("no recording matches the selection")
         return 2 if selection.problems else 0  # the files asked for are unreadable: bad input, not "nothing to do"
     plan = planning.build_plan(
-        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root
+        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root, tests=unrecorded
     )
     if request.runner == "pytest":
         from llm_fixtures.rerecording.recordplan import plan_record_runs
@@ -80,7 +94,7 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             reporter.lines(plan.items)
         else:
             reporter.plan(plan)
-        return 0
+        return bad
     _warn_skipped(plan, reporter)
     if plan.to_do == 0:
         raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
@@ -88,7 +102,7 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         from llm_fixtures.rerecording.httpflow import rerecord_over_http
         from llm_fixtures.rerecording.httprunner import HttpOptions
 
-        return rerecord_over_http(
+        code = rerecord_over_http(
             project,
             selection.chosen,
             plan,
@@ -101,9 +115,10 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
             prune_superseded=request.prune_superseded,
             reporter=reporter,
         )
+        return code or bad
     from llm_fixtures.rerecording.pytestflow import rerecord_with_pytest
 
-    return rerecord_with_pytest(
+    code = rerecord_with_pytest(
         project,
         plan,
         keep_partial=request.keep_partial,
@@ -111,25 +126,30 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         review=request.review,
         reporter=reporter,
     )
+    return code or bad
 
 
-def _cassettes(project: Project, request: Request) -> list[CassetteFacts]:
+def _cassettes(project: Project, request: Request, resolved: Resolved) -> tuple[list[CassetteFacts], int]:
     """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
-    project root; [] when it selects recordings (or nothing)."""
+    project root ([] when it selects recordings, or nothing), and how many recordings (or tests without any) it
+    selects beside them."""
     from llm_fixtures.cassettes.cataloging import select_cassettes
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.discovery import is_cassette_name
-    from llm_fixtures.resolving import resolve_refs
 
     if request.stale or not (request.refs or request.everything or request.filters != Filters()):
-        return []
-    paths = resolve_refs(request.refs, project) if request.refs else None
+        return [], 0
+    paths = resolved.paths
+    others = 0
     if paths is not None:
+        others = len(resolved.unrecorded) + sum(not is_cassette_name(str(path)) for path in paths)
         paths = [path for path in paths if is_cassette_name(str(path))]
         if not paths:
-            return []
+            return [], others
     catalog = load_catalog(paths, project, base=project.root)
-    return select_cassettes(catalog.cassettes, request.filters)
+    if paths is None:
+        others = len(planning.select_facts(catalog.facts, request.filters))
+    return select_cassettes(catalog.cassettes, request.filters), others
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
@@ -137,7 +157,7 @@ def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
     reasons: dict[str, int] = {}
     for item in plan.items:
         if item.action == "skip" and item.refused:
-            reporter.warn(f"{item.path}: {item.reason}")
+            reporter.warn(f"{item.label}: {item.reason}")
         elif item.action == "skip":
             reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
     for reason, count in sorted(reasons.items()):
