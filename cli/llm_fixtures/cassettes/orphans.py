@@ -17,19 +17,14 @@ overrides `default_cassette_name` (its names need not follow the tests), which s
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from llm_fixtures.cassettes.naming import CASSETTE_FOLDERS, split_name, strip_suffix
-from llm_fixtures.safepaths import is_inside
-from llm_fixtures.testindex import Presence, TestFileIndex, index_file, lookup
-
-if TYPE_CHECKING:
-    from llm_fixtures.cassettes.describing import CassetteFacts
-    from llm_fixtures.pruning import PrunePlan
+from llm_fixtures.safepaths import is_inside, read_regular
+from llm_fixtures.testindex import MAX_TEST_FILE, Presence, TestFileIndex, index_file, lookup
 
 _TEST_MODULE_PREFIX = "test"
 # Calls whose string arguments name cassettes, and fixtures that rename every cassette of their folder.
@@ -62,9 +57,16 @@ class _Tests:
     constants: dict[Path, frozenset[str]] = field(default_factory=dict)
     overrides: dict[Path, bool] = field(default_factory=dict)
 
+    def inside(self, path: Path) -> bool:
+        """Whether `path` stays inside the project through every link (a test module linked out is not read)."""
+        return is_inside(Path(os.path.realpath(path)), self.root)
+
     def index(self, module: Path) -> TestFileIndex:
         if module not in self.indexes:
-            self.indexes[module] = index_file(module)
+            if self.inside(module):
+                self.indexes[module] = index_file(module)
+            else:
+                self.indexes[module] = TestFileIndex("unsafe", f"{module.name} is a link out of the project")
         return self.indexes[module]
 
     def modules_in(self, folder: Path) -> list[Path]:
@@ -82,10 +84,11 @@ class _Tests:
             found: set[str] = set()
             constants: set[str] = set()
             override = False
-            try:
-                tree = ast.parse(path.read_bytes())
-            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-                tree = None
+            tree = None
+            if self.inside(path):
+                # Never blocks (a FIFO named like a test module) and never reads more than a test file may hold.
+                with contextlib.suppress(OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = ast.parse(read_regular(path, MAX_TEST_FILE))
             for node in ast.walk(tree) if tree is not None else ():
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
                     constants.add(node.value)
@@ -179,6 +182,8 @@ def judge_cassette(cassette: Path, size: int, shown: str, tests: _Tests, python_
     if not function.isidentifier() or (test_class is not None and not test_class.isidentifier()):
         return Verdict(shown, "undecided", f"{cassette.name} does not name a test", None, size)
     module = holder.joinpath(*relative[:-1], relative[-1] + ".py") if relative else None
+    if module is not None and module.exists() and not module.is_file():
+        return Verdict(shown, "undecided", f"{module.name} is not a regular file", None, size)
     if module is not None and module.is_file():
         test_id = f"{module.relative_to(tests.root).as_posix()}::{node}{params}"
         presence, why = lookup(tests.index(module), node)
@@ -225,20 +230,3 @@ def judge_cassettes(cassettes: list[tuple[str, str, int]], root: Path) -> list[V
             continue
         verdicts.append(judge_cassette(path, size, shown, tests, python_files))
     return verdicts
-
-
-def add_to_plan(plan: PrunePlan, cassettes: Sequence[CassetteFacts], base: Path, root: Path) -> None:
-    """The static tier's verdicts on `cassettes` (shown relative to `base`) added to a recordings prune plan:
-    orphans to its orphans (in the order it keeps: test file, then path), undecided ones to what it leaves alone."""
-    from llm_fixtures.pruning import Orphan, Undecided
-
-    verdicts = judge_cassettes([(facts.path, str(base / facts.path), facts.bytes) for facts in cassettes], root)
-    for verdict in verdicts:
-        if verdict.status == "orphan":
-            plan.orphans.append(
-                Orphan(path=verdict.path, test_id=verdict.test_id, reason=verdict.reason, bytes=verdict.bytes)
-            )
-        elif verdict.status == "undecided":
-            plan.undecided.append(Undecided(path=verdict.path, test_id=verdict.test_id, reason=verdict.reason))
-    plan.scanned += len(cassettes)
-    plan.orphans.sort(key=lambda orphan: ((orphan.test_id or "").split("::", 1)[0], orphan.path))

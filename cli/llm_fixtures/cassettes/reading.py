@@ -21,9 +21,6 @@ from llm_fixtures.cassettes.model import (
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 
-# The file names a cassette may have; `.json` only where a folder says cassettes (see discovery).
-CASSETTE_SUFFIXES = (".yaml", ".yml", ".yaml.gz", ".yml.gz", ".json", ".json.gz")
-
 
 def read_cassette(path: str | Path, shown: str | None = None) -> tuple[Cassette, int]:
     """The cassette stored at `path` (shown as `shown`) and its size in bytes; BadRecording with a one-line

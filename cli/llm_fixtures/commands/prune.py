@@ -16,6 +16,8 @@ from llm_fixtures.errors import BadRecording, UsageError
 
 if TYPE_CHECKING:
     # Imported when the command runs: `import llm_fixtures.app` stays free of pydantic.
+    from llm_fixtures.cassettes.evidence import CassetteUsage
+    from llm_fixtures.cassettes.pruneplan import Tiers
     from llm_fixtures.facts import Facts
     from llm_fixtures.pruning import CollectedTests, PrunePlan, UsageEvidence
 
@@ -52,17 +54,21 @@ def _plan(
     unused_from: list[Path],
     unreachable: bool,
     include_shared: bool,
-) -> tuple[PrunePlan, list[str]]:
+) -> tuple[PrunePlan, list[str], Tiers | None]:
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.pruning import CollectedTests, candidates_of, plan_prune
     from llm_fixtures.testindex import TestFiles
 
     base = Path.cwd()
     usage: UsageEvidence | None = None
+    cassette_usage: CassetteUsage | None = None
     if unused_from:
+        from llm_fixtures.cassettes.evidence import read_cassette_manifests, split_manifests
         from llm_fixtures.usage import read_manifests
 
-        usage = read_manifests(unused_from, project.root)
+        recording_manifests, cassette_manifests = split_manifests(unused_from)
+        usage = read_manifests(recording_manifests, project.root) if recording_manifests else None
+        cassette_usage = read_cassette_manifests(cassette_manifests, project.root) if cassette_manifests else None
     collected: CollectedTests | None = None
     if collect:
         from llm_fixtures.collecting import collect as run_collect
@@ -88,11 +94,13 @@ def _plan(
         unreachable=_unreachable(catalog.facts, base, include_shared) if unreachable else None,
         include_shared=include_shared,
     )
+    tiers = None
     if catalog.cassettes.cassettes:
-        from llm_fixtures.cassettes.orphans import add_to_plan
+        from llm_fixtures.cassettes.pruneplan import add_to_plan
 
-        add_to_plan(plan, catalog.cassettes.cassettes, base, project.root)
-    return plan, [str(problem) for problem in catalog.problems]
+        cassettes = catalog.cassettes.cassettes
+        tiers = add_to_plan(plan, cassettes, base, project.root, collected=collected, usage=cassette_usage)
+    return plan, [str(problem) for problem in catalog.problems], tiers
 
 
 def stdin_is_terminal() -> bool:
@@ -131,7 +139,8 @@ def run(
             "--unused-from",
             metavar="MANIFEST",
             help="Also orphan recordings of tests that passed without reading them, from the manifest of a "
-            "replay run with `pytest -p llm_fixtures.usage` (repeatable).",
+            "replay run with `pytest -p llm_fixtures.usage` (repeatable); for VCR cassettes, with `pytest -p "
+            "llm_fixtures.cassettes.usage` (cassettes a passing test never loaded; unplayed interactions noted).",
         ),
     ] = None,
     unreachable: Annotated[
@@ -179,7 +188,7 @@ def run(
             warn("note: --include-shared matters only with --unused-from or --unreachable (no test to look at)")
         if delete and not yes and not stdin_is_terminal():
             raise UsageError("--delete asks first, and there is no terminal to ask in: add --yes")
-        plan, problems = _plan(
+        plan, problems, tiers = _plan(
             paths,
             project,
             collect=collect,
@@ -196,6 +205,10 @@ def run(
             hint = _next_command(paths, collect, unused_from or [], unreachable, include_shared)
             render_plan(plan, next_command=None if delete else hint)
         render_left_alone(plan, problems)
+        if tiers is not None:
+            from llm_fixtures.render.cassettes import render_tiers
+
+            render_tiers(tiers)
         if delete and plan.orphans:
             if not yes and not typer.confirm(
                 f"Remove {len(plan.orphans)} orphaned recording(s)?", default=False, err=True
