@@ -48,20 +48,24 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         from llm_fixtures.rerecording.review import load_pending
 
         load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
-    cassettes = _cassettes(project, request)
-    if cassettes:
-        from llm_fixtures.cassettes.rerecording import rerecord_cassettes
+    cassettes, recordings_too, unreadable = _cassettes(project, request)
+    if not cassettes:
+        return _rerecord_recordings(project, request, reporter)
+    from llm_fixtures.cassettes.rerecording import rerecord_cassettes
 
-        if request.runner != "pytest":
-            raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
-        return rerecord_cassettes(
-            project,
-            cassettes,
-            dry_run=request.dry_run,
-            keep_partial=request.keep_partial,
-            review=request.review,
-            reporter=reporter,
-        )
+    if not recordings_too:  # else the recordings' part reports every unreadable file of the selection
+        for problem in unreadable:
+            reporter.warn(problem)
+    code = rerecord_cassettes(project, cassettes, request, reporter, alone=not recordings_too)
+    if code == 130:
+        return code
+    if not recordings_too:
+        return max(code, 1 if unreadable else 0)
+    return max(code, _rerecord_recordings(project, request, reporter))
+
+
+def _rerecord_recordings(project: Project, request: Request, reporter: Reporter) -> int:
+    """The recordings part of a re-record (after the cassettes, when the selection holds both)."""
     selection = select(request.refs, request.filters, request.stale, request.everything, project)
     for problem in selection.problems:
         reporter.warn(problem)
@@ -113,23 +117,24 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     )
 
 
-def _cassettes(project: Project, request: Request) -> list[CassetteFacts]:
+def _cassettes(project: Project, request: Request) -> tuple[list[CassetteFacts], bool, list[str]]:
     """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
-    project root; [] when it selects recordings (or nothing)."""
+    project root; whether it selects recordings too (their part reports their unreadable files); the selected
+    cassettes that cannot be read (`path: what is wrong`)."""
     from llm_fixtures.cassettes.cataloging import select_cassettes
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.discovery import is_cassette_name
     from llm_fixtures.resolving import resolve_refs
 
     if request.stale or not (request.refs or request.everything or request.filters != Filters()):
-        return []
+        return [], True, []
     paths = resolve_refs(request.refs, project) if request.refs else None
-    if paths is not None:
-        paths = [path for path in paths if is_cassette_name(str(path))]
-        if not paths:
-            return []
+    if paths is not None and not any(is_cassette_name(str(path)) for path in paths):
+        return [], True, []
     catalog = load_catalog(paths, project, base=project.root)
-    return select_cassettes(catalog.cassettes, request.filters)
+    broken = [problem for problem in catalog.problems if is_cassette_name(str(problem.path))]
+    recordings = bool(planning.select_facts(catalog.facts, request.filters)) or len(broken) < len(catalog.problems)
+    return select_cassettes(catalog.cassettes, request.filters), recordings, [str(problem) for problem in broken]
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
