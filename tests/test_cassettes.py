@@ -16,12 +16,13 @@ from vcr.serializers import jsonserializer, yamlserializer
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import MAX_BODY, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
-from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_bytes
+from llm_fixtures.cassettes.linting import check_cassette_bytes
 from llm_fixtures.cassettes.loading import load_document
 from llm_fixtures.cassettes.model import Body
 from llm_fixtures.cassettes.naming import name_of_path, node_id_of_path
 from llm_fixtures.cassettes.reading import parse_cassette
 from llm_fixtures.cassettes.scrubbing import MASK, scrub
+from llm_fixtures.checking import CheckOptions
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.errors import BadRecording
 
@@ -587,7 +588,7 @@ def test_check_finds_a_planted_header_key_masked() -> None:
 
 def test_allow_secrets_is_respected() -> None:
     data = planted(Authorization=[f"Bearer {OPENAI_KEY}"])
-    options = CassetteCheckOptions(allow_secrets=("sk-proj-", "AIza"))
+    options = CheckOptions(allow_secrets=("sk-proj-", "AIza"))
     assert [finding for finding in check_cassette_bytes(data, "c.yaml", options) if finding.check == "secrets"] == []
 
 
