@@ -203,6 +203,30 @@ interactions:
     assert (facts.interactions, facts.model, facts.error) == (3, "gemini-live", True)
 
 
+def test_grpc_samples_and_streams_are_read_as_request_and_answer_json() -> None:
+    text = """version: 1
+interactions:
+- request_sample:
+    json: {model: grok-4, messages: [{content: [{text: hi}], role: ROLE_USER}]}
+    raw: !!binary Cg==
+  response_sample:
+    json: {id: a, outputs: []}
+- request_stream:
+    json: {model: grok-4-fast, messages: []}
+    raw: !!binary Cg==
+  response_stream:
+    chunks_json:
+    - chunk: {id: b}
+    - chunk: {id: b}
+    chunks_raw: [!!binary Cg==]
+"""
+    cassette = parse_cassette(text.encode(), "c.xai.yaml")
+    assert (cassette.format, cassette.problems) == ("grpc", [])
+    assert [i.request.body.parsed["model"] for i in cassette.interactions] == ["grok-4", "grok-4-fast"]
+    assert cassette.interactions[1].response.body.parsed == [{"chunk": {"id": "b"}}, {"chunk": {"id": "b"}}]
+    assert [row.model for row in describe_interactions(cassette)] == ["grok-4", "grok-4-fast"]
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
