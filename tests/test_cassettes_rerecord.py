@@ -308,6 +308,39 @@ def test_http_refuses_what_it_cannot_write_faithfully_one_line_each(project: Pat
     assert not server.seen
 
 
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"Dumper": yaml.CDumper}, "vcrpy YAML"),
+        ({"Dumper": yaml.Dumper}, "vcrpy YAML without libyaml"),
+        ({"Dumper": yaml.CDumper, "width": 2**31 - 1}, "YAML without line folding"),
+    ],
+)
+def test_http_keeps_the_writer_that_wrote_the_file(
+    project: Path, server: FakeServer, options: dict[str, Any], name: str
+) -> None:
+    from llm_fixtures.cassettes.loading import load_document
+    from llm_fixtures.cassettes.writer import writer_of
+
+    # A long pretty-printed JSON answer and a long request body: the writers fold them differently.
+    answer = json.dumps({"object": "list", "data": [{"object": "embedding", "index": 0}], "model": "m" * 40}, indent=2)
+    item = interaction(server.url + "/v1/chat/completions", chat(text="a rather long question " * 6), answer=answer)
+    path = project / FOLDER / "test_hello.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.dump({"interactions": [item], "version": 1}, **options))
+    before = path.read_bytes()
+    tree, _gzipped, serializer = load_document(before, "c.yaml")
+    found = writer_of(before, tree, serializer)
+    assert found is not None and found.name == name
+    request_lines = [line for line in before.decode().splitlines() if line.startswith("    ")][:3]
+    result = rerecord("--runner", "http", str(path.relative_to(project)))
+    assert result.exit_code == 0, result.stderr
+    after = path.read_bytes()
+    assert after != before
+    assert yaml.dump(yaml.safe_load(after), **options).encode() == after
+    assert [line for line in after.decode().splitlines() if line.startswith("    ")][:3] == request_lines
+
+
 @pytest.mark.skipif(not CASSETTES, reason="../shared/vcr is not present")
 def test_http_refuses_pydantic_ais_serializer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shared = next(path for path in CASSETTES if "test_deepseek" in str(path) and "stream" in path.name)

@@ -1,6 +1,7 @@
 """How a cassette file was written, proved by writing its data again byte for byte, and that writer for its new
-version: vcrpy's YAML serializer (PyYAML's dumper, libyaml's when there is one, every default kept) or its JSON
-serializer (`json.dumps(indent=4)` and a newline).
+version: vcrpy's YAML serializer (PyYAML's dumper with every default: libyaml's, or the pure-Python one vcrpy falls
+back to without libyaml, which folds long quoted lines elsewhere), the same without line folding (as some projects
+rewrite their cassettes), or vcrpy's JSON serializer (`json.dumps(indent=4)` and a newline).
 
 A file that neither reproduces exactly (hand edits, pydantic-ai's own serializer, a scrubber's in-place edits, an
 older vcrpy's Python tags) has no writer here: rewriting it would change lines nobody meant to touch, so whatever
@@ -20,10 +21,19 @@ try:
     _Dumper: Any = yaml.CDumper  # what vcrpy's serializer uses when PyYAML has libyaml
 except AttributeError:  # PyYAML built without libyaml: vcrpy falls back the same way
     _Dumper = yaml.Dumper
+_UNFOLDED = 2**31 - 1  # a line width no line reaches
 
 
 def _yaml(tree: Any) -> bytes:
     return str(yaml.dump(tree, Dumper=_Dumper)).encode("utf-8")
+
+
+def _pure_yaml(tree: Any) -> bytes:
+    return str(yaml.dump(tree, Dumper=yaml.Dumper)).encode("utf-8")
+
+
+def _unfolded_yaml(tree: Any) -> bytes:
+    return str(yaml.dump(tree, Dumper=_Dumper, width=_UNFOLDED)).encode("utf-8")
 
 
 def _json(tree: Any) -> bytes:
@@ -32,23 +42,31 @@ def _json(tree: Any) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Writer:
-    """A serializer that wrote a file: its name (`vcrpy-yaml`, `vcrpy-json`) and how it writes a tree."""
+    """A serializer that wrote a file: its name, the serializer it is one of ("yaml" or "json") and how it
+    writes a tree."""
 
     name: str
+    serializer: str
     dump: Callable[[Any], bytes]
 
 
-WRITERS = (Writer("vcrpy-yaml", _yaml), Writer("vcrpy-json", _json))
+WRITERS = (
+    Writer("vcrpy YAML", "yaml", _yaml),
+    Writer("vcrpy YAML without libyaml", "yaml", _pure_yaml),
+    Writer("YAML without line folding", "yaml", _unfolded_yaml),
+    Writer("vcrpy JSON", "json", _json),
+)
 
 
 def writer_of(data: bytes, tree: Any, serializer: str) -> Writer | None:
     """The writer that turns `tree` (the file's data, as `loading.load_document` read it) back into exactly
-    `data`, or None. `serializer` ("yaml" or "json") says which one to try."""
+    `data`, or None. `serializer` ("yaml" or "json") says which ones to try."""
     for writer in WRITERS:
-        if writer.name.endswith(serializer):
-            try:
-                if writer.dump(tree) == data:
-                    return writer
-            except (TypeError, ValueError, yaml.YAMLError, RecursionError):
-                return None
+        if writer.serializer != serializer:
+            continue
+        try:
+            if writer.dump(tree) == data:
+                return writer
+        except (TypeError, ValueError, yaml.YAMLError, RecursionError):
+            return None
     return None
