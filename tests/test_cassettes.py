@@ -172,6 +172,10 @@ version: 1
     assert cassette.style == "parsed-body"
     row = describe_interactions(cassette)[0]
     assert (row.model, row.provider, row.endpoint) == ("claude-sonnet-4-5", "anthropic", "/v1/messages")
+    # Its sizes are those of the JSON the trees hold (what `ls --group-by` adds up).
+    request = cassette.interactions[0].request.body.parsed
+    assert row.request_bytes == len(json.dumps(request, separators=(",", ":")).encode())
+    assert row.response_bytes > 100
     kind, result, _warnings = fold_interaction(cassette.interactions[0])
     assert kind == "anthropic"
     assert result["message"]["content"][0]["text"] == "Hello!"

@@ -18,7 +18,7 @@ from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts, d
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.filtering import Filters, GroupKey, group, group_value, keep
 
-CACHE_FORMAT = f"cassettes-3:{__version__}"
+CACHE_FORMAT = f"cassettes-4:{__version__}"
 _CASSETTE_FIELDS = tuple(item.name for item in fields(CassetteFacts))
 _ROW_FIELDS = tuple(item.name for item in fields(InteractionFacts))
 
