@@ -160,12 +160,16 @@ def test_http_sends_the_key_from_the_environment_and_never_stores_it(
         [interaction("https://api.openai.com/v1/chat/completions", chat(), request_headers=stored)],
     )
     before = path.read_bytes()
-    missing = rerecord("--runner", "http", "--base-url", server.url, str(path.relative_to(project)))
+    plain = rerecord("--runner", "http", "--base-url", server.url, str(path.relative_to(project)))
+    assert plain.exit_code == 2  # a local server gets no key, unless --api-key-env names one
+    assert "no variable is known for 127.0.0.1" in plain.stderr and "use --api-key-env" in plain.stderr
+    key = ["--api-key-env", "OPENAI_API_KEY"]
+    missing = rerecord("--runner", "http", "--base-url", server.url, *key, str(path.relative_to(project)))
     assert missing.exit_code == 2
     assert "OPENAI_API_KEY" in missing.stderr and "nothing was sent" in missing.stderr
     assert not server.seen
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    done = rerecord("--runner", "http", "--base-url", server.url, str(path.relative_to(project)))
+    done = rerecord("--runner", "http", "--base-url", server.url, *key, str(path.relative_to(project)))
     assert done.exit_code == 0, done.stderr
     assert server.seen[-1].headers.get("authorization") == f"Bearer {KEY}"
     assert KEY.encode() not in path.read_bytes()

@@ -17,9 +17,9 @@ by the writer that reproduces the old file byte for byte (`cassettes.writer`), t
 checking that the new file reads back to them and holds no key that was sent.
 
 Refused, one line each: WebSocket and gRPC cassettes (no HTTP to resend), pydantic-ai's serializer (`parsed_body`:
-its writer is the project's own code), gzipped cassette files, any file vcrpy's own writer does not reproduce, an
-answer stored decoded under a `Content-Encoding` header (which bytes the recorder kept is unclear), and a request
-that carried a credential when no variable is known for its host.
+its writer is the project's own code), gzipped cassette files, any file no writer of `cassettes.writer` reproduces,
+an answer stored decoded under a `Content-Encoding` header (which bytes the recorder kept is unclear), and a request
+that carried a credential when no variable is known for the host it goes to (a local one takes none).
 """
 
 from __future__ import annotations
@@ -188,11 +188,13 @@ def _resend(path: str, interaction: Interaction, stored: Any, request: Request) 
         raise _Skip("its answer is stored decoded under a Content-Encoding header: which bytes to keep is unclear")
     credential = next((name for name in old.headers if name.lower() in _CREDENTIALS - {"cookie"}), None)
     query_key = next((key for key, _ in parse_qsl(parts.query) if key.lower() in SECRET_QUERY_KEYS), None)
-    key_env = request.api_key_env or key_env_for(old.uri, parts.path)
+    url = _rebased(old.uri, request.base_url)
+    key_env = request.api_key_env or key_env_for(url, parts.path)  # as the recordings' runner: by the target
     if (credential or query_key) and not key_env:
         what = credential or f"?{query_key}="
+        host = urlsplit(url).netloc
         raise _Skip(
-            f"its request carried a credential ({what}) and no variable is known for {parts.netloc}: give --api-key-env"
+            f"its request carried a credential ({what}) and no variable is known for {host}: give --api-key-env"
         )
     scheme = ""
     if credential and credential.lower() in ("authorization", "proxy-authorization"):
@@ -203,7 +205,7 @@ def _resend(path: str, interaction: Interaction, stored: Any, request: Request) 
         path=path,
         index=interaction.index,
         method=old.method,
-        url=_rebased(old.uri, request.base_url),
+        url=url,
         headers=[
             (name, value)
             for name, values in old.headers.items()
@@ -273,7 +275,7 @@ def missing_keys(plans: Sequence[CassettePlan], environ: Mapping[str, str]) -> s
     needed: dict[str, int] = {}
     for plan in plans:
         for job in plan.jobs:
-            if job.key_env and not environ.get(job.key_env) and (job.key_header or job.key_query):
+            if job.key_env and not environ.get(job.key_env):
                 needed[job.key_env] = needed.get(job.key_env, 0) + 1
     if not needed:
         return None
