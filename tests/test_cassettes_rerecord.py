@@ -162,7 +162,7 @@ def test_http_sends_the_key_from_the_environment_and_never_stores_it(
     before = path.read_bytes()
     plain = rerecord("--runner", "http", "--base-url", server.url, str(path.relative_to(project)))
     assert plain.exit_code == 2  # a local server gets no key, unless --api-key-env names one
-    assert "no variable is known for 127.0.0.1" in plain.stderr and "use --api-key-env" in plain.stderr
+    assert "no variable holds a key for 127.0.0.1" in plain.stderr and "use --api-key-env" in plain.stderr
     key = ["--api-key-env", "OPENAI_API_KEY"]
     missing = rerecord("--runner", "http", "--base-url", server.url, *key, str(path.relative_to(project)))
     assert missing.exit_code == 2

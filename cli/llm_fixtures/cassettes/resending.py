@@ -192,10 +192,9 @@ def _resend(path: str, interaction: Interaction, stored: Any, request: Request) 
     key_env = request.api_key_env or key_env_for(url, parts.path)  # as the recordings' runner: by the target
     if (credential or query_key) and not key_env:
         what = credential or f"?{query_key}="
-        host = urlsplit(url).netloc
-        raise _Skip(
-            f"its request carried a credential ({what}) and no variable is known for {host}: give --api-key-env"
-        )
+        where = urlsplit(url).netloc
+        why = f"its request carried a credential ({what}) and no variable holds a key for {where}"
+        raise _Skip(f"{why}: use --api-key-env")
     scheme = ""
     if credential and credential.lower() in ("authorization", "proxy-authorization"):
         stored_scheme = (header(old.headers, credential) or ["Bearer x"])[0].strip().partition(" ")[0]
