@@ -221,6 +221,17 @@ def test_http_a_failed_interaction_leaves_the_cassette_byte_for_byte(
     assert path.read_bytes() == before
 
 
+def test_http_keeps_the_stand_ins_a_project_scrubbed_its_answers_with(project: Path, server: FakeServer) -> None:
+    url = server.url + "/v1/chat/completions"
+    scrubbed = {"Content-Type": ["application/json"], "Server": ["SERVER-XXX"], "Date": ["REDACTED"]}
+    path = write_cassette(project, "test_hello.yaml", [interaction(url, chat(), answer_headers=scrubbed)])
+    result = rerecord("--runner", "http", str(path.relative_to(project)))
+    assert result.exit_code == 0, result.stderr
+    headers = responses(path)[0]["headers"]
+    assert (headers["Server"], headers["Date"]) == (["SERVER-XXX"], ["REDACTED"])
+    assert headers["content-length"]  # a header the old answer lacked is stored as it came
+
+
 def test_http_an_expected_error_answer_is_stored_again(project: Path, server: FakeServer) -> None:
     url = server.url + "/v1/chat/completions"
     path = write_cassette(project, "test_hello.yaml", [interaction(url, chat(model="bad"), status=400)])
@@ -267,7 +278,11 @@ def test_http_gzip_answers_are_stored_as_the_cassette_kept_them(project: Path, g
         url,
         chat(text="raw"),
         answer=gzip.compress(b'{"old": true}'),
-        answer_headers={"Content-Encoding": ["gzip"], "Content-Type": ["application/json"]},
+        answer_headers={
+            "Content-Encoding": ["gzip"],
+            "Content-Type": ["application/json"],
+            "Set-Cookie": ["__cf_bm=REDACTED"],
+        },
     )
     decoded_style = interaction(url, chat(text="decoded"))  # no Content-Encoding: stored decoded
     path = write_cassette(project, "test_two.yaml", [raw_style, decoded_style])
@@ -280,8 +295,9 @@ def test_http_gzip_answers_are_stored_as_the_cassette_kept_them(project: Path, g
     assert kept_decoded["body"]["string"].startswith('{"id": "new"')
     assert "Content-Encoding" not in kept_decoded["headers"]
     assert kept_decoded["headers"]["Content-Length"] == [str(len(kept_decoded["body"]["string"]))]
-    # The old answers stored no cookie: the new one is not stored either.
-    assert "Set-Cookie" not in kept_raw["headers"] and "Set-Cookie" not in kept_decoded["headers"]
+    # The first old answer stored a scrubbed cookie, the second none: the new cookie is not stored.
+    assert kept_raw["headers"]["Set-Cookie"] == ["__cf_bm=REDACTED"]
+    assert "Set-Cookie" not in kept_decoded["headers"]
 
 
 def test_http_refuses_what_it_cannot_write_faithfully_one_line_each(project: Path, server: FakeServer) -> None:

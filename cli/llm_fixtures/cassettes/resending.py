@@ -12,7 +12,8 @@ own). The retries, the deadline, the error statuses and the answer shapes are th
 What is stored: the response as vcrpy stores one (status code and message, every header as a list, the body as
 text, or bytes when it is not UTF-8), with the body as the cassette kept it: still compressed where the old answer
 kept its `Content-Encoding`, decoded (and the header dropped, as vcrpy's `decode_compressed_response` does) where it
-had none. Cookies the old answer did not store are not stored; placeholders stay placeholders. The file is written
+had none. Cookies the old answer did not store are not stored; a header the project scrubbed (`REDACTED`,
+crewAI's `OPENAI-ORG-XXX`) keeps its stand-in. The file is written
 by the writer that reproduces the old file byte for byte (`cassettes.writer`), the requests untouched, after
 checking that the new file reads back to them and holds no key that was sent.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from llm_fixtures.cassettes.bodies import MAX_BODY, content_decoded, json_of
 from llm_fixtures.cassettes.describing import CassetteFacts
-from llm_fixtures.cassettes.leaks import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, is_placeholder
+from llm_fixtures.cassettes.leaks import SECRET_HEADERS, SECRET_QUERY_KEYS, is_placeholder
 from llm_fixtures.cassettes.loading import load_document
 from llm_fixtures.cassettes.model import Cassette, Headers, Interaction, header
 from llm_fixtures.cassettes.naming import node_id_of_path
@@ -395,25 +397,38 @@ async def _send_all(
 # --- storing ----------------------------------------------------------------------------------------------------
 
 
+# A value a project's scrubber put in place of the real one (crewAI's `OPENAI-ORG-XXX`, a `REDACTED`).
+_SCRUBBED = re.compile(r"[A-Z0-9_-]+-XXX|.*(REDACTED|SCRUBBED|FILTERED).*", re.IGNORECASE)
+
+
+def _scrubbed(values: Sequence[str], secret: bool) -> bool:
+    """Whether every stored value of a header is a stand-in (for a credential, any placeholder `check` knows)."""
+    return bool(values) and all(
+        _SCRUBBED.fullmatch(value) or (secret and is_placeholder(value.partition("=")[2] or value)) for value in values
+    )
+
+
 def _stored_headers(got: Got, old: Headers, decode: bool, body_size: int) -> dict[str, list[str]]:
-    """The answer's headers as the cassette keeps them: names lower-cased when the old ones all were; a
-    credential header only when the old answer stored one (a placeholder stays a placeholder); without the
-    Content-Encoding (and with the decoded length) when the body is stored decoded."""
+    """The answer's headers as the cassette keeps them: names lower-cased when the old ones all were; a header
+    whose old values were all stand-ins a scrubber put there keeps them; a credential header (cookies) only when
+    the old answer stored one; without the Content-Encoding (and with the decoded length) when the body is stored
+    decoded."""
     lower = all(name == name.lower() for name in old)
     kept: dict[str, list[str]] = {}
     for name, value in got.headers:
         lowered = name.lower()
+        key = lowered if lower else name
+        before = header(old, name)
         if decode and lowered == "content-encoding":
             continue
         if decode and lowered == "content-length":
             value = str(body_size)
-        if lowered in SECRET_HEADERS:
-            before = header(old, name)
-            if not before:
-                continue
-            if all(is_placeholder(item.partition("=")[2] or item) for item in before):
-                value = MASK
-        kept.setdefault(lowered if lower else name, []).append(value)
+        if lowered in SECRET_HEADERS and not before:
+            continue
+        if _scrubbed(before, lowered in SECRET_HEADERS):
+            kept[key] = list(before)
+            continue
+        kept.setdefault(key, []).append(value)
     return kept
 
 
