@@ -216,7 +216,11 @@ class Recorder:
         path, recording = _store(self.test_id, endpoint, body, type_name, None)
         if os.environ[MODE] == "replay":
             if not path.exists():
-                raise RuntimeError(f"Recording not found for {path}")
+                url = os.environ["MINI_FAKE_URL"] + "/v1" + endpoint
+                raise RuntimeError(  # as upstream's recorder says it
+                    f"Recording not found for request hash: {path.stem}\\n"
+                    f"Model: {body.get('model', 'unknown')} | Request: POST {url}"
+                )
             return json.loads(path.read_text())["response"]["body"]["__data__"]
         answer = httpx.post(os.environ["MINI_FAKE_URL"] + "/v1" + endpoint, json=body).json()
         recording["response"]["body"]["__data__"] = answer

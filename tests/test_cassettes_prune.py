@@ -217,6 +217,11 @@ def test_default_names_follow_pytest_recording() -> None:
     assert owner_of(Path("c/TestX.test_y[a-b-c].yaml"), {"tests/a.py::TestX::test_y[a/b:c]"}) == "run"
     assert owner_of(Path("c/test_other.yaml"), {"tests/a.py::test_y"}) == "other"
     assert owner_of(Path("c/shared_login.yaml"), {"tests/a.py::test_y"}) == "doubt"
+    # A node id given without parameters (or a class) selects its parametrizations (or its members).
+    assert owner_of(Path("c/test_y[p1].yaml"), {"tests/a.py::test_y"}) == "run"
+    assert owner_of(Path("c/TestX.test_y[p].yaml"), {"tests/a.py::TestX"}) == "run"
+    assert owner_of(Path("c/TestX.test_y.yaml"), {"tests/a.py::TestX::test_y"}) == "run"
+    assert owner_of(Path("c/TestZ.test_y.yaml"), {"tests/a.py::TestX"}) == "other"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")

@@ -12,7 +12,8 @@ import pytest
 from llm_fixtures.explaining.logreading import read_log
 from llm_fixtures.explaining.logtext import clean_line
 from llm_fixtures.explaining.messages import tool_arguments
-from llm_fixtures.explaining.nodeids import find_node_ids, is_safe_node_id
+from llm_fixtures.explaining.nodeids import find_node_ids
+from llm_fixtures.rerecording.nodeids import node_id_problem
 
 H1 = "8a572c8957c1047e5c2418de2e05ccdeb9e114283782de36cf4ad394ddd6928e"
 H2 = "f319c2abe26c545b191e47a229c2cf9ccc9b33ee20ab7c91f0713ab2383acf1b"
@@ -78,7 +79,7 @@ def test_node_ids_are_found_with_their_parameters(line: str, ids: list[str]) -> 
     ],
 )
 def test_only_plain_relative_node_ids_are_safe(node_id: str, safe: bool) -> None:
-    assert is_safe_node_id(node_id) is safe
+    assert (node_id_problem(node_id) is None) is safe
 
 
 def _section(title: str, *body: str) -> list[str]:

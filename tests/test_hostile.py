@@ -9,6 +9,7 @@ and the trash, caches and git's view of a file are attacked in the tests below t
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -16,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,7 @@ COMMANDS: dict[str, list[str]] = {
     "show": ["show", "{rec}"],
     "show --json": ["show", "--json", "{rec}"],
     "show --assemble": ["show", "--assemble", "{rec}"],
+    "show --raw": ["show", "--raw", "{rec}"],
     "diff": ["diff", "{before}", "{rec}"],
     "check": ["check", "{rec}"],
     "normalize": ["normalize", "{rec}"],
@@ -75,6 +78,8 @@ class Case:
     target: str = REC
     skipped: str | None = None
     xfail: dict[str, str] = field(default_factory=dict)
+    # What the commands that list must still show of the good file beside it (default: the good recording).
+    good: str | None = None
 
 
 def _good() -> dict[str, Any]:
@@ -213,53 +218,105 @@ def cache_is_a_fifo(root: Path, _outside: Path) -> None:
         os.mkfifo(path)
 
 
-WALK_DIFF = "diff-truth: diffing/sides.py drops the problems of select_files (links out, names not UTF-8)"
-RERECORD_TRUTH = "rerecord-truth: rerecording/selection.py drops the problems of a folder (resolve_refs(problems=...))"
-DEEP_SHOW = "diff-truth: show (render/show.py _short) dumps the nested request parameter recursively"
-FOREIGN_DIFF = "diff-truth: diffing/loading.py takes JSON outside `recordings` for a bad recording (store.is_foreign)"
+# A cassette folder of the project (pytest-recording's layout), with one good cassette of the project's test.
+CAS = "tests/integration/inference/cassettes/test_openai_chat_completion"
+GOOD_CASSETTE = f"{GOOD_TEST}.yaml"
+
+
+def vcr_cassette(
+    prompt: str = "hi",
+    answer: str | bytes = "hello",
+    *,
+    uri: str = "https://api.openai.com/v1/chat/completions",
+    headers: dict[str, list[str]] | None = None,
+    answer_headers: dict[str, list[str]] | None = None,
+) -> str:
+    """A VCR.py cassette of one chat completion, as vcrpy writes it: `answer` is the assistant's text, or the
+    body's bytes as sent (stored `!!binary`)."""
+    import yaml
+
+    message = {"role": "assistant", "content": answer}
+    completion = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o"}
+    completion["choices"] = [{"index": 0, "message": message, "finish_reason": "stop"}]
+    body = answer if isinstance(answer, bytes) else json.dumps(completion, separators=(",", ":"))
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}
+    interaction = {
+        "request": {
+            "body": json.dumps(request, separators=(",", ":")),
+            "headers": {**(headers or {}), "content-type": ["application/json"]},
+            "method": "POST",
+            "uri": uri,
+        },
+        "response": {
+            "body": {"string": body},
+            "headers": {**(answer_headers or {}), "content-type": ["application/json"]},
+            "status": {"code": 200, "message": "OK"},
+        },
+    }
+    return str(yaml.safe_dump({"interactions": [interaction], "version": 1}, sort_keys=False))
+
+
+def fifo_cassette(root: Path, _outside: Path) -> None:
+    os.mkfifo(root / CAS / "x.yaml")
+
+
+def alias_bomb(root: Path, _outside: Path) -> None:
+    laughs = ['lol: &a0 ["lol"]'] + [f"l{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    _write(root / CAS / "bomb.yaml", "\n".join(laughs) + "\ninteractions: [*a11]\nversion: 1\n")
+
+
+@functools.cache
+def _inflating_to(size: int, head: bytes = b"") -> bytes:
+    engine = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [engine.compress(head)]
+    block = b"\0" * (1 << 20)
+    parts.extend(engine.compress(block) for _ in range(size >> 20))
+    return b"".join([*parts, engine.flush()])
+
+
+def gzip_bomb(root: Path, _outside: Path) -> None:
+    # A gzipped cassette (as langchain keeps them) that inflates past the cap.
+    (root / CAS / "big.yaml.gz").write_bytes(_inflating_to(300 << 20, b"interactions: []\n# "))
+
+
+def gzip_body_bomb(root: Path, _outside: Path) -> None:
+    # A valid cassette whose gzip-encoded answer inflates to 100 MB: its body is not decoded, and said so.
+    bomb = vcr_cassette(answer=_inflating_to(100 << 20), answer_headers={"content-encoding": ["gzip"]})
+    _write(root / CAS / "gzbody.yaml", bomb)
+
 
 CASES: dict[str, Case] = {
     "fifo": Case(
         fifo,
         bad=("x.json", "FIFO"),
-        xfail={"rerecord --dry-run": RERECORD_TRUTH},
     ),
-    "huge int in request": Case(
-        huge_int_in_request, bad=("huge.json", "integer of more than"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "huge int in response": Case(
-        huge_int_in_response, bad=("huge.json", "integer of more than"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
+    "huge int in request": Case(huge_int_in_request, bad=("huge.json", "integer of more than")),
+    "huge int in response": Case(huge_int_in_response, bad=("huge.json", "integer of more than")),
     "400-digit int": Case(long_int),
-    "bad url": Case(bad_url, bad=("url.json", "not a valid URL"), xfail={"rerecord --dry-run": RERECORD_TRUTH}),
+    "bad url": Case(bad_url, bad=("url.json", "not a valid URL")),
     "surrogate in prompt": Case(surrogate_in_prompt),
     "surrogate in test id": Case(surrogate_in_test_id),
-    "list 1000 deep in request": Case(deep_request, deep="deep.json", xfail={"show": DEEP_SHOW}),
+    "list 1000 deep in request": Case(deep_request, deep="deep.json"),
     "list 500 deep in response": Case(deep_response, deep="deep.json"),
-    "list at top level": Case(
-        list_at_top, bad=("list.json", "top level is a JSON list"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "response is a list": Case(
-        response_list, bad=("empty.json", "response"), xfail={"rerecord --dry-run": RERECORD_TRUTH}
-    ),
-    "JSON list outside recordings": Case(
-        foreign_list, target="tests/integration", skipped="suites.json", xfail={"diff": FOREIGN_DIFF}
-    ),
+    "list at top level": Case(list_at_top, bad=("list.json", "top level is a JSON list")),
+    "response is a list": Case(response_list, bad=("empty.json", "response")),
+    "JSON list outside recordings": Case(foreign_list, target="tests/integration", skipped="suites.json"),
     "file name not UTF-8": Case(
         name_not_utf8,
         bad=("bad\\xff.json", "not valid UTF-8"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "folder link out": Case(
         folder_link_out,
         bad=("linked", "outside the project"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
     "file link out": Case(
         file_link_out,
         bad=("evil.json", "outside the project"),
-        xfail={"diff": WALK_DIFF, "rerecord --dry-run": RERECORD_TRUTH},
     ),
+    "FIFO in a cassette folder": Case(fifo_cassette, bad=("x.yaml", "FIFO"), target=CAS, good=GOOD_CASSETTE),
+    "YAML alias bomb": Case(alias_bomb, bad=("bomb.yaml", "alias bomb"), target=CAS, good=GOOD_CASSETTE),
+    "gzip bomb cassette": Case(gzip_bomb, bad=("big.yaml.gz", "larger than"), target=CAS, good=GOOD_CASSETTE),
+    "gzip bomb in a body": Case(gzip_body_bomb, target=CAS, good=GOOD_CASSETTE),
     "cache entry 5": Case(cache_entry_5),
     "cache entry []": Case(cache_entry_empty),
     "cache entry with a bad stamp": Case(cache_entry_bad_stamp),
@@ -296,6 +353,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "pyproject.toml").write_text(PYPROJECT)
     (root / TEST_FILE).write_text("def test_openai_chat_completion_streaming_parallel_tools():\n    pass\n")
     shutil.copyfile(GOOD, root / REC / GOOD_NAME)
+    _write(root / CAS / GOOD_CASSETTE, vcr_cassette())
     (tmp_path / "outside").mkdir()
     shutil.copyfile(SAMPLES / REC / OUTSIDE_NAME, tmp_path / "outside" / OUTSIDE_NAME)
     monkeypatch.chdir(root)
@@ -332,8 +390,14 @@ def test_every_command_meets_hostile_input(project: Path, tmp_path: Path, case_n
         assert [line for line in output.splitlines() if case.deep in line and "nested too deeply" in line], output
     else:
         assert result.exit_code in (0, 1), output
-    if command in LISTS_THE_GOOD_ONE:
-        assert (GOOD_TEST if command.startswith("rerecord") else GOOD_HASH) in result.stdout, output
+    if command in LISTS_THE_GOOD_ONE and case.good is not None:
+        # A cassette's re-record plan is said on stderr, as the run's other lines.
+        assert case.good in (output if command.startswith("rerecord") else result.stdout), output
+    elif command.startswith("rerecord"):
+        # Its plan: on stdout for recordings; on stderr for cassettes, which win when a folder holds both.
+        assert GOOD_TEST in (result.stdout if case.target == REC else output), output
+    elif command in LISTS_THE_GOOD_ONE:
+        assert GOOD_HASH in result.stdout, output
     if case.skipped is not None:
         assert result.exit_code == 0, output
         assert not [line for line in result.stderr.splitlines() if case.skipped in line and "note" not in line]
@@ -358,6 +422,28 @@ def test_a_list_in_a_recordings_folder_is_still_a_bad_recording(project: Path) -
         result = CliRunner().invoke(app, [*command, REC], catch_exceptions=False)
         assert result.exit_code == 1
         assert "list.json" in result.output and "top level is a JSON list" in result.output
+
+
+def test_rerecord_of_a_folder_holding_only_bad_files_selects_nothing(project: Path) -> None:
+    """Its files are said; the catalog of no file is never taken for the project's every recording."""
+    other = project / "tests/integration/other/recordings"
+    _write(other / "list.json", "[1, 2, 3]\n")
+    os.mkfifo(other / "x.json")
+    result = CliRunner().invoke(app, ["rerecord", str(other.relative_to(project)), "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and GOOD_TEST not in result.output
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if "list.json" in line and "top level is a JSON list" in line]
+    assert [line for line in lines if "x.json" in line and "FIFO" in line]
+    assert lines[-1] == "no recording matches the selection"
+
+
+@pytest.mark.usefixtures("project")
+def test_recordings_selected_beside_cassettes_are_said_to_be_left_alone() -> None:
+    result = CliRunner().invoke(app, ["rerecord", "tests/integration", "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 recording(s) or test(s) selected beside the cassettes are left as they are" in result.stderr
+    assert f"run  {CAS}/{GOOD_CASSETTE}" in result.stderr
 
 
 def _limited_memory() -> None:
@@ -535,6 +621,16 @@ def _delete(root: Path) -> str:
     [entry] = json.loads((batch / "manifest.json").read_text())["entries"]
     how: str = entry["how"]
     return how
+
+
+def test_diff_against_git_skips_json_that_is_no_recording_with_the_note(repo: Path) -> None:
+    foreign_list(repo, repo)
+    commit_all(repo, "suites")
+    (repo / "tests/integration/client-typescript/suites.json").write_text('[{"suite": "vision"}]\n')
+    result = CliRunner().invoke(app, ["diff", "--git", "HEAD", "tests/integration"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "suites.json" not in result.stdout
+    assert "note: skipped 1 JSON file(s) that are not recordings" in result.stderr
 
 
 def test_a_committed_unchanged_orphan_is_left_to_git(repo: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from test_check import SECRETS
+from test_hostile import vcr_cassette
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
@@ -425,3 +426,134 @@ def test_capture_without_a_buffer_still_gets_json(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys, "stdout", out)
     echo_json_lines([{"k": KEY}])
     assert json.loads(out.getvalue()) == {"k": mask(KEY)}
+
+
+# --- a key in every place a recording or a cassette can hold one, through every command -------------------------
+
+PLACES = ("header", "api-key", "url", "prompt", "stream", "cassette-header", "cassette-url", "cassette-body", "log")
+# An OpenAI project key for each place (40 characters after the prefix), to tell which one leaked.
+PLANTED = {place: ("sk-proj-" + (place.replace("-", "") + "Q7") * 20)[:48] for place in PLACES}
+LEAK_TEST = "tests/integration/test_leak.py::test_leak"
+
+
+def _leaky(keys: dict[str, str], answer: str) -> dict[str, Any]:
+    """A streamed recording holding a key in each place: credential headers, the URL, the prompt, and one split
+    across two chunks of the answer."""
+    split = keys["stream"]
+    raw = hostile(LEAK_TEST, [f"split: {split[:12]}", split[12:], f" {answer}"])
+    request = raw["request"]
+    request["url"] = f"https://api.openai.com/v1/v1/chat/completions?key={keys['url']}"
+    request["headers"] = {"Authorization": f"Bearer {keys['header']}", "x-api-key": keys["api-key"]}
+    request["body"]["messages"][0]["content"] = f"my key {keys['prompt']} {CONTROLS}"
+    return raw
+
+
+@pytest.fixture
+def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A project with a recording and a cassette holding keys everywhere, an older copy of both holding other
+    keys (so that `diff` shows every place changed), and the log of a replay that missed with a key in its URL.
+    Returns every key planted."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.fixtures.rerecord]\nenv = {MODE = "record"}\n'
+    )
+    tests = tmp_path / "tests" / "integration"
+    tests.mkdir(parents=True)
+    (tests / "test_leak.py").write_text("def test_leak():\n    pass\n\n\ndef test_other():\n    pass\n")
+    older = {place: key[:-6] + "OLDold" for place, key in PLANTED.items()}
+    for folder, keys, answer in ((tests, PLANTED, "after"), (tmp_path / "old" / "integration", older, "before")):
+        (folder / "recordings").mkdir(parents=True)
+        (folder / "recordings" / NAME).write_text(json.dumps(_leaky(keys, answer), indent=2))
+        cassette = folder / "cassettes" / "test_leak" / "test_leak.yaml"
+        cassette.parent.mkdir(parents=True)
+        cassette.write_text(
+            vcr_cassette(
+                f"my key {keys['cassette-body']}",
+                answer,
+                uri=f"https://api.openai.com/v1/chat/completions?key={keys['cassette-url']}",
+                headers={"authorization": [f"Bearer {keys['cassette-header']}"]},
+            )
+        )
+    missed = "b" * 64
+    (tmp_path / "replay.log").write_text(
+        f"FAILED tests/integration/test_leak.py::test_other - RuntimeError: Recording not found for request hash: "
+        f"{missed}\nE   Model: gpt-4o | Request: POST https://api.openai.com/v1/chat/completions?key={PLANTED['log']}\n"
+    )
+    return {**{f"{place} (old)": key for place, key in older.items()}, **PLANTED}
+
+
+CASSETTES = "tests/integration/cassettes"
+EVERY_COMMAND = [
+    ["ls"],
+    ["ls", "--json"],
+    ["ls", "--interactions"],
+    ["ls", "--interactions", "--json"],
+    ["ls", "--group-by", "test"],
+    ["show", "aaaaaaaa"],
+    ["show", "--json", "aaaaaaaa"],
+    ["show", "--assemble", "aaaaaaaa"],
+    ["show", "--assemble", "--json", "aaaaaaaa"],
+    ["show", CASSETTES],
+    ["show", "--json", CASSETTES],
+    ["show", "--assemble", CASSETTES],
+    ["show", "--assemble", "--json", CASSETTES],
+    ["diff", "old", "tests"],
+    ["diff", "--show-all", "old", "tests"],
+    ["diff", "--json", "old", "tests"],
+    ["diff", "--format", "markdown", "old", "tests"],
+    ["diff", "--format", "markdown", "--show-all", "old", "tests"],
+    ["check"],
+    ["check", "--json"],
+    ["normalize"],
+    ["normalize", "--json"],
+    ["prune"],
+    ["prune", "--json"],
+    ["rerecord", "--dry-run", LEAK_TEST],
+    ["rerecord", "--dry-run", "--json", LEAK_TEST],
+    ["rerecord", "--dry-run", CASSETTES],
+    ["rerecord", "--dry-run", "--json", CASSETTES],
+    ["rerecord", "--dry-run", "--from-log", "replay.log"],
+    ["explain", "replay.log"],
+    ["explain", "--json", "replay.log"],
+]
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=" ".join)
+def test_a_key_planted_anywhere_is_masked_by_every_command(
+    runner: CliRunner, leaky: dict[str, str], args: list[str]
+) -> None:
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    output = result.stdout + result.stderr
+    assert output.strip()
+    assert [place for place, key in leaky.items() if key in output] == []
+    assert_safe(output)
+    if "--json" in args:
+        for line in result.stdout.splitlines():
+            json.loads(line)
+
+
+@pytest.mark.usefixtures("leaky")
+def test_the_planted_project_is_read_whole(runner: CliRunner) -> None:
+    """What the grid above runs on: every file valid, the answers of both kinds assembled, the log's miss read."""
+    listed = runner.invoke(app, ["ls", "--json"], catch_exceptions=False)
+    assert listed.exit_code == 0, listed.output
+    assert len(listed.stdout.splitlines()) == 4  # a recording and a cassette on each side
+    answers = runner.invoke(app, ["show", "--assemble", "--json", CASSETTES], catch_exceptions=False)
+    assert [row["choices"][0]["message"]["content"] for row in map(json.loads, answers.stdout.splitlines())] == [
+        "after"
+    ]
+    explained = runner.invoke(app, ["explain", "--json", "replay.log"], catch_exceptions=False)
+    [miss] = [json.loads(line) for line in explained.stdout.splitlines()]
+    assert (miss["test_id"], miss["cause"]) == ("tests/integration/test_leak.py::test_other", "never-recorded")
+    assert miss["url"].endswith(f"?key={mask(PLANTED['log'])}")
+
+
+def test_show_raw_alone_prints_the_keys_as_stored(runner: CliRunner, leaky: dict[str, str]) -> None:
+    recording = runner.invoke(app, ["show", "--raw", "aaaaaaaa", "tests/integration/recordings"])
+    cassette = runner.invoke(app, ["show", "--raw", CASSETTES])
+    for place in ("header", "api-key", "url", "prompt"):
+        assert leaky[place] in recording.stdout
+    for place in ("cassette-header", "cassette-url", "cassette-body"):
+        assert leaky[place] in cassette.stdout

@@ -91,7 +91,7 @@ def test_sdk_arguments_become_the_wire_request() -> None:
     ("req", "reason"),
     [
         ({"test_id": "t", "provider": "tavily", "tool_name": "web_search", "kwargs": {}}, "not an SDK inference"),
-        (request("vertexai:///generate_content", "/generate_content", {}), "google-genai"),
+        (request("vertexai:///generate_content", "/generate_content", {}), "Anthropic Messages and Gemini Inter"),
         (request("__databricks__/serving-endpoints/v1/chat/completions", "/v1/chat/completions", {}), "--base-url"),
         (request("https://api.openai.com/v1/v1/responses/resp_1", "/v1/responses/resp_1", {}), "is not supported"),
         (request("http://localhost:11434/api/pull", "/api/pull", {}), "/api/pull is not supported"),

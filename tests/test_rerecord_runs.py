@@ -193,6 +193,19 @@ def test_an_id_no_setup_produces_says_why(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("era", ["ogx", "llama-stack"])
+def test_an_id_without_parameters_goes_to_the_first_setup_that_runs_its_suite(tmp_path: Path, era: str) -> None:
+    """A test named without parameters (a new test, given by hand) is every parametrization of it: the setup CI
+    runs its suite with, whatever the function's parameters."""
+    node_id = f"{INTEGRATION}/inference/test_openai_completion.py::test_inference_store"
+    found = read_suite_definitions(checkout(era, tmp_path, [node_id]))
+    for signature in (None, frozenset({"text_model_id"}), frozenset()):
+        placed = place_test(found, node_id, signature)
+        assert isinstance(placed, Config), placed
+        assert (placed.setup, placed.suite) == ("ollama", "base")
+        assert placed.why.startswith("CI runs suite base" if era == "ogx" else "setup ollama is the default of suite")
+
+
 def test_three_setups_are_three_runs_with_the_commands_ci_would_run(tmp_path: Path) -> None:
     completion = f"{INTEGRATION}/inference/test_openai_completion.py"
     tests = [

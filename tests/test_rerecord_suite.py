@@ -240,3 +240,99 @@ def test_explicit_command_wins_and_is_one_run(project: Path) -> None:
     [command] = [line for line in plan.stdout.splitlines() if line.startswith("  $ ")]
     assert "pytest --setup=vllm --inference-mode=record --" in command
     assert "one run: [tool.fixtures.rerecord] command" in plan.stdout
+
+
+NEW_TEST = "tests/integration/inference/test_greeting.py"
+NEW_TESTS = """def test_greeting(recorder, text_model_id):
+    assert recorder.chat(text_model_id, "good morning")["choices"][0]["message"]["content"]
+"""
+
+
+def test_a_test_never_recorded_is_explained_then_recorded_by_the_printed_command(
+    project: Path, server: FakeServer, era: str, tmp_path: Path
+) -> None:
+    """From a replay run's log to a passing replay: `explain` says the new test was never recorded and prints
+    `fixtures rerecord <id>` with the setup the preset chose; that command, run, records it (through the fake
+    server) with that setup; the replay then passes."""
+    (project / NEW_TEST).write_text(NEW_TESTS)
+    new_id = f"{NEW_TEST}::test_greeting[txt=ollama/llama3.2:3b-instruct-fp16]"
+    env = {"MINI_FAKE_URL": server.url, "PYTHONDONTWRITEBYTECODE": "1"}
+    extra = [f"--embedding-model={minisuite.EMBEDDING_FOR_CI}"] if era == "ogx" else []
+    failed = minisuite.pytest_run(project, "-v", "--setup=ollama", *extra, NEW_TEST, env=env)
+    assert failed.returncode == 1 and "Recording not found for request hash" in failed.stdout, failed.stdout
+    log = tmp_path / "replay.log"
+    log.write_text(failed.stdout)
+
+    explained = CliRunner().invoke(app, ["explain", str(log), "--json"], catch_exceptions=False)
+    assert explained.exit_code == 1, explained.output
+    [line] = [json.loads(text) for text in explained.stdout.splitlines()]
+    assert (line["test_id"], line["cause"]) == (new_id, "never-recorded")
+    assert line["fix"] == [f"fixtures rerecord {shlex.quote(new_id)}"]
+    assert line["setup"] == "ollama"
+    words = shlex.split(line["record_command"])
+    assert "--setup=ollama" in words and "--inference-mode=record" in words and words[-2:] == ["--", new_id]
+    human = CliRunner().invoke(app, ["explain", str(log)], catch_exceptions=False).stdout
+    assert f"fix       fixtures rerecord {shlex.quote(new_id)}" in human
+    assert "(setup ollama, as the preset chose for this id)" in human
+
+    dry = invoke(*shlex.split(line["fix"][0])[2:], "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"{new_id}  (no recording yet: the run records it)" in dry.stdout
+    assert "covering 0 recording(s) and 1 test(s) not recorded yet" in dry.stdout
+    recorded = invoke(*shlex.split(line["fix"][0])[2:])
+    assert recorded.exit_code == 0, recorded.output
+    assert [seen.body["model"] for seen in server.seen if seen.path.endswith("/chat/completions")] == [
+        "ollama/llama3.2:3b-instruct-fp16"
+    ]
+    assert len(by_test(project)[new_id]) == 1
+    replayed = minisuite.pytest_run(project, "--setup=ollama", *extra, NEW_TEST, env=env)
+    assert replayed.returncode == 0, replayed.stdout
+
+
+@pytest.mark.usefixtures("project")
+def test_a_node_id_with_no_recording_must_name_a_test_that_is_there() -> None:
+    missing = f"{CHAT}::test_nothing_here[txt=ollama/llama3.2:3b-instruct-fp16]"
+    alone = invoke(missing)
+    assert alone.exit_code == 2, alone.output
+    assert alone.stderr.splitlines()[0] == (
+        f"{missing!r}: no recording matches it, and {CHAT} defines no function test_nothing_here"
+    )
+    for hostile in ("--basetemp=/tmp/x::y", "../outside/test_x.py::test_y"):
+        refused = invoke("--dry-run", "--", hostile, VLLM)
+        assert refused.exit_code == 0 and "--basetemp" not in refused.stdout and "outside" not in refused.stdout
+        assert "no recording matches it, and it may not be given to pytest" in refused.stderr
+    # The http runner resends recordings: a test without any has nothing to resend.
+    http = invoke(missing, "--runner", "http", "--dry-run")
+    assert "nothing to resend" in http.stderr
+
+
+def test_a_test_selected_without_recordings_that_records_nothing_is_said(project: Path) -> None:
+    (project / NEW_TEST).write_text("def test_quiet(recorder, text_model_id):\n    pass\n")
+    quiet = f"{NEW_TEST}::test_quiet[txt=vllm/Qwen/Qwen3-0.6B]"
+    result = invoke(quiet)
+    assert result.exit_code == 1, result.output
+    assert f"{quiet!r}: not recorded: the run wrote no recording of it" in result.stderr
+    assert quiet not in by_test(project)
+
+
+def test_a_failed_run_of_a_test_given_without_parameters_leaves_every_file_as_it_was(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files it wrote name its parametrizations (`test_greeting[txt=...]`): they are the run's, and go."""
+    (project / NEW_TEST).write_text(NEW_TESTS)
+    before = tree(project)
+    monkeypatch.setenv("MINI_FAIL", "test_greeting")
+    result = invoke(f"{NEW_TEST}::test_greeting")
+    assert result.exit_code == 1, result.output
+    assert "--setup=ollama" in result.stderr and "kept (written by another process" not in result.stderr
+    assert tree(project) == before
+    trashed = [path.read_bytes() for path in (project / ".git" / "fixtures-trash").rglob("*.trashed")]
+    assert any(b"test_greeting[txt=ollama" in data for data in trashed)
+
+
+def test_a_test_given_without_parameters_is_recorded_with_the_setup_ci_runs_its_suite_with(project: Path) -> None:
+    (project / NEW_TEST).write_text(NEW_TESTS)
+    result = invoke(f"{NEW_TEST}::test_greeting")
+    assert result.exit_code == 0, result.output
+    recorded = [test for test in by_test(project) if test and test.startswith(NEW_TEST)]
+    assert recorded == [f"{NEW_TEST}::test_greeting[txt=ollama/llama3.2:3b-instruct-fp16]"]

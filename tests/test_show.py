@@ -256,3 +256,25 @@ def test_every_corpus_recording_shows(runner: CliRunner, corpus: Path) -> None:
         assert result.exit_code == 0, result.stderr
         if "--json" in args:
             assert len(result.stdout.splitlines()) == len(files)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": [1, 2.5, {"b": None}], "c": "é"}, [], {}, [[]], {"k": {}}, True, None, ["x", [True, False]], ("t", 1)],
+)
+def test_short_values_read_as_json_dumps_writes_them(value: object) -> None:
+    from llm_fixtures.render.show import _compact_json, _short
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    assert _compact_json(value, 10_000) == text
+    assert _short(value, 12) == (text if len(text) <= 12 else text[:11] + "…")
+
+
+def test_a_short_value_never_recurses_nor_encodes_what_is_cut() -> None:
+    from llm_fixtures.render.show import _short
+
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert _short(deep, 10) == "[" * 9 + "…"
+    assert _short({"big": ["x" * 10] * 1_000_000}, 20) == '{"big": ["xxxxxxxxx…'

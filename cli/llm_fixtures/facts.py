@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
+from llm_fixtures.escaping import printable
+
 RequestKind = Literal["inference", "http", "tool", "file-processor"]
 
 Era = Literal["current", "isolated", "legacy"]
@@ -178,15 +180,6 @@ def _str(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value if value.isascii() else printable(value)
-
-
-def printable(text: str) -> str:
-    """`text` with every lone surrogate written as its escape (`\\ud800`), so that it can be encoded as UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
 
 
 def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:

@@ -75,13 +75,15 @@ def resolve_refs(
     paths: Sequence[Path] | None = None,
     *,
     problems: list[BadRecording] | None = None,
+    unmatched: list[str] | None = None,
 ) -> list[Path]:
     """The recording files the references name, in the order given (duplicates once). A reference is an
     existing path (a file, or a folder: every recording in it); a hash or a unique prefix of at least 6 hex
     digits (or a whole file name); a pytest node id (with `::`, or a test file), meaning every recording of
     that test, or of every parametrization of a node given without parameters, in a stable order.
     Recordings are searched under `paths`, or the project's default roots. Raises NoMatch, AmbiguousRef.
-    The files of a folder given that cannot be read are added to `problems` when it is given."""
+    The files of a folder given that cannot be read are added to `problems` when it is given; node ids that name
+    no recording to `unmatched` when it is given (instead of raising NoMatch: a test not recorded yet)."""
     found: list[Path] = []
     facts: list[Facts] | None = None
     cassettes: list[CassetteFacts] = []
@@ -104,5 +106,10 @@ def resolve_refs(
         if facts is None:
             catalog = load_catalog(paths, project)
             facts, cassettes = catalog.facts, catalog.cassettes.cassettes
-        found.extend(_resolve_one(ref, facts, cassettes))
+        try:
+            found.extend(_resolve_one(ref, facts, cassettes))
+        except NoMatch:
+            if unmatched is None or not is_node_id(ref):
+                raise
+            unmatched.append(ref)
     return list(dict.fromkeys(found))

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Protocol
 
+from llm_fixtures.escaping import escape
 from llm_fixtures.scanning import Allowlist, find_secrets, mask
 
 # Characters a terminal may act on, or that disguise what follows them: C0 controls but newline and tab, DEL,
@@ -17,7 +18,6 @@ _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
 # ...and, in a value that must stay on one line (a table cell, a stderr line), newline and tab too.
 _UNSAFE_IN_LINE = f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # The same characters in UTF-8 JSON text: the encoders escape C0 controls, not DEL, C1 or bidi characters.
 _UNSAFE_IN_JSON = rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
 # A private key's body after its header line (the header is what `check` reports; the body is the secret), in
@@ -50,15 +50,6 @@ class Allows(Protocol):
     """What decides that a secret may be printed as it is (`checking.secrets.Allowlist`, `ProjectAllowlist`)."""
 
     def allows(self, secret: str) -> bool: ...
-
-
-def escape(char: str) -> str:
-    """How an unsafe character is shown: `\\n`, `\\x1b`, `\\u202e`."""
-    short = _SHORT_ESCAPES.get(char)
-    if short is not None:
-        return short
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def secret_spans(data: bytes, allowlist: Allows | None = None) -> list[tuple[int, int, str]]:

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 FORMAT = "fixtures-usage/1"
 ENV_VAR = "FIXTURES_USAGE_MANIFEST"
 DEFAULT_NAME = ".fixtures-usage.json"
-# The replay mode variables of the upstream recorder (OGX, then llama-stack); `replay` is their default.
-MODE_VARS = ("OGX_TEST_INFERENCE_MODE", "LLAMA_STACK_TEST_INFERENCE_MODE")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MARKER = f"{os.sep}recordings{os.sep}"
 OUTSIDE_TESTS = ""  # the key of reads made outside any test (session fixtures, collection)
@@ -169,7 +167,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _modes(config: pytest.Config) -> dict[str, str]:
-    modes = {name: os.environ[name] for name in MODE_VARS if name in os.environ}
+    """The upstream recorder's mode as this run sets it: its variables (`replay` is their default) and option."""
+    from llm_fixtures.rerecording.recordmode import PRESET_VARIABLES  # read once per session, not at import
+
+    modes = {name: os.environ[name] for name in PRESET_VARIABLES.values() if name in os.environ}
     try:
         option = config.getoption("--inference-mode")
     except ValueError:

@@ -131,12 +131,25 @@ def stem_key(stem: str) -> str:
     return _truncated(stem) or stem
 
 
+def _selects(node_id: str, test_class: str | None, function: str) -> bool:
+    """Whether a node id given without parameters (a function, or a class) selects the test a cassette names."""
+    rest = node_id.split("::", 1)[-1]
+    if "[" in rest:
+        return False
+    names = rest.split("::")
+    if len(names) == 1:
+        return (test_class, function) in ((None, names[0]), (names[0], function))
+    return (test_class, function) == (names[-2], names[-1])
+
+
 def owner_of(path: PurePath, tests: frozenset[str] | set[str]) -> Owner:
     """Who wrote a cassette during a record run of `tests`, by its name: `run` when it is the default cassette of
-    one of them; `other` when it is named after another test (another process's run); `doubt` otherwise (a name a
-    test chose itself: any test may have written it)."""
-    key = stem_key(strip_suffix(path.name))
-    if any(key in name_keys(test) for test in tests):
+    one of them (or of a parametrization or member of a node id given without them); `other` when it is named
+    after another test (another process's run); `doubt` otherwise (a name a test chose itself: any test may have
+    written it)."""
+    stem = strip_suffix(path.name)
+    key = stem_key(stem)
+    test_class, function, _params = split_name(stem)
+    if any(key in name_keys(test) or _selects(test, test_class, function) for test in tests):
         return "run"
-    _test_class, function, _params = split_name(strip_suffix(path.name))
     return "other" if function.isidentifier() and function.startswith("test") else "doubt"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from llm_fixtures.facts import printable
+from llm_fixtures.escaping import printable
 
 Severity = Literal["info", "warning", "error"]
 CheckName = Literal["hash", "place", "normalization", "secrets", "schema", "duplicates", "size"]

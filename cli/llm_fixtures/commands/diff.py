@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from llm_fixtures.commands.check import note_skipped
 from llm_fixtures.commands.common import JsonOpt, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import load_project
 from llm_fixtures.errors import UsageError
@@ -120,6 +121,7 @@ def _run(
         errors = [report for report in result.reports if report.status == "error"]
         for report in errors:
             warn(f"error: {report.details.problem}")
+        note_skipped(result.skipped)
     if errors:
         raise typer.Exit(2)
     if any(report.meaningful or (strict and report.changes) for report in result.reports):

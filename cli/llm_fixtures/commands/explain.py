@@ -4,7 +4,6 @@ command that fixes it. This module reads the log and the recordings; the reasoni
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,7 @@ from llm_fixtures.errors import FixtureError, UsageError
 if TYPE_CHECKING:
     from llm_fixtures.config import Project
     from llm_fixtures.explaining.logreading import LogReading
+    from llm_fixtures.explaining.model import Explanation
     from llm_fixtures.facts import Facts
 
 # The most bytes of log read (a whole CI job's log is a few MB; this only stops a runaway file or pipe).
@@ -65,27 +65,15 @@ def read_log_file(log: str | None) -> LogReading:
     return read_log(_decode(read_log_bytes(log)))
 
 
-def select_from_log(log: str, project: Project, warn_line: Callable[[str], None]) -> list[str]:
-    """`rerecord --from-log`: the node ids of the tests that missed in the log, as references. A test with no
-    recording yet cannot be selected by `rerecord` (it selects recordings): each is named on `warn_line`.
-    UsageError when the log holds no miss, or no test that missed has a recording."""
-    from llm_fixtures.catalog import load_catalog
+def select_from_log(log: str) -> list[str]:
+    """`rerecord --from-log`: the node ids of the tests that missed in the log, as references (a test with no
+    recording yet is recorded by the pytest runner). UsageError when the log holds no miss."""
     from llm_fixtures.explaining.logreading import missed_tests
-    from llm_fixtures.resolving import matches_node_id
 
     tests = missed_tests(read_log_file(log))
     if not tests:
         raise UsageError(f"{log}: no test in the log missed a recording")
-    facts = load_catalog(None, project).facts
-    recorded = [test for test in tests if any(matches_node_id(fact.test_id, test) for fact in facts)]
-    for test in tests:
-        if test not in recorded:
-            warn_line(
-                f"{test}: missed, but has no recording yet; rerecord selects recordings, so run it in record mode"
-            )
-    if not recorded:
-        raise UsageError(f"{log}: none of the {len(tests)} test(s) that missed has a recording to re-record")
-    return recorded
+    return tests
 
 
 class _Recordings:
@@ -126,6 +114,20 @@ class _Recordings:
         return self.gones[key]
 
 
+def _name_the_runs(explanations: list[Explanation], project: Project) -> None:
+    """The run that each fix re-recording a test makes (the setup the preset chose), from the suite definitions
+    read as `rerecord` reads them; only for ids that may reach pytest in this project."""
+    import os
+
+    from llm_fixtures.explaining.report import attach_runs, rerecorded_tests
+    from llm_fixtures.rerecording.nodeids import node_id_problem
+    from llm_fixtures.rerecording.recordplan import run_of_each
+
+    tests = [test for test in rerecorded_tests(explanations) if node_id_problem(test, project.root) is None]
+    if tests:
+        attach_runs(explanations, run_of_each(project, tests, os.environ))
+
+
 def run(
     log: LogArg = None,
     *,
@@ -159,6 +161,7 @@ def run(
         explanations = explain_misses(
             reading.misses, catalog.facts, recordings.load, recordings.gone, volatility_of(project)
         )
+        _name_the_runs(explanations, project)
         if json:
             echo_json_lines(explanations)
         else:

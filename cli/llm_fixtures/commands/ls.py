@@ -8,6 +8,7 @@ import typer
 
 from llm_fixtures.cassettes.cataloging import CassetteCatalog, select_cassettes, select_interactions
 from llm_fixtures.catalog import load_catalog
+from llm_fixtures.commands.check import note_skipped
 from llm_fixtures.commands.common import (
     EndpointOpt,
     ErrorsOpt,
@@ -22,7 +23,6 @@ from llm_fixtures.commands.common import (
     handle_errors,
     make_filters,
     report_problems,
-    warn,
 )
 from llm_fixtures.config import load_project
 from llm_fixtures.filtering import Filters, GroupKey, SortKey, group, select, sort_facts
@@ -89,9 +89,7 @@ def run(
                 _list_cassettes(
                     cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, json=json
                 )
-        if catalog.skipped:
-            first = catalog.skipped[0]
-            warn(f"note: skipped {len(catalog.skipped)} JSON file(s) that are not recordings (e.g. {first})")
+        note_skipped([str(path) for path in catalog.skipped])
         bad = report_problems(catalog.problems)
     if bad:
         raise typer.Exit(1)

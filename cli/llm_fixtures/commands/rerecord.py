@@ -134,7 +134,7 @@ def run(
             if from_log is not None:
                 from llm_fixtures.commands.explain import select_from_log
 
-                refs = [*(refs or []), *select_from_log(from_log, project, _terminal(json).warn)]
+                refs = [*(refs or []), *select_from_log(from_log)]
             filters = make_filters(test, endpoint, model, provider, kind, stream, errors)
             # Flags win over `[tool.fixtures.rerecord]`, which wins over the defaults.
             settings = project.settings.rerecord

@@ -53,6 +53,8 @@ def run(
         paths = resolve_refs(refs, load_project(), problems=unreadable)
         if raw:
             _print_raw(paths)
+            if report_problems(unreadable):
+                raise typer.Exit(1)
             return
         from llm_fixtures.discovery import is_cassette_name
 

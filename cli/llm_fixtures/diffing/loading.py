@@ -50,7 +50,9 @@ class Loader:
 
     def data(self, source: Source) -> bytes:
         """The bytes of a source: its blob when read, else its file (for a blob, a working-tree copy git
-        considers unchanged)."""
+        considers unchanged). BadRecording for a source the walk could not take (never read)."""
+        if source.problem is not None:
+            raise BadRecording(source.display, source.problem)
         if source.oid is not None and source.oid in self._blobs:
             return self._blobs[source.oid]
         if source.path is not None:

@@ -49,6 +49,7 @@ class DiffResult:
     old_label: str
     new_label: str
     reports: list[PairReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # JSON files that are not recordings, left out (sides.py)
 
 
 def _candidates(loaded: dict[str, Parsed | BadRecording], volatility: Volatility) -> list[Candidate]:
@@ -269,7 +270,7 @@ def _diff_trees(
     old: Tree, new: Tree, volatility: Volatility, *, identify_unchanged: bool, jobs: int | None
 ) -> DiffResult:
     terms = Terms(volatility, check_names=old.named and new.named)
-    result = DiffResult(old_label=old.label, new_label=new.label)
+    result = DiffResult(old_label=old.label, new_label=new.label, skipped=sorted({*old.skipped, *new.skipped}))
     cassette_reports: list[PairReport] = []
     old_cassettes = {key: source for key, source in old.sources.items() if _is_cassette(source)}
     new_cassettes = {key: source for key, source in new.sources.items() if _is_cassette(source)}

@@ -1,10 +1,12 @@
 """The two sides of a diff, as lists of sources: files and folders on disk, git revisions, the working tree; and
-the volatile fields the project sets. Reads names and blob ids only, never a recording's content."""
+the volatile fields the project sets. Reads names and blob ids, and only the JSON files outside every `recordings`
+folder (to leave out those that are not recordings), never a recording's content."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,15 @@ from llm_fixtures.diffing.gitreading import (
     clean_index_blobs,
     list_blobs,
     open_repository,
+    read_blobs,
     resolve_revision,
     split_range,
 )
 from llm_fixtures.diffing.volatility import Volatility, build_volatility
 from llm_fixtures.discovery import is_cassette_name, select_files
-from llm_fixtures.errors import PathNotFound, UsageError
+from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
 from llm_fixtures.safepaths import read_regular
+from llm_fixtures.store import is_foreign, parse_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,8 @@ class Source:
     fingerprint: str | None = None
     path: Path | str | None = None
     oid: str | None = None
+    # Why the walk did not take it (a link out of the project, a name that is not UTF-8): never read, its error.
+    problem: str | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +52,9 @@ class Tree:
     repo: Repository | None = None
     # Whether the keys are the recordings' own paths (false for two files compared whatever their names).
     named: bool = True
+    # JSON files outside every `recordings` folder that are not recordings (a package.json, a list of suites):
+    # left out, as `ls` and `check` leave them out, and noted.
+    skipped: list[str] = field(default_factory=list)
 
 
 def volatility_of(project: Project) -> Volatility:
@@ -91,16 +100,77 @@ def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
         return None
 
 
+def _outside_recordings(names: Iterable[str]) -> list[str]:
+    """The names, cassettes apart, outside every `recordings` folder: there a JSON file may be something else (the
+    location rule of `store.is_foreign`, asked with no content, once per folder: this runs for every file of both
+    sides)."""
+    found: list[str] = []
+    outside: dict[str, bool] = {}
+    for name in names:
+        folder = name.replace("\\", "/").rpartition("/")[0]
+        if folder not in outside:
+            outside[folder] = is_foreign(None, name)
+        if outside[folder] and not is_cassette_name(name):
+            found.append(name)
+    return found
+
+
+# A pretty-printed object: its first key's indentation, which every top-level key has (nested keys have more).
+_FIRST_KEY = re.compile(rb'\{\r?\n([ \t]+)"')
+
+
+def _is_foreign(data: bytes, name: str) -> bool:
+    """Whether a file's bytes are valid JSON that is no recording (a file that does not parse is no more foreign
+    than in a `recordings` folder: it is compared, and reported). A pretty-printed object with a top-level
+    `request` or `response` key is a recording without parsing it: the rest is parsed."""
+    first = _FIRST_KEY.match(data)
+    if first is not None:
+        indent = b"\n" + first.group(1)
+        if indent + b'"request":' in data or indent + b'"response":' in data:
+            return False
+    try:
+        raw = parse_json(data, name)
+    except (BadRecording, ValueError, RecursionError):
+        return False
+    return is_foreign(raw, name)
+
+
+def _foreign_files(names: Sequence[str]) -> set[str]:
+    """The files of `names` outside every `recordings` folder that are not recordings."""
+    found: set[str] = set()
+    for name in _outside_recordings(names):
+        try:
+            data = read_regular(name)
+        except OSError:  # NotRegularFile too: read, and reported, with the others
+            continue
+        if _is_foreign(data, name):
+            found.add(name)
+    return found
+
+
+def _add_problems(tree: Tree, problems: Sequence[BadRecording], key_of: Callable[[str], str | None], cwd: Path) -> None:
+    """The paths the walk could not take, each a source that is only its error (never read)."""
+    for problem in problems:
+        name = str(problem.path)
+        key = key_of(name)
+        if key is not None:
+            tree.sources[key] = Source(key, _shown(name, cwd), problem=problem.reason)
+
+
 def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
     """Every recording file under a folder, keyed by its path inside the folder (string operations only: this
-    runs for every file of both sides)."""
+    runs for every file of both sides); the paths the walk could not take, as their errors."""
     selection = select_files([root], project)
     tree = Tree(label=_shown(root, cwd) if root.is_absolute() else str(root))
     prefix = str(root).rstrip(os.sep) + os.sep
     # The walk joins plain entry names onto the root as given: a file's absolute path is the root's and the rest.
     absolute_prefix = os.path.abspath(root).rstrip(os.sep) + os.sep  # noqa: PTH100 (as in _shown)
     base = str(cwd) + os.sep
+    foreign = _foreign_files(selection.names)
     for name in [*selection.names, *selection.cassettes]:
+        if name in foreign:
+            tree.skipped.append(_shown(name, cwd))
+            continue
         if name.startswith(prefix):
             inside = name[len(prefix) :]
             absolute = absolute_prefix + inside
@@ -110,7 +180,14 @@ def folder_tree(root: Path, project: Project, cwd: Path) -> Tree:
         key = inside.replace(os.sep, "/")
         # No fingerprint: two folders are compared file against file, bytes only when the sizes agree.
         tree.sources[key] = Source(key, shown, None, path=name)
+    _add_problems(tree, selection.problems, lambda name: _inside_key(name, root), cwd)
     return tree
+
+
+def _inside_key(name: str, root: Path) -> str | None:
+    """A path's key in the tree of the folder `root` (its path inside it; `.` for the folder itself)."""
+    relative = os.path.relpath(name, root)
+    return None if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
 def file_tree(path: Path, cwd: Path, key: str) -> Tree:
@@ -136,6 +213,13 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
         elif not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
             continue
         tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
+    # JSON outside every `recordings` folder (a path or a root given) may be something else: its blob tells.
+    outside = {key: tree.sources[key].oid or "" for key in _outside_recordings(tree.sources)}
+    if outside:
+        blobs = read_blobs(repo, outside.values())
+        for key, oid in outside.items():
+            if oid in blobs and _is_foreign(blobs[oid], key):
+                tree.skipped.append(tree.sources.pop(key).display)
     return tree
 
 
@@ -161,12 +245,17 @@ def worktree(repo: Repository, paths: Sequence[Path], project: Project, cwd: Pat
     selection = select_files(existing or None, project)
     # What git already knows is clean needs no reading; the rest is hashed here as git would hash it.
     known = clean_index_blobs(repo, [_repo_key(repo, path) or "." for path in existing])
+    foreign = _foreign_files(selection.names)
     for name in [*selection.names, *selection.cassettes]:
         key = _repo_key(repo, name)
         if key is None:
             continue
+        if name in foreign:
+            tree.skipped.append(_shown(name, cwd))
+            continue
         fingerprint = known.get(key) or _file_fingerprint(name, repo.object_format)
         tree.sources[key] = Source(key, _shown(name, cwd), fingerprint, path=name)
+    _add_problems(tree, selection.problems, lambda name: _repo_key(repo, name), cwd)
     return tree
 
 

@@ -15,12 +15,14 @@ from llm_fixtures.facts import split_test_id
 from llm_fixtures.hashing import rule_named
 
 _RENAMED = ("stale", "mismatch")
-# Causes whose test has no recording of its own to select it by.
-_UNRECORDED = ("never-recorded", "moved-test")
 
 
 def _command(*words: str) -> str:
     return shlex.join(words)
+
+
+# How every fix that re-records a test begins.
+RERECORD = "fixtures rerecord "
 
 
 def _rerecord(test_id: str, *, prune: bool = False) -> str:
@@ -259,7 +261,6 @@ def explain(
         explanation.cause, explanation.reason, explanation.fix = certain
         explanation.certain = True
         explanation.causes = [RankedCause(explanation.cause, explanation.reason)]
-        _note_unrecorded(explanation)
         return explanation
     drift = drift_of()
     explanation.drift = drift.fields if drift is not None else []
@@ -267,13 +268,4 @@ def explain(
     top = explanation.causes[0]
     explanation.cause, explanation.reason = top.cause, top.reason
     explanation.fix = _fix(top.cause, miss, candidates)
-    _note_unrecorded(explanation)
     return explanation
-
-
-def _note_unrecorded(explanation: Explanation) -> None:
-    if explanation.cause in _UNRECORDED and explanation.test_id is not None:
-        explanation.notes.append(
-            "`fixtures rerecord` selects a test by its recordings and this one has none yet: until it can, run the "
-            "test in record mode (a parametrization such as [txt=...] with the options of its setup)"
-        )

@@ -94,3 +94,6 @@ class Explanation:
     drift: list[DriftField]
     fix: list[str]
     notes: list[str] = field(default_factory=list)
+    # The run `fixtures rerecord <test>` makes (when the fix re-records): the setup the preset chose, the command.
+    setup: str | None = None
+    record_command: str | None = None

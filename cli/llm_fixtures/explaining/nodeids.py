@@ -1,15 +1,15 @@
-"""Pytest node ids read from a log: where one ends in a line, whether it is safe to use, and its parts."""
+"""Pytest node ids read from a log: where one ends in a line, and its parts (whether one may be used is the gate
+of rerecording/nodeids.py)."""
 
 from __future__ import annotations
 
 import re
 
-# The most characters a node id may have; upstream ids stay well under 300.
-MAX_NODE_ID = 1000
+from llm_fixtures.rerecording.nodeids import MAX_NODE_ID
+
 # `path/to/test_x.py::name`: a relative path made of ordinary file-name characters, ending in `.py`, then `::`.
 _START = re.compile(r"(?<![^\s\[(])([\w.][\w./+@=,-]*\.py)::")
 _NAME = re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*")
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def read_node_id(text: str, start: int = 0) -> tuple[str, int] | None:
@@ -49,20 +49,6 @@ def find_node_ids(text: str) -> list[tuple[str, int, int]]:
         if read is not None:
             found.append((read[0], match.start(), read[1]))
     return found
-
-
-def is_safe_node_id(node_id: str) -> bool:
-    """Whether a node id read from a log may be shown in a command: `relative/path.py::name[params]`, no leading
-    `-` (never an option) or `@` (pytest's argument file), no absolute path, no `..`, no backslash, no control
-    character, not too long."""
-    if not node_id or len(node_id) > MAX_NODE_ID or node_id.startswith(("-", "@")) or "::" not in node_id:
-        return False
-    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in node_id):
-        return False
-    path = node_id.split("::", 1)[0]
-    if path.startswith("/") or "\\" in path or _DRIVE.match(path) or not path.endswith(".py"):
-        return False
-    return ".." not in path.split("/")
 
 
 def domain_of(node_id: str) -> str:

@@ -3,16 +3,19 @@ rank the causes. The caller supplies the I/O (reading a recording, telling wheth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.explaining.candidates import Examined, judge, relate
-from llm_fixtures.explaining.causes import explain, relevant
+from llm_fixtures.explaining.causes import RERECORD, explain, relevant
 from llm_fixtures.explaining.drift import find_drift
 from llm_fixtures.explaining.model import Explanation, Miss
 from llm_fixtures.facts import Facts
+
+if TYPE_CHECKING:
+    from llm_fixtures.rerecording.runs import RunPlan
 
 Load = Callable[[Facts], dict[str, Any] | None]
 Gone = Callable[[Facts], str | None]
@@ -45,3 +48,23 @@ def explain_misses(
         # Drift is looked for only when no recording is certainly the one (it compares pairs, with deepdiff).
         explanations.append(explain(miss, related, candidates, partial(find_drift, recordings, volatility)))
     return explanations
+
+
+def rerecorded_tests(explanations: Sequence[Explanation]) -> list[str]:
+    """The tests whose fix re-records them, each once."""
+    found = (e.test_id for e in explanations if e.test_id and any(c.startswith(RERECORD) for c in e.fix))
+    return list(dict.fromkeys(found))
+
+
+def attach_runs(explanations: Sequence[Explanation], runs: Mapping[str, RunPlan | str]) -> None:
+    """Name in each explanation whose fix re-records its test the run that does it (the setup the preset chose for
+    the id, the pytest command), or why no run can."""
+    for explanation in explanations:
+        found = runs.get(explanation.test_id or "")
+        if found is None or not any(command.startswith(RERECORD) for command in explanation.fix):
+            continue
+        if isinstance(found, str):
+            explanation.notes.append(f"`fixtures rerecord` cannot record it: {found}")
+            continue
+        explanation.setup = found.setup
+        explanation.record_command = found.shell

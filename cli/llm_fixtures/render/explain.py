@@ -109,6 +109,11 @@ def explanation_text(explanation: Explanation) -> Text:
     for index, command in enumerate(explanation.fix):
         _label(block, "fix" if index == 0 else "then")
         block.append(command, style="cyan")
+    if explanation.record_command:
+        _label(block, "runs")
+        block.append(explanation.record_command)
+        if explanation.setup:
+            block.append(f"  (setup {explanation.setup}, as the preset chose for this id)", style="dim")
     if not explanation.fix:
         _label(block, "fix")
         block.append("re-run the replay" if explanation.cause == "present" else "none known", style="dim")

@@ -29,7 +29,8 @@ def _tokens(plan: Plan) -> str:
     if not plan.usage_known:
         return "no stored token usage"
     usage = plan.usage
-    note = "" if plan.usage_known == plan.to_do else f" (known for {plan.usage_known} of {plan.to_do})"
+    count = plan.recordings_to_do
+    note = "" if plan.usage_known == count else f" (known for {plan.usage_known} of {count})"
     return (
         f"{_count(usage.total_tokens)} tokens last time: {_count(usage.prompt_tokens)} prompt + "
         f"{_count(usage.completion_tokens)} completion{note}"
@@ -59,14 +60,18 @@ def _render_runs(plan: Plan) -> None:
             console.print(Text(f"  {why}"), soft_wrap=True)
         console.print(Text(f"  $ {run.shell}"), soft_wrap=True)
         for test in run.tests:
-            covered = [item for item in items if item.test_id == test]
+            covered = [item for item in items if item.test_id == test and item.path is not None]
+            if not covered:
+                console.print(Text(f"  {test}  (no recording yet: the run records it)"), soft_wrap=True)
+                continue
             console.print(Text(f"  {test}  ({len(covered)} recording(s), {_total(covered)} tokens)"), soft_wrap=True)
             for item in covered:
                 console.print(Text(f"      {item.path}"), soft_wrap=True)
+    new = f" and {plan.new_tests} test(s) not recorded yet" if plan.new_tests else ""
     console.print(
         Text(
-            f"\n{len(plan.tests)} test(s) in {len(plan.runs)} run(s) in record mode, covering {plan.to_do} "
-            f"recording(s); {_tokens(plan)}"
+            f"\n{len(plan.tests)} test(s) in {len(plan.runs)} run(s) in record mode, covering "
+            f"{plan.recordings_to_do} recording(s){new}; {_tokens(plan)}"
         ),
         soft_wrap=True,
     )
@@ -83,16 +88,19 @@ def render_plan(plan: Plan) -> None:
         for item in plan.items:
             if item.action == "send":
                 table.add_row(
-                    Text(item.path), Text(f"{item.method} {item.url}"), Text(item.key_env or "-"), _total([item])
+                    Text(item.label), Text(f"{item.method} {item.url}"), Text(item.key_env or "-"), _total([item])
                 )
         console.print(table)
         console.print(Text(f"{plan.to_do} request(s) to send; {_tokens(plan)}"))
     skipped = [item for item in plan.items if item.action == "skip"]
     if skipped:
         err = stderr_console()
-        err.print(Text(f"{len(skipped)} selected recording(s) skipped:"), soft_wrap=True)
+        tests = sum(item.path is None for item in skipped)
+        what = f"{len(skipped) - tests} selected recording(s)" if tests < len(skipped) else ""
+        what += (" and " if what and tests else "") + (f"{tests} test(s) without recordings" if tests else "")
+        err.print(Text(f"{what} skipped:"), soft_wrap=True)
         for item in skipped:
-            err.print(Text(f"  {item.path}: {item.reason}"), soft_wrap=True)
+            err.print(Text(f"  {item.label}: {item.reason}"), soft_wrap=True)
 
 
 @contextmanager

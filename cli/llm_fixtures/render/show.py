@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -21,8 +21,60 @@ VALUE_WIDTH = 80
 ROLE_STYLES = {"system": "magenta", "user": "green", "assistant": "cyan", "tool": "yellow"}
 
 
+class _Literal(str):
+    """JSON punctuation already written out (not a value to encode)."""
+
+
+def _members(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> Iterator[Any]:
+    """The pieces of a container one level down: punctuation, and its values (not descended into)."""
+    if isinstance(value, dict):
+        yield _Literal("{")
+        for index, (key, item) in enumerate(value.items()):
+            head = ", " if index else ""
+            yield _Literal(head + json.dumps(key if isinstance(key, str) else str(key), ensure_ascii=False) + ": ")
+            yield item
+        yield _Literal("}")
+    else:
+        yield _Literal("[")
+        for index, item in enumerate(value):
+            if index:
+                yield _Literal(", ")
+            yield item
+        yield _Literal("]")
+
+
+_END = object()
+
+
+def _compact_json(value: Any, limit: int) -> str:
+    """The beginning (at least `limit` characters, when it is that long) of what `json.dumps(value,
+    ensure_ascii=False, default=str)` writes; without recursion, so any nesting is fine, and without writing the
+    rest of a big value."""
+    parts: list[str] = []
+    size = 0
+    stack: list[Iterator[Any]] = [iter([value])]
+    while stack and size < limit:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        if isinstance(item, _Literal):
+            piece = str(item)
+        elif isinstance(item, dict | list | tuple):
+            stack.append(_members(item))
+            continue
+        else:
+            try:
+                piece = json.dumps(item, ensure_ascii=False, default=str)
+            except ValueError:  # an integer past Python's conversion limit
+                piece = "…"
+        parts.append(piece)
+        size += len(piece)
+    return "".join(parts)
+
+
 def _short(value: Any, width: int = VALUE_WIDTH) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = value if isinstance(value, str) else _compact_json(value, width + 1)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -32,6 +32,7 @@ from llm_fixtures.discovery import CASSETTE_SUFFIXES
 from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording import manifest, runlock
 from llm_fixtures.rerecording.manifest import Copy, DamagedBackup, Manifest
+from llm_fixtures.rerecording.nodeids import selecting
 from llm_fixtures.rerecording.statedir import state_dir, tidy_state_dir
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 from llm_fixtures.store import write_atomic
@@ -241,7 +242,8 @@ def owner(path: Path, backup: Backup, appeared: bool) -> Owner:
     test_id = test_id_in(data)
     if backup.tests is None or test_id is None:
         return "doubt"
-    return "run" if test_id in backup.tests else "other"
+    # A test selected by a node id above it (a test not recorded yet, given without its parameters) is the run's.
+    return "run" if any(node in backup.tests for node in selecting(test_id)) else "other"
 
 
 # --- putting back ----------------------------------------------------------------------------------------

@@ -232,7 +232,11 @@ def build_call(request: Any, base_url: str | None = None) -> Call:
         raise Unsupported("the request has no URL or endpoint")
     scheme = urlsplit(url).scheme
     if scheme == "vertexai":
-        raise Unsupported("a google-genai (Vertex AI) call; the http runner speaks OpenAI and Ollama only")
+        raise Unsupported(
+            "a google-genai (Vertex AI) call; the http runner resends OpenAI (chat, completions, embeddings, models, "
+            "Responses) and Ollama SDK calls and the Anthropic Messages and Gemini Interactions passthrough, not "
+            "google-genai: re-record it with --runner pytest"
+        )
     if scheme not in ("http", "https") and not base_url:
         raise Unsupported(f"recorded URL {url!r} has no http(s) host; give --base-url")
     body = request.get("body")

@@ -1,4 +1,5 @@
-"""Which test ids may reach a command line: pytest node ids of a test file inside the project, and nothing else.
+"""Which test ids may reach a command line (a record run, a command `explain` prints): pytest node ids of a test
+file inside the project, and nothing else.
 
 A recording's `test_id` is data from strangers. Given to pytest as it is, `--basetemp=/elsewhere/a::b/..` makes
 pytest delete a folder outside the project and `--junitxml=...` writes outside it; `@file` reads arguments from a
@@ -6,6 +7,7 @@ file. pytest parses options even after `--` (it reads its arguments intermixed),
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from llm_fixtures.safepaths import OutsideProject, confined
@@ -21,10 +23,12 @@ def shown(test_id: object, width: int = 80) -> str:
     return repr(cut)
 
 
-def node_id_problem(test_id: object, root: Path) -> str | None:
-    """Why `test_id` may not be given to pytest as a node id, or None when it may: a string of printable
-    characters, at most MAX_NODE_ID long, not starting with `-` (an option) or `@` (an argument file), holding
-    `::`, whose part before it is a relative path that stays inside `root` through every link."""
+def node_id_problem(test_id: object, root: Path | None = None) -> str | None:
+    """Why `test_id` may not be given to pytest as a node id (or shown in a command to run), or None when it may:
+    a string of printable characters, at most MAX_NODE_ID long, not starting with `-` (an option) or `@` (an
+    argument file), holding `::`, whose part before it is a relative path to a `.py` file (`/` between folders)
+    that stays inside `root` through every link; without a root (a node id read from a log), inside the folder
+    it is run from: no `..`."""
     if not isinstance(test_id, str) or not test_id:
         return "no test id"
     if len(test_id) > MAX_NODE_ID:
@@ -33,7 +37,7 @@ def node_id_problem(test_id: object, root: Path) -> str | None:
         return "it starts with '-', so pytest would read it as an option"
     if test_id[0] == "@":
         return "it starts with '@', so pytest would read arguments from that file"
-    if any(ord(char) < 32 or ord(char) == 127 for char in test_id):
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in test_id):
         return "it holds a control character"
     try:
         test_id.encode("utf-8")
@@ -46,11 +50,47 @@ def node_id_problem(test_id: object, root: Path) -> str | None:
         return "it names no test file and test"
     if PurePosixPath(file).is_absolute() or PureWindowsPath(file).drive or PureWindowsPath(file).root:
         return "its test file is an absolute path"
+    if "\\" in file:
+        return "its test file has a backslash (pytest writes node ids with '/')"
+    if not file.endswith(".py"):
+        return "its test file is not a .py file"
+    if root is None:
+        if ".." in file.split("/"):
+            return "its test file has a '..' (it may lead outside the project)"
+        return None
     try:
         confined(file, root, what="test id")
     except OutsideProject:
         return "its test file leads outside the project"
     return None
+
+
+def absent_test(root: Path, node_id: str) -> str | None:
+    """Why the test a node id names is not there (its file missing, the function or class not defined in it, as
+    `prune` reads test files), or None when it is, or when its file cannot tell (a star import, a name bound by
+    import)."""
+    from llm_fixtures.testindex import index_file, lookup
+
+    file = test_file(node_id)
+    if not (root / file).is_file():
+        return f"its test file {file} does not exist"
+    function = node_id.split("::", 1)[1].split("[", 1)[0]
+    presence, reason = lookup(index_file(root / file), function)
+    return f"{file} defines no {reason.removesuffix(' gone')}" if presence == "absent" else None
+
+
+def selecting(test_id: str) -> Iterator[str]:
+    """The node ids that select a test when given to pytest: its own id, then each node above it in its file (its
+    class, its function without parameters): `f.py::C::t[p]` gives itself, `f.py::C`, `f.py::C::t`."""
+    yield test_id
+    file, separator, rest = test_id.partition("::")
+    if not separator:
+        return
+    names = rest.split("[", 1)[0].split("::")
+    for count in range(1, len(names) + 1):
+        node = f"{file}::{'::'.join(names[:count])}"
+        if node != test_id:
+            yield node
 
 
 def test_file(node_id: str) -> str:

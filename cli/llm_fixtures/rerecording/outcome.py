@@ -24,6 +24,7 @@ class Outcome(BaseModel):
     not_rerecorded: list[str] = []
     deleted: list[str] = []
     outside: list[str] = []
+    tests_written: list[str] = []  # the test ids of the recordings the run wrote (new, changed or the same)
 
 
 def _test_id_of(path: Path) -> str | None:
@@ -65,6 +66,7 @@ def compare(backup: Backup, root: Path, tests: dict[Path, str | None]) -> Outcom
         which = outcome.superseded if tests.get(path) in written else outcome.not_rerecorded
         which.append(relative(path, root))
     outcome.outside.sort()
+    outcome.tests_written = sorted(test for test in written if test)
     return outcome
 
 

@@ -15,10 +15,12 @@ from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Filters, keep
 from llm_fixtures.hashing import verify_name
 from llm_fixtures.rerecording.calls import Unsupported, build_call, key_env_for
-from llm_fixtures.rerecording.nodeids import node_id_problem, shown
+from llm_fixtures.rerecording.nodeids import absent_test, node_id_problem, shown
 from llm_fixtures.rerecording.runs import RunPlan
 
 Runner = Literal["pytest", "http"]
+# The most characters of a test id a line names a test by (an id is data: quoted and cut, see nodeids.shown).
+LABEL_WIDTH = 300
 Action = Literal["run", "send", "skip"]
 
 
@@ -45,12 +47,13 @@ def _plus(a: int | None, b: int | None) -> int | None:
 
 
 class PlanItem(BaseModel):
-    """One selected recording and what would happen to it. `run`: the pytest run (1-based) that re-records it,
-    `setup` the setup that run uses, `command` the run as a shell line."""
+    """One selected recording and what would happen to it, or (`path` None) a test selected by its node id that
+    has no recording yet, which a run records. `run`: the pytest run (1-based) that re-records it, `setup` the
+    setup that run uses, `command` the run as a shell line."""
 
-    path: str
+    path: str | None
     test_id: str | None
-    endpoint: str
+    endpoint: str | None
     model: str | None
     streaming: bool
     action: Action
@@ -63,6 +66,11 @@ class PlanItem(BaseModel):
     run: int | None = None
     setup: str | None = None
     command: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a line names it: the recording's path, else the test's node id."""
+        return self.path if self.path is not None else shown(self.test_id, LABEL_WIDTH)
 
 
 class Plan(BaseModel):
@@ -78,6 +86,11 @@ class Plan(BaseModel):
     usage_known: int
     runs: list[RunPlan] = []
     how: list[str] = []
+    new_tests: int = 0  # of `to_do`: tests that have no recording yet
+
+    @property
+    def recordings_to_do(self) -> int:
+        return self.to_do - self.new_tests
 
 
 def _int(value: Any) -> int | None:
@@ -216,6 +229,23 @@ def _item(
     return PlanItem(**common, action="send", method=call.method, url=call.url, key_env=key_env)
 
 
+def _unrecorded_item(test_id: str, runner: Runner, root: Path) -> PlanItem:
+    """A test selected by a node id that names no recording: the pytest runner records it when the id may reach
+    pytest, its file exists and defines the test (which setup produces the id is the run plan's to say)."""
+    common: dict[str, Any] = {"path": None, "test_id": test_id, "endpoint": None, "model": None, "streaming": False}
+    if runner != "pytest":
+        reason = "no recording matches it, so there is nothing to resend (the pytest runner records a new test)"
+        return PlanItem(**common, action="skip", reason=reason, refused=True)
+    problem = node_id_problem(test_id, root)
+    if problem is not None:
+        reason = f"no recording matches it, and it may not be given to pytest ({problem})"
+        return PlanItem(**common, action="skip", reason=reason, refused=True)
+    absent = absent_test(root, test_id)
+    if absent is not None:
+        return PlanItem(**common, action="skip", reason=f"no recording matches it, and {absent}", refused=True)
+    return PlanItem(**common, action="run", reason="no recording yet: the run records it")
+
+
 def _totalled(runner: Runner, items: list[PlanItem], runs: list[RunPlan], how: list[str]) -> Plan:
     tests = sorted({item.test_id for item in items if item.action == "run" and item.test_id})
     total = Usage()
@@ -235,6 +265,7 @@ def _totalled(runner: Runner, items: list[PlanItem], runs: list[RunPlan], how: l
         usage_known=known,
         runs=runs,
         how=how,
+        new_tests=sum(1 for item in items if item.action != "skip" and item.path is None),
     )
 
 
@@ -244,12 +275,15 @@ def build_plan(
     base_url: str | None = None,
     api_key_env: str | None = None,
     root: Path | None = None,
+    tests: Sequence[str] = (),
 ) -> Plan:
-    """The plan for `(facts, parsed file)` pairs, in path order. `api_key_env` names the key variable of every
-    request (default: by the provider of each target host). `root`: the project, where test files must be."""
+    """The plan for `(facts, parsed file)` pairs, in path order, then for `tests`, node ids of tests that have no
+    recording yet. `api_key_env` names the key variable of every request (default: by the provider of each
+    target host). `root`: the project, where test files must be."""
     ordered = sorted(recordings, key=lambda r: r[0].path)
     base = root if root is not None else Path.cwd()
     items = [_item(facts, raw, runner, base_url, api_key_env, base) for facts, raw in ordered]
+    items.extend(_unrecorded_item(test, runner, base) for test in dict.fromkeys(tests))
     return _totalled(runner, items, [], [])
 
 

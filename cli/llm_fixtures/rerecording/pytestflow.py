@@ -17,6 +17,7 @@ from llm_fixtures.diffing.sides import volatility_of
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
+from llm_fixtures.rerecording import nodeids
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording import pytestrunner as runner
 from llm_fixtures.rerecording.backup import Backup, owner, test_id_in
@@ -120,7 +121,7 @@ def rerecord_with_pytest(
     every = load_catalog(None, project, base=root).facts
     recordings = sorted(
         set(planning.recordings_of_tests(every, tests, root))
-        | {root / item.path for item in plan.items if item.action == "run"}
+        | {root / item.path for item in plan.items if item.action == "run" and item.path is not None}
     )
     reach, notes = runner.reach(root, tests, recordings, os.environ)
     for note in notes:
@@ -136,7 +137,8 @@ def rerecord_with_pytest(
         which = f" at run {ran} of {len(plan.runs)}" if len(plan.runs) > 1 else ""
         return status, exit_code, f"{said}{which}"
 
-    test_of = {root / f.path: f.test_id for f in every} | {root / i.path: i.test_id for i in plan.items}
+    test_of = {root / f.path: f.test_id for f in every}
+    test_of |= {root / i.path: i.test_id for i in plan.items if i.path is not None}
     finished = run_with_backup(
         backup,
         root,
@@ -168,10 +170,21 @@ def rerecord_with_pytest(
         reporter.warn(
             f"{len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing (skipped?)"
         )
+    silent = _recorded_nothing(plan, outcome)
+    for test in silent:
+        shown = nodeids.shown(test, planning.LABEL_WIDTH)
+        reporter.warn(f"{shown}: not recorded: the run wrote no recording of it (skipped, or it made no call?)")
     if status != "passed":
         reporter.warn(f"the run {status} (exit {exit_code}); what it wrote was kept (--keep-partial)")
         return 130 if status == "interrupted" else 1
-    return 1 if outcome.not_rerecorded else 0
+    return 1 if outcome.not_rerecorded or silent else 0
+
+
+def _recorded_nothing(plan: planning.Plan, outcome: Outcome) -> list[str]:
+    """The tests selected without a recording (by node id) of which the run wrote none."""
+    new = [item.test_id for item in plan.items if item.path is None and item.action == "run" and item.test_id]
+    done = {node for test in outcome.tests_written for node in nodeids.selecting(test)}
+    return [test for test in new if test not in done]
 
 
 def _staged(backup: Backup, outcome: Outcome, root: Path) -> list[tuple[Path, bytes, str | None]]:

@@ -62,6 +62,12 @@ class RunPlan(BaseModel):
         settings = [f"{name}={shlex.quote(value)}" for name, value in sorted(self.env.items())]
         return " ".join([*settings, shlex.join(self.argv)])
 
+    def alone(self, test: str) -> RunPlan:
+        """The same run for one of its tests only (the other node ids left out of its command)."""
+        others = set(self.tests) - {test}
+        argv = [word for word in self.argv if word not in others]
+        return self.model_copy(update={"argv": argv, "tests": [test]})
+
 
 @dataclass(slots=True)
 class Placement:
@@ -286,6 +292,8 @@ def place_test(definitions: SuiteDefinitions, test: str, signature: frozenset[st
     short_ids = conftest.short_ids if conftest is not None else {}
     params = nodeids.parameters(test)
     candidates = _candidates(definitions, test)
+    if candidates and "[" not in test.split("::", 1)[-1]:
+        return candidates[0]  # no parameters: the id names every parametrization, which any setup gives
     named = _has_named_parts(params, options)
     if signature is not None:
         # Ids name the options of the fixtures the function takes; none of them: pytest's own ids of the values.

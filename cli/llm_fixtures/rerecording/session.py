@@ -13,7 +13,7 @@ from llm_fixtures.filtering import Filters
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording.leftovers import refuse_if_any
 from llm_fixtures.rerecording.reporting import Reporter
-from llm_fixtures.rerecording.selection import select
+from llm_fixtures.rerecording.selection import Resolved, resolve, select
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,10 @@ class Request:
 
 
 def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
-    """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, or a selected test
-    re-recorded nothing; 2 nothing could be selected because the files given cannot be read; 130 interrupted.
+    """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, a selected test
+    re-recorded nothing, or a file selected could not be read (each said in one line, the rest re-recorded); 2
+    nothing could be selected because the files given cannot be read; 130 interrupted. A selection of cassettes
+    and recordings re-records the cassettes, then the recordings (the worse exit code of the two).
     UsageError (exit 2) when nothing can start; FixtureError (exit 2) when a backup is there, of a run still
     going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
@@ -48,32 +50,34 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         from llm_fixtures.rerecording.review import load_pending
 
         load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
-    cassettes, recordings_too, unreadable = _cassettes(project, request)
+    planning.require_choice(request.refs, request.filters, request.stale, request.everything)
+    resolved = resolve(request.refs, project)
+    cassettes, others, broken = _cassettes(project, request, resolved)
     if not cassettes:
-        return _rerecord_recordings(project, request, reporter)
+        return _rerecord_recordings(project, request, resolved, reporter)
     from llm_fixtures.cassettes.rerecording import rerecord_cassettes
 
-    if not recordings_too:  # else the recordings' part reports every unreadable file of the selection
-        for problem in unreadable:
+    if not others:  # else the recordings' part says every file of the selection that cannot be read
+        for problem in [*resolved.problems, *broken]:
             reporter.warn(problem)
-    code = rerecord_cassettes(project, cassettes, request, reporter, alone=not recordings_too)
-    if code == 130:
-        return code
-    if not recordings_too:
-        return max(code, 1 if unreadable else 0)
-    return max(code, _rerecord_recordings(project, request, reporter))
+    code = rerecord_cassettes(project, cassettes, request, reporter, alone=not others)
+    if code == 130 or not others:
+        return code or (1 if resolved.problems or broken else 0)
+    return max(code, _rerecord_recordings(project, request, resolved, reporter))
 
 
-def _rerecord_recordings(project: Project, request: Request, reporter: Reporter) -> int:
+def _rerecord_recordings(project: Project, request: Request, resolved: Resolved, reporter: Reporter) -> int:
     """The recordings part of a re-record (after the cassettes, when the selection holds both)."""
-    selection = select(request.refs, request.filters, request.stale, request.everything, project)
+    selection = select(resolved, request.filters, request.stale, project)
     for problem in selection.problems:
         reporter.warn(problem)
-    if not selection.chosen:
+    bad = 1 if selection.problems else 0
+    unrecorded = [] if request.stale else selection.unrecorded  # a test with no recording has none stale
+    if not selection.chosen and not unrecorded:
         reporter.warn("no recording matches the selection")
         return 2 if selection.problems else 0  # the files asked for are unreadable: bad input, not "nothing to do"
     plan = planning.build_plan(
-        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root
+        selection.chosen, request.runner, request.base_url, request.api_key_env, root=project.root, tests=unrecorded
     )
     if request.runner == "pytest":
         from llm_fixtures.rerecording.recordplan import plan_record_runs
@@ -84,7 +88,7 @@ def _rerecord_recordings(project: Project, request: Request, reporter: Reporter)
             reporter.lines(plan.items)
         else:
             reporter.plan(plan)
-        return 0
+        return bad
     _warn_skipped(plan, reporter)
     if plan.to_do == 0:
         raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
@@ -92,7 +96,7 @@ def _rerecord_recordings(project: Project, request: Request, reporter: Reporter)
         from llm_fixtures.rerecording.httpflow import rerecord_over_http
         from llm_fixtures.rerecording.httprunner import HttpOptions
 
-        return rerecord_over_http(
+        code = rerecord_over_http(
             project,
             selection.chosen,
             plan,
@@ -105,9 +109,10 @@ def _rerecord_recordings(project: Project, request: Request, reporter: Reporter)
             prune_superseded=request.prune_superseded,
             reporter=reporter,
         )
+        return code or bad
     from llm_fixtures.rerecording.pytestflow import rerecord_with_pytest
 
-    return rerecord_with_pytest(
+    code = rerecord_with_pytest(
         project,
         plan,
         keep_partial=request.keep_partial,
@@ -115,26 +120,31 @@ def _rerecord_recordings(project: Project, request: Request, reporter: Reporter)
         review=request.review,
         reporter=reporter,
     )
+    return code or bad
 
 
-def _cassettes(project: Project, request: Request) -> tuple[list[CassetteFacts], bool, list[str]]:
+def _cassettes(project: Project, request: Request, resolved: Resolved) -> tuple[list[CassetteFacts], int, list[str]]:
     """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
-    project root; whether it selects recordings too (their part reports their unreadable files); the selected
-    cassettes that cannot be read (`path: what is wrong`)."""
+    project root ([] when it selects recordings, or nothing); how many recordings (or tests without any) it selects
+    beside them (re-recorded after the cassettes); the selected cassettes that cannot be read."""
     from llm_fixtures.cassettes.cataloging import select_cassettes
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.discovery import is_cassette_name
-    from llm_fixtures.resolving import resolve_refs
 
     if request.stale or not (request.refs or request.everything or request.filters != Filters()):
-        return [], True, []
-    paths = resolve_refs(request.refs, project) if request.refs else None
-    if paths is not None and not any(is_cassette_name(str(path)) for path in paths):
-        return [], True, []
+        return [], 0, []
+    paths = resolved.paths
+    others = 0
+    if paths is not None:
+        others = len(resolved.unrecorded) + sum(not is_cassette_name(str(path)) for path in paths)
+        paths = [path for path in paths if is_cassette_name(str(path))]
+        if not paths:
+            return [], others, []
     catalog = load_catalog(paths, project, base=project.root)
-    broken = [problem for problem in catalog.problems if is_cassette_name(str(problem.path))]
-    recordings = bool(planning.select_facts(catalog.facts, request.filters)) or len(broken) < len(catalog.problems)
-    return select_cassettes(catalog.cassettes, request.filters), recordings, [str(problem) for problem in broken]
+    if paths is None:
+        others = len(planning.select_facts(catalog.facts, request.filters))
+    broken = [str(problem) for problem in catalog.problems if is_cassette_name(str(problem.path))]
+    return select_cassettes(catalog.cassettes, request.filters), others, broken
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
@@ -142,7 +152,7 @@ def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
     reasons: dict[str, int] = {}
     for item in plan.items:
         if item.action == "skip" and item.refused:
-            reporter.warn(f"{item.path}: {item.reason}")
+            reporter.warn(f"{item.label}: {item.reason}")
         elif item.action == "skip":
             reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
     for reason, count in sorted(reasons.items()):

@@ -1,0 +1,26 @@
+"""How a character that may not be printed as it is gets written: its escape (`\\n`, `\\x1b`, `\\u202e`, `\\ud800`)."""
+
+from __future__ import annotations
+
+import re
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape(char: str) -> str:
+    """How an unsafe character is shown: `\\n`, `\\x1b`, `\\u202e`, and a lone surrogate `\\ud800`."""
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every lone surrogate written as its escape (`\\ud800`), so that it can be encoded as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda match: escape(match.group()), text)
+    return text
