@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
-from vcrkit import CASSETTES, SHARED_VCR
+from vcrkit import CASSETTES, SHARED_VCR, recorded_project
 
 needs_shared = pytest.mark.skipif(not CASSETTES, reason="../shared/vcr is not present")
 
@@ -587,27 +587,12 @@ def test_hello():
 @pytest.fixture
 def vcr_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A project whose test records a cassette with pytest-recording against a real server on 127.0.0.1."""
-    import subprocess
-    import sys
-
     from fakeserver import FakeServer
 
-    (tmp_path / "pyproject.toml").write_text(
-        "[tool.fixtures.rerecord]\n"
-        'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
-    )
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_chat.py").write_text(CHAT_TEST)
     with FakeServer() as server:
         monkeypatch.setenv("FAKE_URL", server.url)
         monkeypatch.chdir(tmp_path)
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=once", "tests"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+        recorded_project(tmp_path, CHAT_TEST)
         yield tmp_path
 
 

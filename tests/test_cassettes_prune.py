@@ -19,6 +19,7 @@ from fakeserver import FakeServer
 from llm_fixtures.app import app
 from llm_fixtures.cassettes.evidence import BadManifest, read_cassette_manifests
 from llm_fixtures.cassettes.naming import default_name, name_keys, owner_of, stem_key
+from vcrkit import recorded_project, run_pytest
 
 CHAT = """import os
 
@@ -73,18 +74,6 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
-def pytest_run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, "tests"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=300,
-    )
-    return done
-
-
 def write_tests(project: Path, words: str, mark: str) -> None:
     (project / "tests" / "test_chat.py").write_text(CHAT.replace("WORDS", words).replace("MARK", mark))
 
@@ -95,14 +84,12 @@ def replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     uses VCR), then changed (one parametrization gone, the VCR mark dropped, test_two makes one request) and
     replayed with the usage plugin: its manifest is `usage.json`."""
     collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
-    (tmp_path / "pyproject.toml").write_text(f"[tool.fixtures.prune]\ncollect = [{json.dumps(collect)}]\n")
-    (tmp_path / "tests").mkdir()
-    write_tests(tmp_path, '["a", "b/c", "d"]', "@pytest.mark.vcr")
+    pyproject = f"[tool.fixtures.prune]\ncollect = [{json.dumps(collect)}]\n"
     with FakeServer() as server:
-        recorded = pytest_run(tmp_path, "--record-mode=once", FAKE_URL=server.url, MORE="1")
-        assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+        source = CHAT.replace("WORDS", '["a", "b/c", "d"]').replace("MARK", "@pytest.mark.vcr")
+        recorded_project(tmp_path, source, pyproject, FAKE_URL=server.url, MORE="1")
         write_tests(tmp_path, '["a", "d"]', "")
-        replay = pytest_run(
+        replay = run_pytest(
             tmp_path, "-p", "llm_fixtures.cassettes.usage", "--fixtures-cassette-usage", MANIFEST, FAKE_URL=server.url
         )
         assert replay.returncode == 0, replay.stdout + replay.stderr

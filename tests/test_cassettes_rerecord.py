@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +21,7 @@ from fakeserver import FakeServer
 from llm_fixtures.app import app
 from llm_fixtures.hashing import request_key_name
 from llm_fixtures.store import dump_upstream
-from vcrkit import CASSETTES, SHARED_VCR
+from vcrkit import CASSETTES, SHARED_VCR, recorded_project
 
 KEY = "sk-proj-" + "Z1x2C3v4B5n6M7q8W9e0" * 2
 FOLDER = "tests/cassettes/test_chat"
@@ -469,22 +466,9 @@ def test_other():
 def test_a_failed_run_puts_back_its_cassettes_and_leaves_another_tests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text(
-        "[tool.fixtures.rerecord]\n"
-        'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
-    )
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_chat.py").write_text(NEIGHBOUR)
     monkeypatch.setenv("FAKE_URL", server.url)
     monkeypatch.chdir(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=once", "tests"],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    recorded_project(tmp_path, NEIGHBOUR)
     hello = tmp_path / FOLDER / "test_hello.yaml"
     other = tmp_path / FOLDER / "test_other.yaml"
     before = hello.read_bytes()

@@ -122,14 +122,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    target = config.getoption("fixtures_usage") or os.environ.get(ENV_VAR) or str(config.rootpath / DEFAULT_NAME)
-    manifest = Path(target)
+def manifest_path(config: pytest.Config, given: str | None, env_var: str, default_name: str) -> Path:
+    """Where a plugin's manifest goes: `given` (its option), else `$env_var`, else `default_name` in the rootdir, a
+    relative path taken from where pytest was started; under pytest-xdist each worker writes a part beside it."""
+    manifest = Path(given or os.environ.get(env_var) or str(config.rootpath / default_name))
     if not manifest.is_absolute():
         manifest = Path(config.invocation_params.dir) / manifest
     worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker:
-        manifest = manifest.with_name(f"{manifest.name}.{worker}.part")
+    return manifest.with_name(f"{manifest.name}.{worker}.part") if worker else manifest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    manifest = manifest_path(config, config.getoption("fixtures_usage"), ENV_VAR, DEFAULT_NAME)
     recorder = _Recorder(manifest, config.rootpath)
     setattr(config, _RECORDER_KEY, recorder)
     # Audit hooks cannot be removed; the hook does nothing once the session is over (`active`).

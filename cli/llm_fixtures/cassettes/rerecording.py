@@ -117,11 +117,9 @@ def rerecord_cassettes(
             reporter.warn(f"{item.path}: not re-recorded: {item.reason}")
     todo = [item for item in items if item.action == "run"]
     if not todo:
-        message = f"none of the {len(items)} selected cassette(s) has a test to re-record it with"
-        if alone:
-            raise UsageError(message)
-        reporter.warn(message)
-        return 1
+        return nothing_to_do(
+            f"none of the {len(items)} selected cassette(s) has a test to re-record it with", alone, reporter
+        )
     tests = sorted({item.test_id for item in todo if item.test_id})
     argv, env = build_vcr_command(project.settings.rerecord, detect_plugin(project.root), tests)
     if request.dry_run:
@@ -133,6 +131,15 @@ def rerecord_cassettes(
             reporter.warn(f"would run: {shlex.join(argv)}")
         return 0
     return _run(project, todo, tests, argv, env, request, reporter)
+
+
+def nothing_to_do(message: str, alone: bool, reporter: Reporter) -> int:
+    """When no selected cassette can be re-recorded: UsageError if the selection holds only cassettes, else the
+    message said and exit code 1 (the recordings go on)."""
+    if alone:
+        raise UsageError(message)
+    reporter.warn(message)
+    return 1
 
 
 def _run(

@@ -526,11 +526,11 @@ def rerecord_over_http(
                 reporter.warn(f"send  {plan.path}  {len(plan.jobs)} interaction(s) to {', '.join(hosts)}{using}")
         return 0
     if not todo:
-        message = f"none of the {len(plans)} selected cassette(s) can be re-recorded over http"
-        if alone:
-            raise UsageError(message)
-        reporter.warn(message)
-        return 1
+        from llm_fixtures.cassettes.rerecording import nothing_to_do
+
+        return nothing_to_do(
+            f"none of the {len(plans)} selected cassette(s) can be re-recorded over http", alone, reporter
+        )
     problem = missing_keys(todo, os.environ)
     if problem:
         raise UsageError(problem)

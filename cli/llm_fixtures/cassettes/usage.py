@@ -29,6 +29,7 @@ from llm_fixtures.cassettes.evidence import FORMAT, REPLAY_MODES, Loaded, merge_
 from llm_fixtures.safepaths import read_regular
 from llm_fixtures.store import write_atomic
 from llm_fixtures.usage import _Recorder as OutcomeTracker  # the rule that says a test passed, one place
+from llm_fixtures.usage import manifest_path
 
 if TYPE_CHECKING:
     import pytest
@@ -167,15 +168,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    target = (
-        config.getoption("fixtures_cassette_usage") or os.environ.get(ENV_VAR) or str(config.rootpath / DEFAULT_NAME)
-    )
-    manifest = Path(target)
-    if not manifest.is_absolute():
-        manifest = Path(config.invocation_params.dir) / manifest
-    worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker:
-        manifest = manifest.with_name(f"{manifest.name}.{worker}.part")
+    manifest = manifest_path(config, config.getoption("fixtures_cassette_usage"), ENV_VAR, DEFAULT_NAME)
     recorder = _Recorder(manifest, config.rootpath)
     setattr(config, _KEY, recorder)
     setattr(config, _UNDO_KEY, _install(recorder))
