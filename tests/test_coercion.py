@@ -21,7 +21,7 @@ TEXTS = ["abc", "", "ünï", "*glob*", "a b", "-"]
 NUMBERS = ["0", "5", "-3", "007", "+5", " 5", "1_000", "1.5", "2.50", "1e3", "-0.0", ".5", "0.05", "abc"]
 NUMBERS += ["99999999999999999999", "0x10", "nan", "inf"]
 CHOICES = ["path", "PATH", "test", "size", "chunks", "endpoint", "provider", "suite", "diff", "json", "http"]
-CHOICES += ["pytest", "never", "error", "warning", "nope", ""]
+CHOICES += ["pytest", "never", "error", "warning", "nope", "", "inference", "tool", "file-processor", "file_processor"]
 FLAGS = ["true", "false", "1", ""]
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from conftest import SAMPLES, corpus_files
+from llm_fixtures.app import app
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import is_plainly_valid
 from llm_fixtures.models import (
@@ -92,11 +95,29 @@ def test_unknown_keys_survive_and_keep_their_place() -> None:
     assert dump_upstream(file.model_dump(mode="json", by_alias=True, exclude_unset=True)) == dump_upstream(raw)
 
 
-def test_type_names_are_only_read_never_imported() -> None:
-    type_name, data = parse_envelope({"__type__": "os.system", "__data__": {"cmd": "rm -rf /"}})
-    assert type_name == "os.system"
-    assert data == {"cmd": "rm -rf /"}
-    assert parse_envelope({"no": "envelope"}) == (None, {"no": "envelope"})
+TRIPWIRE = "fixtures_tripwire_module"  # a module that says so when it is imported
+
+
+def test_type_names_are_only_read_never_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner: CliRunner
+) -> None:
+    fired = tmp_path / "imported"
+    (tmp_path / f"{TRIPWIRE}.py").write_text(f"import pathlib\npathlib.Path({str(fired)!r}).write_text('yes')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = f"{TRIPWIRE}.ChatCompletionChunk"
+    chunk = {"__type__": name, "__data__": {"object": "chat.completion.chunk", "choices": []}}
+    raw = _recording(response={"body": [chunk, chunk], "is_streaming": True})
+    raw["response"]["body"].append({"__type__": "os.system", "__data__": {"cmd": "touch " + str(fired)}})
+    recording = tmp_path / "recordings" / f"{'a' * 64}.json"
+    recording.parent.mkdir()
+    recording.write_text(json.dumps(raw))
+
+    assert parse_envelope(chunk) == (name, chunk["__data__"])
+    RecordingFile.model_validate(raw)
+    for command in (["ls", "--json"], ["show"], ["show", "--assemble"], ["show", "--json"], ["check"]):
+        runner.invoke(app, [*command, str(recording)], catch_exceptions=False)
+    assert TRIPWIRE not in sys.modules
+    assert not fired.exists()
 
 
 @pytest.mark.parametrize(

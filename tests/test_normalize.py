@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from conftest import corpus_files
+from llm_fixtures.facts import hash_of_name
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
-    hash_for_normalization,
     normalize_data,
     normalize_response,
 )
@@ -102,18 +102,6 @@ def test_normalize_response_single_body_and_nothing_to_do() -> None:
         assert normalize_response({"request": {}, "response": {"body": body}}, HASH)[1] == []
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        (f"{HASH}.json", HASH),
-        (f"models-{HASH}-0da7d1b1.json", HASH),
-        ("0123456789ab.json", "0123456789ab"),
-    ],
-)
-def test_hash_for_normalization(name: str, expected: str) -> None:
-    assert hash_for_normalization(name) == expected
-
-
 @pytest.mark.usefixtures("corpus")
 def test_corpus_new_snapshot_is_already_normalized() -> None:
     # Only the 5 files renamed after recording carry ids of another hash than their name.
@@ -121,7 +109,7 @@ def test_corpus_new_snapshot_is_already_normalized() -> None:
     for path in corpus_files("llama-stack"):
         data = path.read_bytes()
         raw = parse_json(data, path)
-        new, changes = normalize_response(raw, hash_for_normalization(path.name))
+        new, changes = normalize_response(raw, hash_of_name(path.name))
         if changes:
             changed.append(path.name[:12])
             assert all(".id -> " in change for change in changes)
@@ -136,7 +124,7 @@ def test_corpus_old_snapshot_is_raw() -> None:
     changed = 0
     for path in corpus_files("llama-stack-2025-08"):
         raw = parse_json(path.read_bytes(), path)
-        new, changes = normalize_response(raw, hash_for_normalization(path.name))
+        new, changes = normalize_response(raw, hash_of_name(path.name))
         changed += bool(changes)
         assert new["request"] == raw["request"]
     assert changed == 24  # the other 6 hold no id, created or duration fields (pull, tags, ps, embeddings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -61,6 +62,22 @@ def test_collect_caches_until_a_source_file_changes(tmp_path: Path, monkeypatch:
     assert fingerprint([COMMAND], root) != key
     again = collect([COMMAND], root)
     assert (again.ids, again.cached) == (frozenset({"tests/test_a.py::test_b"}), False)
+
+
+@pytest.mark.parametrize("ids", [["tests/test_a.py::test_gone", 7], "tests/test_a.py::test_gone", None])
+def test_a_cached_collection_of_another_shape_is_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: object
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "p"
+    write_project(root)
+    collect([COMMAND], root)
+    (cache,) = (tmp_path / "cache").rglob("collect-*.json")
+    document = json.loads(cache.read_text())
+    document["entries"]["ids"] = ids
+    cache.write_text(json.dumps(document))
+    again = collect([COMMAND], root)
+    assert (again.ids, again.cached) == (frozenset({"tests/test_a.py::test_a"}), False)
 
 
 def test_recordings_do_not_change_the_fingerprint(tmp_path: Path) -> None:

@@ -156,4 +156,4 @@ def test_static_reason_wins_and_order_is_by_test_file_then_path() -> None:
 
 def test_json_shape_is_path_test_id_reason_bytes() -> None:
     plan = plan_prune([cand("b.json", f"{F}::test_b")], INDEXES)
-    assert set(plan.orphans[0].model_dump()) == {"path", "test_id", "reason", "bytes"}
+    assert set(plan.orphans[0].json_document()) == {"path", "test_id", "reason", "bytes"}

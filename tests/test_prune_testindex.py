@@ -6,7 +6,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from llm_fixtures.testindex import TestFiles, index_source, infer_root, lookup, safe_test_path
+from llm_fixtures.testfiles import TestFiles
+from llm_fixtures.testindex import TestFileIndex, index_source, infer_root, lookup, safe_test_path
 
 SOURCE = """
 import pytest
@@ -117,7 +118,7 @@ def test_unparsable_file_is_never_absent() -> None:
 
 
 def test_index_file_missing_and_unreadable(tmp_path: Path) -> None:
-    from llm_fixtures.testindex import index_file
+    from llm_fixtures.testfiles import index_file
 
     assert index_file(tmp_path / "test_nope.py").status == "missing"
     assert lookup(index_file(tmp_path / "test_nope.py"), "test_a") == ("absent", "test file gone")
@@ -158,7 +159,7 @@ def test_safe_test_path(test_file: str, safe: bool) -> None:
     ],
 )
 def test_infer_root(recording: str, test_file: str, root: str | None) -> None:
-    found = infer_root(PurePosixPath(recording), PurePosixPath(test_file))
+    found = infer_root(PurePosixPath(recording).parent, PurePosixPath(test_file).parent)
     assert (str(found) if found is not None else None) == root
 
 
@@ -175,15 +176,15 @@ def test_test_files_parse_each_file_once_and_stay_inside(tmp_path: Path, monkeyp
     (project / "tests/s/test_link.py").symlink_to(outside)
     recording = str(project / "tests/s/recordings/h.json")
     reads: list[str] = []
-    import llm_fixtures.testindex as testindex
+    import llm_fixtures.testfiles as testfiles
 
-    original = testindex.index_file
+    original = testfiles.index_file
 
-    def counting(path: Path) -> testindex.TestFileIndex:
+    def counting(path: Path) -> TestFileIndex:
         reads.append(str(path))
         return original(path)
 
-    monkeypatch.setattr(testindex, "index_file", counting)
+    monkeypatch.setattr(testfiles, "index_file", counting)
     files = TestFiles(project)
     first = files.key_for(recording, "tests/s/test_f.py")
     assert files.key_for(recording, "tests/s/test_f.py") == first

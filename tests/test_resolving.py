@@ -9,7 +9,8 @@ import pytest
 
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, NoMatch, UsageError
-from llm_fixtures.resolving import matches_node_id, resolve_refs
+from llm_fixtures.filtering import matches_node_id
+from llm_fixtures.resolving import resolve_refs
 
 H1 = "aaaaaa11" + "0" * 56
 H2 = "aaaaaa22" + "0" * 56

@@ -8,6 +8,8 @@ time.
 from __future__ import annotations
 
 import os
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,29 @@ _stat = os.stat  # one name for the tests to stand a filesystem with whole-secon
 
 
 def cache_dir() -> Path:
-    """The user cache folder of fixtures (`$XDG_CACHE_HOME/llm-fixtures`, default `~/.cache/llm-fixtures`).
-    Everything in it is safe to delete."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "llm-fixtures"
+    """The user cache folder of fixtures; everything in it is safe to delete. `$XDG_CACHE_HOME/llm-fixtures` when
+    XDG_CACHE_HOME is an absolute path, on every system (a user's choice, and how the tests keep their caches
+    apart); otherwise the system's user cache folder: `~/.cache/llm-fixtures` on Linux and other Unix systems,
+    `~/Library/Caches/llm-fixtures` on macOS, `%LOCALAPPDATA%\\llm-fixtures\\Cache` on Windows (platformdirs)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "llm-fixtures"
+    if sys.platform in ("darwin", "win32"):
+        # Imported only here: platformdirs costs a warm run on Linux a tenth of its start-up, for the one rule
+        # below that it would apply there too.
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("llm-fixtures", appauthor=False))
+    return Path.home() / ".cache" / "llm-fixtures"  # the XDG default, as platformdirs gives it on Linux
+
+
+def cache_file(kind: str, folder: Path) -> Path:
+    """The cache file of one kind (`facts`, `tests`, ...) for a project folder. Its name only spreads projects
+    over files (entries are keyed by absolute path, or by a fingerprint that holds the folder, so two folders
+    sharing a file cost each other hits, never a wrong answer): two checksums, not sha256, whose module (OpenSSL)
+    would be a twentieth of a warm run's start-up."""
+    text = str(folder).encode()
+    return cache_dir() / f"{kind}-{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
 
 
 def stamp_of(path: str) -> Stamp | None:
@@ -66,8 +87,9 @@ def read_entries(file: Path, key: str) -> dict[str, Any]:
 
 
 def write_entries(file: Path, key: str, entries: dict[str, Any]) -> None:
-    """Store `entries` under `key`, atomically and readable by the user only. Best effort: a cache that cannot
-    be written (a read-only folder, a value JSON cannot hold) only costs time."""
+    """Store `entries` under `key`, atomically and readable by the user only. Nothing is stored, and nothing
+    raised, when the folder cannot be made or written (WriteError, OSError) or a value is not JSON (orjson's
+    TypeError, ValueError): a cache only ever costs time."""
     from llm_fixtures.store import write_atomic
 
     try:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llm_fixtures.caching import cache_dir, read_entries, write_entries
+from llm_fixtures.caching import cache_file, read_entries, write_entries
 from llm_fixtures.discovery import SKIP_DIRS
 from llm_fixtures.errors import FixtureError
 
@@ -77,17 +77,17 @@ def fingerprint(commands: Sequence[Sequence[str]], cwd: Path) -> str:
     return digest.hexdigest()
 
 
-def _cache_file(cwd: Path) -> Path:
-    return cache_dir() / f"collect-{hashlib.sha256(str(cwd).encode()).hexdigest()[:16]}.json"
-
-
 def _read_cache(cwd: Path, key: str) -> frozenset[str] | None:
-    ids = read_entries(_cache_file(cwd), f"{CACHE_FORMAT}:{key}").get("ids")
-    return frozenset(str(node_id) for node_id in ids) if isinstance(ids, list) else None
+    """The node ids cached for this fingerprint; None unless the entry is a list of strings (the cache is data
+    from disk)."""
+    ids = read_entries(cache_file("collect", cwd), f"{CACHE_FORMAT}:{key}").get("ids")
+    if type(ids) is not list or not all(type(node_id) is str for node_id in ids):
+        return None
+    return frozenset(ids)
 
 
 def _write_cache(cwd: Path, key: str, ids: frozenset[str]) -> None:
-    write_entries(_cache_file(cwd), f"{CACHE_FORMAT}:{key}", {"ids": sorted(ids)})
+    write_entries(cache_file("collect", cwd), f"{CACHE_FORMAT}:{key}", {"ids": sorted(ids)})
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import SplitResult, urlsplit
 
 from llm_fixtures.escaping import printable
-
-RequestKind = Literal["inference", "http", "tool", "file-processor"]
+from llm_fixtures.kinds import RequestKind, request_kind
 
 Era = Literal["current", "isolated", "legacy"]
 
+# The endpoints of model lists (their files are named `models-<hash>-<digest8>.json`).
 MODEL_LIST_ENDPOINTS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
 _MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})")
 
@@ -197,18 +197,18 @@ def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
     check_url(url, path)
     model: str | None = None
     tool_provider: str | None = None
-    if kind == "inference":
+    if kind is RequestKind.inference:
         endpoint = _str(request.get("endpoint")) or _url_path(url)
         model = _str(request.get("model"))
         body = request.get("body")
         if not model and isinstance(body, dict) and isinstance(body.get("model"), str):
             model = _str(body["model"])
-    elif kind == "http":
+    elif kind is RequestKind.http:
         endpoint = _url_path(url)
         payload = request.get("payload")
         if isinstance(payload, dict):
             model = _str(payload.get("model"))
-    elif kind == "tool":
+    elif kind is RequestKind.tool:
         tool_provider = _str(request.get("provider"))
         tool_name = _str(request.get("tool_name")) or ""
         endpoint = f"{tool_provider}.{tool_name}" if tool_provider else tool_name
@@ -231,7 +231,7 @@ def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
         endpoint=endpoint,
         model=model,
         provider=provider_of(url, endpoint=endpoint, tool_provider=tool_provider),
-        url=url if kind in ("inference", "http") else None,
+        url=url if kind in (RequestKind.inference, RequestKind.http) else None,
         streaming=streaming,
         chunks=chunks,
         test_id=test_id,
@@ -247,23 +247,10 @@ def derive_facts(path: str, size: int, raw: dict[str, Any]) -> Facts:
     )
 
 
-def request_kind(value: Any) -> RequestKind:
-    """Which request family a raw `request` object belongs to, by its keys."""
-    if not isinstance(value, dict):
-        return "inference"
-    if "tool_name" in value:
-        return "tool"
-    if "api" in value and "file_id" in value:
-        return "file-processor"
-    if "payload" in value and "body" not in value:
-        return "http"
-    return "inference"
-
-
 # Field types the models accept, by request kind, for the fast check below: (key, types, required).
 _NONE = type(None)
-_REQUEST_FIELDS: dict[str, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
-    "inference": (
+_REQUEST_FIELDS: dict[RequestKind, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
+    RequestKind.inference: (
         ("method", (str,), False),
         ("url", (str,), False),
         ("headers", (dict, _NONE), False),
@@ -271,9 +258,13 @@ _REQUEST_FIELDS: dict[str, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
         ("model", (str, _NONE), False),
         ("provider_metadata", (dict, _NONE), False),
     ),
-    "http": (("test_id", (str, _NONE), False), ("url", (str,), True), ("method", (str,), False)),
-    "tool": (("test_id", (str, _NONE), False), ("provider", (str, _NONE), False), ("tool_name", (str,), True)),
-    "file-processor": (
+    RequestKind.http: (("test_id", (str, _NONE), False), ("url", (str,), True), ("method", (str,), False)),
+    RequestKind.tool: (
+        ("test_id", (str, _NONE), False),
+        ("provider", (str, _NONE), False),
+        ("tool_name", (str,), True),
+    ),
+    RequestKind.file_processor: (
         ("test_id", (str, _NONE), False),
         ("provider", (str, _NONE), False),
         ("api", (str,), True),
@@ -319,13 +310,20 @@ def is_plainly_valid(raw: Any) -> bool:
 FIELDS: tuple[str, ...] = tuple(Facts.__dataclass_fields__)
 
 
+_KIND_OF: dict[str, RequestKind] = {kind.value: kind for kind in RequestKind}
+_ERAS = frozenset(get_args(Era))
+
+
 def to_row(facts: Facts) -> list[Any]:
-    """The facts as a list of values without the path (which depends on where they are shown from)."""
-    return [getattr(facts, name) for name in FIELDS[1:]]
+    """The facts as a list of plain JSON values without the path (which depends on where they are shown from)."""
+    row = [getattr(facts, name) for name in FIELDS[1:]]
+    row[2] = facts.kind.value
+    return row
 
 
 def from_row(path: str, row: list[Any]) -> Facts:
-    return Facts(path, *row)
+    """The facts of a row `is_row` accepted (or `to_row` made)."""
+    return Facts(path, row[0], row[1], _KIND_OF[row[2]], *row[3:])
 
 
 # The types a row may hold, field by field (after the path): a row read back from the cache is data from disk.
@@ -357,13 +355,19 @@ _row_signatures: frozenset[tuple[type, ...]] = frozenset()  # every combination 
 
 def is_row(value: Any) -> bool:
     """Whether `value` has the shape `to_row` gives: a list of exactly these fields, each of its type (checked
-    as one set lookup of the value types: a warm `ls` checks every row it takes from the cache)."""
+    as one set lookup of the value types: a warm `ls` checks every row it takes from the cache), the kind and
+    the era one of theirs."""
     global _row_signatures
     if not _row_signatures:
         from itertools import product
 
         _row_signatures = frozenset(product(*_ROW_FIELD_TYPES))
-    return type(value) is list and tuple(map(type, value)) in _row_signatures
+    return (
+        type(value) is list
+        and tuple(map(type, value)) in _row_signatures
+        and value[2] in _KIND_OF
+        and value[-1] in _ERAS
+    )
 
 
 def as_json(facts: Facts) -> bytes:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from llm_fixtures.facts import Facts, RequestKind
+from llm_fixtures.facts import Facts
+from llm_fixtures.kinds import RequestKind
 
 
 class SortKey(StrEnum):
@@ -66,6 +67,28 @@ def _pattern(text: str) -> re.Pattern[str]:
 def matches_test(test_id: str | None, pattern: str) -> bool:
     """Whether a test id holds `pattern` (a substring or a glob, anywhere in the id)."""
     return test_id is not None and _pattern(pattern).search(test_id) is not None
+
+
+def is_node_id(ref: str) -> bool:
+    """Whether a reference reads as a pytest node id (`file.py::test[params]`) or names a test file."""
+    return "::" in ref or ref.endswith(".py")
+
+
+def _ends_with_path(text: str, suffix: str) -> bool:
+    """`text` is `suffix`, or ends with it after a `/` (a node id given relative to a subfolder)."""
+    return text == suffix or text.endswith("/" + suffix)
+
+
+def matches_node_id(test_id: str | None, ref: str) -> bool:
+    """Whether a recording's test id is the node `ref`: the same id; every parametrization of a node given
+    without parameters; every test of a test file given alone."""
+    if not test_id:
+        return False
+    if "::" not in ref:
+        return _ends_with_path(test_id.partition("::")[0], ref)
+    if "[" in ref:
+        return _ends_with_path(test_id, ref)
+    return _ends_with_path(test_id.split("[", 1)[0], ref)
 
 
 def _contains(value: str | None, needle: str) -> bool:

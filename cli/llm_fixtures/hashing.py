@@ -11,17 +11,16 @@ from itertools import combinations
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from llm_fixtures.facts import request_kind
+from llm_fixtures.facts import MODEL_LIST_ENDPOINTS
+from llm_fixtures.kinds import RequestKind, request_kind
 
 HashStatus = Literal["ok", "stale", "mismatch", "unverifiable"]
-Family = Literal["inference", "http", "tool", "file-processor"]
 NameStyle = Literal["full", "short"]
 
-# The paths for which the current recorder leaves `test_id` out of the key. Compared with the full URL path,
-# so `/v1/v1/models` does not match (FORMAT.md §3.2): in practice model lists are hashed per test.
-SHARED_PATHS = frozenset({"/api/tags", "/v1/models", "/v1/openai/v1/models"})
-# The logical endpoints whose files are named `models-<hash>-<digest8>.json` (FORMAT.md §3.6).
-MODEL_LIST_ENDPOINTS = SHARED_PATHS
+# The paths for which the current recorder leaves `test_id` out of the key: the model list endpoints, whose
+# files are named `models-<hash>-<digest8>.json` (FORMAT.md §3.6). Compared with the full URL path, so
+# `/v1/v1/models` does not match (FORMAT.md §3.2): in practice model lists are hashed per test.
+SHARED_PATHS = MODEL_LIST_ENDPOINTS
 
 _HEX64_NAME = re.compile(r"([0-9a-f]{64})\.json")
 _MODELS_NAME = re.compile(r"models-([0-9a-f]{64})-([0-9a-f]{8})\.json")
@@ -217,7 +216,7 @@ def _request(raw: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def family_of(raw: dict[str, Any]) -> Family:
+def family_of(raw: dict[str, Any]) -> RequestKind:
     """Which key family a parsed recording's request belongs to, by its keys."""
     return request_kind(raw.get("request"))
 
@@ -335,7 +334,7 @@ class HashRule:
     id (`test_id`); other families give a `key` function over the parsed recording."""
 
     name: str
-    family: Family
+    family: RequestKind
     current: bool
     style: NameStyle
     description: str
@@ -539,7 +538,7 @@ def _http_raw(raw: dict[str, Any]) -> dict[str, Any]:
 RULES: tuple[HashRule, ...] = (
     HashRule(
         "current",
-        "inference",
+        RequestKind.inference,
         True,
         "full",
         "sha256({method, endpoint: URL path, body: normalized, test_id})",
@@ -547,7 +546,7 @@ RULES: tuple[HashRule, ...] = (
     ),
     HashRule(
         "model-list",
-        "inference",
+        RequestKind.inference,
         True,
         "full",
         "models-<sha256 of the inference key>-<digest8 of the model ids>",
@@ -555,7 +554,7 @@ RULES: tuple[HashRule, ...] = (
     ),
     HashRule(
         "model-list-shared",
-        "inference",
+        RequestKind.inference,
         False,
         "full",
         "upstream after the 2026-05 snapshot: every `*/models` path is shared, so the key has no test id",
@@ -563,11 +562,13 @@ RULES: tuple[HashRule, ...] = (
         model_list=True,
         accepted=True,
     ),
-    HashRule("http", "http", True, "full", "sha256({test_id, url, method, payload: normalized})", key=http_key),
-    HashRule("tool", "tool", True, "full", "sha256({provider, tool_name, kwargs}); no test id", key=tool_key),
+    HashRule(
+        "http", RequestKind.http, True, "full", "sha256({test_id, url, method, payload: normalized})", key=http_key
+    ),
+    HashRule("tool", RequestKind.tool, True, "full", "sha256({provider, tool_name, kwargs}); no test id", key=tool_key),
     HashRule(
         "legacy-12hex",
-        "inference",
+        RequestKind.inference,
         False,
         "short",
         "the Jul-Oct 2025 rule: sha256({method, endpoint, body: raw})[:12]; no test id",
@@ -577,7 +578,7 @@ RULES: tuple[HashRule, ...] = (
     ),
     HashRule(
         "pre-file_search-scrub",
-        "inference",
+        RequestKind.inference,
         False,
         "full",
         "before #5173 (2026-04-09): file_search scores, attributes, document ids and citations were hashed",
@@ -586,14 +587,14 @@ RULES: tuple[HashRule, ...] = (
     ),
     HashRule(
         "no-normalization",
-        "inference",
+        RequestKind.inference,
         False,
         "full",
         "before #3403 (2025-10): the raw body was hashed (no float rounding, no scrubbing)",
         steps=NONE,
         model_list=False,
     ),
-    HashRule("http-no-normalization", "http", False, "full", "http key over the raw payload", key=_http_raw),
+    HashRule("http-no-normalization", RequestKind.http, False, "full", "http key over the raw payload", key=_http_raw),
 )
 
 
@@ -678,7 +679,7 @@ def verify_name(
     """
     keys = keys if keys is not None else RuleKeys(raw)
     family = family_of(raw)
-    if family == "file-processor":
+    if family is RequestKind.file_processor:
         return HashVerdict(
             "unverifiable",
             None,
@@ -723,9 +724,9 @@ def verify_name(
     )
 
 
-def _why_no_key(raw: dict[str, Any], family: Family) -> str:
+def _why_no_key(raw: dict[str, Any], family: RequestKind) -> str:
     request = raw.get("request")
-    if family != "inference" or not isinstance(request, dict):
+    if family is not RequestKind.inference or not isinstance(request, dict):
         return "no rule applies to this request"
     if not isinstance(request.get("url"), str):
         return "the request has no url, which the key needs"

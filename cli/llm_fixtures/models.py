@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from llm_fixtures.facts import RequestKind, request_kind
+from llm_fixtures.kinds import RequestKind, request_kind
 
 
 class FileModel(BaseModel):

@@ -1,12 +1,15 @@
-"""Which recordings are orphans, by tier (static, collected, unused, unreachable), and why: the prune plan."""
+"""Which recordings are orphans, by tier (static, collected, unused, unreachable), and why: the prune plan.
+
+Pure: judges what `orphaning` gathered from disk. Plain dataclasses, not pydantic models: a warm `prune` would spend
+a third of its time importing pydantic for them.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass, field
+from typing import Any
 
 from llm_fixtures.facts import Facts, split_test_id
 from llm_fixtures.testindex import TestFileIndex, lookup
@@ -60,17 +63,23 @@ class UsageEvidence:
         return location.rpartition(os.sep)[0] in self.folders
 
 
-class Orphan(BaseModel):
-    """A recording nothing will read again, and why."""
+@dataclass(frozen=True, slots=True)
+class Orphan:
+    """A recording nothing will read again, why, and the tier that found it."""
 
     path: str
     test_id: str | None
     reason: str
     bytes: int
-    tier: str = Field(default="static", exclude=True)
+    tier: str = "static"
+
+    def json_document(self) -> dict[str, Any]:
+        """Its line of `prune --json` (the tier is not part of it)."""
+        return {"path": self.path, "test_id": self.test_id, "reason": self.reason, "bytes": self.bytes}
 
 
-class Undecided(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Undecided:
     """A recording whose test could not be looked at; never an orphan."""
 
     path: str
@@ -79,14 +88,15 @@ class Undecided(BaseModel):
     kind: str = "undecidable"  # or the test file's index status: unsafe, unparsable, unreadable
 
 
-class PrunePlan(BaseModel):
-    """The outcome of `plan_prune`: orphans sorted by test file then path, and what was left alone."""
+@dataclass(slots=True)
+class PrunePlan:
+    """The result of `plan_prune`: orphans sorted by test file then path, and what was left alone."""
 
-    orphans: list[Orphan] = Field(default_factory=list)
-    undecided: list[Undecided] = Field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    undecided: list[Undecided] = field(default_factory=list)
     scanned: int = 0
     shared: int = 0
-    tiers: list[str] = Field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)
 
     @property
     def orphan_bytes(self) -> int:

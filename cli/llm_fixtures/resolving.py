@@ -11,31 +11,10 @@ from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.errors import AmbiguousRef, BadRecording, NoMatch, UsageError
 from llm_fixtures.facts import Facts
+from llm_fixtures.filtering import is_node_id, matches_node_id
 
 MIN_PREFIX = 6
 _HEX = re.compile(r"[0-9a-fA-F]+")
-
-
-def is_node_id(ref: str) -> bool:
-    """Whether a reference reads as a pytest node id (`file.py::test[params]`) or names a test file."""
-    return "::" in ref or ref.endswith(".py")
-
-
-def _ends_with_path(text: str, suffix: str) -> bool:
-    """`text` is `suffix`, or ends with it after a `/` (a node id given relative to a subfolder)."""
-    return text == suffix or text.endswith("/" + suffix)
-
-
-def matches_node_id(test_id: str | None, ref: str) -> bool:
-    """Whether a recording's test id is the node `ref`: the same id; every parametrization of a node given
-    without parameters; every test of a test file given alone."""
-    if not test_id:
-        return False
-    if "::" not in ref:
-        return _ends_with_path(test_id.partition("::")[0], ref)
-    if "[" in ref:
-        return _ends_with_path(test_id, ref)
-    return _ends_with_path(test_id.split("[", 1)[0], ref)
 
 
 def _by_hash(ref: str, facts: Sequence[Facts]) -> list[Facts]:

@@ -1,22 +1,20 @@
-"""What a test file defines, read from its syntax tree (never imported): test functions, classes, methods."""
+"""What a test file defines, from its syntax tree (never imported): test functions, classes, methods. Pure: the
+reading is `testfiles`."""
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Literal
-
-from llm_fixtures.safepaths import NotRegularFile, read_regular
+from pathlib import PurePosixPath
+from typing import Any, Literal
 
 _DRIVE = re.compile(r"[A-Za-z]:")  # a Windows drive: absolute on Windows
-# The largest test file read (a real one is a few hundred KB); a bigger one is left alone, unread.
-MAX_TEST_FILE = 64 * 1024 * 1024
 IndexStatus = Literal["parsed", "missing", "unparsable", "unreadable", "unsafe", "foreign"]
 Presence = Literal["present", "absent", "unknown"]
+# The deepest nesting of classes an index keeps as plain values (a cache entry deeper than that is not one).
+MAX_PLAIN_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,23 +127,6 @@ def index_source(source: bytes | str, filename: str = "<test file>") -> TestFile
     return TestFileIndex("parsed", module=_scope(tree.body))
 
 
-def index_file(path: Path) -> TestFileIndex:
-    """Read and index one test file. The caller has checked that `path` stays inside the project."""
-    try:
-        source = read_regular(path, MAX_TEST_FILE)
-    except FileNotFoundError:
-        if path.is_symlink():
-            return TestFileIndex("unreadable", "test file is a broken symbolic link")
-        return TestFileIndex("missing", "test file gone")
-    except IsADirectoryError:
-        return TestFileIndex("unreadable", "test file is a directory")
-    except NotRegularFile as exc:
-        return TestFileIndex("unreadable", f"test file is {exc}")
-    except OSError as exc:
-        return TestFileIndex("unreadable", f"test file unreadable: {exc.strerror or exc}")
-    return index_source(source, str(path))
-
-
 def _find_in_class(scope: Scope, module: Scope, name: str, seen: frozenset[int]) -> Presence:
     """Is `name` bound in a class or in one of its bases that the same file defines? A base the file does not
     define (imported, dotted) may supply any name: unknown."""
@@ -222,14 +203,15 @@ def safe_test_path(test_file: str) -> PurePosixPath | None:
     return path
 
 
-def infer_root(recording: PurePosixPath, test_file: PurePosixPath) -> PurePosixPath | None:
-    """The project root a recording was made in: `<X>` for `<X>/tests/integration/s/recordings/h.json` with
-    the test file `tests/integration/s/test_f.py` (upstream records into `<test file dir>/recordings`).
-    None when the recording is not in a `recordings` folder whose parent ends with the test file's folder."""
-    if recording.parent.name != "recordings":
+def infer_root(recordings: PurePosixPath, tests: PurePosixPath) -> PurePosixPath | None:
+    """The project root a recording was made in, from the folder it lies in and the folder of its test file:
+    `<X>` for a recording in `<X>/tests/integration/s/recordings` whose test file is in `tests/integration/s`
+    (upstream records into `<test file dir>/recordings`). None when the recording is not in a `recordings`
+    folder whose parent ends with the test file's folder."""
+    if recordings.name != "recordings":
         return None
-    folder = recording.parent.parent
-    wanted = test_file.parent.parts
+    folder = recordings.parent
+    wanted = tests.parts
     if not wanted:
         return folder
     if len(folder.parts) <= len(wanted) or folder.parts[-len(wanted) :] != wanted:
@@ -237,67 +219,59 @@ def infer_root(recording: PurePosixPath, test_file: PurePosixPath) -> PurePosixP
     return PurePosixPath(*folder.parts[: -len(wanted)])
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+# An index as plain JSON values, for the cache: [status, detail, scope], a scope being [defs, others, classes, bases,
+# open] with `classes` an object of scopes. Only what a file's content decides is worth keeping (parsed, unparsable).
+PLAIN_STATUSES = frozenset({"parsed", "unparsable"})
 
 
-class TestFiles:
-    """The test files named by recordings' test ids, each located and parsed once, never outside the project.
+def index_to_plain(index: TestFileIndex) -> list[Any] | None:
+    """The index as plain values; None when it is not kept (a status the file's content does not decide, or
+    classes nested deeper than MAX_PLAIN_DEPTH)."""
+    if index.status not in PLAIN_STATUSES:
+        return None
+    scope = _scope_to_plain(index.module, 0)
+    return None if scope is None else [index.status, index.detail, scope]
 
-    A recording's project root is inferred from where it lies (see `infer_root`), else `fallback_root`. A test
-    id with `..` or an absolute path, or a test file that is a symbolic link leading out of that root, is
-    indexed as `unsafe` and never read."""
 
-    __test__ = False  # not a pytest test class
+def _scope_to_plain(scope: Scope, depth: int) -> list[Any] | None:
+    if depth > MAX_PLAIN_DEPTH:
+        return None
+    classes: dict[str, Any] = {}
+    for name, inner in scope.classes.items():
+        plain = _scope_to_plain(inner, depth + 1)
+        if plain is None:
+            return None
+        classes[name] = plain
+    return [sorted(scope.defs), sorted(scope.others), classes, list(scope.bases), scope.open]
 
-    def __init__(self, fallback_root: Path) -> None:
-        self.fallback_root = Path(fallback_root).absolute()
-        self.indexes: dict[str, TestFileIndex] = {}
-        self._real: dict[str, str] = {}
-        self._keys: dict[tuple[str, str], str] = {}
 
-    def _realpath(self, path: str) -> str:
-        if path not in self._real:
-            self._real[path] = os.path.realpath(path)
-        return self._real[path]
+def index_from_plain(value: Any) -> TestFileIndex | None:
+    """The index `index_to_plain` gave, or None when `value` is not of that shape (a cache is data from disk)."""
+    if type(value) is not list or len(value) != 3:
+        return None
+    status, detail, plain = value
+    if status not in PLAIN_STATUSES or type(detail) is not str:
+        return None
+    scope = _scope_from_plain(plain, 0)
+    return None if scope is None else TestFileIndex(status, detail, scope)
 
-    def key_for(self, recording: str, test_file: str) -> str:
-        """The index key of `test_file` for the recording at the absolute path `recording` (indexed once)."""
-        # Recordings of one folder share their tests: work out each (folder, test file) pair once.
-        pair = (recording.rpartition(os.sep)[0], test_file)
-        key = self._keys.get(pair)
-        if key is None:
-            key = self._keys[pair] = self._key(recording, test_file)
-        return key
 
-    def _key(self, recording: str, test_file: str) -> str:
-        relative = safe_test_path(test_file)
-        if relative is None:
-            key = f"unsafe:{test_file}"
-            self.indexes[key] = TestFileIndex("unsafe", "the test id names a path outside the project")
-            return key
-        if relative.suffix != ".py":
-            # Not a Python test file (a cassette, a YAML item, a made-up id): its syntax tree says nothing.
-            key = f"foreign:{test_file}"
-            self.indexes[key] = TestFileIndex("foreign", "not a Python test file")
-            return key
-        root = infer_root(PurePosixPath(Path(recording).as_posix()), relative)
-        base = Path(str(root)) if root is not None else self.fallback_root
-        candidate = base / relative
-        key = str(candidate)
-        if key not in self.indexes:
-            self.indexes[key] = self._index(base, candidate, inferred=root is not None)
-        return key
+def _strings(value: Any) -> bool:
+    return type(value) is list and all(type(item) is str for item in value)
 
-    def _index(self, base: Path, candidate: Path, *, inferred: bool) -> TestFileIndex:
-        boundary = self._realpath(str(base))
-        folder = self._realpath(str(candidate.parent))
-        if not _inside(folder, boundary):
-            return TestFileIndex("unsafe", f"the test folder leads out of the project ({candidate.parent})")
-        if not inferred and not Path(folder).is_dir():
-            # Without the folder we cannot tell a wrong project root from a gone test.
-            return TestFileIndex("unreadable", f"test folder {candidate.parent} not found (wrong project root?)")
-        real = os.path.realpath(candidate)
-        if not _inside(real, boundary):
-            return TestFileIndex("unsafe", f"the test file links out of the project ({candidate})")
-        return index_file(Path(real))
+
+def _scope_from_plain(value: Any, depth: int) -> Scope | None:
+    if depth > MAX_PLAIN_DEPTH or type(value) is not list or len(value) != 5:
+        return None
+    defs, others, classes, bases, is_open = value
+    if not (_strings(defs) and _strings(others) and _strings(bases) and type(is_open) is bool):
+        return None
+    if type(classes) is not dict:
+        return None
+    inner: dict[str, Scope] = {}
+    for name, plain in classes.items():
+        scope = _scope_from_plain(plain, depth + 1)
+        if scope is None:
+            return None
+        inner[name] = scope
+    return Scope(frozenset(defs), frozenset(others), inner, tuple(bases), is_open)

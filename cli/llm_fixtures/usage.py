@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,10 +213,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     recorder.active = False
     if recorder in _RECORDERS:
         _RECORDERS.remove(recorder)
-    document = recorder.document(_modes(session.config))
-    if not getattr(session.config, "workerinput", None):
-        _merge_parts(document, sorted(recorder.manifest.parent.glob(f"{recorder.manifest.name}.*.part")))
-    write_atomic(recorder.manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
+    write_manifest(session.config, recorder.manifest, recorder.document(_modes(session.config)), _merge_parts)
+
+
+def write_manifest(
+    config: pytest.Config,
+    manifest: Path,
+    document: dict[str, Any],
+    merge: Callable[[dict[str, Any], Iterable[Path]], None],
+) -> None:
+    """Write a plugin's manifest at the end of the session; the controller of a pytest-xdist run first merges
+    (and removes) the parts its workers wrote."""
+    if not getattr(config, "workerinput", None):
+        merge(document, sorted(manifest.parent.glob(f"{manifest.name}.*.part")))
+    write_atomic(manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -6,17 +6,10 @@ from typing import Any
 
 from llm_fixtures.assembling.items import Item, walk
 from llm_fixtures.assembling.merging import as_dict, join_text
+from llm_fixtures.ollamafields import METRICS
 
 CHAT = "ollama.chat"
 GENERATE = "ollama.generate"
-_METRICS = (
-    "total_duration",
-    "load_duration",
-    "prompt_eval_count",
-    "prompt_eval_duration",
-    "eval_count",
-    "eval_duration",
-)
 
 
 def _text(parts: list[str] | None) -> str | None:
@@ -75,7 +68,7 @@ def fold(items: list[Item], kind: str) -> tuple[dict[str, Any], list[str]]:
         result["context"] = last.get("context")
     result["done"] = last.get("done", False) if last else False
     result["done_reason"] = last.get("done_reason") if done else None
-    for key in _METRICS:
+    for key in METRICS:
         result[key] = last.get(key) if done else None
     result["logprobs"] = logprobs or None
     return result, warnings

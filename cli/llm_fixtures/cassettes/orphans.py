@@ -25,7 +25,8 @@ from pathlib import Path
 
 from llm_fixtures.cassettes.naming import CASSETTE_FOLDERS, split_name, strip_suffix
 from llm_fixtures.safepaths import is_inside, read_regular
-from llm_fixtures.testindex import MAX_TEST_FILE, Presence, TestFileIndex, index_file, lookup
+from llm_fixtures.testfiles import MAX_TEST_FILE, index_file
+from llm_fixtures.testindex import Presence, TestFileIndex, lookup
 
 _TEST_MODULE_PREFIX = "test"
 # Calls whose string arguments name cassettes, and fixtures that rename every cassette of their folder.

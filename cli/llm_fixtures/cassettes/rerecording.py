@@ -27,7 +27,7 @@ from llm_fixtures.rerecording.nodeids import node_id_problem, shown
 from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.safepaths import read_regular
 from llm_fixtures.settings import RerecordSettings
-from llm_fixtures.testindex import MAX_TEST_FILE
+from llm_fixtures.testfiles import MAX_TEST_FILE
 
 if TYPE_CHECKING:
     from llm_fixtures.rerecording.session import Request

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from llm_fixtures.cassettes.evidence import FORMAT, REPLAY_MODES, Loaded, merge_into
 from llm_fixtures.safepaths import read_regular
-from llm_fixtures.store import write_atomic
 from llm_fixtures.usage import _Recorder as OutcomeTracker  # the rule that says a test passed, one place
-from llm_fixtures.usage import manifest_path
+from llm_fixtures.usage import manifest_path, write_manifest
 
 if TYPE_CHECKING:
     import pytest
@@ -242,10 +241,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if recorder is None:
         return
     recorder.settle()
-    document = recorder.document(_options(session.config))
-    if not getattr(session.config, "workerinput", None):
-        _merge_parts(document, sorted(recorder.manifest.parent.glob(f"{recorder.manifest.name}.*.part")))
-    write_atomic(recorder.manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
+    write_manifest(session.config, recorder.manifest, recorder.document(_options(session.config)), _merge_parts)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.normalizing import describe_changes, hash_for_normalization
+from llm_fixtures.facts import hash_of_name
+from llm_fixtures.normalizing import describe_changes
 
 
 def check_normalization(path: str, name: str, raw: dict[str, Any]) -> list[Finding]:
     """A warning listing the fields `fixtures normalize` would change."""
-    changes = describe_changes(raw, hash_for_normalization(name))
+    changes = describe_changes(raw, hash_of_name(name))
     if not changes:
         return []
     return [

@@ -14,10 +14,9 @@ import typer
 
 from llm_fixtures.errors import BadRecording, FixtureError
 from llm_fixtures.filtering import Filters
+from llm_fixtures.kinds import RequestKind
 from llm_fixtures.render.console import reader_gone, write_line
 from llm_fixtures.sanitizing import ProjectAllowlist, clean_json
-
-KINDS = ("inference", "http", "tool", "file-processor")
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -151,7 +150,7 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option("--provider", help="Provider: openai, azure, ollama, vllm, bedrock, watsonx, ..."),
 ]
-KindOpt = Annotated[str | None, typer.Option("--kind", help="Kind of request: inference, http, tool, file-processor.")]
+KindOpt = Annotated[RequestKind | None, typer.Option("--kind", help="Kind of request.")]
 StreamOpt = Annotated[
     bool | None,
     typer.Option("--stream/--no-stream", help="Only streaming, or only non-streaming recordings."),
@@ -164,19 +163,17 @@ def make_filters(
     endpoint: str | None,
     model: str | None,
     provider: str | None,
-    kind: str | None,
+    kind: RequestKind | None,
     stream: bool | None,
     errors: bool,
 ) -> Filters:
-    """The Filters model from the shared options; a bad `--kind` is a usage error."""
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="--kind")
+    """The Filters model from the shared options."""
     return Filters(
         test=test,
         endpoint=endpoint,
         model=model,
         provider=provider,
-        kind=kind,  # type: ignore[arg-type]  # checked against KINDS above
+        kind=kind,
         stream=stream,
         errors=errors,
     )

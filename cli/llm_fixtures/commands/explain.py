@@ -81,7 +81,7 @@ class _Recordings:
     (from its file's syntax tree, as `prune` tells)."""
 
     def __init__(self, project: Project) -> None:
-        from llm_fixtures.testindex import TestFiles
+        from llm_fixtures.testfiles import TestFiles
 
         self.root = project.root
         self.cwd = Path.cwd()

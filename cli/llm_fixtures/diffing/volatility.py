@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from llm_fixtures.ollamafields import DURATIONS
+
 # Keys that churn on every re-record wherever they appear in a response body. `id` is the exception that
 # proves the rule: a model list entry's `id` is the model's name, so it is kept when the object says
 # `"object": "model"`.
@@ -28,13 +30,10 @@ RESPONSE_NAMES: frozenset[str] = frozenset(
         "call_id",  # Responses function_call ids
         "obfuscation",  # OpenAI stream padding
         "system_fingerprint",
-        "total_duration",  # Ollama timings
-        "load_duration",
-        "prompt_eval_duration",
-        "eval_duration",
         "sdk_http_response",  # google-genai HTTP headers (Date, ...)
         "signature",  # Anthropic thinking signatures
         "created_timestamp",  # file processor
+        *DURATIONS,  # Ollama timings
     }
 )
 

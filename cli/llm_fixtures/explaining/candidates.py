@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from llm_fixtures.checking.hashes import check_hash
 from llm_fixtures.explaining.model import Candidate, Miss, Relation
 from llm_fixtures.facts import Facts
+from llm_fixtures.filtering import matches_node_id
 from llm_fixtures.hashing import KEY_ERRORS, RULES, RuleKeys, family_of, http_key, inference_key, sha256_key
-from llm_fixtures.resolving import matches_node_id
 
 # Models a miss message prints when the request named none.
 _NO_MODEL = frozenset({"", "unknown", "None"})

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.humanizing import plural as _plural
 from llm_fixtures.pruning import PrunePlan, group_key
-from llm_fixtures.render.console import stderr_console, stdout_console
-from llm_fixtures.trashing import TrashBatch
+from llm_fixtures.render.console import stderr_console, stdout_console, write_lines
+
+if TYPE_CHECKING:
+    from llm_fixtures.orphaning import Evidence
+    from llm_fixtures.trashing import TrashBatch
+
+
+def next_command(paths: Sequence[Path] | None, evidence: Evidence) -> str:
+    """The same selection with `--delete`: what to run to act on the listing."""
+    words = ["fixtures", "prune", *(str(path) for path in paths or [])]
+    words += ["--collect"] if evidence.collect else []
+    for manifest in evidence.unused_from:
+        words += ["--unused-from", str(manifest)]
+    words += ["--unreachable"] if evidence.unreachable else []
+    words += ["--include-shared"] if evidence.include_shared else []
+    return shlex.join([*words, "--delete"])
 
 
 def _test_cell(test_id: str | None) -> str:
@@ -24,6 +38,8 @@ def _test_cell(test_id: str | None) -> str:
 def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
     """The orphans table on stdout (one section per test file), the totals and the command to run next;
     a count on stderr when there are none."""
+    from rich.text import Text
+
     err = stderr_console()
     if not plan.orphans:
         err.print(f"no orphans among {_plural(plan.scanned, 'recording')} (tiers: {', '.join(plan.tiers)})")
@@ -67,8 +83,9 @@ SHOWN_PER_KIND = 5
 
 def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
     """On stderr: recordings whose test could not be looked at (never orphans), one block per kind of reason
-    with a few test files as examples; then unreadable files."""
-    err = stderr_console()
+    with a few test files as examples; then unreadable files. Plain lines (no rich): `prune --json` prints them
+    too."""
+    lines: list[str] = []
     for kind, members in groupby(sorted(plan.undecided, key=lambda item: item.kind), key=lambda item: item.kind):
         rows = list(members)
         by_file: dict[str, str] = {}
@@ -76,13 +93,13 @@ def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
             by_file.setdefault(group_key(item), item.reason)
         title = KIND_TITLES.get(kind, kind)
         count = f"{_plural(len(rows), 'recording')} of {_plural(len(by_file), 'test file')}"
-        err.print(Text(f"left alone ({title}): {count}"))
-        for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]:
-            err.print(Text(f"  {test_file}: {reason}"))
+        lines.append(f"left alone ({title}): {count}")
+        lines += [f"  {test_file}: {reason}" for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]]
         if len(by_file) > SHOWN_PER_KIND:
-            err.print(Text(f"  ... and {len(by_file) - SHOWN_PER_KIND} more"))
-    for problem in problems:
-        err.print(Text(f"unreadable, left alone: {problem}"))
+            lines.append(f"  ... and {len(by_file) - SHOWN_PER_KIND} more")
+    lines += [f"unreadable, left alone: {problem}" for problem in problems]
+    if lines:
+        write_lines(lines, err=True)
 
 
 def render_removed(batch: TrashBatch) -> None:
@@ -102,6 +119,8 @@ def render_removed(batch: TrashBatch) -> None:
 
 def render_restored(paths: Sequence[Path], base: Path) -> None:
     """The restored files on stdout, a count on stderr."""
+    from rich.text import Text
+
     out = stdout_console()
     for path in paths:
         try:

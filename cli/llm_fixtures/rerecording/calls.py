@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from llm_fixtures.facts import provider_of
+from llm_fixtures.facts import hash_of_name, provider_of
 from llm_fixtures.hashing import model_list_digest
-from llm_fixtures.normalizing import hash_for_normalization, normalize_response
+from llm_fixtures.normalizing import normalize_response
 from llm_fixtures.rerecording.responses_types import RESPONSE, event_class
 from llm_fixtures.rerecording.shapes import envelope
 
@@ -334,7 +334,7 @@ def rerecorded(
     passthrough form stores."""
     if call.passthrough:
         return _with_response(raw, passthrough_response(call, items, status)), name
-    request_hash = hash_for_normalization(name)
+    request_hash = hash_of_name(name)
     response = {"body": stored_body(call, items), "is_streaming": call.streaming}
     new = _with_response(raw, response)
     new, _changes = normalize_response(new, request_hash)

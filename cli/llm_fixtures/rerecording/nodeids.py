@@ -69,7 +69,8 @@ def absent_test(root: Path, node_id: str) -> str | None:
     """Why the test a node id names is not there (its file missing, the function or class not defined in it, as
     `prune` reads test files), or None when it is, or when its file cannot tell (a star import, a name bound by
     import)."""
-    from llm_fixtures.testindex import index_file, lookup
+    from llm_fixtures.testfiles import index_file
+    from llm_fixtures.testindex import lookup
 
     file = test_file(node_id)
     if not (root / file).is_file():

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from llm_fixtures.ollamafields import METRICS
 from llm_fixtures.rerecording.responses_types import EVENT_CLASSES, RESPONSE
 
 
@@ -156,12 +157,7 @@ _OLLAMA_BASE = (
     "created_at",
     "done",
     "done_reason",
-    "total_duration",
-    "load_duration",
-    "prompt_eval_count",
-    "prompt_eval_duration",
-    "eval_count",
-    "eval_duration",
+    *METRICS,
 )
 _OLLAMA_TOOL_CALL = _shape(("function", _shape("name", "arguments", extras=False)), extras=False)
 _OLLAMA_MESSAGE = _shape(
