@@ -181,6 +181,25 @@ version: 1
     assert result["message"]["content"][0]["text"] == "Hello!"
 
 
+def test_an_answer_of_objects_whose_type_is_a_list_assembles_without_a_crash() -> None:
+    """A JSON list of objects whose `type` is a list (a model catalogue: `type: [text-to-score]`) is no stream any
+    dialect knows: the assembler says so, never raises (an unhashable `type` met a set lookup)."""
+    text = """interactions:
+- request: {method: GET, uri: 'https://models.example.test/v1/models', body: '', headers: {}}
+  response:
+    status: {code: 200, message: OK}
+    headers: {content-type: [application/json]}
+    parsed_body:
+    - {model_id: rerank-1, type: [text-to-score]}
+    - {model_id: chat-2, type: {kind: chat}}
+version: 1
+"""
+    cassette = parse_cassette(text.encode(), "c.yaml")
+    kind, result, warnings = fold_interaction(cassette.interactions[0])
+    assert isinstance(result, dict) and isinstance(warnings, list)
+    assert kind
+
+
 def test_websocket_cassette_lists_its_messages() -> None:
     text = """version: 1
 interactions:
