@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +172,12 @@ def test_ls_cache_entries_are_checked_before_use(runner: CliRunner, project: Pat
     from llm_fixtures.caching import cache_dir
 
     del project
+    time.sleep(0.05)  # the copies were just made: a file changed within a clock tick is never cached
     cold = invoke(runner, "ls", "--json", DEEPSEEK)
     cold_interactions = invoke(runner, "ls", "--json", "--interactions", DEEPSEEK)
     cache = next(cache_dir().glob("cassettes-*.json"))
     document = json.loads(cache.read_text())
+    assert len(document["entries"]) == 3
     for entry in document["entries"].values():
         damage(entry)
     cache.write_text(json.dumps(document))
@@ -379,11 +382,11 @@ def test_check_results_of_cassettes_are_cached_checked_and_never_stale(
     runner: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import os
-    import time
 
     from llm_fixtures.caching import cache_dir
     from llm_fixtures.cassettes import linting
 
+    time.sleep(0.05)  # the copies were just made: a file changed within a clock tick is never cached
     cold = invoke(runner, "check", "--json", "--show-info")
     assert cold.exit_code == 1 and cold.stdout  # the shared cassettes hold real cookies
     read: list[str] = []
