@@ -16,12 +16,13 @@ from vcr.serializers import jsonserializer, yamlserializer
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import MAX_BODY, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
-from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_bytes
+from llm_fixtures.cassettes.linting import check_cassette_bytes
 from llm_fixtures.cassettes.loading import load_document
 from llm_fixtures.cassettes.model import Body
 from llm_fixtures.cassettes.naming import name_of_path, node_id_of_path
 from llm_fixtures.cassettes.reading import parse_cassette
 from llm_fixtures.cassettes.scrubbing import MASK, scrub
+from llm_fixtures.checking import CheckOptions
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.errors import BadRecording
 
@@ -171,9 +172,32 @@ version: 1
     assert cassette.style == "parsed-body"
     row = describe_interactions(cassette)[0]
     assert (row.model, row.provider, row.endpoint) == ("claude-sonnet-4-5", "anthropic", "/v1/messages")
+    # Its sizes are those of the JSON the trees hold (what `ls --group-by` adds up).
+    request = cassette.interactions[0].request.body.parsed
+    assert row.request_bytes == len(json.dumps(request, separators=(",", ":")).encode())
+    assert row.response_bytes > 100
     kind, result, _warnings = fold_interaction(cassette.interactions[0])
     assert kind == "anthropic"
     assert result["message"]["content"][0]["text"] == "Hello!"
+
+
+def test_an_answer_of_objects_whose_type_is_a_list_assembles_without_a_crash() -> None:
+    """A JSON list of objects whose `type` is a list (a model catalogue: `type: [text-to-score]`) is no stream any
+    dialect knows: the assembler says so, never raises (an unhashable `type` met a set lookup)."""
+    text = """interactions:
+- request: {method: GET, uri: 'https://models.example.test/v1/models', body: '', headers: {}}
+  response:
+    status: {code: 200, message: OK}
+    headers: {content-type: [application/json]}
+    parsed_body:
+    - {model_id: rerank-1, type: [text-to-score]}
+    - {model_id: chat-2, type: {kind: chat}}
+version: 1
+"""
+    cassette = parse_cassette(text.encode(), "c.yaml")
+    kind, result, warnings = fold_interaction(cassette.interactions[0])
+    assert isinstance(result, dict) and isinstance(warnings, list)
+    assert kind
 
 
 def test_websocket_cassette_lists_its_messages() -> None:
@@ -200,6 +224,30 @@ interactions:
     assert [row.endpoint for row in rows] == ["setup", "setupComplete", "close 1011"]
     facts = describe_cassette(cassette, len(text))
     assert (facts.interactions, facts.model, facts.error) == (3, "gemini-live", True)
+
+
+def test_grpc_samples_and_streams_are_read_as_request_and_answer_json() -> None:
+    text = """version: 1
+interactions:
+- request_sample:
+    json: {model: grok-4, messages: [{content: [{text: hi}], role: ROLE_USER}]}
+    raw: !!binary Cg==
+  response_sample:
+    json: {id: a, outputs: []}
+- request_stream:
+    json: {model: grok-4-fast, messages: []}
+    raw: !!binary Cg==
+  response_stream:
+    chunks_json:
+    - chunk: {id: b}
+    - chunk: {id: b}
+    chunks_raw: [!!binary Cg==]
+"""
+    cassette = parse_cassette(text.encode(), "c.xai.yaml")
+    assert (cassette.format, cassette.problems) == ("grpc", [])
+    assert [i.request.body.parsed["model"] for i in cassette.interactions] == ["grok-4", "grok-4-fast"]
+    assert cassette.interactions[1].response.body.parsed == [{"chunk": {"id": "b"}}, {"chunk": {"id": "b"}}]
+    assert [row.model for row in describe_interactions(cassette)] == ["grok-4", "grok-4-fast"]
 
 
 @pytest.mark.parametrize(
@@ -587,7 +635,7 @@ def test_check_finds_a_planted_header_key_masked() -> None:
 
 def test_allow_secrets_is_respected() -> None:
     data = planted(Authorization=[f"Bearer {OPENAI_KEY}"])
-    options = CassetteCheckOptions(allow_secrets=("sk-proj-", "AIza"))
+    options = CheckOptions(allow_secrets=("sk-proj-", "AIza"))
     assert [finding for finding in check_cassette_bytes(data, "c.yaml", options) if finding.check == "secrets"] == []
 
 

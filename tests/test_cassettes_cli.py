@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_fixtures.app import app
-from vcrkit import CASSETTES, SHARED_VCR
+from vcrkit import CASSETTES, SHARED_VCR, recorded_project
 
 needs_shared = pytest.mark.skipif(not CASSETTES, reason="../shared/vcr is not present")
 
@@ -93,6 +94,49 @@ def test_ls_filters_apply_to_cassettes(runner: CliRunner) -> None:
     ]
 
 
+@pytest.mark.usefixtures("project")
+def test_ls_group_by_counts_cassettes_and_interactions(runner: CliRunner) -> None:
+    every = lines(invoke(runner, "ls", "--json").stdout)
+    by_model = lines(invoke(runner, "ls", "--json", "--group-by", "model").stdout)
+    assert {row["of"] for row in by_model} == {"cassettes"}
+    deepseek = next(row for row in by_model if row["key"] == "deepseek-reasoner")
+    assert deepseek["count"] == sum("deepseek-reasoner" in row["models"] for row in every) == 3
+    assert deepseek["bytes"] == sum(row["bytes"] for row in every if "deepseek-reasoner" in row["models"])
+    # A cassette counts once under each model its interactions use; one without a model under `(none)`.
+    assert sum(row["count"] for row in by_model) == sum(max(1, len(row["models"])) for row in every)
+    by_file = lines(invoke(runner, "ls", "--json", "--group-by", "test-file").stdout)
+    assert sum(row["count"] for row in by_file) == len(every)
+    assert {"pydantic-ai/tests/models/test_deepseek.py": 3}.items() <= {r["key"]: r["count"] for r in by_file}.items()
+    interactions = lines(invoke(runner, "ls", "--json", "--interactions").stdout)
+    by_provider = lines(invoke(runner, "ls", "--json", "--interactions", "--group-by", "provider").stdout)
+    assert {row["of"] for row in by_provider} == {"interactions"}
+    assert sum(row["count"] for row in by_provider) == len(interactions)
+    anthropic = next(row for row in by_provider if row["key"] == "anthropic")
+    assert anthropic["count"] == sum(row["provider"] == "anthropic" for row in interactions)
+    limited = lines(
+        invoke(runner, "ls", "--json", "--group-by", "endpoint", "--limit", "2", "--provider", "openai").stdout
+    )
+    assert len(limited) == 2
+    table = invoke(runner, "ls", "--group-by", "test", "--interactions", DEEPSEEK)
+    assert table.stdout.splitlines()[0].split() == ["test", "interactions", "size"]
+
+
+def test_ls_group_by_shows_recordings_and_cassettes_apart(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    plant(tmp_path, "tests/cassettes/test_a/test_b.yaml")
+    shutil.copytree(Path(__file__).parents[1] / "recordings" / "tests", tmp_path / "recordings" / "tests")
+    monkeypatch.chdir(tmp_path)
+    rows = lines(invoke(runner, "ls", "--json", "--group-by", "provider").stdout)
+    assert [row["key"] for row in rows if row.get("of") == "cassettes"] == ["openai"]
+    assert any("of" not in row for row in rows)  # the recordings' groups, as before
+    human = invoke(runner, "ls", "--group-by", "provider").stdout
+    assert "recordings" in human.splitlines()[0] and any(
+        line.split()[:2] == ["provider", "cassettes"] for line in human.splitlines()
+    )
+
+
 @needs_shared
 def test_ls_table_and_warm_cache(runner: CliRunner, project: Path) -> None:
     cold = invoke(runner, "ls", DEEPSEEK)
@@ -107,6 +151,33 @@ def test_ls_table_and_warm_cache(runner: CliRunner, project: Path) -> None:
     path.write_text(path.read_text().replace("deepseek-reasoner", "deepseek-chat"))
     changed = lines(invoke(runner, "ls", "--json", STREAM).stdout)
     assert changed[0]["model"] == "deepseek-chat"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda entry: entry.__setitem__(2, [["x"] * 3, []]),  # a row of the wrong length
+        lambda entry: entry[2][0].__setitem__(-4, "12 KB"),  # bytes as text
+        lambda entry: entry[2][0][10].append(7),  # a model that is no string
+        lambda entry: entry[2][1][0].__setitem__(0, None),  # an interaction without its index
+        lambda entry: entry.__setitem__(1, "weird"),
+    ],
+)
+def test_ls_cache_entries_are_checked_before_use(runner: CliRunner, project: Path, damage: Any) -> None:
+    from llm_fixtures.caching import cache_dir
+
+    del project
+    time.sleep(0.05)  # the copies were just made: a file changed within a clock tick is never cached
+    cold = invoke(runner, "ls", "--json", DEEPSEEK)
+    cold_interactions = invoke(runner, "ls", "--json", "--interactions", DEEPSEEK)
+    cache = next(cache_dir().glob("cassettes-*.json"))
+    document = json.loads(cache.read_text())
+    assert len(document["entries"]) == 3
+    for entry in document["entries"].values():
+        damage(entry)
+    cache.write_text(json.dumps(document))
+    assert invoke(runner, "ls", "--json", DEEPSEEK).stdout == cold.stdout
+    assert invoke(runner, "ls", "--json", "--interactions", DEEPSEEK).stdout == cold_interactions.stdout
 
 
 def test_ls_reports_a_broken_cassette_and_lists_the_rest(
@@ -302,6 +373,50 @@ def test_check_reports_empty_and_broken_cassettes(runner: CliRunner, project: Pa
     ]
 
 
+def test_check_results_of_cassettes_are_cached_checked_and_never_stale(
+    runner: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from llm_fixtures.caching import cache_dir
+    from llm_fixtures.cassettes import linting
+
+    time.sleep(0.05)  # the copies were just made: a file changed within a clock tick is never cached
+    cold = invoke(runner, "check", "--json", "--show-info")
+    assert cold.exit_code == 1 and cold.stdout  # the shared cassettes hold real cookies
+    read: list[str] = []
+    checked = linting.check_cassette_bytes
+
+    def counting(data: bytes, path: str, options: Any) -> Any:
+        read.append(path)
+        return checked(data, path, options)
+
+    monkeypatch.setattr(linting, "check_cassette_bytes", counting)
+    warm = invoke(runner, "check", "--json", "--show-info")
+    assert (warm.stdout, read) == (cold.stdout, [])  # every result from the cache, the same findings
+    # A changed cassette is checked again; one changed within a clock tick (here: dated in the future) is never
+    # cached, so it is read again on every run.
+    target = project / STREAM
+    target.write_text(target.read_text().replace("Authorization", "x-api-key") + f"# {OPENAI_KEY}\n")
+    future = time.time() + 30
+    os.utime(target, (future, future))
+    for _ in range(2):
+        read.clear()
+        again = lines(invoke(runner, "check", "--json", "--show-info").stdout)
+        assert read == [STREAM]
+        assert any(row["path"] == STREAM and row["check"] == "secrets" for row in again)
+    # Entries of another shape (the cache is data from disk) are misses, never a crash or a wrong answer.
+    expected = invoke(runner, "check", "--json", "--show-info", "--no-cache").stdout
+    cache = next(cache_dir().glob("check-cassettes-*.json"))
+    document = json.loads(cache.read_text())
+    for entry in document["entries"].values():
+        entry[1] = {"findings": [["secrets", "x", "fatal", 1, None]], "size": "big"}
+    cache.write_text(json.dumps(document))
+    read.clear()
+    assert invoke(runner, "check", "--json", "--show-info").stdout == expected
+    assert len(read) == len(CASSETTES)
+
+
 # --- prune -----------------------------------------------------------------------------------------------------
 
 MINIMAL = (
@@ -470,27 +585,12 @@ def test_hello():
 @pytest.fixture
 def vcr_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A project whose test records a cassette with pytest-recording against a real server on 127.0.0.1."""
-    import subprocess
-    import sys
-
     from fakeserver import FakeServer
 
-    (tmp_path / "pyproject.toml").write_text(
-        "[tool.fixtures.rerecord]\n"
-        'command = ["{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{node_ids}"]\n'
-    )
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_chat.py").write_text(CHAT_TEST)
     with FakeServer() as server:
         monkeypatch.setenv("FAKE_URL", server.url)
         monkeypatch.chdir(tmp_path)
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=once", "tests"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+        recorded_project(tmp_path, CHAT_TEST)
         yield tmp_path
 
 

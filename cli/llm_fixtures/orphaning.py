@@ -15,6 +15,8 @@ from llm_fixtures.pruning import CollectedTests, PrunePlan, UsageEvidence, candi
 from llm_fixtures.testfiles import TestFiles
 
 if TYPE_CHECKING:
+    from llm_fixtures.cassettes.evidence import CassetteUsage
+    from llm_fixtures.cassettes.pruneplan import Tiers
     from llm_fixtures.config import Project
     from llm_fixtures.facts import Facts
     from llm_fixtures.trashing import TrashBatch
@@ -76,14 +78,19 @@ def _collected(project: Project, refresh: bool) -> CollectedTests:
 
 def find_orphans(
     paths: Sequence[Path] | None, project: Project, evidence: Evidence, *, base: Path
-) -> tuple[PrunePlan, list[str]]:
+) -> tuple[PrunePlan, list[str], Tiers | None]:
     """The prune plan of the recordings and cassettes under `paths` (default: the project's), shown relative to
-    `base`; and the files that could not be read (`path: what is wrong`)."""
+    `base`; the files that could not be read (`path: what is wrong`); and what the cassettes' collect and usage
+    tiers found besides orphans (None without cassettes)."""
     usage: UsageEvidence | None = None
+    cassette_usage: CassetteUsage | None = None
     if evidence.unused_from:
+        from llm_fixtures.cassettes.evidence import read_cassette_manifests, split_manifests
         from llm_fixtures.usage import read_manifests
 
-        usage = read_manifests(list(evidence.unused_from), project.root)
+        recording_manifests, cassette_manifests = split_manifests(evidence.unused_from)
+        usage = read_manifests(recording_manifests, project.root) if recording_manifests else None
+        cassette_usage = read_cassette_manifests(cassette_manifests, project.root) if cassette_manifests else None
     collected = _collected(project, evidence.refresh) if evidence.collect else None
     catalog = load_catalog(paths, project, base=base)
     test_files = TestFiles(project.root, use_cache=True)
@@ -99,11 +106,13 @@ def find_orphans(
         unreachable=unreachable,
         include_shared=evidence.include_shared,
     )
+    tiers = None
     if catalog.cassettes.cassettes:
-        from llm_fixtures.cassettes.orphans import add_to_plan
+        from llm_fixtures.cassettes.pruneplan import add_to_plan
 
-        add_to_plan(plan, catalog.cassettes.cassettes, base, project.root)
-    return plan, [str(problem) for problem in catalog.problems]
+        cassettes = catalog.cassettes.cassettes
+        tiers = add_to_plan(plan, cassettes, base, project.root, collected=collected, usage=cassette_usage)
+    return plan, [str(problem) for problem in catalog.problems], tiers
 
 
 def remove_orphans(plan: PrunePlan, project: Project, *, base: Path) -> Removal:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,14 +122,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    target = config.getoption("fixtures_usage") or os.environ.get(ENV_VAR) or str(config.rootpath / DEFAULT_NAME)
-    manifest = Path(target)
+def manifest_path(config: pytest.Config, given: str | None, env_var: str, default_name: str) -> Path:
+    """Where a plugin's manifest goes: `given` (its option), else `$env_var`, else `default_name` in the rootdir, a
+    relative path taken from where pytest was started; under pytest-xdist each worker writes a part beside it."""
+    manifest = Path(given or os.environ.get(env_var) or str(config.rootpath / default_name))
     if not manifest.is_absolute():
         manifest = Path(config.invocation_params.dir) / manifest
     worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker:
-        manifest = manifest.with_name(f"{manifest.name}.{worker}.part")
+    return manifest.with_name(f"{manifest.name}.{worker}.part") if worker else manifest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    manifest = manifest_path(config, config.getoption("fixtures_usage"), ENV_VAR, DEFAULT_NAME)
     recorder = _Recorder(manifest, config.rootpath)
     setattr(config, _RECORDER_KEY, recorder)
     # Audit hooks cannot be removed; the hook does nothing once the session is over (`active`).
@@ -209,10 +213,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     recorder.active = False
     if recorder in _RECORDERS:
         _RECORDERS.remove(recorder)
-    document = recorder.document(_modes(session.config))
-    if not getattr(session.config, "workerinput", None):
-        _merge_parts(document, sorted(recorder.manifest.parent.glob(f"{recorder.manifest.name}.*.part")))
-    write_atomic(recorder.manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
+    write_manifest(session.config, recorder.manifest, recorder.document(_modes(session.config)), _merge_parts)
+
+
+def write_manifest(
+    config: pytest.Config,
+    manifest: Path,
+    document: dict[str, Any],
+    merge: Callable[[dict[str, Any], Iterable[Path]], None],
+) -> None:
+    """Write a plugin's manifest at the end of the session; the controller of a pytest-xdist run first merges
+    (and removes) the parts its workers wrote."""
+    if not getattr(config, "workerinput", None):
+        merge(document, sorted(manifest.parent.glob(f"{manifest.name}.*.part")))
+    write_atomic(manifest, (json.dumps(document, indent=1, sort_keys=True) + "\n").encode())
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

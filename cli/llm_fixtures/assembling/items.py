@@ -129,7 +129,9 @@ def classify_one(item: Item) -> Family | None:
         return "completions"
     if obj == "response" or (isinstance(kind, str) and kind.startswith("response.")):
         return "responses"
-    if kind in ANTHROPIC_EVENTS or (kind == "message" and "content" in payload and "role" in payload):
+    if (isinstance(kind, str) and kind in ANTHROPIC_EVENTS) or (
+        kind == "message" and "content" in payload and "role" in payload
+    ):
         return "anthropic"
     if "candidates" in payload:
         return "gemini"

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import orjson
+
 from llm_fixtures.cassettes.bodies import as_bytes, content_decoded, json_of
-from llm_fixtures.cassettes.model import Cassette, Interaction, Message, first_header
+from llm_fixtures.cassettes.model import Body, Cassette, Interaction, Message, first_header
 from llm_fixtures.cassettes.naming import node_id_of_path, suite_of_cassette
 from llm_fixtures.facts import provider_of, split_test_id
 
@@ -152,7 +154,7 @@ def describe_interaction(path: str, interaction: Interaction, test: _Test | None
     chunks = _count_events(interaction, content_type) if streaming else 0
     status = response.status
     test = test or _test_of(path, "vcr")
-    request_bytes, response_bytes = _size(request.body.raw), _size(response.body.raw)
+    request_bytes, response_bytes = _size(request.body), _size(response.body)
     return InteractionFacts(
         path=path,
         interaction=interaction.index,
@@ -182,9 +184,16 @@ def _looks_ndjson(raw: str | bytes | None) -> bool:
     return isinstance(raw, str) and raw.lstrip().startswith("{") and "}\n{" in raw
 
 
-def _size(raw: str | bytes | None) -> int:
+def _size(body: Body) -> int:
+    """The bytes of a body as stored: its text or bytes, or (pydantic-ai's `parsed_body`) its JSON."""
+    raw = body.raw
     if raw is None:
-        return 0
+        if not body.has_parsed:
+            return 0
+        try:
+            return len(orjson.dumps(body.parsed, option=orjson.OPT_NON_STR_KEYS))
+        except (TypeError, orjson.JSONEncodeError):
+            return 0
     return len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogateescape"))
 
 

@@ -4,7 +4,7 @@ size and inline images; findings in the shape recordings get (`checking.Finding`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
@@ -13,6 +13,8 @@ from llm_fixtures.cassettes.leaks import find_leaks, masked_url
 from llm_fixtures.cassettes.loading import GZIP_MAGIC, inflate
 from llm_fixtures.cassettes.model import Cassette, Interaction
 from llm_fixtures.cassettes.reading import parse_cassette
+from llm_fixtures.checking import CheckOptions, FileReport
+from llm_fixtures.checking.batch import Job
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.checking.size import check_size, image_spans
@@ -20,19 +22,11 @@ from llm_fixtures.errors import BadRecording
 from llm_fixtures.safepaths import read_regular
 
 
-@dataclass(frozen=True, slots=True)
-class CassetteCheckOptions:
-    checks: frozenset[str] = frozenset({"secrets", "schema", "duplicates", "size"})
-    allow_secrets: tuple[str, ...] = ()
-    max_file_bytes: int = 1_000_000
-    max_image_bytes: int = 200_000
-
-
 def _where(interaction: int | None) -> str:
     return f"interaction {interaction}" if interaction is not None else "the file"
 
 
-def _secret_findings(path: str, cassette: Cassette, text: bytes, options: CassetteCheckOptions) -> list[Finding]:
+def _secret_findings(path: str, cassette: Cassette, text: bytes, options: CheckOptions) -> list[Finding]:
     findings: list[Finding] = []
     for leak in find_leaks(cassette, text, Allowlist(options.allow_secrets)):
         place = f"on line {leak.line}" if leak.line else "inside a compressed body"
@@ -120,7 +114,7 @@ def _frozen(value: object) -> object:
     return value if isinstance(value, str | bytes | int | float | bool | type(None)) else repr(value)
 
 
-def _size_findings(path: str, data: bytes, cassette: Cassette, options: CassetteCheckOptions) -> list[Finding]:
+def _size_findings(path: str, data: bytes, cassette: Cassette, options: CheckOptions) -> list[Finding]:
     findings = check_size(path, data, max_file_bytes=options.max_file_bytes, max_image_bytes=len(data) + 1)
     for interaction in cassette.interactions:
         body = json_of(interaction.request.body, interaction.request.headers)
@@ -148,9 +142,10 @@ def _size_findings(path: str, data: bytes, cassette: Cassette, options: Cassette
     return findings
 
 
-def check_cassette_bytes(
-    data: bytes, path: str, options: CassetteCheckOptions = CassetteCheckOptions()
-) -> list[Finding]:
+_EVERY_CHECK = CheckOptions()
+
+
+def check_cassette_bytes(data: bytes, path: str, options: CheckOptions = _EVERY_CHECK) -> list[Finding]:
     """Every selected check on one cassette's bytes; a file that does not read is one `schema` finding."""
     try:
         cassette = parse_cassette(data, path)
@@ -171,18 +166,36 @@ def check_cassette_bytes(
     return findings
 
 
-def check_cassette_files(names: list[str], options: CassetteCheckOptions, *, base: str) -> tuple[list[Finding], int]:
-    """Every selected check on each cassette file (shown relative to `base`); a file that cannot be read is a
-    `schema` finding. Also the number of files checked."""
-    findings: list[Finding] = []
+def check_cassette_file(job: Job, options: CheckOptions) -> FileReport:
+    """Read one cassette (`(shown path, absolute path)`) and check it; a file that cannot be read is a `schema`
+    finding. The checker `checking.batch` runs over cassettes."""
+    shown, location = job
+    try:
+        data = read_regular(location)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        findings = [Finding(shown, "schema", "invalid", "error", reason, {"problem": reason})]
+        return FileReport(path=shown, findings=findings if "schema" in options.checks else [])
+    return FileReport(path=shown, findings=check_cassette_bytes(data, shown, options), size=len(data))
+
+
+# The code a cached cassette report depends on, besides `checking`'s (the cache key holds both).
+_CODE = tuple(
+    Path(__file__).with_name(name)
+    for name in ("linting.py", "leaks.py", "loading.py", "reading.py", "bodies.py", "model.py")
+)
+
+
+def check_cassette_files(
+    names: list[str], options: CheckOptions, *, base: str, cache: Path | None = None, complete: bool = False
+) -> tuple[list[Finding], int]:
+    """Every selected check on each cassette file (shown relative to `base`), in worker processes when there are
+    many; with `cache` (a file of its own), a cassette unchanged since a run with the same options and code is not
+    read again (`checking.batch`: entries checked before use, files changed within a clock tick never cached).
+    `complete`: `names` are every cassette of the project. Also the number of files checked."""
+    from llm_fixtures.checking.batch import check_files
+
     prefix = base.rstrip(os.sep) + os.sep
-    for name in names:
-        shown = name[len(prefix) :] if name.startswith(prefix) else name
-        try:
-            data = read_regular(name)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            findings.append(Finding(shown, "schema", "invalid", "error", reason, {"problem": reason}))
-            continue
-        findings.extend(check_cassette_bytes(data, shown, options))
-    return findings, len(names)
+    jobs = [(name[len(prefix) :] if name.startswith(prefix) else name, os.path.join(base, name)) for name in names]  # noqa: PTH118
+    reports = check_files(jobs, options, cache=cache, complete=complete, checker=check_cassette_file, code=_CODE)
+    return [finding for report in reports for finding in report.findings], len(names)

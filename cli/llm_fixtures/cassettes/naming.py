@@ -7,10 +7,16 @@ pytest-recording stores a test's cassette at `<test folder>/cassettes/<test modu
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Literal
 
 CASSETTE_FOLDERS = frozenset({"cassettes"})
 _SUFFIXES = (".yaml.gz", ".yml.gz", ".json.gz", ".yaml", ".yml", ".json")
+# What pytest-recording replaces by `-` in a cassette's name (a file name cannot hold them everywhere).
+_UNSAFE = "<>?%*:|\"'/\\"
+Owner = Literal["run", "doubt", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +97,59 @@ def suite_of_cassette(path: str) -> str | None:
         if parts[index] in CASSETTE_FOLDERS:
             return parts[index - 1]
     return None
+
+
+def default_name(node_id: str) -> str:
+    """The name pytest-recording gives the cassette of a test (without suffix): `Class.test[params]` for
+    `file.py::Class::test[params]`, with the characters a file name cannot hold replaced by `-`."""
+    rest = node_id.split("::", 1)[-1]
+    bracket = rest.find("[")
+    head, params = (rest, "") if bracket == -1 else (rest[:bracket], rest[bracket:])
+    parts = head.split("::")
+    name = f"{parts[-2]}.{parts[-1]}" if len(parts) > 1 else parts[-1]
+    name += params
+    for char in _UNSAFE:
+        name = name.replace(char, "-")
+    return name
+
+
+def _truncated(stem: str) -> str | None:
+    """The MD5 a name pytest-recording cut to fit a file name ends with (`<start>...<md5 of the whole name>`)."""
+    head, dots, digest = stem.rpartition("...")
+    return digest if dots and head and len(digest) == 32 and all(c in "0123456789abcdef" for c in digest) else None
+
+
+def name_keys(node_id: str) -> tuple[str, str]:
+    """The names the default cassette of a test may have on disk: whole, or (too long for a file name) cut to
+    a start and the MD5 of the whole name, which is what is compared then."""
+    name = default_name(node_id)
+    return name, hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+
+
+def stem_key(stem: str) -> str:
+    """What of a cassette's name (without suffix) `name_keys` is compared with: the name, or its MD5 if cut."""
+    return _truncated(stem) or stem
+
+
+def _selects(node_id: str, test_class: str | None, function: str) -> bool:
+    """Whether a node id given without parameters (a function, or a class) selects the test a cassette names."""
+    rest = node_id.split("::", 1)[-1]
+    if "[" in rest:
+        return False
+    names = rest.split("::")
+    if len(names) == 1:
+        return (test_class, function) in ((None, names[0]), (names[0], function))
+    return (test_class, function) == (names[-2], names[-1])
+
+
+def owner_of(path: PurePath, tests: frozenset[str] | set[str]) -> Owner:
+    """Who wrote a cassette during a record run of `tests`, by its name: `run` when it is the default cassette of
+    one of them (or of a parametrization or member of a node id given without them); `other` when it is named
+    after another test (another process's run); `doubt` otherwise (a name a test chose itself: any test may have
+    written it)."""
+    stem = strip_suffix(path.name)
+    key = stem_key(stem)
+    test_class, function, _params = split_name(stem)
+    if any(key in name_keys(test) or _selects(test, test_class, function) for test in tests):
+        return "run"
+    return "other" if function.isidentifier() and function.startswith("test") else "doubt"

@@ -21,9 +21,6 @@ from llm_fixtures.cassettes.model import (
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 
-# The file names a cassette may have; `.json` only where a folder says cassettes (see discovery).
-CASSETTE_SUFFIXES = (".yaml", ".yml", ".yaml.gz", ".yml.gz", ".json", ".json.gz")
-
 
 def read_cassette(path: str | Path, shown: str | None = None) -> tuple[Cassette, int]:
     """The cassette stored at `path` (shown as `shown`) and its size in bytes; BadRecording with a one-line
@@ -86,7 +83,7 @@ def _format_of(items: list[Any]) -> CassetteFormat:
             continue
         if "request" in item or "response" in item:
             return "vcr"
-        if "request_sample" in item or "response_sample" in item:
+        if {"request_sample", "response_sample", "request_stream", "response_stream"} & item.keys():
             return "grpc"
         if "direction" in item or item.get("kind") in ("message", "close"):
             return "websocket"
@@ -203,17 +200,24 @@ def _read_messages(cassette: Cassette, items: list[Any]) -> None:
 
 
 def _sample(value: Any) -> Body:
+    """A gRPC message as stored: its JSON form (`json`, or the list `chunks_json` of a streamed answer) beside its
+    protobuf bytes (`raw`; a stream's `chunks_raw` are not kept)."""
     if not isinstance(value, dict):
         return Body()
     raw = value.get("raw")
-    return Body(raw=raw if isinstance(raw, str | bytes) else None, parsed=value.get("json", NO_BODY))
+    parsed = value.get("json", value.get("chunks_json", NO_BODY))
+    return Body(raw=raw if isinstance(raw, str | bytes) else None, parsed=parsed)
 
 
 def _read_samples(cassette: Cassette, items: list[Any]) -> None:
+    """gRPC samples (pydantic-ai's xAI cassettes): `request_sample`/`response_sample` for a call, and
+    `request_stream`/`response_stream` for a streamed one."""
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             cassette.problems.append(f"interaction {index}: a {_kind(item)}, not a mapping; skipped")
             continue
-        request = Request(method="RPC", uri="", headers={}, body=_sample(item.get("request_sample")))
-        response = Response(status=None, reason=None, headers={}, body=_sample(item.get("response_sample")))
+        sent = item.get("request_sample", item.get("request_stream"))
+        got = item.get("response_sample", item.get("response_stream"))
+        request = Request(method="RPC", uri="", headers={}, body=_sample(sent))
+        response = Response(status=None, reason=None, headers={}, body=_sample(got))
         cassette.interactions.append(Interaction(index=index, request=request, response=response))

@@ -7,7 +7,7 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ PARALLEL_THRESHOLD = 200
 CACHE_FORMAT = "check-2"
 
 Job = tuple[str, str]  # (shown path, absolute path)
+Checker = Callable[[Job, CheckOptions], FileReport]  # reads and checks one file (a module-level function: pickled)
 
 
 def check_file(job: Job, options: CheckOptions) -> FileReport:
@@ -39,21 +40,21 @@ def check_file(job: Job, options: CheckOptions) -> FileReport:
     return check_bytes(data, shown, location, options)
 
 
-def _check_chunk(jobs: list[Job], options: CheckOptions) -> list[FileReport]:
+def _check_chunk(jobs: list[Job], options: CheckOptions, checker: Checker = check_file) -> list[FileReport]:
     # Parsed recordings hold no reference cycles and are freed by reference counting; the cyclic collector
     # would only rescan the many containers orjson allocates.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [check_file(job, options) for job in jobs]
+        return [checker(job, options) for job in jobs]
     finally:
         if enabled:
             gc.enable()
 
 
-def _run(jobs: Sequence[Job], options: CheckOptions, workers: int) -> list[FileReport]:
+def _run(jobs: Sequence[Job], options: CheckOptions, workers: int, checker: Checker) -> list[FileReport]:
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        return _check_chunk(list(jobs), options)
+        return _check_chunk(list(jobs), options, checker)
     from concurrent.futures import ProcessPoolExecutor  # here: a small run (pre-commit) never pays for it
 
     # Small chunks, of equal size: the worker that finishes first waits the less for the other.
@@ -61,18 +62,19 @@ def _run(jobs: Sequence[Job], options: CheckOptions, workers: int) -> list[FileR
     chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
     reports: list[FileReport] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_check_chunk, chunks, [options] * len(chunks)):
+        for part in pool.map(_check_chunk, chunks, [options] * len(chunks), [checker] * len(chunks)):
             reports.extend(part)
     return reports
 
 
-def fingerprint(options: CheckOptions) -> str:
-    """What a cached report depends on besides the file: the options and the code of the checks."""
+def fingerprint(options: CheckOptions, code: Sequence[Path] = ()) -> str:
+    """What a cached report depends on besides the file: the options and the code of the checks (and `code`,
+    the sources of another checker)."""
     # Sorted: the repr of a frozenset of strings changes from one process to the next.
     settings = [sorted(options.checks), options.allow_secrets, options.max_file_bytes, options.max_image_bytes]
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{settings!r}".encode())
     package = Path(__file__).resolve().parents[1]
-    sources = [*sorted((package / "checking").glob("*.py")), package / "hashing.py", package / "normalizing.py"]
+    sources = [*sorted((package / "checking").glob("*.py")), package / "hashing.py", package / "normalizing.py", *code]
     for source in sources:
         try:
             digest.update(source.read_bytes())
@@ -144,13 +146,16 @@ def check_files(
     workers: int | None = None,
     cache: Path | None = None,
     complete: bool = False,
+    checker: Checker = check_file,
+    code: Sequence[Path] = (),
 ) -> list[FileReport]:
     """Reports of every file, in the order of `jobs`. With `cache`, files whose size, mtime and ctime are
     unchanged since the last run with the same options and code are not read again. `complete` says the
-    jobs are every file of the project, so cached files that are no longer there are forgotten."""
+    jobs are every file of the project, so cached files that are no longer there are forgotten. `checker`
+    checks one file (recordings by default), `code` are its sources (they key the cache too)."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     started = time.time_ns()
-    key = fingerprint(options) if cache is not None else ""
+    key = fingerprint(options, code) if cache is not None else ""
     cached = read_entries(cache, key) if cache is not None else {}
     reports: list[FileReport | None] = [None] * len(jobs)
     stamps: list[Stamp | None] = [None] * len(jobs)
@@ -163,7 +168,7 @@ def check_files(
             reports[index] = _from_cache(shown, entry[1])
         if reports[index] is None:
             todo.append(index)
-    fresh = _run([jobs[index] for index in todo], options, workers)
+    fresh = _run([jobs[index] for index in todo], options, workers, checker)
     for index, report in zip(todo, fresh, strict=True):
         reports[index] = report
     if cache is not None and (todo or len(cached) != len(jobs)):

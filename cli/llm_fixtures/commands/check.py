@@ -104,15 +104,15 @@ def run(
         findings = collect_findings(reports, selection.problems, chosen)
         checked = sum(not report.skipped for report in reports)
         if selection.cassettes:
-            from llm_fixtures.cassettes.linting import CassetteCheckOptions, check_cassette_files
+            from llm_fixtures.cassettes.linting import check_cassette_files
 
-            cassette_options = CassetteCheckOptions(
-                checks=frozenset(chosen),
-                allow_secrets=options.allow_secrets,
-                max_file_bytes=options.max_file_bytes,
-                max_image_bytes=options.max_image_bytes,
+            more, count = check_cassette_files(
+                selection.cassettes,
+                options,
+                base=cwd,
+                cache=None if no_cache else _cache_file(project.root, "check-cassettes"),
+                complete=not paths,
             )
-            more, count = check_cassette_files(selection.cassettes, cassette_options, base=cwd)
             findings = sorted([*findings, *more], key=lambda finding: (finding.path, finding.check))
             checked += count
         shown = [finding for finding in findings if all_ or not is_ok(finding)]
@@ -139,12 +139,12 @@ def note_skipped(skipped: Sequence[str]) -> None:
         warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
 
 
-def _cache_file(root: Path) -> Path:
+def _cache_file(root: Path, kind: str = "check") -> Path:
     import hashlib
 
     from llm_fixtures.caching import cache_dir
 
-    return cache_dir() / f"check-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.json"
+    return cache_dir() / f"{kind}-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.json"
 
 
 def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:

@@ -42,7 +42,8 @@ def run(
     reverse: Annotated[bool, typer.Option("--reverse", help="Reverse the order.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=0, help="Show at most this many rows.")] = None,
     group_by: Annotated[
-        GroupKey | None, typer.Option("--group-by", help="Count recordings and bytes per value instead.")
+        GroupKey | None,
+        typer.Option("--group-by", help="Count recordings (cassettes, interactions) and bytes per value instead."),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every file, ignoring the facts cache.")] = False,
     interactions: Annotated[
@@ -63,26 +64,31 @@ def run(
         cassettes = catalog.cassettes
         if interactions:
             rows = []
+        recordings = bool(rows) or not cassettes.cassettes  # an empty project still gets its (empty) table
         if group_by is not None:
-            groups = group(rows, group_by)[:limit] if limit is not None else group(rows, group_by)
-            if json:
-                echo_json_lines(groups)
-            else:
-                from llm_fixtures.render.ls import render_groups
+            if recordings:
+                groups = group(rows, group_by)[:limit] if limit is not None else group(rows, group_by)
+                if json:
+                    echo_json_lines(groups)
+                else:
+                    from llm_fixtures.render.ls import render_groups
 
-                render_groups(groups, group_by.value)
-        elif rows or not cassettes.cassettes:
-            rows = rows[:limit] if limit is not None else rows
-            if json:
-                echo_json_lines(rows)
-            else:
-                from llm_fixtures.render.ls import render_table
+                    render_groups(groups, group_by.value)
+            if cassettes.cassettes:
+                _group_cassettes(cassettes, filters, group_by, limit=limit, interactions=interactions, json=json)
+        else:
+            if recordings:
+                rows = rows[:limit] if limit is not None else rows
+                if json:
+                    echo_json_lines(rows)
+                else:
+                    from llm_fixtures.render.ls import render_table
 
-                render_table(rows, total=len(catalog.facts))
-        if cassettes.cassettes and group_by is None:
-            _list_cassettes(
-                cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, json=json
-            )
+                    render_table(rows, total=len(catalog.facts))
+            if cassettes.cassettes:
+                _list_cassettes(
+                    cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, json=json
+                )
         note_skipped([str(path) for path in catalog.skipped])
         bad = report_problems(catalog.problems)
     if bad:
@@ -115,3 +121,17 @@ def _list_cassettes(
         from llm_fixtures.render.cassettes import render_cassettes
 
         render_cassettes(cast(Any, cassettes), total=len(catalog.cassettes))
+
+
+def _group_cassettes(
+    catalog: CassetteCatalog, filters: Filters, key: GroupKey, *, limit: int | None, interactions: bool, json: bool
+) -> None:
+    from llm_fixtures.cassettes.cataloging import group_cassettes
+
+    groups = group_cassettes(catalog, filters, key, interactions=interactions)[:limit]
+    if json:
+        echo_json_lines(groups)
+    else:
+        from llm_fixtures.render.ls import render_groups
+
+        render_groups(groups, key.value, groups[0].of if groups else "cassettes")

@@ -36,7 +36,8 @@ def run(
             "--unused-from",
             metavar="MANIFEST",
             help="Also orphan recordings of tests that passed without reading them, from the manifest of a "
-            "replay run with `pytest -p llm_fixtures.usage` (repeatable).",
+            "replay run with `pytest -p llm_fixtures.usage` (repeatable); for VCR cassettes, with `pytest -p "
+            "llm_fixtures.cassettes.usage` (cassettes a passing test never loaded; unplayed interactions noted).",
         ),
     ] = None,
     unreachable: Annotated[
@@ -87,7 +88,7 @@ def run(
         from llm_fixtures.orphaning import Evidence, find_orphans
 
         evidence = Evidence(collect, refresh, tuple(unused_from or ()), unreachable, include_shared)
-        plan, problems = find_orphans(paths, project, evidence, base=Path.cwd())
+        plan, problems, tiers = find_orphans(paths, project, evidence, base=Path.cwd())
         from llm_fixtures.render.prune import next_command, render_left_alone, render_plan, render_removed
 
         if as_json:
@@ -95,6 +96,10 @@ def run(
         else:
             render_plan(plan, next_command=None if delete else next_command(paths, evidence))
         render_left_alone(plan, problems)
+        if tiers is not None:
+            from llm_fixtures.render.cassettes import render_tiers
+
+            render_tiers(tiers)
         if delete and plan.orphans:
             if not yes and not typer.confirm(
                 f"Remove {len(plan.orphans)} orphaned recording(s)?", default=False, err=True

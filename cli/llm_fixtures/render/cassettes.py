@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.rule import Rule
 from rich.table import Table
@@ -14,6 +14,9 @@ from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
 from llm_fixtures.cassettes.showing import MessageView
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.render.console import stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from llm_fixtures.cassettes.pruneplan import Tiers
 
 
 def _stream(streaming: bool, chunks: int) -> str:
@@ -153,3 +156,32 @@ def _short_json(value: Any, limit: int = 60) -> str:
         return json.dumps(cut(value), ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return repr(value)[:200]
+
+
+def _positions(indexes: Sequence[int]) -> str:
+    """`0, 2-5, 7`: positions, runs shortened."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
+
+
+def render_tiers(tiers: Tiers) -> None:
+    """On stderr, after `prune`'s listing: the cassettes with interactions no passing test played in the replay
+    run (they stay: a cassette is removed whole or not at all), and the loaded ones that changed since."""
+    err = stderr_console()
+    if tiers.unplayed:
+        err.print(
+            Text(
+                f"unplayed interactions in {len(tiers.unplayed)} cassette(s): never played by a passing test in the "
+                "replay run (left in place; re-recording the test drops them)"
+            )
+        )
+        for item in tiers.unplayed:
+            which = "interaction" if len(item.unplayed) == 1 else "interactions"
+            err.print(Text(f"  {item.path}  {which} {_positions(item.unplayed)} of {item.count}"), soft_wrap=True)
+    if tiers.changed_since:
+        err.print(Text(f"note: {tiers.changed_since} cassette(s) changed since the replay run; not judged by it"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Group
@@ -11,6 +12,9 @@ from llm_fixtures.humanizing import human_bytes, plural
 from llm_fixtures.render.columns import Column, Layout, cell_width, cut_end, cut_middle, render_rows
 from llm_fixtures.render.console import terminal_width, write_line, write_lines
 from llm_fixtures.sanitizing import ProjectAllowlist, clean_cells
+
+if TYPE_CHECKING:
+    from llm_fixtures.cassettes.cataloging import CassetteGroup
 
 NO_TEST_ID = "(no test id)"
 NO_VALUE = "(none)"
@@ -112,14 +116,15 @@ def render_table(rows: Sequence[Facts], *, total: int) -> None:
     write_line(f"{count}, {size}{note}")
 
 
-def render_groups(groups: Sequence[Group], key: str) -> None:
-    """The counts per group: the value (a test id shortened in a terminal, whole in a pipe), recordings, bytes."""
+def render_groups(groups: Sequence[Group | CassetteGroup], key: str, unit: str = "recordings") -> None:
+    """The counts per group: the value (a test id shortened in a terminal, whole in a pipe), how many (of `unit`:
+    recordings, cassettes or interactions), bytes."""
     width = terminal_width()
     cells = [[_group_label(item.key, key, width), str(item.count), human_bytes(item.bytes)] for item in groups]
     layout = Layout(
         columns=(
             Column(key, cut=cut_test_id if key == "test" else cut_middle),
-            Column("recordings", right=True),
+            Column(unit, right=True),
             Column("size", right=True),
         ),
         steps=((0, MIN_TEST),),

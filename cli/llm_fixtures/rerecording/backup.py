@@ -228,13 +228,17 @@ def test_id_in(data: bytes) -> str | None:
 def owner(path: Path, backup: Backup, appeared: bool) -> Owner:
     """Who wrote `path` during the run: `run` (it names one of the run's tests), `other` (it names another test,
     or appeared with a modification time from before the run: moved in), or `doubt` (no test id, not JSON,
-    unreadable, or a backup that does not say which tests ran)."""
+    unreadable, or a backup that does not say which tests ran). A YAML cassette names its test by its file name."""
     try:
         if appeared and path.lstat().st_mtime_ns < backup.started_ns - _CLOCK_SLACK_NS:
             return "other"
         data = read_regular(path)
     except (OSError, NotRegularFile):
         return "doubt"
+    if backup.tests is not None and path.name.endswith(CASSETTE_SUFFIXES):
+        from llm_fixtures.cassettes.naming import owner_of  # a cassette names its test by its file name
+
+        return owner_of(path, backup.tests)
     test_id = test_id_in(data)
     if backup.tests is None or test_id is None:
         return "doubt"

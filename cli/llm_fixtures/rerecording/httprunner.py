@@ -18,13 +18,14 @@ fails the file."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import httpx
 
 ResultStatus = Literal["ok", "failed", "skipped"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,27 +245,42 @@ def _passthrough_answer(response: httpx.Response) -> Answer:
 async def fetch(client: httpx.AsyncClient, call: Call, auth: dict[str, str]) -> Answer:
     """Send one call; its status and the decoded items of its answer (one JSON object, every event of a
     stream, or a passthrough stream's lines)."""
-    import httpx
-
     headers = {**call.headers, **auth}
     params = call.params or None
-    try:
+    with transport_errors():
         if call.wire == "json":
             response = await client.request(call.method, call.url, json=call.json, params=params, headers=headers)
-            if call.passthrough:
-                return _passthrough_answer(response)
-            if response.status_code >= 400:
-                raise _status_error(response, response.text)
-            return Answer(response.status_code, [_loads(response.content, "the answer")])
+            return await read_answer(response, call)
         async with client.stream(call.method, call.url, json=call.json, params=params, headers=headers) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise _status_error(response, response.text)
-            if call.wire == "lines":
-                return Answer(response.status_code, await _read_lines(response, call.dialect))
-            if call.wire == "sse":
-                return Answer(response.status_code, await _read_sse(response, call.events))
-            return Answer(response.status_code, await _read_ndjson(response))
+            return await read_answer(response, call)
+
+
+async def read_answer(response: httpx.Response, call: Call) -> Answer:
+    """The status and decoded items of the answer to `call` (see `fetch`); _Retryable or _Fatal when it is no
+    answer to store: an error status, a stream that broke off or reported an error, a body that is not JSON."""
+    if call.wire == "json":
+        if call.passthrough:
+            return _passthrough_answer(response)
+        if response.status_code >= 400:
+            raise _status_error(response, response.text)
+        return Answer(response.status_code, [_loads(response.content, "the answer")])
+    if response.status_code >= 400:
+        await response.aread()
+        raise _status_error(response, response.text)
+    if call.wire == "lines":
+        return Answer(response.status_code, await _read_lines(response, call.dialect))
+    if call.wire == "sse":
+        return Answer(response.status_code, await _read_sse(response, call.events))
+    return Answer(response.status_code, await _read_ndjson(response))
+
+
+@contextlib.contextmanager
+def transport_errors() -> Iterator[None]:
+    """A broken, refused or timed-out connection as the failure to retry that it is (_Retryable)."""
+    import httpx
+
+    try:
+        yield
     except httpx.TimeoutException:
         raise _Retryable("timed out") from None
     except httpx.ConnectError as exc:
@@ -330,30 +347,35 @@ def _failed(job: HttpJob, reason: str, attempts: int, start: float) -> FileResul
     )
 
 
-async def _fetch_by(client: httpx.AsyncClient, job: HttpJob, deadline: float) -> Answer:
-    """`fetch`, given up (to be retried) when the whole answer has not come within `deadline` seconds."""
-    try:
-        async with asyncio.timeout(deadline):
-            return await fetch(client, job.call, job.auth)
-    except TimeoutError:
-        raise _Retryable(f"no full answer within {deadline:g} s (--deadline)") from None
+async def attempt_with_retries(attempt: Callable[[], Awaitable[T]], options: HttpOptions) -> tuple[T | None, str, int]:
+    """`attempt` (one try at a request, from sending it to the last byte of its answer) until it gives an answer;
+    a try that raises _Retryable, or whose whole answer has not come within `options.deadline` seconds, is made
+    again up to `options.retries` times, with backoff; _Fatal stops at once. `(answer, "", attempts)`, or `(None,
+    why it failed, attempts)`."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            async with asyncio.timeout(options.deadline):
+                return await attempt(), "", attempts
+        except TimeoutError:
+            error = _Retryable(f"no full answer within {options.deadline:g} s (--deadline)")
+        except _Fatal as exc:
+            return None, str(exc), attempts
+        except _Retryable as exc:
+            error = exc
+        if attempts > options.retries:
+            return None, f"{error} (after {attempts} attempts)" if options.retries else str(error), attempts
+        await asyncio.sleep(_delay(options, attempts - 1, error.retry_after))
 
 
 async def _send(client: httpx.AsyncClient, job: HttpJob, options: HttpOptions) -> _Sent | FileResult:
     """Send one job, retrying what may pass on a second try; the answer, or the failure."""
     start = time.perf_counter()
-    attempts = 0
-    while True:
-        attempts += 1
-        try:
-            return _Sent(await _fetch_by(client, job, options.deadline), attempts, start)
-        except _Fatal as exc:
-            return _failed(job, str(exc), attempts, start)
-        except _Retryable as exc:
-            if attempts > options.retries:
-                reason = f"{exc} (after {attempts} attempts)" if options.retries else str(exc)
-                return _failed(job, reason, attempts, start)
-            await asyncio.sleep(_delay(options, attempts - 1, exc.retry_after))
+    answer, reason, attempts = await attempt_with_retries(lambda: fetch(client, job.call, job.auth), options)
+    if answer is None:
+        return _failed(job, reason, attempts, start)
+    return _Sent(answer, attempts, start)
 
 
 async def _store(job: HttpJob, sent: _Sent, sink: Sink) -> FileResult:

@@ -6,13 +6,15 @@ the ones the runs superseded."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.diffing.report import PairReport
 from llm_fixtures.diffing.sides import volatility_of
+from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
 from llm_fixtures.rerecording import nodeids
@@ -47,6 +49,62 @@ def _put_back(backup: Backup, root: Path, status: str, reporter: Reporter) -> No
     reporter.restored(restored, status)
 
 
+@dataclass(slots=True)
+class Finished:
+    """A record run that is over and judged, its backup gone: how it ended, what it did to the watched files and
+    their diff, and under review (`reviewing`: it passed and the files were put back) what it wrote."""
+
+    status: runner.RunStatus
+    exit_code: int
+    outcome: Outcome
+    reports: list[PairReport]
+    fresh: list[tuple[Path, bytes, str | None]]
+    reviewing: bool
+
+
+def run_with_backup(
+    backup: Backup,
+    root: Path,
+    run: Callable[[], tuple[runner.RunStatus, int, str]],
+    test_of: dict[Path, str | None],
+    *,
+    volatility: Volatility,
+    staged: Callable[[Outcome], list[tuple[Path, bytes, str | None]]],
+    keep_partial: bool,
+    review: bool,
+    reporter: Reporter,
+) -> Finished | int:
+    """Run the tests (`run` gives the status, exit code and how to say a failure) with `backup` taken, then put
+    every file back when the run failed or was interrupted (the exit code: 1, or 130) unless `keep_partial`; else
+    compare and diff what it wrote, and under review (`staged` gives what to stage) put the old files back. The
+    backup is put back or forgotten before this returns or raises."""
+    try:
+        status, exit_code, said = run()
+    except BaseException:
+        backups.restore(backup, root)
+        backups.discard(backup, root)
+        raise
+    if status != "passed" and not keep_partial:
+        _put_back(backup, root, said, reporter)
+        return 130 if status == "interrupted" else 1
+    reviewing = review and status == "passed"
+    try:
+        outcome = compare(backup, root, test_of)
+        reports = diff_run(backup, outcome, root, volatility)
+        fresh = staged(outcome) if reviewing else []
+    except BaseException:
+        # The runs have finished: the backup must not outlive this process as a leftover that `--restore` would
+        # take for an unfinished run's. Under review nothing may replace a file before it is accepted.
+        if reviewing:
+            backups.restore(backup, root)
+        backups.discard(backup, root)
+        raise
+    if reviewing:
+        backups.restore(backup, root)
+    backups.discard(backup, root)
+    return Finished(status, exit_code, outcome, reports, fresh, reviewing)
+
+
 def rerecord_with_pytest(
     project: Project,
     plan: planning.Plan,
@@ -72,39 +130,34 @@ def rerecord_with_pytest(
     others = len(backup.copies) - len(recordings)
     extra = f" and {others} other file(s) of the folders the run can write to" if others > 0 else ""
     reporter.warn(f"backed up {len(recordings)} recording(s) of {len(tests)} test(s){extra}")
-    try:
+
+    def run_all() -> tuple[runner.RunStatus, int, str]:
         status, exit_code, ran = _run_all(plan, root, backup, reporter)
-    except BaseException:
-        backups.restore(backup, root)
-        backups.discard(backup, root)
-        raise
-    if status != "passed" and not keep_partial:
         said = "was interrupted" if status == "interrupted" else f"failed (exit {exit_code})"
         which = f" at run {ran} of {len(plan.runs)}" if len(plan.runs) > 1 else ""
-        _put_back(backup, root, f"{said}{which}", reporter)
-        return 130 if status == "interrupted" else 1
+        return status, exit_code, f"{said}{which}"
+
     test_of = {root / f.path: f.test_id for f in every}
     test_of |= {root / i.path: i.test_id for i in plan.items if i.path is not None}
-    reviewing = review and status == "passed"
-    try:
-        outcome = compare(backup, root, test_of)
-        reports = diff_run(backup, outcome, root, volatility_of(project))
-        fresh = _staged(backup, outcome, root) if reviewing else []
-    except BaseException:
-        # The runs have finished: the backup must not outlive this process as a leftover that `--restore` would
-        # take for an unfinished run's. Under review nothing may replace a file before it is accepted.
-        if reviewing:
-            backups.restore(backup, root)
-        backups.discard(backup, root)
-        raise
+    finished = run_with_backup(
+        backup,
+        root,
+        run_all,
+        test_of,
+        volatility=volatility_of(project),
+        staged=lambda outcome: _staged(backup, outcome, root),
+        keep_partial=keep_partial,
+        review=review,
+        reporter=reporter,
+    )
+    if isinstance(finished, int):
+        return finished
+    status, exit_code, outcome, reports = finished.status, finished.exit_code, finished.outcome, finished.reports
     classes = classes_by_path(reports)
-    if reviewing:
-        backups.restore(backup, root)
-        backups.discard(backup, root)
+    if finished.reviewing:
         _show(outcome, classes, reports, [], reporter)
-        stage_and_review(project, fresh, "pytest", reporter)
+        stage_and_review(project, finished.fresh, "pytest", reporter)
         return 0
-    backups.discard(backup, root)
     pruned = (
         supersede(project, [root / path for path in outcome.superseded], prune_superseded, reporter.warn)
         if outcome.superseded and prune_superseded and status == "passed"

@@ -40,7 +40,8 @@ class Request:
 def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     """The exit code: 0 all went well (or no recording matched); 1 a run or a request failed, a selected test
     re-recorded nothing, or a file selected could not be read (each said in one line, the rest re-recorded); 2
-    nothing could be selected because the files given cannot be read; 130 interrupted.
+    nothing could be selected because the files given cannot be read; 130 interrupted. A selection of cassettes
+    and recordings re-records the cassettes, then the recordings (the worse exit code of the two).
     UsageError (exit 2) when nothing can start; FixtureError (exit 2) when a backup is there, of a run still
     going or left over by one that died (`--restore` puts it back)."""
     if not request.dry_run:
@@ -51,29 +52,22 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
         load_pending(project.root)  # a damaged pending MANIFEST stops here, before anything runs or is sent
     planning.require_choice(request.refs, request.filters, request.stale, request.everything)
     resolved = resolve(request.refs, project)
-    bad = 1 if resolved.problems else 0
-    cassettes, others = _cassettes(project, request, resolved)
-    if cassettes:
-        from llm_fixtures.cassettes.rerecording import rerecord_cassettes
+    cassettes, others, broken = _cassettes(project, request, resolved)
+    if not cassettes:
+        return _rerecord_recordings(project, request, resolved, reporter)
+    from llm_fixtures.cassettes.rerecording import rerecord_cassettes
 
-        if request.runner != "pytest":
-            raise UsageError("cassettes are re-recorded through their tests: use --runner pytest")
-        for problem in resolved.problems:
+    if not others:  # else the recordings' part says every file of the selection that cannot be read
+        for problem in [*resolved.problems, *broken]:
             reporter.warn(problem)
-        if others:
-            reporter.warn(
-                f"{others} recording(s) or test(s) selected beside the cassettes are left as they are: cassettes "
-                "and recordings are re-recorded apart (select the recordings alone)"
-            )
-        code = rerecord_cassettes(
-            project,
-            cassettes,
-            dry_run=request.dry_run,
-            keep_partial=request.keep_partial,
-            review=request.review,
-            reporter=reporter,
-        )
-        return code or bad
+    code = rerecord_cassettes(project, cassettes, request, reporter, alone=not others)
+    if code == 130 or not others:
+        return code or (1 if resolved.problems or broken else 0)
+    return max(code, _rerecord_recordings(project, request, resolved, reporter))
+
+
+def _rerecord_recordings(project: Project, request: Request, resolved: Resolved, reporter: Reporter) -> int:
+    """The recordings part of a re-record (after the cassettes, when the selection holds both)."""
     selection = select(resolved, request.filters, request.stale, project)
     for problem in selection.problems:
         reporter.warn(problem)
@@ -129,27 +123,28 @@ def rerecord(project: Project, request: Request, reporter: Reporter) -> int:
     return code or bad
 
 
-def _cassettes(project: Project, request: Request, resolved: Resolved) -> tuple[list[CassetteFacts], int]:
+def _cassettes(project: Project, request: Request, resolved: Resolved) -> tuple[list[CassetteFacts], int, list[str]]:
     """The VCR cassettes the request selects (by reference, or by the filters or `--all`), paths relative to the
-    project root ([] when it selects recordings, or nothing), and how many recordings (or tests without any) it
-    selects beside them."""
+    project root ([] when it selects recordings, or nothing); how many recordings (or tests without any) it selects
+    beside them (re-recorded after the cassettes); the selected cassettes that cannot be read."""
     from llm_fixtures.cassettes.cataloging import select_cassettes
     from llm_fixtures.catalog import load_catalog
     from llm_fixtures.discovery import is_cassette_name
 
     if request.stale or not (request.refs or request.everything or request.filters != Filters()):
-        return [], 0
+        return [], 0, []
     paths = resolved.paths
     others = 0
     if paths is not None:
         others = len(resolved.unrecorded) + sum(not is_cassette_name(str(path)) for path in paths)
         paths = [path for path in paths if is_cassette_name(str(path))]
         if not paths:
-            return [], others
+            return [], others, []
     catalog = load_catalog(paths, project, base=project.root)
     if paths is None:
         others = len(planning.select_facts(catalog.facts, request.filters))
-    return select_cassettes(catalog.cassettes, request.filters), others
+    broken = [str(problem) for problem in catalog.problems if is_cassette_name(str(problem.path))]
+    return select_cassettes(catalog.cassettes, request.filters), others, broken
 
 
 def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
