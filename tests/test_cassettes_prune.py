@@ -69,11 +69,6 @@ ROOT_FILES = "tests/cassettes/test_chat"
 MANIFEST = "usage.json"
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-
-
 def write_tests(project: Path, words: str, mark: str) -> None:
     (project / "tests" / "test_chat.py").write_text(CHAT.replace("WORDS", words).replace("MARK", mark))
 

@@ -28,8 +28,7 @@ FOLDER = "tests/cassettes/test_chat"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MY_KEY"):
         monkeypatch.delenv(name, raising=False)
 

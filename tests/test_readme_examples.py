@@ -13,11 +13,18 @@ first on PATH, a private cache, no terminal: stdout and stderr go into one pipe,
 them, which is the piped output (one line per item, whole values, never wrapped). Every command must exit 0 or 1;
 2 or more is a failure, never an example.
 
-Normalized, on both sides, and only these two: the commit id `diff --git` prints after a revision
-(`HEAD (7e5fde6771)`), because the example's repository is committed afresh by each run (another date, so another
-id); and the line of pytest's log `explain` names (`(log line 44)`), because the log is pytest's own output, whose
-tracebacks are longer or shorter with another pytest or Python. Nothing else varies: the examples print relative
-paths, no dates, and sizes and hashes of files that are the same every run.
+Normalized, on both sides, and only what varies from run to run or machine to machine:
+- the commit id `diff --git` prints after a revision (`HEAD (7e5fde6771)`): the example's repository is committed
+  afresh by each run (another date, so another id);
+- the line of pytest's log that `explain` names (`(log line 44)`): the log is pytest's own output, whose tracebacks
+  are longer or shorter with another pytest or Python;
+- the folders of an absolute path in a temporary folder (`/tmp/cm2/.fixtures-cassette-usage.json` reads
+  `<tmp>/.fixtures-cassette-usage.json`), where pytest prints the path of the manifest it wrote;
+- the seconds of pytest's summary line (`6 passed in 0.20s`);
+- the port of the fake server an example sends requests to: the README's (`127.0.0.1:38783`) is replaced in the
+  command by the port of this run's server, and back in the output.
+Nothing else varies: the examples print relative paths, no dates, and sizes and hashes of files that are the same
+every run.
 
 Regenerating. After a change of output, `python tests/test_readme_examples.py` runs every block and writes what the
 commands print now into README.md (a block whose state cannot be built here is left as it is, and named); review
@@ -26,9 +33,11 @@ the diff. Never edit this test to fit a README that drifted.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -41,11 +50,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cassettes_prune import CHAT, write_tests
 
 import builders
 from conftest import REPO, SAMPLES
 from diffkit import commit_all, git, init_repo, read
-from vcrkit import SHARED_VCR
+from fakeserver import FakeServer
+from vcrkit import SHARED_VCR, recorded_project
 
 README = REPO / "README.md"
 HERE = Path(__file__).resolve().parent
@@ -60,6 +71,10 @@ _BLOCK = re.compile(
 _FIXTURES = re.compile(r"(?:^|&& )fixtures (\w+)")
 _COMMIT = re.compile(r"^(?P<revision>\S+) \([0-9a-f]{7,40}\)(?= → )", re.MULTILINE)
 _LOG_LINE = re.compile(r"\(log line \d+\)")
+_TEMPORARY = re.compile(r"(?<![\w.])/(?:tmp|var/folders|private)/\S*/(?=[^/\s]+)")
+_PYTEST_SECONDS = re.compile(r"^(=* ?\d+ \w+(?:, \d+ \w+)* in )\d+(?:\.\d+)?s\b", re.MULTILINE)
+# The fake server's address as the README shows it; a run's server has a port of its own.
+README_SERVER = "127.0.0.1:38783"
 
 
 class Unavailable(Exception):
@@ -69,21 +84,32 @@ class Unavailable(Exception):
 # --- the states ------------------------------------------------------------------------------------------------
 
 
-def samples(root: Path) -> Path:
+@dataclasses.dataclass
+class Prepared:
+    """A state made: the project the block starts in, what its session's environment adds, and the README's text
+    that stands for something of this run's (the fake server's address), with what it is this time."""
+
+    project: Path
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    stands_for: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def samples(root: Path, _: contextlib.ExitStack) -> Prepared:
     """The repository as a user has it: its pyproject.toml (`[tool.fixtures] roots`) and a copy of the sample
     recordings project, `recordings/`, in `project/`."""
     project = root / "project"
     project.mkdir()
     shutil.copyfile(REPO / "pyproject.toml", project / "pyproject.toml")
     shutil.copytree(SAMPLES, project / "recordings", ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-    return project
+    return Prepared(project)
 
 
-def samples_edited_in_git(root: Path) -> Path:
+def samples_edited_in_git(root: Path, resources: contextlib.ExitStack) -> Prepared:
     """`samples` committed in a git repository, then the README's three edits in the working tree: the second tool
     call of 7710372b asks for fahrenheit, the answer of fe3696d6 says "SAturn" and lost its `service_tier`, and
     b4abc2ad is `git mv`ed to a 12-hex name."""
-    project = samples(root)
+    prepared = samples(root, resources)
+    project = prepared.project
     init_repo(project)  # writes a pyproject.toml of its own: put the repository's back
     shutil.copyfile(REPO / "pyproject.toml", project / "pyproject.toml")
     commit_all(project, "the sample recordings")
@@ -107,53 +133,81 @@ def samples_edited_in_git(root: Path) -> Path:
     edit("fe3696d6eb3f69cd05943d4b34d007b38dd63b1dbd2fcadcb89a5af4e74b1b2a.json", saturn)
     old = f"{INFERENCE}/b4abc2ada7fbcb5e90675da32f15433b013cda77d8936c4045e9f4de0bea9d1f.json"
     git(project, "mv", old, f"{INFERENCE}/b4abc2ada7fb.json")
-    return project
+    return prepared
 
 
-def sample_replay(root: Path) -> Path:
+def sample_replay(root: Path, resources: contextlib.ExitStack) -> Prepared:
     """`samples` with the replay stand-in beside it, in `project/tests/` (the README's `PYTHONPATH=../tests`):
     tests/samplereplay.py and the recorder it uses. The sample's tests need their own dependency, `openai`."""
     if importlib.util.find_spec("openai") is None:
         raise Unavailable("the sample project's tests need openai, which is not installed")
-    project = samples(root)
-    (project / "tests").mkdir()
+    prepared = samples(root, resources)
+    (prepared.project / "tests").mkdir()
     for module in ("samplereplay.py", "upstreamrecorder.py"):
-        shutil.copyfile(HERE / module, project / "tests" / module)
-    return project
+        shutil.copyfile(HERE / module, prepared.project / "tests" / module)
+    return prepared
 
 
-def pydantic_ai(root: Path) -> Path:
-    """The shared pydantic-ai cassettes with their test modules (`../shared/vcr/pydantic-ai`), as `pydantic-ai/` in
-    a project (a pyproject.toml beside it)."""
-    if not (SHARED_VCR / "pydantic-ai").is_dir():
+def shared_cassettes(root: Path, _: contextlib.ExitStack) -> Prepared:
+    """The shared cassettes with their test modules (`../shared/vcr`: `pydantic-ai/`, `crewai/`, `openllmetry/`)
+    in a project (a pyproject.toml beside them)."""
+    if not SHARED_VCR.is_dir():
         raise Unavailable("../shared/vcr is not present")
     project = root / "project"
-    shutil.copytree(SHARED_VCR / "pydantic-ai", project / "pydantic-ai")
+    shutil.copytree(SHARED_VCR, project, ignore=shutil.ignore_patterns("SOURCE", "README.md"))
     for path in [project, *project.rglob("*")]:  # shared/ is laid out read-only
         path.chmod(0o755 if path.is_dir() else 0o644)
     (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
-    return project
+    return Prepared(project)
 
 
-def pydantic_ai_planted(root: Path) -> Path:
-    """`pydantic-ai` with what the README plants: a copy of test_deepseek_model_thinking_part.yaml as the cassette
-    of a test that does not exist (test_deepseek_removed.yaml), then an OpenAI key as the authorization header of
-    that cassette's first request (line 5)."""
-    project = pydantic_ai(root)
-    cassette = project / DEEPSEEK / "test_deepseek_model_thinking_part.yaml"
+def shared_cassettes_planted(root: Path, resources: contextlib.ExitStack) -> Prepared:
+    """`shared-cassettes` with what the README plants: a copy of test_deepseek_model_thinking_part.yaml as the
+    cassette of a test that does not exist (test_deepseek_removed.yaml), then an OpenAI key as the authorization
+    header of that cassette's first request (line 5)."""
+    prepared = shared_cassettes(root, resources)
+    cassette = prepared.project / DEEPSEEK / "test_deepseek_model_thinking_part.yaml"
     shutil.copyfile(cassette, cassette.with_name("test_deepseek_removed.yaml"))
     text = cassette.read_text()
     header = f"      authorization:\n      - Bearer {PLANTED_KEY}\n"
     cassette.write_text(text.replace("      accept:\n", header + "      accept:\n", 1))
-    return project
+    return prepared
 
 
-STATES: dict[str, Callable[[Path], Path]] = {
+def shared_cassettes_served(root: Path, resources: contextlib.ExitStack) -> Prepared:
+    """`shared-cassettes` and the test suite's fake server (tests/fakeserver.py) on 127.0.0.1, as the README's
+    `--base-url`, with a made-up key in `OPENAI_API_KEY`."""
+    prepared = shared_cassettes(root, resources)
+    server = resources.enter_context(FakeServer())
+    prepared.env["OPENAI_API_KEY"] = "sk-test-" + "k" * 40
+    prepared.stands_for[README_SERVER] = server.url.removeprefix("http://")
+    return prepared
+
+
+def cassettes_replayed(root: Path, resources: contextlib.ExitStack) -> Prepared:
+    """The README's project whose tests were recorded with pytest-recording (test_cassettes_prune's: two requests
+    in test_two, three parametrizations, a test that uses VCR), against the fake server, then changed (test_param's
+    `b/c` gone, test_mark_dropped's VCR mark dropped, test_two making one request), with its `--collect` command in
+    `[tool.fixtures.prune]`; `FAKE_URL` names the server, as the replay needs."""
+    server = resources.enter_context(FakeServer())
+    project = root / "project"
+    project.mkdir()
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
+    pyproject = f"[tool.fixtures.prune]\ncollect = [{json.dumps(collect)}]\n"
+    source = CHAT.replace("WORDS", '["a", "b/c", "d"]').replace("MARK", "@pytest.mark.vcr")
+    recorded_project(project, source, pyproject, FAKE_URL=server.url, MORE="1")
+    write_tests(project, '["a", "d"]', "")
+    return Prepared(project, env={"FAKE_URL": server.url})
+
+
+STATES: dict[str, Callable[[Path, contextlib.ExitStack], Prepared]] = {
     "samples": samples,
     "samples-edited-in-git": samples_edited_in_git,
     "sample-replay": sample_replay,
-    "pydantic-ai": pydantic_ai,
-    "pydantic-ai-planted": pydantic_ai_planted,
+    "shared-cassettes": shared_cassettes,
+    "shared-cassettes-planted": shared_cassettes_planted,
+    "shared-cassettes-served": shared_cassettes_served,
+    "cassettes-replayed": cassettes_replayed,
 }
 
 
@@ -232,26 +286,36 @@ def session_env(cache: Path) -> dict[str, str]:
 
 
 def run_block(block: Block, root: Path) -> list[tuple[int, str]]:
-    """Build the block's state under `root`, run its commands in one bash session; (exit code, output) each."""
+    """Build the block's state under `root`, run its commands in one bash session; (exit code, output) each, the
+    output saying what the README's stand-ins stand for as the README says it."""
     if any(re.search(r"\|\s*jq\b", command.text) for command in block.commands) and shutil.which("jq") is None:
         raise Unavailable("jq is not installed")
-    project = STATES[block.state](root)
     runs = root / "runs"
     runs.mkdir()
-    script = ["exec </dev/null", f"cd {block.cwd}"]
-    for number, command in enumerate(block.commands):
-        script.append(f"{{ {command.text}\n}} >{runs}/{number}.out 2>&1; echo $? >{runs}/{number}.rc")
-    subprocess.run(
-        ["bash", "-c", "\n".join(script)], cwd=project, env=session_env(root / "cache"), timeout=600, check=True
-    )
-    return [
-        (int((runs / f"{n}.rc").read_text()), (runs / f"{n}.out").read_text().rstrip("\n"))
-        for n in range(len(block.commands))
-    ]
+    with contextlib.ExitStack() as resources:
+        prepared = STATES[block.state](root, resources)
+        script = ["exec </dev/null", f"cd {block.cwd}"]
+        for number, command in enumerate(block.commands):
+            text = command.text
+            for shown, actual in prepared.stands_for.items():
+                text = text.replace(shown, actual)
+            script.append(f"{{ {text}\n}} >{runs}/{number}.out 2>&1; echo $? >{runs}/{number}.rc")
+        env = session_env(root / "cache") | prepared.env
+        subprocess.run(["bash", "-c", "\n".join(script)], cwd=prepared.project, env=env, timeout=600, check=True)
+    results = []
+    for number in range(len(block.commands)):
+        output = (runs / f"{number}.out").read_text().rstrip("\n")
+        for shown, actual in prepared.stands_for.items():
+            output = output.replace(actual, shown)
+        results.append((int((runs / f"{number}.rc").read_text()), output))
+    return results
 
 
 def normalized(output: str) -> str:
-    return _LOG_LINE.sub("(log line N)", _COMMIT.sub(r"\g<revision> (<commit>)", output))
+    output = _COMMIT.sub(r"\g<revision> (<commit>)", output)
+    output = _LOG_LINE.sub("(log line N)", output)
+    output = _TEMPORARY.sub("<tmp>/", output)
+    return _PYTEST_SECONDS.sub(r"\g<1><seconds>s", output)
 
 
 # --- the tests -------------------------------------------------------------------------------------------------
@@ -280,11 +344,16 @@ def test_a_block_is_read_as_commands_and_their_outputs() -> None:
     assert regenerated(block, [(0, c.expected) for c in commands]) == body
 
 
-def test_only_the_commit_id_and_the_log_line_are_normalized() -> None:
+def test_only_what_varies_is_normalized() -> None:
     assert normalized("HEAD (7e5fde6771) → working tree: 22 pairs") == "HEAD (<commit>) → working tree: 22 pairs"
     assert normalized("missed    POST x · hash 96328  (log line 44)") == "missed    POST x · hash 96328  (log line N)"
-    for kept in ("6fe671d7e743  tests/x.py::t  /v1/responses", "moved    a.json (7e5fde6771)", "1 renamed"):
-        assert normalized(kept) == kept
+    assert normalized("manifest: /tmp/cm2/.usage.json") == normalized("manifest: /tmp/pytest-of-a/b/c/.usage.json")
+    assert normalized("6 passed in 0.20s") == normalized("6 passed in 12.05s") == "6 passed in <seconds>s"
+    assert normalized("1 failed, 2 passed in 3s") == "1 failed, 2 passed in <seconds>s"
+    kept = ["6fe671d7e743  tests/x.py::t  /v1/responses", "moved    a.json (7e5fde6771)", "1 renamed", "/tmp/x"]
+    kept += ["recordings/tests/a.json  1.6 KB", "took 0.20s", "$ OGX=record pytest -- 'tests/x.py::t[a/b]'"]
+    for line in kept:
+        assert normalized(line) == line
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=str)
