@@ -1,5 +1,6 @@
-"""Every ```console example of README.md is what the tool prints now: each block runs in a prepared temporary copy
-of the sample project, and every command's output must be what the README shows under it.
+"""Every ```console example of README.md is what the tool prints now: each block runs in a prepared temporary
+project (the sample recordings, the shared cassettes, as the block's marker says), and every command's output must
+be what the README shows under it.
 
 Markers. An HTML comment right before a block (invisible on GitHub) names the state it runs in, and optionally the
 folder, inside the prepared project, where its first command runs: `<!-- console: STATE -->` or
