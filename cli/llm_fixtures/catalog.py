@@ -3,7 +3,6 @@ mtime when warm; broken files are reported and the rest go on."""
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 import zlib
@@ -19,10 +18,9 @@ from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.facts import Facts, derive_facts, from_row, is_row, to_row
+from llm_fixtures.pooling import map_all
 
 CACHE_FORMAT = f"facts-3:{__version__}"
-# Below this many files to parse, a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 200
 
 
 @dataclass
@@ -80,32 +78,6 @@ def _cached_outcome(entry: Any, stamp: Stamp) -> Outcome | None:
     return ("skip", "") if status == "skip" else None
 
 
-def _load_chunk(paths: list[str]) -> list[Outcome]:
-    # Parsed JSON holds no reference cycles and is freed by reference counting; the cyclic collector would only
-    # rescan the millions of containers orjson allocates (about a tenth of the load time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return [_load_one(path) for path in paths]
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _load_all(paths: list[str], jobs: int) -> list[Outcome]:
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return _load_chunk(paths)
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(1, len(paths) // (jobs * 4))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results: list[Outcome] = []
-        for part in pool.map(_load_chunk, chunks):
-            results.extend(part)
-    return results
-
-
 def load_catalog(
     paths: Sequence[Path] | None,
     project: Project,
@@ -147,8 +119,7 @@ def load_catalog(
             file_outcome(path, outcome)
             continue
         todo.append((path, absolute, stamp))
-    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
-    outcomes = _load_all([path for path, _, _ in todo], workers)
+    outcomes = map_all(_load_one, [path for path, _, _ in todo], jobs=jobs)
     unsettled: list[str] = []
     for (path, absolute, stamp), outcome in zip(todo, outcomes, strict=True):
         if stamp is not None and settled(stamp, started):

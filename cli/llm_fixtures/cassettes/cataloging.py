@@ -17,6 +17,7 @@ from llm_fixtures.caching import cache_dir, read_entries, settled, stamp_of, wri
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts, describe_cassette, describe_interactions
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.filtering import Filters, GroupKey, group, group_value, keep
+from llm_fixtures.pooling import map_all
 
 CACHE_FORMAT = f"cassettes-4:{__version__}"
 _CASSETTE_FIELDS = tuple(item.name for item in fields(CassetteFacts))
@@ -67,27 +68,6 @@ def _load_one(job: tuple[str, str]) -> tuple[str, Any]:
     return ("ok", [_to_row(facts, _CASSETTE_FIELDS), [_to_row(row, _ROW_FIELDS) for row in rows]])
 
 
-# Below this many cassettes to read, a process pool costs more than it saves (as for recordings).
-PARALLEL_THRESHOLD = 200
-
-
-def _load_chunk(paths: list[tuple[str, str]]) -> list[tuple[str, Any]]:
-    return [_load_one(path) for path in paths]
-
-
-def _load_all(paths: list[tuple[str, str]]) -> list[tuple[str, Any]]:
-    """Every cassette read, in order; spread over up to 4 processes when there are many."""
-    jobs = min(4, os.cpu_count() or 1)
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return _load_chunk(paths)
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(1, len(paths) // (jobs * 4))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return [outcome for part in pool.map(_load_chunk, chunks) for outcome in part]
-
-
 def _shown(path: str, base: str) -> str:
     prefix = base.rstrip(os.sep) + os.sep
     return path[len(prefix) :] if path.startswith(prefix) else path
@@ -112,7 +92,7 @@ def load_cassettes(
         for path, absolute, stamp in stamps
         if not _usable(cached.get(absolute), stamp)
     ]
-    loaded = dict(zip((path for path, _label in todo), _load_all(todo), strict=True))
+    loaded = dict(zip((path for path, _label in todo), map_all(_load_one, todo), strict=True))
     for path, absolute, stamp in stamps:
         entry: Any = cached.get(absolute)
         status, payload = loaded[path] if path in loaded else (entry[1], entry[2])

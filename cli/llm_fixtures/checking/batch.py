@@ -3,9 +3,7 @@ remembering each file's report in a cache keyed by its size, mtime and ctime."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,9 +14,8 @@ from llm_fixtures.caching import Stamp, read_entries, settled, stamp_of, write_e
 from llm_fixtures.checking import CheckOptions, FileReport, Finding, check_bytes, unreadable
 from llm_fixtures.checking.findings import CHECK_NAMES, SEVERITY_RANK
 from llm_fixtures.errors import BadRecording
+from llm_fixtures.pooling import map_all
 
-# Below this many files, starting worker processes costs more than it saves.
-PARALLEL_THRESHOLD = 200
 CACHE_FORMAT = "check-2"
 
 Job = tuple[str, str]  # (shown path, absolute path)
@@ -38,33 +35,6 @@ def check_file(job: Job, options: CheckOptions) -> FileReport:
             report.findings.append(unreadable(shown, exc.reason))
         return report
     return check_bytes(data, shown, location, options)
-
-
-def _check_chunk(jobs: list[Job], options: CheckOptions, checker: Checker = check_file) -> list[FileReport]:
-    # Parsed recordings hold no reference cycles and are freed by reference counting; the cyclic collector
-    # would only rescan the many containers orjson allocates.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return [checker(job, options) for job in jobs]
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run(jobs: Sequence[Job], options: CheckOptions, workers: int, checker: Checker) -> list[FileReport]:
-    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        return _check_chunk(list(jobs), options, checker)
-    from concurrent.futures import ProcessPoolExecutor  # here: a small run (pre-commit) never pays for it
-
-    # Small chunks, of equal size: the worker that finishes first waits the less for the other.
-    size = -(-len(jobs) // (workers * 8))
-    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-    reports: list[FileReport] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_check_chunk, chunks, [options] * len(chunks), [checker] * len(chunks)):
-            reports.extend(part)
-    return reports
 
 
 def fingerprint(options: CheckOptions, code: Sequence[Path] = ()) -> str:
@@ -153,7 +123,6 @@ def check_files(
     unchanged since the last run with the same options and code are not read again. `complete` says the
     jobs are every file of the project, so cached files that are no longer there are forgotten. `checker`
     checks one file (recordings by default), `code` are its sources (they key the cache too)."""
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     started = time.time_ns()
     key = fingerprint(options, code) if cache is not None else ""
     cached = read_entries(cache, key) if cache is not None else {}
@@ -168,7 +137,8 @@ def check_files(
             reports[index] = _from_cache(shown, entry[1])
         if reports[index] is None:
             todo.append(index)
-    fresh = _run([jobs[index] for index in todo], options, workers, checker)
+    # Small chunks, of equal size: the worker that finishes first waits the less for the other.
+    fresh = map_all(checker, [jobs[index] for index in todo], options, jobs=workers, chunks_per_worker=8)
     for index, report in zip(todo, fresh, strict=True):
         reports[index] = report
     if cache is not None and (todo or len(cached) != len(jobs)):

@@ -61,7 +61,7 @@ def run(
     Exit 0 when nothing changed beyond volatile fields and chunking (`--strict` counts those), 1 when something
     did, 2 on error (a file that does not parse is reported as an `error` pair and the rest is compared).
     """
-    from llm_fixtures.diffing.running import collector_paused
+    from llm_fixtures.pooling import collector_paused
 
     # A diff allocates much and leaves reference cycles behind (DeepDiff's levels): the cyclic garbage collector
     # stays off while the command runs, and is put back as it was (a test session calling it goes on as before).

@@ -3,11 +3,8 @@ when there are many) and collect one report per pair."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +19,7 @@ from llm_fixtures.diffing.report import Details, PairReport
 from llm_fixtures.diffing.sides import Source, Tree, file_tree, folder_tree, git_sides, volatility_of
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
+from llm_fixtures.pooling import collector_paused, worker_count
 
 # Below this many pairs to compare, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 40
@@ -172,19 +170,6 @@ def _with_clean_copies(tree: Tree, keys: Iterable[str]) -> Tree:
     return dataclasses.replace(tree, sources=sources)
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off meanwhile: parsed JSON and reports hold no cycles, and the collector
-    would only rescan their millions of containers again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _examine_batch(
     work: Work,
     repos: tuple[Repository | None, Repository | None],
@@ -211,7 +196,7 @@ def _examine_all(
 ) -> list[Examined]:
     """Every pair of the same path examined, in order; in `jobs` processes (this one and workers) when there is
     enough to do."""
-    processes = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    processes = worker_count(jobs)
     # Pairs known identical by their blob ids cost next to nothing (a sniff at most).
     known_same = sum(1 for a, b in work if a.fingerprint is not None and a.fingerprint == b.fingerprint)
     if processes <= 1 or len(work) - known_same + known_same // 20 < PARALLEL_THRESHOLD:
