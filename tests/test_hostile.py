@@ -174,9 +174,9 @@ def _cache_entry(root: Path, entry: Any) -> None:
     from llm_fixtures.caching import stamp_of
     from llm_fixtures.catalog import CACHE_FORMAT, _cache_file
     from llm_fixtures.checking import CHECK_NAMES, CheckOptions
-    from llm_fixtures.checking.batch import fingerprint
     from llm_fixtures.commands.check import _cache_file as check_cache_file
     from llm_fixtures.config import load_project
+    from llm_fixtures.linting import fingerprint
 
     location = str(root / REC / GOOD_NAME)
     stamp = stamp_of(location)

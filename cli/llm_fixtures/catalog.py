@@ -48,7 +48,8 @@ Outcome = tuple[str, Any]
 
 def _load_one(path_str: str) -> Outcome:
     # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
-    from llm_fixtures.store import check_recording, is_foreign, parse_json, read_bytes
+    from llm_fixtures.decoding import check_recording, is_foreign, parse_json
+    from llm_fixtures.store import read_bytes
 
     try:
         data = read_bytes(path_str)

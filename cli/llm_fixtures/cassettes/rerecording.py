@@ -23,7 +23,8 @@ from llm_fixtures.cassettes.naming import node_id_of_path
 from llm_fixtures.cassettes.orphans import judge_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
-from llm_fixtures.rerecording.nodeids import node_id_problem, shown
+from llm_fixtures.nodeids import shown
+from llm_fixtures.rerecording.nodeids import node_id_problem
 from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.safepaths import read_regular
 from llm_fixtures.settings import RerecordSettings

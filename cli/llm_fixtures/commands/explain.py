@@ -91,8 +91,9 @@ class _Recordings:
 
     def load(self, facts: Facts) -> dict[str, Any] | None:
         if facts.path not in self.raws:
+            from llm_fixtures.decoding import parse_json
             from llm_fixtures.errors import BadRecording
-            from llm_fixtures.store import parse_json, read_bytes
+            from llm_fixtures.store import read_bytes
 
             try:
                 raw = parse_json(read_bytes(self.cwd / facts.path), facts.path)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_fixtures import nodeids
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.diffing.report import PairReport
@@ -17,7 +18,6 @@ from llm_fixtures.diffing.sides import volatility_of
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
-from llm_fixtures.rerecording import nodeids
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording import pytestrunner as runner
 from llm_fixtures.rerecording.backup import Backup, owner, test_id_in
