@@ -43,10 +43,10 @@ def _cache_file(project: Project) -> Path:
 
 
 # A result of loading one file: ("ok", facts.to_row), ("bad", reason) or ("skip", "").
-Outcome = tuple[str, Any]
+FileLoad = tuple[str, Any]
 
 
-def _load_one(path_str: str) -> Outcome:
+def _load_one(path_str: str) -> FileLoad:
     # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
     from llm_fixtures.decoding import check_recording, is_foreign, parse_json
     from llm_fixtures.store import read_bytes
@@ -66,7 +66,7 @@ def _load_one(path_str: str) -> Outcome:
         return ("bad", "not a recording: nested too deeply")
 
 
-def _cached_outcome(entry: Any, stamp: Stamp) -> Outcome | None:
+def _cached_load(entry: Any, stamp: Stamp) -> FileLoad | None:
     """The outcome a cache entry holds for a file with this stamp, when the entry is of that shape (the cache
     is data from disk: anything else is a miss)."""
     if type(entry) is not list or len(entry) != 3 or entry[0] != stamp:
@@ -99,7 +99,7 @@ def load_catalog(
     todo: list[tuple[str, str, Stamp | None]] = []
     found: list[tuple[str, list[Any]]] = []
 
-    def file_outcome(path: str, outcome: Outcome) -> None:
+    def file_loaded(path: str, outcome: FileLoad) -> None:
         status, payload = outcome
         if status == "ok":
             found.append((display_path(path, base), payload))
@@ -114,10 +114,10 @@ def load_catalog(
     for path in selection.names:
         absolute = path if path.startswith(os.sep) else cwd + path
         stamp = stamp_of(path)
-        outcome = _cached_outcome(cached.get(absolute), stamp) if stamp is not None else None
+        outcome = _cached_load(cached.get(absolute), stamp) if stamp is not None else None
         if outcome is not None:
             fresh[absolute] = cached[absolute]
-            file_outcome(path, outcome)
+            file_loaded(path, outcome)
             continue
         todo.append((path, absolute, stamp))
     outcomes = map_all(_load_one, [path for path, _, _ in todo], jobs=jobs)
@@ -127,7 +127,7 @@ def load_catalog(
             fresh[absolute] = [stamp, *outcome]
         else:
             unsettled.append(absolute)
-        file_outcome(path, outcome)
+        file_loaded(path, outcome)
     catalog.facts = [from_row(shown, row) for shown, row in found]
     catalog.facts.sort(key=lambda facts: facts.path)
     catalog.problems.sort(key=lambda problem: str(problem.path))
