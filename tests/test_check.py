@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -413,3 +414,104 @@ def test_prefixed_matches_are_finditer(data: bytes) -> None:
     for pattern, prefix in ((_DATA_URL, b"data:image/"), (_BARE_IMAGES, b'"images"')):
         expected = [match.span() for match in pattern.finditer(data)]
         assert [match.span() for match in _matches(pattern, prefix, data)] == expected
+
+
+# --- keys split over the chunks of a stream ------------------------------------------------------------------------
+
+KEY = "sk-proj-" + "a1B2c3D4" * 4
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _stream_secrets(body: list[Any]) -> list[tuple[str, str, int | None]]:
+    raw = recording(body, streaming=True)
+    data = json.dumps(raw, indent=2).encode()
+    findings = check_secrets("x.json", data, response=raw["response"])
+    return [(f.status, f.details["masked"], f.details["line"]) for f in findings]
+
+
+def _split(text: str, *cuts: int) -> list[str]:
+    bounds = [0, *cuts, len(text)]
+    return [text[start:end] for start, end in itertools.pairwise(bounds)]
+
+
+def _delta_chunks(key: str, pieces: list[str], **choice: Any) -> list[dict[str, Any]]:
+    return [chunk(object="chat.completion.chunk", choices=[{**choice, "delta": {key: piece}}]) for piece in pieces]
+
+
+@pytest.mark.parametrize("field", ["content", "refusal", "reasoning_content"])
+@pytest.mark.parametrize("cuts", [(1,), (2,), (3,), (9,), (1, 2), (2, 3, 20)])
+def test_a_key_split_over_chat_chunks_is_found_once_joined(field: str, cuts: tuple[int, ...]) -> None:
+    pieces = _split(f"key: {KEY} ok", *(5 + cut for cut in cuts))
+    assert _stream_secrets(_delta_chunks(field, pieces, index=0)) == [("openai-key", mask(KEY), None)]
+
+
+def test_a_key_split_over_tool_call_arguments_and_interleaved_choices_is_found() -> None:
+    arguments = json.dumps({"token": KEY})
+    calls = [
+        chunk(
+            object="chat.completion.chunk",
+            choices=[{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": piece}}]}}],
+        )
+        for piece in _split(arguments, 14, 20)
+    ]
+    assert _stream_secrets(calls) == [("openai-key", mask(KEY), None)]
+    # Two choices, each carrying half of a key, their chunks interleaved: joined per choice.
+    first, second = _delta_chunks("content", ["a sk", "-proj-"], index=1), _delta_chunks("content", ["b", "c"])
+    rest = _delta_chunks("content", [KEY[8:]], index=1)
+    body = [first[0], second[0], first[1], second[1], *rest]
+    assert _stream_secrets(body) == [("openai-key", mask(KEY), None)]
+
+
+def test_an_azure_filter_chunk_and_unusual_deltas_still_find_a_split_key() -> None:
+    pieces = _delta_chunks("content", ["my sk", KEY[2:]], index=0)
+    azure = chunk(object="", choices=[], prompt_filter_results=[{"prompt_index": 0}])
+    assert _stream_secrets([azure, *pieces]) == [("openai-key", mask(KEY), None)]
+    audio = chunk(object="chat.completion.chunk", choices=[{"index": 0, "delta": {"audio": {"transcript": "x"}}}])
+    assert _stream_secrets([*pieces, audio]) == [("openai-key", mask(KEY), None)]  # folded as before
+
+
+def test_a_chat_stream_without_a_split_key_is_not_folded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_fixtures.checking import secrets
+
+    def fold(response: Any) -> bytes:
+        raise AssertionError(f"folded {response!r}")
+
+    monkeypatch.setattr(secrets, "folded_stream", fold)
+    assert _stream_secrets(_delta_chunks("content", ["Hello", ", ", "world"], index=0)) == []
+    # A key whole in one chunk is found in the file's bytes; joining the chunks adds nothing, so no fold either.
+    [(kind, masked, line)] = _stream_secrets(_delta_chunks("content", ["a", f" {KEY} ", "b"], index=0))
+    assert (kind, masked) == ("openai-key", mask(KEY)) and line is not None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value() -> None:
+    """What lets `check` skip folding a chat stream: each string of its folded message is the join of one list of
+    `_chat_pieces` (or lies within one), or a value one chunk holds, which the scan of the file saw."""
+    from llm_fixtures.assembling import fold_body
+    from llm_fixtures.assembling.merging import repair_surrogates
+    from llm_fixtures.checking.secrets import _chat_pieces
+
+    streams = 0
+    for path in sorted((SHARED / "corpus").rglob("*.json")):
+        raw = json.loads(path.read_bytes())
+        response = raw.get("response") if isinstance(raw, dict) else None
+        body = response.get("body") if isinstance(response, dict) else None
+        pieces = _chat_pieces(body) if isinstance(body, list) and len(body) > 1 else None
+        if pieces is None:
+            continue
+        streams += 1
+        joined = [repair_surrogates("".join(parts)) for parts in pieces.values()]  # as the fold joins them
+        values = set(_strings(body))
+        _kind, result, _warnings = fold_body(body, is_streaming=True)
+        for text in _strings(result):
+            assert text in values or any(text in whole for whole in joined), (path.name, text)
+    assert streams > 50
