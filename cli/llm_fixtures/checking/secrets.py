@@ -78,7 +78,7 @@ def _chat_pieces(body: list[Any]) -> _Pieces | None:
     when the body is not a plain chat chunk stream: the caller folds it. One loop over the chunks, several times
     cheaper than the fold, which builds the whole message (every string it joins is the join of one of these
     lists, or a value of one chunk, which the scan of the file's own bytes has seen)."""
-    pieces: _Pieces = {}
+    by_choice: dict[int, dict[Any, list[str]]] = {}
     for item in body:
         if type(item) is not dict:
             return None
@@ -98,35 +98,46 @@ def _chat_pieces(body: list[Any]) -> _Pieces | None:
             if type(choice) is not dict:
                 return None
             delta = choice.get("delta")
-            if delta is None:
-                continue
             if type(delta) is not dict:
+                if delta is None:
+                    continue
                 return None
             index = choice.get("index")
             index = index if type(index) is int else 0  # as the fold keys choices (a bool is no index)
+            pieces = by_choice.get(index)
+            if pieces is None:
+                pieces = by_choice[index] = {}
             for key, value in delta.items():
                 if type(value) is str:
-                    pieces.setdefault((index, key), []).append(value)
+                    held = pieces.get(key)
+                    if held is None:
+                        pieces[key] = [value]
+                    else:
+                        held.append(value)
                 elif value is None or type(value) in _SCALARS:
                     continue  # the last value wins: a value of one chunk
                 elif key == "tool_calls" and type(value) is list:
                     for call in value:
-                        if not _add_tool_call(pieces, index, call):
+                        if not _add_tool_call(pieces, call):
                             return None
                 elif key == "function_call" and type(value) is dict:
-                    if not _add_strings(pieces, (index, key), value):
+                    if not _add_strings(pieces, (key,), value):
                         return None
                 else:
                     return None
-    return pieces
+    return {
+        (index, *(key if type(key) is tuple else (key,))): parts
+        for index, pieces in by_choice.items()
+        for key, parts in pieces.items()
+    }
 
 
-def _add_tool_call(pieces: _Pieces, choice: int, call: Any) -> bool:
+def _add_tool_call(pieces: dict[Any, list[str]], call: Any) -> bool:
     """A tool call fragment's strings, by its slot; False when the fold could put it elsewhere than its `index`
     says (no index, or another call's id at that index)."""
     if type(call) is not dict or type(call.get("index")) is not int:
         return False
-    slot = (choice, "tool_calls", call["index"])
+    slot = ("tool_calls", call["index"])
     call_id = call.get("id")
     if isinstance(call_id, str) and call_id:
         held = pieces.get((*slot, "id"))
@@ -139,7 +150,7 @@ def _add_tool_call(pieces: _Pieces, choice: int, call: Any) -> bool:
     return _add_strings(pieces, slot, strings)
 
 
-def _add_strings(pieces: _Pieces, where: tuple[Any, ...], values: dict[str, Any]) -> bool:
+def _add_strings(pieces: dict[Any, list[str]], where: tuple[Any, ...], values: dict[str, Any]) -> bool:
     for key, value in values.items():
         if type(value) is str:
             pieces.setdefault((*where, key), []).append(value)
