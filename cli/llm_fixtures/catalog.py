@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llm_fixtures import __version__
-from llm_fixtures.caching import Stamp, cache_dir, read_entries, settled, stamp_of, write_entries
+from llm_fixtures.caching import Stamp, cache_file, read_entries, settled, stamp_of, write_entries
 from llm_fixtures.cassettes.cataloging import CassetteCatalog, load_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
@@ -32,14 +31,6 @@ class Catalog:
     problems: list[BadRecording] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     cassettes: CassetteCatalog = field(default_factory=CassetteCatalog)
-
-
-def _cache_file(project: Project) -> Path:
-    """The project's facts cache. Its name only spreads projects over files (entries are keyed by absolute path,
-    so two projects sharing a file cost each other hits, never a wrong answer): two checksums, not sha256, whose
-    module (OpenSSL) would be a twentieth of a warm run's start-up."""
-    root = str(project.root).encode()
-    return cache_dir() / f"facts-{zlib.crc32(root):08x}{zlib.adler32(root):08x}.json"
 
 
 # A result of loading one file: ("ok", facts.to_row), ("bad", reason) or ("skip", "").
@@ -93,8 +84,8 @@ def load_catalog(
     started = time.time_ns()
     selection = select_files(paths, project)
     catalog = Catalog(problems=list(selection.problems))
-    cache_file = _cache_file(project)
-    cached = read_entries(cache_file, CACHE_FORMAT) if use_cache else {}
+    store_file = cache_file("facts", project.root)
+    cached = read_entries(store_file, CACHE_FORMAT) if use_cache else {}
     fresh: dict[str, Any] = {}
     todo: list[tuple[str, str, Stamp | None]] = []
     found: list[tuple[str, list[Any]]] = []
@@ -135,7 +126,7 @@ def load_catalog(
         merged = {**cached, **fresh} if paths else fresh
         for absolute in unsettled:
             merged.pop(absolute, None)
-        write_entries(cache_file, CACHE_FORMAT, merged)
+        write_entries(store_file, CACHE_FORMAT, merged)
     if selection.cassettes:
         catalog.cassettes = load_cassettes(selection.cassettes, project.root, base=base, use_cache=use_cache)
         catalog.problems = sorted([*catalog.problems, *catalog.cassettes.problems], key=lambda p: str(p.path))

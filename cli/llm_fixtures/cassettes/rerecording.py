@@ -124,7 +124,7 @@ def rerecord_cassettes(
     tests = sorted({item.test_id for item in todo if item.test_id})
     argv, env = build_vcr_command(project.settings.rerecord, detect_plugin(project.root), tests)
     if request.dry_run:
-        if reporter.json:
+        if reporter.as_json:
             reporter.lines(items)
         else:
             for item in items:
@@ -199,7 +199,7 @@ def _run(
     if finished.reviewing:
         stage_and_review(project, finished.fresh, "pytest", reporter)
         return 0
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(outcome_lines(outcome, classes))
     else:
         reporter.outcome(outcome, classes, finished.reports, [])

@@ -135,7 +135,7 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Read every recording, ignoring the facts cache.")
     ] = False,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Explain a failing replay run: for every `Recording not found` in a pytest log (a file, or - for standard
     input; plain pytest output or a CI log with timestamps and colours), which test missed, the endpoint, model
@@ -163,7 +163,7 @@ def run(
             reading.misses, catalog.facts, recordings.load, recordings.gone, volatility_of(project)
         )
         _name_the_runs(explanations, project)
-        if json:
+        if as_json:
             echo_json_lines(explanations)
         else:
             from llm_fixtures.render.explain import render_explanations

@@ -164,9 +164,9 @@ def rerecord_with_pytest(
         else []
     )
     _show(outcome, classes, reports, pruned, reporter)
-    if not pruned and outcome.superseded and reporter.json:
+    if not pruned and outcome.superseded and reporter.as_json:
         reporter.warn(f"{len(outcome.superseded)} superseded recording(s) kept; --prune-superseded removes them")
-    if outcome.not_rerecorded and reporter.json:
+    if outcome.not_rerecorded and reporter.as_json:
         reporter.warn(
             f"{len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing (skipped?)"
         )
@@ -208,7 +208,7 @@ def _show(
     reporter: Reporter,
 ) -> None:
     """Each file by what happened to it, then (human output) the `fixtures diff` of the run, noise folded."""
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(outcome_lines(outcome, classes))
     else:
         reporter.outcome(outcome, classes, reports, pruned)
