@@ -419,7 +419,6 @@ def test_prefixed_matches_are_finditer(data: bytes) -> None:
 # --- keys split over the chunks of a stream ------------------------------------------------------------------------
 
 KEY = "sk-proj-" + "a1B2c3D4" * 4
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def _stream_secrets(body: list[Any]) -> list[tuple[str, str, int | None]]:
@@ -493,7 +492,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value() -> None:
+def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value(corpus: Path) -> None:
     """What lets `check` skip folding a chat stream: each string of its folded message is the join of one list of
     `_chat_pieces` (or lies within one), or a value one chunk holds, which the scan of the file saw."""
     from llm_fixtures.assembling import fold_body
@@ -501,7 +500,7 @@ def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value() -
     from llm_fixtures.checking.secrets import _chat_pieces
 
     streams = 0
-    for path in sorted((SHARED / "corpus").rglob("*.json")):
+    for path in sorted(corpus.rglob("*.json")):
         raw = json.loads(path.read_bytes())
         response = raw.get("response") if isinstance(raw, dict) else None
         body = response.get("body") if isinstance(response, dict) else None
