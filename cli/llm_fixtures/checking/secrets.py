@@ -197,7 +197,8 @@ def check_secrets(
     """One error per distinct secret (with its first line), masked. `headers` are the request's headers,
     when the file parsed: a non-empty authorization or api-key header is a secret whatever its form.
     `images` are the file's inline images (`size.image_spans`), whose base64 text need not all be searched.
-    `response`, when the file parsed: a stored stream is searched once folded too (`folded_stream`)."""
+    `response`, when the file parsed: a stored stream is searched once folded too (`folded_stream`), when
+    the strings its chunks spread may hold a key the bytes do not (`_may_hold_split_key`)."""
     allowlist = allowlist or Allowlist()
     reported: list[str] = []
     findings: list[Finding] = []
@@ -206,15 +207,12 @@ def check_secrets(
         if allowlist.allows(value):
             continue
         findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
-    # The stream is folded only when its joined strings may hold a key the file's bytes do not (a key split
-    # over its chunks): folding every stream cost a fifth of a check.
     in_data = find_secrets(data, images)
-    for source, secrets in ((data, in_data), (b"", None)):
-        if secrets is None:
-            if not _may_hold_split_key(response, [*reported, *(secret.text for secret in in_data)]):
-                break
-            folded = folded_stream(response)
-            secrets = find_secrets(folded) if folded else []
+    # The stream is folded only when its joined strings may hold a key that the file's bytes do not (a key split
+    # over its chunks): folding every stream cost a fifth of a check.
+    known = [*reported, *(secret.text for secret in in_data)]
+    folded = folded_stream(response) if _may_hold_split_key(response, known) else b""
+    for source, secrets in ((data, in_data), (b"", find_secrets(folded) if folded else [])):
         for secret in secrets:
             if any(secret.text in earlier for earlier in reported):
                 continue
