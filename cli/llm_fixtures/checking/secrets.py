@@ -171,18 +171,15 @@ def _may_hold_split_key(response: Any, reported: Sequence[str]) -> bool:
     pieces = _chat_pieces(body)
     if pieces is None:
         return True
+    joined = []  # each string as JSON, one after the other: a key never spans a quote, so one scan reads them all
     for parts in pieces.values():
-        if len(parts) < 2:
-            continue
-        text = "".join(parts)
-        try:
-            joined = orjson.dumps(text)
-        except TypeError:  # a lone surrogate
-            joined = text.encode("utf-8", "surrogatepass")
-        for secret in find_secrets(joined):
-            if not any(secret.text in earlier for earlier in reported):
-                return True
-    return False
+        if len(parts) > 1:
+            text = "".join(parts)
+            try:
+                joined.append(orjson.dumps(text))
+            except TypeError:  # a lone surrogate
+                joined.append(b'"' + text.encode("utf-8", "surrogatepass") + b'"')
+    return any(not any(secret.text in earlier for earlier in reported) for secret in find_secrets(b"".join(joined)))
 
 
 def check_secrets(
