@@ -79,11 +79,16 @@ def _chat_pieces(body: list[Any]) -> _Pieces | None:
     cheaper than the fold, which builds the whole message (every string it joins is the join of one of these
     lists, or a value of one chunk, which the scan of the file's own bytes has seen)."""
     by_choice: dict[int, dict[Any, list[str]]] = {}
+    chunk_type = None  # the last `__type__` seen to be a chat chunk's (every chunk has the same)
     for item in body:
         if type(item) is not dict:
             return None
         kind, data = item.get("__type__"), item.get("__data__")
-        if type(kind) is not str or "chat_completion_chunk" not in kind or type(data) is not dict:
+        if kind != chunk_type:
+            if type(kind) is not str or "chat_completion_chunk" not in kind:
+                return None
+            chunk_type = kind
+        if type(data) is not dict:
             return None
         if data.get("object") != "chat.completion.chunk":
             if data.get("object") in (None, "chat.completion"):
@@ -108,13 +113,15 @@ def _chat_pieces(body: list[Any]) -> _Pieces | None:
             if pieces is None:
                 pieces = by_choice[index] = {}
             for key, value in delta.items():
+                if value is None:
+                    continue
                 if type(value) is str:
                     held = pieces.get(key)
                     if held is None:
                         pieces[key] = [value]
                     else:
                         held.append(value)
-                elif value is None or type(value) in _SCALARS:
+                elif type(value) in _SCALARS:
                     continue  # the last value wins: a value of one chunk
                 elif key == "tool_calls" and type(value) is list:
                     for call in value:
