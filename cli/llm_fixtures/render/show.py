@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -151,7 +151,7 @@ def _message(console: Console, message: Message) -> None:
         _indent(console, Text("(empty)", style="dim"), 2)
 
 
-def render_shown(items: Sequence[Shown]) -> None:
+def render_shown(items: Iterable[Shown]) -> None:
     """Each recording: its request (parameters, tools, the conversation) and its response facts."""
     console = stdout_console()
     for item in items:
@@ -247,7 +247,7 @@ def _choice(console: Console, choice: Choice) -> None:
         _indent(console, Text(" ".join(_other(item) for item in choice.other), style="dim"))
 
 
-def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
+def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
     """Each final message: per choice its role, content, reasoning, tool calls and finish reason; then usage,
     the stream error and the warnings."""
     console = stdout_console()
