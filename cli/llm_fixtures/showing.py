@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llm_fixtures.discovery import display_path, is_cassette_name, select_files
 from llm_fixtures.errors import BadRecording, FixtureError, NoMatch
@@ -23,8 +23,13 @@ if TYPE_CHECKING:
 # it: other JSON outside a recordings folder is skipped, a file that is not a valid recording is reported.
 Target = tuple[str, tuple[int, ...]]
 
+# What a worker shows of a file (`Mode`): its view (`show`), its fold (`show --assemble`), or its fold as the JSON
+# line `show --assemble --json` prints (encoded where the work is spread, not in the process that writes).
+Mode = Literal["view", "fold", "json"]
+
 # What a worker makes of one file:
-#   ("ok", value)          shown: the fold's (kind, result, warnings), or the `Shown` view
+#   ("ok", value)          shown: the `Shown` view, the fold's (kind, result, warnings), or its JSON line (bytes;
+#                          the fold's tuple when orjson refuses it, for the writer's fallback)
 #   ("bad", reason)        in its place in the output, but it could not be read or folded
 #   ("unreadable", reason) listed from a folder and not a valid recording: reported with the folder's problems
 #   ("skip", None)         listed from a folder and not a recording at all (some other JSON file)
@@ -51,6 +56,16 @@ class Folded:
         return self.path, final_message(self.kind, self.result, self.warnings)
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedLine:
+    """A JSON line encoded by the worker that folded its recording: the writer only makes it safe and writes it."""
+
+    data: bytes
+
+    def to_json(self) -> bytes:
+        return self.data
+
+
 @dataclass
 class Targets:
     """The files the references of `show` name, in order (each once), the cassettes among them, and the problems
@@ -69,13 +84,18 @@ class Targets:
 
     def views(self) -> Iterator[Shown]:
         """What `show` prints of each recording (request, conversation, response facts), in order."""
-        for _path, value in self._results(assemble=False):
+        for _path, value in self._results("view"):
             yield value
 
     def folded(self) -> Iterator[Folded]:
         """The final message of each recording (`show --assemble`), in order."""
-        for path, (kind, result, warnings) in self._results(assemble=True):
+        for path, (kind, result, warnings) in self._results("fold"):
             yield Folded(path, kind, result, warnings)
+
+    def json_lines(self) -> Iterator[EncodedLine | Folded]:
+        """What `show --assemble --json` writes of each recording, in order (`Folded.json_document`)."""
+        for path, value in self._results("json"):
+            yield EncodedLine(value) if isinstance(value, bytes) else Folded(path, *value)
 
     @property
     def problems(self) -> list[BadRecording]:
@@ -84,15 +104,13 @@ class Targets:
         folders = [problem for bucket in self.unreadable for problem in sorted(bucket, key=lambda p: str(p.path))]
         return [*folders, *self.shown_problems]
 
-    def _results(self, *, assemble: bool) -> Iterator[tuple[str, Any]]:
+    def _results(self, mode: Mode) -> Iterator[tuple[str, Any]]:
         """(path, value) of each file shown. Output waits until every folder given is known to name something
         (at its first file that is a recording, for one folder): a folder that names nothing stops the command
         before it prints anything, as when it was catalogued first."""
         placed: set[str] = set()
         held: list[tuple[str, Any]] | None = [] if not all(self.named) else None
-        for (path, folders), (status, value) in zip(
-            self.files, map_ordered(_outcome, self.files, assemble), strict=True
-        ):
+        for (path, folders), (status, value) in zip(self.files, map_ordered(_outcome, self.files, mode), strict=True):
             if status == "skip":
                 continue
             for index in folders:
@@ -192,36 +210,36 @@ def _raise_if_a_folder_names_nothing(targets: Targets) -> None:
         if targets.named[index]:
             continue
         members = [target for target in targets.files if index in target[1]]
-        if all(status == "skip" for status, _ in map_ordered(_outcome, members, False)):
+        if all(status == "skip" for status, _ in map_ordered(_outcome, members, "fold")):
             raise NoMatch(folder) from None
 
 
-def _outcome(target: Target, assemble: bool) -> Outcome:
+def _outcome(target: Target, mode: Mode) -> Outcome:
     """What one file shows (in a worker process: the function and its results are picklable)."""
     path, folders = target
     try:
         if Path(path).suffix == ".sse" and not folders:
-            return _sse_outcome(path, assemble=assemble)
-        return _recording_outcome(path, listed=bool(folders), assemble=assemble)
+            return _sse_outcome(path, mode)
+        return _recording_outcome(path, mode, listed=bool(folders))
     except BadRecording as problem:
         return ("bad", problem.reason)
     except (ValueError, RecursionError) as exc:
         return ("bad", _why(exc))
 
 
-def _sse_outcome(path: str, *, assemble: bool) -> Outcome:
+def _sse_outcome(path: str, mode: Mode) -> Outcome:
     from llm_fixtures.assembling import assemble_sse
     from llm_fixtures.store import read_bytes
 
     assembly = assemble_sse(read_bytes(path).decode("utf-8", errors="replace"))
-    if assemble:
-        return ("ok", (assembly.kind, assembly.result, assembly.warnings))
-    from llm_fixtures.conversation import show_sse
+    if mode == "view":
+        from llm_fixtures.conversation import show_sse
 
-    return ("ok", show_sse(path, assembly))
+        return ("ok", show_sse(path, assembly))
+    return _folded(path, (assembly.kind, assembly.result, assembly.warnings), mode)
 
 
-def _recording_outcome(path: str, *, listed: bool, assemble: bool) -> Outcome:
+def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
     from llm_fixtures.assembling import fold_body
     from llm_fixtures.store import check_recording, is_foreign, parse_json, read_bytes, validate_recording
 
@@ -242,12 +260,12 @@ def _recording_outcome(path: str, *, listed: bool, assemble: bool) -> Outcome:
     else:
         data = read_bytes(path)
         raw = parse_json(data, path)
-    if assemble:
+    if mode != "view":
         response = raw.get("response") if isinstance(raw, dict) else None
         if not isinstance(response, dict) or "request" not in raw:
             validate_recording(raw, path)  # raises BadRecording saying what is wrong
             response = raw["response"]
-        return ("ok", fold_body(response.get("body"), is_streaming=response.get("is_streaming") is True))
+        return _folded(path, fold_body(response.get("body"), is_streaming=response.get("is_streaming") is True), mode)
     from llm_fixtures.assembling import Assembly
     from llm_fixtures.conversation import show_recording
     from llm_fixtures.facts import derive_facts
@@ -259,6 +277,18 @@ def _recording_outcome(path: str, *, listed: bool, assemble: bool) -> Outcome:
     kind, result, warnings = fold_body(file.response.body, is_streaming=file.response.is_streaming)
     assembly = Assembly.model_construct(kind=kind, result=result, warnings=warnings)
     return ("ok", show_recording(path, file, facts, assembly))
+
+
+def _folded(path: str, fold: tuple[str, dict[str, Any], list[str]], mode: Mode) -> Outcome:
+    """A fold as the worker hands it on: as it is, or (`json`) encoded as orjson encodes it in the writer."""
+    if mode == "json":
+        import orjson
+
+        try:
+            return ("ok", orjson.dumps(Folded(path, *fold).json_document()))
+        except (TypeError, ValueError):  # what orjson refuses (a lone surrogate, a huge integer): the writer's fallback
+            pass
+    return ("ok", fold)
 
 
 def _why(exc: ValueError | RecursionError) -> str:

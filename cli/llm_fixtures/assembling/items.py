@@ -193,6 +193,8 @@ class Walk:
 def walk(items: list[Item], is_error: Callable[[dict[str, Any]], bool] | None = None) -> Walk:
     """Read items until an error item (or one `is_error` says is an error); skip and report non-objects."""
     done = Walk()
+    append = done.payloads.append  # once per item of every stream: locals, not attribute lookups
+    count = 0
     for position, item in enumerate(items):
         payload = item.payload
         error = item.error
@@ -202,9 +204,10 @@ def walk(items: list[Item], is_error: Callable[[dict[str, Any]], bool] | None = 
             done.stream_error = {"at_item": position, "error": error}
             done.warnings.append(f"stream error at item {position}: {describe_error(error)}")
             break
-        done.count += 1
+        count += 1
         if isinstance(payload, dict):
-            done.payloads.append((position, payload))
+            append((position, payload))
         else:
             done.warnings.append(f"item {position}: not an object; skipped")
+    done.count = count
     return done

@@ -53,7 +53,7 @@ def run(
 
         targets = select_targets(refs, load_project())
         if assemble and json:
-            echo_json_lines(targets.folded())
+            echo_json_lines(targets.json_lines())
         elif assemble:
             from llm_fixtures.render.show import render_assembled
 
