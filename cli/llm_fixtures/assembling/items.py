@@ -86,15 +86,15 @@ def from_body(body: Any) -> Stream:
     stream = Stream()
     append = stream.items.append
     for item in body:
-        if isinstance(item, str):
-            if item.strip():
-                stream.warnings.append("body mixes text lines with objects; text lines skipped")
-            continue
         # parse_envelope and _error_of, inlined: this loop runs once per chunk of every stream
         if type(item) is dict and "__type__" in item and "__data__" in item:
             type_name = item["__type__"]
             payload = item["__data__"]
             type_name = type_name if isinstance(type_name, str) else None
+        elif isinstance(item, str):
+            if item.strip():
+                stream.warnings.append("body mixes text lines with objects; text lines skipped")
+            continue
         else:
             type_name, payload = parse_envelope(item)
         error = payload.get("error") if type(payload) is dict else None
