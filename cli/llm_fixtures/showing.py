@@ -241,7 +241,8 @@ def _sse_outcome(path: str, mode: Mode) -> Outcome:
 
 def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
     from llm_fixtures.assembling import fold_body
-    from llm_fixtures.store import check_recording, is_foreign, parse_json, read_bytes, validate_recording
+    from llm_fixtures.decoding import check_recording, is_foreign, parse_json, validate_recording
+    from llm_fixtures.store import read_bytes
 
     valid: dict[str, Any] | None = None
     if listed:
