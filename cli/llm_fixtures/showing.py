@@ -9,9 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
+
+# What the workers run, imported here (before the pool forks them) rather than once per file.
+from llm_fixtures.assembling import assemble_sse, fold_body
+from llm_fixtures.decoding import check_recording, is_foreign, parse_json, validate_recording
 from llm_fixtures.discovery import display_path, is_cassette_name, select_files
 from llm_fixtures.errors import BadRecording, FixtureError, NoMatch
 from llm_fixtures.pooling import map_ordered
+from llm_fixtures.store import read_bytes
 
 if TYPE_CHECKING:
     from llm_fixtures.assembling.final import FinalMessage
@@ -218,7 +224,7 @@ def _outcome(target: Target, mode: Mode) -> Outcome:
     """What one file shows (in a worker process: the function and its results are picklable)."""
     path, folders = target
     try:
-        if Path(path).suffix == ".sse" and not folders:
+        if not folders and os.path.splitext(path)[1] == ".sse":  # noqa: PTH122  (a Path per file costs)
             return _sse_outcome(path, mode)
         return _recording_outcome(path, mode, listed=bool(folders))
     except BadRecording as problem:
@@ -228,9 +234,6 @@ def _outcome(target: Target, mode: Mode) -> Outcome:
 
 
 def _sse_outcome(path: str, mode: Mode) -> Outcome:
-    from llm_fixtures.assembling import assemble_sse
-    from llm_fixtures.store import read_bytes
-
     assembly = assemble_sse(read_bytes(path).decode("utf-8", errors="replace"))
     if mode == "view":
         from llm_fixtures.conversation import show_sse
@@ -240,10 +243,6 @@ def _sse_outcome(path: str, mode: Mode) -> Outcome:
 
 
 def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
-    from llm_fixtures.assembling import fold_body
-    from llm_fixtures.decoding import check_recording, is_foreign, parse_json, validate_recording
-    from llm_fixtures.store import read_bytes
-
     valid: dict[str, Any] | None = None
     if listed:
         # Judged as the catalog judges a file (`ls`): skipped when it is some other JSON, else reported with the
@@ -283,8 +282,6 @@ def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
 def _folded(path: str, fold: tuple[str, dict[str, Any], list[str]], mode: Mode) -> Outcome:
     """A fold as the worker hands it on: as it is, or (`json`) encoded as orjson encodes it in the writer."""
     if mode == "json":
-        import orjson
-
         try:
             return ("ok", orjson.dumps(Folded(path, *fold).json_document()))
         except (TypeError, ValueError):  # what orjson refuses (a lone surrogate, a huge integer): the writer's fallback
