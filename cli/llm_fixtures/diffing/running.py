@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_fixtures.config import Project
-from llm_fixtures.diffing.changes import deepdiff_class
 from llm_fixtures.diffing.comparing import compare, content_fingerprint, prepare_side, request_fingerprint
 from llm_fixtures.diffing.gitreading import Repository, clean_index_blobs
 from llm_fixtures.diffing.loading import Loader, Parsed, both_bytes, sniff
@@ -201,11 +200,8 @@ def _examine_all(
     known_same = sum(1 for a, b in work if a.fingerprint is not None and a.fingerprint == b.fingerprint)
     if processes <= 1 or len(work) - known_same + known_same // 20 < PARALLEL_THRESHOLD:
         return _examine_batch(work, repos, terms, identify_unchanged)
-    # Imported once here, so that forked workers do not each import them again: the assembly, and DeepDiff (a
-    # diff this big nearly always has some projected structure that differs: usage, content, a request).
+    # Imported once here, so that forked workers do not each import it again: the assembly.
     import llm_fixtures.assembling  # noqa: F401
-
-    deepdiff_class()
 
     # Pairs are taken in an interleaved order (each run of it spread over the whole tree, big and small files
     # mixed) in chunks that shrink as the work runs out, so that no process waits long for the last one. The
