@@ -4,6 +4,7 @@ when there are many) and collect one report per pair."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -200,8 +201,10 @@ def _examine_all(
     known_same = sum(1 for a, b in work if a.fingerprint is not None and a.fingerprint == b.fingerprint)
     if processes <= 1 or len(work) - known_same + known_same // 20 < PARALLEL_THRESHOLD:
         return _examine_batch(work, repos, terms, identify_unchanged)
-    # Imported once here, so that forked workers do not each import it again: the assembly.
-    import llm_fixtures.assembling  # noqa: F401
+    # Imported once here, so that forked workers do not each import them again: the assembly, and the file names'
+    # rules (a diff this big nearly always has a pair whose answer or request differs).
+    import llm_fixtures.assembling.final
+    import llm_fixtures.hashing  # noqa: F401
 
     # Pairs are taken in an interleaved order (each run of it spread over the whole tree, big and small files
     # mixed) in chunks that shrink as the work runs out, so that no process waits long for the last one. The
@@ -253,8 +256,7 @@ def _diff_trees(
     terms = Terms(volatility, check_names=old.named and new.named)
     result = DiffResult(old_label=old.label, new_label=new.label, skipped=sorted({*old.skipped, *new.skipped}))
     cassette_reports: list[PairReport] = []
-    old_cassettes = {key: source for key, source in old.sources.items() if _is_cassette(source)}
-    new_cassettes = {key: source for key, source in new.sources.items() if _is_cassette(source)}
+    old_cassettes, new_cassettes = _cassettes(old.sources), _cassettes(new.sources)
     if old_cassettes or new_cassettes:
         from llm_fixtures.cassettes.differ import diff_cassettes
 
@@ -319,13 +321,29 @@ def _diff_trees(
     return result
 
 
-def _is_cassette(source: Source) -> bool:
-    """A VCR cassette, by its name (compared interaction by interaction, see `cassettes.differ`)."""
+def _cassettes(sources: dict[str, Source]) -> dict[str, Source]:
+    """The VCR cassettes among the sources, by their names (compared interaction by interaction, see
+    `cassettes.differ`). The key names the file (a backup's copy is `<n>.bak`); two files compared whatever their
+    names have the key `file`, and their path says."""
     from llm_fixtures.discovery import is_cassette_name
 
-    # The key names the file (a backup's copy is `<n>.bak`); two files compared whatever their names have the key
-    # `file`, and their path says.
-    return is_cassette_name(source.key) or (source.path is not None and is_cassette_name(str(source.path)))
+    # A JSON file is a cassette by its folder alone: asked once per folder (this runs for every file of both sides).
+    by_folder: dict[str, bool] = {}
+
+    def named(name: str) -> bool:
+        if not name.endswith(".json"):
+            return is_cassette_name(name)
+        folder = name.rpartition(os.sep)[0]
+        found = by_folder.get(folder)
+        if found is None:
+            found = by_folder[folder] = is_cassette_name(name)
+        return found
+
+    return {
+        key: source
+        for key, source in sources.items()
+        if named(key) or (source.path is not None and named(str(source.path)))
+    }
 
 
 def diff_from_arguments(
