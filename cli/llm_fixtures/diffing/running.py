@@ -209,11 +209,12 @@ def _examine_all(
     # Pairs are taken in an interleaved order (each run of it spread over the whole tree, big and small files
     # mixed) in chunks that shrink as the work runs out, so that no process waits long for the last one. The
     # workers take chunks from the front, two at a time each (one running, one ready); this process, rather than
-    # wait, takes them from the back, until they meet. With git, each chunk costs a `git cat-file` per side:
-    # fewer, bigger chunks.
+    # wait, takes them from the back, until they meet. With git, each chunk costs a `git cat-file` per side, and
+    # each of those about 10 ms of git's start-up and cold caches: two chunks per process (2,977 pairs of the
+    # OGX rename: 12 calls rather than 26, a third less CPU in git).
     count = len(work)
     order = [index for start in range(_STRIDE) for index in range(start, count, _STRIDE)]
-    smallest = _SMALLEST_CHUNK if repos == (None, None) else max(_SMALLEST_CHUNK, count // (processes * 6))
+    smallest = _SMALLEST_CHUNK if repos == (None, None) else max(_SMALLEST_CHUNK, count // (processes * 2))
     examined: list[Examined] = [(None, None)] * count
     taken: list[tuple[list[int], Future[list[Examined]]]] = []
     front, back = 0, count

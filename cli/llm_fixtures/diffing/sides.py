@@ -206,13 +206,15 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
     """The recording files of a revision (read through `git ls-tree`, nothing checked out)."""
     commit = resolve_revision(repo, revision)
     tree = Tree(label=f"{revision} ({commit[:10]})", repo=repo)
+    root = str(repo.root)
     for key, oid in list_blobs(repo, commit, pathspecs).items():
         if is_cassette_name(key):
             if "cassettes" not in key.split("/")[:-1]:
                 continue
         elif not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
             continue
-        tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
+        # Joined as strings (`_shown` normalizes the path): a Path per key would be most of this loop's time.
+        tree.sources[key] = Source(key, _shown(os.path.join(root, key), cwd), oid, oid=oid)  # noqa: PTH118
     # JSON outside every `recordings` folder (a path or a root given) may be something else: its blob tells.
     outside = {key: tree.sources[key].oid or "" for key in _outside_recordings(tree.sources)}
     if outside:
