@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from llm_fixtures.decoding import dump_upstream
 from llm_fixtures.hashing import request_key_name
-from llm_fixtures.store import dump_upstream
 
 CHAT_COMPLETION = "openai.types.chat.chat_completion.ChatCompletion"
 CHAT_CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"

@@ -19,8 +19,8 @@ from vcr.serializers import jsonserializer, yamlserializer
 
 from fakeserver import FakeServer
 from llm_fixtures.app import app
+from llm_fixtures.decoding import dump_upstream
 from llm_fixtures.hashing import request_key_name
-from llm_fixtures.store import dump_upstream
 from vcrkit import CASSETTES, SHARED_VCR, recorded_project
 
 KEY = "sk-proj-" + "Z1x2C3v4B5n6M7q8W9e0" * 2

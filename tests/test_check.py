@@ -15,8 +15,8 @@ from llm_fixtures.checking.renames import plan_renames
 from llm_fixtures.checking.schema import check_schema
 from llm_fixtures.checking.secrets import Allowlist, check_secrets, mask
 from llm_fixtures.checking.size import check_size
+from llm_fixtures.decoding import check_recording, dump_upstream
 from llm_fixtures.hashing import request_key_name
-from llm_fixtures.store import check_recording, dump_upstream
 
 TEST_ID = "tests/integration/inference/test_x.py::test_y[p]"
 FOLDER = "/repo/tests/integration/inference/recordings"

@@ -58,7 +58,7 @@ def samples(tmp_path: Path) -> list[Any]:
 def test_every_plain_parameter_is_fast() -> None:
     names = {name for name, _, _ in fast_params()}
     # the parameters ls needs, and a sample of every kind of annotation the CLI uses
-    for name in ("ls paths", "ls test", "ls sort", "ls limit", "ls group_by", "ls json", "fixtures help"):
+    for name in ("ls paths", "ls test", "ls sort", "ls limit", "ls group_by", "ls as_json", "fixtures help"):
         assert name in names
     for name in ("rerecord timeout", "rerecord jobs", "check select", "prune unused_from", "show refs"):
         assert name in names

@@ -11,6 +11,7 @@ import pytest
 
 import builders
 from llm_fixtures.assembling.final import ToolCall, final_message
+from llm_fixtures.decoding import parse_json
 from llm_fixtures.diffing.changes import field_changes, tool_call_changes, word_diff
 from llm_fixtures.diffing.comparing import compare
 from llm_fixtures.diffing.report import PairReport
@@ -23,7 +24,6 @@ from llm_fixtures.diffing.volatility import (
 )
 from llm_fixtures.facts import derive_facts
 from llm_fixtures.models import RecordingFile
-from llm_fixtures.store import parse_json
 
 VOLATILITY = build_volatility()
 

@@ -13,6 +13,7 @@ import pytest
 
 import builders
 from conftest import corpus_files
+from llm_fixtures.decoding import parse_json
 from llm_fixtures.hashing import (
     CURRENT,
     KEY_ERRORS,
@@ -32,7 +33,6 @@ from llm_fixtures.hashing import (
     sha256_key,
     verify_name,
 )
-from llm_fixtures.store import parse_json
 
 TEST_ID = "tests/integration/inference/test_x.py::test_y[param]"
 

@@ -171,17 +171,17 @@ def name_not_utf8(root: Path, _outside: Path) -> None:
 def _cache_entry(root: Path, entry: Any) -> None:
     """A facts cache and a check cache whose entry for the good recording is `entry`: with the real key (so that
     nothing but the entry's shape can make it a miss), made as the tool names them."""
-    from llm_fixtures.caching import stamp_of
-    from llm_fixtures.catalog import CACHE_FORMAT, _cache_file
+    from llm_fixtures.caching import cache_file, stamp_of
+    from llm_fixtures.catalog import CACHE_FORMAT
     from llm_fixtures.checking import CHECK_NAMES, CheckOptions
-    from llm_fixtures.checking.batch import fingerprint
     from llm_fixtures.commands.check import _cache_file as check_cache_file
     from llm_fixtures.config import load_project
+    from llm_fixtures.linting import fingerprint
 
     location = str(root / REC / GOOD_NAME)
     stamp = stamp_of(location)
     filled = json.loads(json.dumps(entry).replace('"STAMP"', json.dumps(stamp)))
-    facts_file = _cache_file(load_project(root))
+    facts_file = cache_file("facts", load_project(root).root)
     facts_file.parent.mkdir(parents=True, exist_ok=True)
     facts_file.write_text(json.dumps({"key": CACHE_FORMAT, "entries": {location: filled}}))
     key = fingerprint(CheckOptions(checks=frozenset(CHECK_NAMES)))
@@ -209,11 +209,11 @@ def cache_entry_wrong_row(root: Path, _outside: Path) -> None:
 
 
 def cache_is_a_fifo(root: Path, _outside: Path) -> None:
-    from llm_fixtures.catalog import _cache_file
+    from llm_fixtures.caching import cache_file
     from llm_fixtures.commands.check import _cache_file as check_cache_file
     from llm_fixtures.config import load_project
 
-    for path in (_cache_file(load_project(root)), check_cache_file(root)):
+    for path in (cache_file("facts", load_project(root).root), check_cache_file(root)):
         path.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(path)
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import builders
 from conftest import SAMPLES, corpus_files
 from llm_fixtures.app import app
+from llm_fixtures.decoding import dump_recording, dump_upstream
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import is_plainly_valid
 from llm_fixtures.models import (
@@ -22,7 +23,6 @@ from llm_fixtures.models import (
     RecordingFile,
     ToolRequest,
 )
-from llm_fixtures.store import dump_recording, dump_upstream
 
 UPSTREAM = corpus_files("llama-stack") + corpus_files("llama-stack-2025-08")
 SAMPLE_FILES = sorted(SAMPLES.rglob("*.json"))

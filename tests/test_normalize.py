@@ -8,13 +8,13 @@ import pytest
 
 import builders
 from conftest import corpus_files
+from llm_fixtures.decoding import dump_upstream, parse_json
 from llm_fixtures.facts import hash_of_name
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
     normalize_data,
     normalize_response,
 )
-from llm_fixtures.store import dump_upstream, parse_json
 
 HASH = "0123456789abcdef" * 4
 

@@ -11,6 +11,7 @@ import pytest
 
 import builders
 from conftest import CORPUS, corpus_files
+from llm_fixtures.decoding import dump_upstream
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
@@ -18,7 +19,7 @@ from llm_fixtures.rerecording.calls import Call, Unsupported, auth_headers, buil
 from llm_fixtures.rerecording.plan import Usage, build_plan, require_choice, stored_usage
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest, decide
 from llm_fixtures.rerecording.shapes import TYPES, fill
-from llm_fixtures.store import dump_upstream, load_recording
+from llm_fixtures.store import load_recording
 
 CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
 

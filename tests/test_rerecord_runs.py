@@ -283,7 +283,7 @@ def test_the_test_function_decides_a_missing_part() -> None:
         ("tests/x.py", "no '::'"),
         ("::t", "names no test file"),
         ("/etc/x.py::t", "absolute path"),
-        ("tests/../../x.py::t", "leads outside the project"),
+        ("tests/../../x.py::t", "has a '..'"),
         ("tests/link/x.py::t", "leads outside the project"),
         ("x" * 2001 + "::t", "longer than"),
         (None, "no test id"),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from llm_fixtures import hashing, store
+from llm_fixtures import decoding, hashing, store
 from llm_fixtures.assembling import Assembly, assemble, assemble_sse
 from llm_fixtures.envelopes import parse_envelope
 from llm_fixtures.facts import split_test_id
@@ -165,7 +165,7 @@ BY_COVERS = {sample.covers: sample for sample in SAMPLE_SET}
 IDS = [sample.covers for sample in SAMPLE_SET]
 
 
-def _load(sample: Sample) -> store.Loaded:
+def _load(sample: Sample) -> decoding.Loaded:
     return store.load_recording(SAMPLES / sample.path, sample.path)
 
 
@@ -255,8 +255,8 @@ def test_names_verify_as_intended(sample: Sample) -> None:
 def test_written_back_in_the_upstream_style_byte_for_byte(sample: Sample) -> None:
     loaded = _load(sample)
     on_disk = (SAMPLES / sample.path).read_bytes()
-    assert store.dump_recording(loaded.file) == on_disk
-    assert store.dump_upstream(loaded.raw) == on_disk
+    assert decoding.dump_recording(loaded.file) == on_disk
+    assert decoding.dump_upstream(loaded.raw) == on_disk
 
 
 @pytest.mark.parametrize(

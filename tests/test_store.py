@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from llm_fixtures.decoding import is_foreign, parse_json
 from llm_fixtures.errors import BadRecording, WriteError
-from llm_fixtures.store import is_foreign, parse_json, write_atomic
+from llm_fixtures.store import write_atomic
 
 
 def test_a_new_file_gets_the_mode_asked_for(tmp_path: Path) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llm_fixtures import __version__
-from llm_fixtures.caching import Stamp, cache_dir, read_entries, settled, stamp_of, write_entries
+from llm_fixtures.caching import Stamp, cache_file, read_entries, settled, stamp_of, write_entries
 from llm_fixtures.cassettes.cataloging import CassetteCatalog, load_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
@@ -34,21 +33,14 @@ class Catalog:
     cassettes: CassetteCatalog = field(default_factory=CassetteCatalog)
 
 
-def _cache_file(project: Project) -> Path:
-    """The project's facts cache. Its name only spreads projects over files (entries are keyed by absolute path,
-    so two projects sharing a file cost each other hits, never a wrong answer): two checksums, not sha256, whose
-    module (OpenSSL) would be a twentieth of a warm run's start-up."""
-    root = str(project.root).encode()
-    return cache_dir() / f"facts-{zlib.crc32(root):08x}{zlib.adler32(root):08x}.json"
-
-
 # A result of loading one file: ("ok", facts.to_row), ("bad", reason) or ("skip", "").
-Outcome = tuple[str, Any]
+FileLoad = tuple[str, Any]
 
 
-def _load_one(path_str: str) -> Outcome:
+def _load_one(path_str: str) -> FileLoad:
     # Imported here: pydantic (behind validate_recording) is paid for only when a file must really be read.
-    from llm_fixtures.store import check_recording, is_foreign, parse_json, read_bytes
+    from llm_fixtures.decoding import check_recording, is_foreign, parse_json
+    from llm_fixtures.store import read_bytes
 
     try:
         data = read_bytes(path_str)
@@ -65,7 +57,7 @@ def _load_one(path_str: str) -> Outcome:
         return ("bad", "not a recording: nested too deeply")
 
 
-def _cached_outcome(entry: Any, stamp: Stamp) -> Outcome | None:
+def _cached_load(entry: Any, stamp: Stamp) -> FileLoad | None:
     """The outcome a cache entry holds for a file with this stamp, when the entry is of that shape (the cache
     is data from disk: anything else is a miss)."""
     if type(entry) is not list or len(entry) != 3 or entry[0] != stamp:
@@ -92,13 +84,13 @@ def load_catalog(
     started = time.time_ns()
     selection = select_files(paths, project)
     catalog = Catalog(problems=list(selection.problems))
-    cache_file = _cache_file(project)
-    cached = read_entries(cache_file, CACHE_FORMAT) if use_cache else {}
+    store_file = cache_file("facts", project.root)
+    cached = read_entries(store_file, CACHE_FORMAT) if use_cache else {}
     fresh: dict[str, Any] = {}
     todo: list[tuple[str, str, Stamp | None]] = []
     found: list[tuple[str, list[Any]]] = []
 
-    def file_outcome(path: str, outcome: Outcome) -> None:
+    def file_loaded(path: str, outcome: FileLoad) -> None:
         status, payload = outcome
         if status == "ok":
             found.append((display_path(path, base), payload))
@@ -113,10 +105,10 @@ def load_catalog(
     for path in selection.names:
         absolute = path if path.startswith(os.sep) else cwd + path
         stamp = stamp_of(path)
-        outcome = _cached_outcome(cached.get(absolute), stamp) if stamp is not None else None
+        outcome = _cached_load(cached.get(absolute), stamp) if stamp is not None else None
         if outcome is not None:
             fresh[absolute] = cached[absolute]
-            file_outcome(path, outcome)
+            file_loaded(path, outcome)
             continue
         todo.append((path, absolute, stamp))
     outcomes = map_all(_load_one, [path for path, _, _ in todo], jobs=jobs)
@@ -126,7 +118,7 @@ def load_catalog(
             fresh[absolute] = [stamp, *outcome]
         else:
             unsettled.append(absolute)
-        file_outcome(path, outcome)
+        file_loaded(path, outcome)
     catalog.facts = [from_row(shown, row) for shown, row in found]
     catalog.facts.sort(key=lambda facts: facts.path)
     catalog.problems.sort(key=lambda problem: str(problem.path))
@@ -134,7 +126,7 @@ def load_catalog(
         merged = {**cached, **fresh} if paths else fresh
         for absolute in unsettled:
             merged.pop(absolute, None)
-        write_entries(cache_file, CACHE_FORMAT, merged)
+        write_entries(store_file, CACHE_FORMAT, merged)
     if selection.cassettes:
         catalog.cassettes = load_cassettes(selection.cassettes, project.root, base=base, use_cache=use_cache)
         catalog.problems = sorted([*catalog.problems, *catalog.cassettes.problems], key=lambda p: str(p.path))

@@ -44,7 +44,8 @@ class Normalization:
 
 
 def _recordings(files: Sequence[Path], base: Path, found: Normalization) -> None:
-    from llm_fixtures.store import check_recording, dump_upstream, is_foreign, parse_json, read_bytes
+    from llm_fixtures.decoding import check_recording, dump_upstream, is_foreign, parse_json
+    from llm_fixtures.store import read_bytes
 
     for path in files:
         shown = display_path(path, base)
@@ -95,8 +96,8 @@ def normalize_files(paths: Sequence[Path] | None, project: Project, *, base: Pat
 
 def write_normalized(found: Normalization) -> None:
     """Write every change, each file atomically; nothing at all when any target is read-only (WriteError)."""
-    from llm_fixtures.checking.writes import ensure_writable
     from llm_fixtures.store import write_atomic
+    from llm_fixtures.writing import ensure_writable
 
     ensure_writable([(path, path) for _, path, _ in found.pending])
     for row, path, data in found.pending:

@@ -44,8 +44,9 @@ class Removal:
 def unreachable_names(facts: Sequence[Facts], base: Path, include_shared: bool) -> dict[str, str]:
     """`path -> reason` for recordings whose name the recorder can never look up (`check`'s stale or
     mismatch); model lists are never judged by their name (replay globs them)."""
+    from llm_fixtures.decoding import parse_json
     from llm_fixtures.hashing import verify_name
-    from llm_fixtures.store import parse_json, read_bytes
+    from llm_fixtures.store import read_bytes
 
     found: dict[str, str] = {}
     for fact in facts:

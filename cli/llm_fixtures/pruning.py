@@ -95,6 +95,7 @@ class PrunePlan:
     orphans: list[Orphan] = field(default_factory=list)
     undecided: list[Undecided] = field(default_factory=list)
     scanned: int = 0
+    cassettes_scanned: int = 0  # of `scanned`
     shared: int = 0
     tiers: list[str] = field(default_factory=list)
 

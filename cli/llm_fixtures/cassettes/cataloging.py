@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import product
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from llm_fixtures import __version__
-from llm_fixtures.caching import cache_dir, read_entries, settled, stamp_of, write_entries
+from llm_fixtures.caching import cache_file, read_entries, settled, stamp_of, write_entries
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts, describe_cassette, describe_interactions
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.filtering import Filters, GroupKey, group, group_value, keep
@@ -32,11 +31,6 @@ class CassetteCatalog:
     cassettes: list[CassetteFacts] = field(default_factory=list)
     interactions: list[InteractionFacts] = field(default_factory=list)
     problems: list[BadRecording] = field(default_factory=list)
-
-
-def _cache_file(root: Path) -> Path:
-    text = str(root).encode()
-    return cache_dir() / f"cassettes-{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
 
 
 def _to_row(facts: Any, names: tuple[str, ...]) -> list[Any]:
@@ -81,8 +75,8 @@ def load_cassettes(
     shown_base = str(base or Path.cwd())
     started = time.time_ns()
     catalog = CassetteCatalog()
-    cache_file = _cache_file(root)
-    cached = read_entries(cache_file, CACHE_FORMAT) if use_cache and names else {}
+    store_file = cache_file("cassettes", root)
+    cached = read_entries(store_file, CACHE_FORMAT) if use_cache and names else {}
     fresh: dict[str, Any] = {}
     cwd = os.getcwd() + os.sep  # noqa: PTH109
     stamps = [(path, path if path.startswith(os.sep) else cwd + path, stamp_of(path)) for path in names]
@@ -111,7 +105,7 @@ def load_cassettes(
     catalog.cassettes.sort(key=lambda facts: facts.path)
     catalog.interactions.sort(key=lambda row: (row.path, row.interaction))
     if use_cache and names and (todo or len(fresh) != len(cached)):
-        write_entries(cache_file, CACHE_FORMAT, {**cached, **fresh})
+        write_entries(store_file, CACHE_FORMAT, {**cached, **fresh})
     return catalog
 
 

@@ -14,11 +14,11 @@ from llm_fixtures.cassettes.loading import GZIP_MAGIC, inflate
 from llm_fixtures.cassettes.model import Cassette, Interaction
 from llm_fixtures.cassettes.reading import parse_cassette
 from llm_fixtures.checking import CheckOptions, FileReport
-from llm_fixtures.checking.batch import Job
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.checking.secrets import Allowlist
 from llm_fixtures.checking.size import check_size, image_spans
 from llm_fixtures.errors import BadRecording
+from llm_fixtures.linting import Job
 from llm_fixtures.safepaths import read_regular
 
 
@@ -168,7 +168,7 @@ def check_cassette_bytes(data: bytes, path: str, options: CheckOptions = _EVERY_
 
 def check_cassette_file(job: Job, options: CheckOptions) -> FileReport:
     """Read one cassette (`(shown path, absolute path)`) and check it; a file that cannot be read is a `schema`
-    finding. The checker `checking.batch` runs over cassettes."""
+    finding. The checker `linting` runs over cassettes."""
     shown, location = job
     try:
         data = read_regular(location)
@@ -191,9 +191,9 @@ def check_cassette_files(
 ) -> tuple[list[Finding], int]:
     """Every selected check on each cassette file (shown relative to `base`), in worker processes when there are
     many; with `cache` (a file of its own), a cassette unchanged since a run with the same options and code is not
-    read again (`checking.batch`: entries checked before use, files changed within a clock tick never cached).
+    read again (`linting`: entries checked before use, files changed within a clock tick never cached).
     `complete`: `names` are every cassette of the project. Also the number of files checked."""
-    from llm_fixtures.checking.batch import check_files
+    from llm_fixtures.linting import check_files
 
     prefix = base.rstrip(os.sep) + os.sep
     jobs = [(name[len(prefix) :] if name.startswith(prefix) else name, os.path.join(base, name)) for name in names]  # noqa: PTH118

@@ -142,5 +142,6 @@ def add_to_plan(
         if given is not None and name not in plan.tiers:
             plan.tiers.append(name)
     plan.scanned += len(cassettes)
+    plan.cassettes_scanned += len(cassettes)
     plan.orphans.sort(key=lambda orphan: ((orphan.test_id or "").split("::", 1)[0], orphan.path))
     return tiers

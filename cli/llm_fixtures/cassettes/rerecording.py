@@ -23,7 +23,8 @@ from llm_fixtures.cassettes.naming import node_id_of_path
 from llm_fixtures.cassettes.orphans import judge_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
-from llm_fixtures.rerecording.nodeids import node_id_problem, shown
+from llm_fixtures.nodeids import shown
+from llm_fixtures.rerecording.nodeids import node_id_problem
 from llm_fixtures.rerecording.reporting import Reporter
 from llm_fixtures.safepaths import read_regular
 from llm_fixtures.settings import RerecordSettings
@@ -123,7 +124,7 @@ def rerecord_cassettes(
     tests = sorted({item.test_id for item in todo if item.test_id})
     argv, env = build_vcr_command(project.settings.rerecord, detect_plugin(project.root), tests)
     if request.dry_run:
-        if reporter.json:
+        if reporter.as_json:
             reporter.lines(items)
         else:
             for item in items:
@@ -198,7 +199,7 @@ def _run(
     if finished.reviewing:
         stage_and_review(project, finished.fresh, "pytest", reporter)
         return 0
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(outcome_lines(outcome, classes))
     else:
         reporter.outcome(outcome, classes, finished.reports, [])

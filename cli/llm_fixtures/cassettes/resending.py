@@ -516,7 +516,7 @@ def rerecord_over_http(
             reporter.warn(f"{plan.path}: not re-recorded: {plan.reason}")
     todo = [plan for plan in plans if plan.action == "send"]
     if request.dry_run:
-        if reporter.json:
+        if reporter.as_json:
             reporter.lines(_plan_line(plan) for plan in plans)
         else:
             for plan in todo:
@@ -554,7 +554,7 @@ def rerecord_over_http(
         mine = sent[at : at + len(plan.jobs)]
         at += len(plan.jobs)
         results.append(_store(project, plan, mine, secrets, staged if request.review else None, write_atomic))
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(results)
     else:
         reporter.results(results)

@@ -77,7 +77,7 @@ def check_bytes(data: bytes, path: str, location: str, options: CheckOptions) ->
 
 def _check_bytes(data: bytes, path: str, location: str, options: CheckOptions) -> FileReport:
     # Imported here so that a worker process pays for pydantic only when it has a file to check.
-    from llm_fixtures.store import check_recording, is_foreign, parse_json
+    from llm_fixtures.decoding import check_recording, is_foreign, parse_json
 
     checks = options.checks
     name = location.replace("\\", "/").rsplit("/", 1)[-1]

@@ -37,7 +37,7 @@ def _stream_requested(request: Any) -> bool | None:
 
 def check_schema(path: str, recording: dict[str, Any]) -> list[Finding]:
     """Structural problems of a recording the models accepted (`recording` is its validated JSON, as
-    `store.check_recording` gives it: defaults are not filled in)."""
+    `decoding.check_recording` gives it: defaults are not filled in)."""
     response = recording.get("response")
     if not isinstance(response, dict) or response.get("is_exception"):
         return []  # a failed call stores null or the chunks received before the error

@@ -70,9 +70,9 @@ def run(
     """
     with handle_errors():
         from llm_fixtures.checking import CHECK_NAMES, CheckOptions, at_least, collect_findings, is_ok, summarize
-        from llm_fixtures.checking.batch import check_files
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
+        from llm_fixtures.linting import check_files
 
         if write and not rename:
             raise UsageError("--write only applies with --rename (to normalize files, use `fixtures normalize`)")
@@ -149,7 +149,7 @@ def _cache_file(root: Path, kind: str = "check") -> Path:
 
 def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:
     from llm_fixtures.checking.renames import plan_renames
-    from llm_fixtures.checking.writes import ensure_writable, rename_file
+    from llm_fixtures.writing import ensure_writable, rename_file
 
     plan = plan_renames(reports, locations, Path.exists)
     todo = [(source, target) for row, source, target in plan if row.status == "pending"]

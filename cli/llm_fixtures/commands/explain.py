@@ -91,8 +91,9 @@ class _Recordings:
 
     def load(self, facts: Facts) -> dict[str, Any] | None:
         if facts.path not in self.raws:
+            from llm_fixtures.decoding import parse_json
             from llm_fixtures.errors import BadRecording
-            from llm_fixtures.store import parse_json, read_bytes
+            from llm_fixtures.store import read_bytes
 
             try:
                 raw = parse_json(read_bytes(self.cwd / facts.path), facts.path)
@@ -134,7 +135,7 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Read every recording, ignoring the facts cache.")
     ] = False,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Explain a failing replay run: for every `Recording not found` in a pytest log (a file, or - for standard
     input; plain pytest output or a CI log with timestamps and colours), which test missed, the endpoint, model
@@ -162,7 +163,7 @@ def run(
             reading.misses, catalog.facts, recordings.load, recordings.gone, volatility_of(project)
         )
         _name_the_runs(explanations, project)
-        if json:
+        if as_json:
             echo_json_lines(explanations)
         else:
             from llm_fixtures.render.explain import render_explanations

@@ -49,7 +49,7 @@ def run(
     interactions: Annotated[
         bool, typer.Option("--interactions", help="VCR cassettes: one row per interaction instead of per cassette.")
     ] = False,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List recordings: hash, test, endpoint, model, stream and chunks, size; and VCR cassettes: format,
     interactions, endpoint, model, provider, stream.
@@ -68,18 +68,18 @@ def run(
         if group_by is not None:
             if recordings:
                 groups = group(rows, group_by)[:limit] if limit is not None else group(rows, group_by)
-                if json:
+                if as_json:
                     echo_json_lines(groups)
                 else:
                     from llm_fixtures.render.ls import render_groups
 
                     render_groups(groups, group_by.value)
             if cassettes.cassettes:
-                _group_cassettes(cassettes, filters, group_by, limit=limit, interactions=interactions, json=json)
+                _group_cassettes(cassettes, filters, group_by, limit=limit, interactions=interactions, as_json=as_json)
         else:
             if recordings:
                 rows = rows[:limit] if limit is not None else rows
-                if json:
+                if as_json:
                     echo_json_lines(rows)
                 else:
                     from llm_fixtures.render.ls import render_table
@@ -87,7 +87,7 @@ def run(
                     render_table(rows, total=len(catalog.facts))
             if cassettes.cassettes:
                 _list_cassettes(
-                    cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, json=json
+                    cassettes, filters, sort, reverse=reverse, limit=limit, interactions=interactions, as_json=as_json
                 )
         note_skipped([str(path) for path in catalog.skipped])
         bad = report_problems(catalog.problems)
@@ -103,11 +103,11 @@ def _list_cassettes(
     reverse: bool,
     limit: int | None,
     interactions: bool,
-    json: bool,
+    as_json: bool,
 ) -> None:
     if interactions:
         rows = sort_facts(cast(Any, select_interactions(catalog, filters)), sort, reverse=reverse)[:limit]
-        if json:
+        if as_json:
             echo_json_lines(rows)
         else:
             from llm_fixtures.render.cassettes import render_interactions
@@ -115,7 +115,7 @@ def _list_cassettes(
             render_interactions(cast(Any, rows), total=len(catalog.interactions))
         return
     cassettes = sort_facts(cast(Any, select_cassettes(catalog, filters)), sort, reverse=reverse)[:limit]
-    if json:
+    if as_json:
         echo_json_lines(cassettes)
     else:
         from llm_fixtures.render.cassettes import render_cassettes
@@ -124,12 +124,12 @@ def _list_cassettes(
 
 
 def _group_cassettes(
-    catalog: CassetteCatalog, filters: Filters, key: GroupKey, *, limit: int | None, interactions: bool, json: bool
+    catalog: CassetteCatalog, filters: Filters, key: GroupKey, *, limit: int | None, interactions: bool, as_json: bool
 ) -> None:
     from llm_fixtures.cassettes.cataloging import group_cassettes
 
     groups = group_cassettes(catalog, filters, key, interactions=interactions)[:limit]
-    if json:
+    if as_json:
         echo_json_lines(groups)
     else:
         from llm_fixtures.render.ls import render_groups

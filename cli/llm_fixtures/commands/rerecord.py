@@ -105,7 +105,7 @@ def run(
             "--from-log", help="Also select the tests that missed a recording in this pytest log (- for stdin)."
         ),
     ] = None,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Re-record selected recordings, through the project's tests or straight against a live endpoint.
 
@@ -127,9 +127,9 @@ def run(
         if restore:
             from llm_fixtures.rerecording.leftovers import recover
 
-            code = recover(project.root, _terminal(json))
+            code = recover(project.root, _terminal(as_json))
         elif pending or accept or reject:
-            code = act_on_pending(project, refs or [], pending=pending, accept=accept, reporter=_terminal(json))
+            code = act_on_pending(project, refs or [], pending=pending, accept=accept, reporter=_terminal(as_json))
         else:
             if from_log is not None:
                 from llm_fixtures.commands.explain import select_from_log
@@ -158,7 +158,7 @@ def run(
                 prune_superseded=prune_superseded,
                 review=review,
             )
-            code = rerecord(project, request, _terminal(json))
+            code = rerecord(project, request, _terminal(as_json))
     if code:
         raise typer.Exit(code)
 
@@ -176,7 +176,7 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _terminal(json: bool) -> Terminal:
+def _terminal(as_json: bool) -> Terminal:
     from llm_fixtures.commands.rerecord_terminal import Terminal
 
-    return Terminal(json=json, interactive=interactive())
+    return Terminal(as_json=as_json, interactive=interactive())

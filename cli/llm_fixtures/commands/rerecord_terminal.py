@@ -25,7 +25,7 @@ from llm_fixtures.rerecording.review import PendingEntry, PendingTest
 class Terminal:
     """A Reporter (rerecording/reporting.py) over stdout, stderr and a prompt on stdin."""
 
-    json: bool
+    as_json: bool
     interactive: bool
 
     def warn(self, message: str) -> None:

@@ -15,7 +15,7 @@ from llm_fixtures.errors import BadRecording, UsageError
 if TYPE_CHECKING:
     from llm_fixtures.assembling import Assembly
     from llm_fixtures.conversation import Shown
-    from llm_fixtures.store import Loaded
+    from llm_fixtures.decoding import Loaded
 
 RefsArg = Annotated[
     list[str],
@@ -139,7 +139,8 @@ def _load(path: Path) -> tuple[Loaded | None, Assembly]:
 def _assemble_path(path: Path) -> Assembly:
     """The assembly of one file, read without building its models (only the response body is needed)."""
     from llm_fixtures.assembling import assemble, assemble_sse
-    from llm_fixtures.store import parse_json, read_bytes, validate_recording
+    from llm_fixtures.decoding import parse_json, validate_recording
+    from llm_fixtures.store import read_bytes
 
     data = read_bytes(path)
     if path.suffix == ".sse":

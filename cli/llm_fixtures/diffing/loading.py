@@ -11,11 +11,12 @@ from typing import Any
 
 import orjson
 
+from llm_fixtures.decoding import load_bytes, parse_json
 from llm_fixtures.diffing.gitreading import Repository, read_blobs
 from llm_fixtures.diffing.sides import Source
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.facts import Facts, derive_facts, is_plainly_valid
-from llm_fixtures.store import load_bytes, parse_json, read_bytes
+from llm_fixtures.store import read_bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_fixtures.config import Project
+from llm_fixtures.decoding import is_foreign, parse_json
 from llm_fixtures.diffing.gitreading import (
     Repository,
     blob_id,
@@ -26,7 +27,6 @@ from llm_fixtures.diffing.volatility import Volatility, build_volatility
 from llm_fixtures.discovery import is_cassette_name, select_files
 from llm_fixtures.errors import BadRecording, PathNotFound, UsageError
 from llm_fixtures.safepaths import read_regular
-from llm_fixtures.store import is_foreign, parse_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ def _file_fingerprint(path: str, object_format: str = "sha1") -> str | None:
 
 def _outside_recordings(names: Iterable[str]) -> list[str]:
     """The names, cassettes apart, outside every `recordings` folder: there a JSON file may be something else (the
-    location rule of `store.is_foreign`, asked with no content, once per folder: this runs for every file of both
+    location rule of `decoding.is_foreign`, asked with no content, once per folder: this runs for every file of both
     sides)."""
     found: list[str] = []
     outside: dict[str, bool] = {}

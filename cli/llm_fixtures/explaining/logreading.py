@@ -10,7 +10,7 @@ from llm_fixtures.explaining.logtext import clean_lines
 from llm_fixtures.explaining.messages import MARKERS, read_miss
 from llm_fixtures.explaining.model import Miss
 from llm_fixtures.explaining.nodeids import domain_of, find_node_ids, node_id_from
-from llm_fixtures.rerecording.nodeids import node_id_problem
+from llm_fixtures.nodeids import syntax_problem
 
 STATUSES = ("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS")
 _RULE = re.compile(r"^={3,}(?: (.*?))? ={3,}$|^={6,}$")  # `==== FAILURES ====`, `==== 3 failed in 1s ====`
@@ -90,7 +90,7 @@ def read_log(text: str) -> LogReading:
     for miss in reading.misses:
         if miss.test_id is None and miss.title is not None:
             miss.test_id = _test_of(miss.title, [(path, "") for path in miss.frames], reading.tests)
-        if miss.test_id is not None and node_id_problem(miss.test_id) is not None:
+        if miss.test_id is not None and syntax_problem(miss.test_id) is not None:
             miss.rejected_test_id, miss.test_id = miss.test_id, None
         if miss.kind == "tool" and miss.hash is None:
             miss.hash = tool_hash(miss)

@@ -1,11 +1,11 @@
 """Pytest node ids read from a log: where one ends in a line, and its parts (whether one may be used is the gate
-of rerecording/nodeids.py)."""
+of llm_fixtures/nodeids.py)."""
 
 from __future__ import annotations
 
 import re
 
-from llm_fixtures.rerecording.nodeids import MAX_NODE_ID
+from llm_fixtures.nodeids import MAX_NODE_ID
 
 # `path/to/test_x.py::name`: a relative path made of ordinary file-name characters, ending in `.py`, then `::`.
 _START = re.compile(r"(?<![^\s\[(])([\w.][\w./+@=,-]*\.py)::")

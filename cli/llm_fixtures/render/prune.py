@@ -8,6 +8,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llm_fixtures.discovery import is_cassette_name
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.humanizing import plural as _plural
 from llm_fixtures.pruning import PrunePlan, group_key
@@ -29,6 +30,21 @@ def next_command(paths: Sequence[Path] | None, evidence: Evidence) -> str:
     return shlex.join([*words, "--delete"])
 
 
+def _counted(paths: Sequence[str]) -> str:
+    """How many files, named by what they are: `3 recordings`, `2 cassettes`, `5 files` when mixed."""
+    cassettes = sum(1 for path in paths if is_cassette_name(path))
+    noun = "recording" if cassettes == 0 else "cassette" if cassettes == len(paths) else "file"
+    return _plural(len(paths), noun)
+
+
+def _scanned(plan: PrunePlan) -> str:
+    """What was scanned: `40 recordings`, `64 cassettes`, or `40 recordings and 64 cassettes`."""
+    recordings = plan.scanned - plan.cassettes_scanned
+    parts = [_plural(recordings, "recording")] if recordings or not plan.cassettes_scanned else []
+    parts += [_plural(plan.cassettes_scanned, "cassette")] if plan.cassettes_scanned else []
+    return " and ".join(parts)
+
+
 def _test_cell(test_id: str | None) -> str:
     if not test_id:
         return "(no test id)"
@@ -42,7 +58,7 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
 
     err = stderr_console()
     if not plan.orphans:
-        err.print(f"no orphans among {_plural(plan.scanned, 'recording')} (tiers: {', '.join(plan.tiers)})")
+        err.print(f"no orphans among {_scanned(plan)} (tiers: {', '.join(plan.tiers)})")
         return
     out = stdout_console()
     # Columns line up down the whole listing. Paths are what a person copies: never cut; the test gives way.
@@ -55,7 +71,9 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
         reasons = sorted({orphan.reason for orphan in rows})
         common = reasons[0] if len(reasons) == 1 else None
         size = human_bytes(sum(orphan.bytes for orphan in rows))
-        out.print(Text(f"{test_file}: {common or 'several reasons'} ({_plural(len(rows), 'recording')}, {size})"))
+        out.print(
+            Text(f"{test_file}: {common or 'several reasons'} ({_counted([orphan.path for orphan in rows])}, {size})")
+        )
         for orphan in rows:
             line = f"  {orphan.path:<{path_width}}  {human_bytes(orphan.bytes):>{size_width}}  "
             line += "" if common else f"{orphan.reason}: "
@@ -65,7 +83,7 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
             out.print(Text(line), no_wrap=True, crop=False)
     out.print(
         f"{_plural(len(plan.orphans), 'orphan')}, {human_bytes(plan.orphan_bytes)}, in "
-        f"{_plural(groups, 'test file')} (scanned {plan.scanned}; tiers: {', '.join(plan.tiers)})"
+        f"{_plural(groups, 'test file')} (scanned {_scanned(plan)}; tiers: {', '.join(plan.tiers)})"
     )
     if next_command:
         out.print(f"next: {next_command}")
@@ -92,7 +110,7 @@ def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
         for item in rows:
             by_file.setdefault(group_key(item), item.reason)
         title = KIND_TITLES.get(kind, kind)
-        count = f"{_plural(len(rows), 'recording')} of {_plural(len(by_file), 'test file')}"
+        count = f"{_counted([item.path for item in rows])} of {_plural(len(by_file), 'test file')}"
         lines.append(f"left alone ({title}): {count}")
         lines += [f"  {test_file}: {reason}" for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]]
         if len(by_file) > SHOWN_PER_KIND:
@@ -113,7 +131,7 @@ def render_removed(batch: TrashBatch) -> None:
         parts.append(f"{batch.deleted} deleted (git has them)")
     if batch.trashed:
         parts.append(f"{batch.trashed} moved to {batch.folder}")
-    err.print(f"removed {_plural(len(batch.entries), 'recording')}: {', '.join(parts)}")
+    err.print(f"removed {_counted([entry.path for entry in batch.entries])}: {', '.join(parts)}")
     err.print("undo: fixtures prune --restore")
 
 
@@ -129,5 +147,5 @@ def render_restored(paths: Sequence[Path], base: Path) -> None:
             shown = str(path)
         out.print(Text(shown))
     stderr_console().print(
-        f"restored {_plural(len(paths), 'recording')}" if paths else "nothing to restore: no trash batch"
+        f"restored {_counted([str(path) for path in paths])}" if paths else "nothing to restore: no trash batch"
     )

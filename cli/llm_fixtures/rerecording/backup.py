@@ -30,9 +30,9 @@ from pydantic import BaseModel
 
 from llm_fixtures.discovery import CASSETTE_SUFFIXES
 from llm_fixtures.errors import FixtureError, WriteError
+from llm_fixtures.nodeids import selecting
 from llm_fixtures.rerecording import manifest, runlock
 from llm_fixtures.rerecording.manifest import Copy, DamagedBackup, Manifest
-from llm_fixtures.rerecording.nodeids import selecting
 from llm_fixtures.rerecording.statedir import state_dir, tidy_state_dir
 from llm_fixtures.safepaths import NotRegularFile, read_regular
 from llm_fixtures.store import write_atomic

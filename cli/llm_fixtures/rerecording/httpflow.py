@@ -88,7 +88,7 @@ def rerecord_over_http(
         return 130
     if not review:
         _classify(project, results, {path: raw for path, (_facts, raw) in found.items()})
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(results)
     else:
         reporter.results(results)

@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel
 
+from llm_fixtures.decoding import dump_upstream
 from llm_fixtures.errors import FixtureError, WriteError
 from llm_fixtures.rerecording.answers import answer_problem
 from llm_fixtures.rerecording.calls import Call, Dialect, rerecorded
 from llm_fixtures.rerecording.redaction import redact, sent_secrets
 from llm_fixtures.rerecording.responses_types import ERROR, TERMINAL, event_kind
-from llm_fixtures.store import dump_upstream, write_atomic
+from llm_fixtures.store import write_atomic
 
 if TYPE_CHECKING:
     import httpx

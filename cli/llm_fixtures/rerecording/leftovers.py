@@ -158,7 +158,7 @@ def recover(root: Path, reporter: Reporter) -> int:
     recovered = restore_leftovers(root)
     if not recovered:
         reporter.warn("nothing to restore: no backup left over by an unfinished rerecord")
-    elif reporter.json:
+    elif reporter.as_json:
         reporter.lines(recovered)
     else:
         reporter.recovered(recovered)

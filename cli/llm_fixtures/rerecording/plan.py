@@ -14,8 +14,9 @@ from llm_fixtures.errors import UsageError
 from llm_fixtures.facts import Facts
 from llm_fixtures.filtering import Filters, keep
 from llm_fixtures.hashing import verify_name
+from llm_fixtures.nodeids import shown
 from llm_fixtures.rerecording.calls import Unsupported, build_call, key_env_for
-from llm_fixtures.rerecording.nodeids import absent_test, node_id_problem, shown
+from llm_fixtures.rerecording.nodeids import absent_test, node_id_problem
 from llm_fixtures.rerecording.runs import RunPlan
 
 Runner = Literal["pytest", "http"]

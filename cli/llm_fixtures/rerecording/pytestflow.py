@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_fixtures import nodeids
 from llm_fixtures.catalog import load_catalog
 from llm_fixtures.config import Project
 from llm_fixtures.diffing.report import PairReport
@@ -17,7 +18,6 @@ from llm_fixtures.diffing.sides import volatility_of
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.discovery import default_roots
 from llm_fixtures.rerecording import backup as backups
-from llm_fixtures.rerecording import nodeids
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording import pytestrunner as runner
 from llm_fixtures.rerecording.backup import Backup, owner, test_id_in
@@ -164,9 +164,9 @@ def rerecord_with_pytest(
         else []
     )
     _show(outcome, classes, reports, pruned, reporter)
-    if not pruned and outcome.superseded and reporter.json:
+    if not pruned and outcome.superseded and reporter.as_json:
         reporter.warn(f"{len(outcome.superseded)} superseded recording(s) kept; --prune-superseded removes them")
-    if outcome.not_rerecorded and reporter.json:
+    if outcome.not_rerecorded and reporter.as_json:
         reporter.warn(
             f"{len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing (skipped?)"
         )
@@ -208,7 +208,7 @@ def _show(
     reporter: Reporter,
 ) -> None:
     """Each file by what happened to it, then (human output) the `fixtures diff` of the run, noise folded."""
-    if reporter.json:
+    if reporter.as_json:
         reporter.lines(outcome_lines(outcome, classes))
     else:
         reporter.outcome(outcome, classes, reports, pruned)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Reporter(Protocol):
     """`json`: JSON Lines on stdout instead of the human output. `interactive`: a person can answer `ask`."""
 
-    json: bool
+    as_json: bool
     interactive: bool
 
     def warn(self, message: str) -> None:

@@ -66,7 +66,7 @@ def act_on_pending(project: Project, refs: list[str], *, pending: bool, accept: 
         from llm_fixtures.rerecording.summary import classes_by_path
 
         reports = pending_diff(project, entries=entries).reports
-        if reporter.json:
+        if reporter.as_json:
             classes = classes_by_path(reports)
             reporter.lines(review.PendingLine(**e.model_dump(), changes=classes.get(e.target, [])) for e in entries)
         else:

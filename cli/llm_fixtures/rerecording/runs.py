@@ -20,8 +20,8 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel
 
+from llm_fixtures import nodeids
 from llm_fixtures.errors import UsageError
-from llm_fixtures.rerecording import nodeids
 from llm_fixtures.rerecording.recordmode import Preset
 from llm_fixtures.rerecording.suitedefs import (
     CI_SCRIPT,

@@ -84,7 +84,7 @@ def _rerecord_recordings(project: Project, request: Request, resolved: Resolved,
 
         plan = plan_record_runs(plan, project, os.environ)
     if request.dry_run:
-        if reporter.json:
+        if reporter.as_json:
             reporter.lines(plan.items)
         else:
             reporter.plan(plan)

@@ -8,7 +8,7 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
-from llm_fixtures.rerecording import nodeids
+from llm_fixtures import nodeids
 from llm_fixtures.safepaths import read_regular
 
 MAX_TEST_FILE = 4 * 1024 * 1024

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_fixtures.decoding import dump_upstream, load_bytes
 from llm_fixtures.diffing.gitreading import blob_id
 from llm_fixtures.diffing.report import PairReport
 from llm_fixtures.diffing.running import diff_trees
@@ -17,7 +18,6 @@ from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.rerecording.backup import Backup
 from llm_fixtures.rerecording.outcome import Outcome
-from llm_fixtures.store import dump_upstream, load_bytes
 
 if TYPE_CHECKING:
     from llm_fixtures.rerecording.httprunner import FileResult

@@ -43,8 +43,9 @@ def fingerprint(options: CheckOptions, code: Sequence[Path] = ()) -> str:
     # Sorted: the repr of a frozenset of strings changes from one process to the next.
     settings = [sorted(options.checks), options.allow_secrets, options.max_file_bytes, options.max_image_bytes]
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{settings!r}".encode())
-    package = Path(__file__).resolve().parents[1]
-    sources = [*sorted((package / "checking").glob("*.py")), package / "hashing.py", package / "normalizing.py", *code]
+    package = Path(__file__).resolve().parent
+    shared = ("hashing.py", "normalizing.py", "decoding.py", "facts.py", "scanning.py")
+    sources = [*sorted((package / "checking").glob("*.py")), *(package / name for name in shared), *code]
     for source in sources:
         try:
             digest.update(source.read_bytes())
