@@ -122,3 +122,13 @@ def test_values_that_are_not_json_go_to_deepdiff() -> None:
     found = field_changes(old, new)
     assert _key(found) == _by_deepdiff(old, new)
     assert [change.path for change in found][::2] == ["$.a[1]", "$.c"]
+
+
+def test_deep_nesting_costs_the_stack_what_it_cost_deepdiff() -> None:
+    # DeepDiff took two frames per level of dicts: a value 400 levels deep was compared, not "nested too deeply".
+    old: Any = 1
+    new: Any = 2
+    for _ in range(400):
+        old, new = {"a": old}, {"a": new}
+    (change,) = field_changes(old, new)
+    assert change.path == "$" + ".a" * 400 and (change.old, change.new) == (1, 2)

@@ -205,9 +205,22 @@ class _JsonDiff:
         for key in old:
             if key not in new:
                 self.found.append(((*path, key), old[key], _ABSENT))
+        ancestors = self._ancestors
         for key in new:
             if key in old:
-                self._descend(old[key], new[key], (*path, key))
+                # One level down, as `_descend` (inline: a level costs the stack what it costs DeepDiff, so that
+                # a file nested too deeply for it is too deep here, and no deeper).
+                below = old[key]
+                if id(below) in ancestors:
+                    continue
+                if type(below) is dict or type(below) is list:
+                    ancestors.add(id(below))
+                    try:
+                        self._diff(below, new[key], (*path, key))
+                    finally:
+                        ancestors.discard(id(below))
+                else:
+                    self._diff(below, new[key], (*path, key))
 
     def _diff_list(self, old: list[Any], new: list[Any], path: Path) -> None:
         if not _all_scalars(old) or not _all_scalars(new):
