@@ -748,3 +748,20 @@ def test_load_document_tells_the_serializer() -> None:
     assert load_document(json_cassette(interaction()), "c.json")[2] == "json"
     assert load_document(b"{interactions: []}", "c.yaml")[2] == "yaml"
     assert yaml.safe_load(yaml_cassette(interaction()))["version"] == 1
+
+
+def test_a_gzip_bomb_is_refused_by_its_trailer_or_at_the_limit() -> None:
+    from llm_fixtures.cassettes.loading import inflate
+
+    content = b"interactions: []\n" + b"#" * 5000
+    packed = gzip.compress(content)
+    assert inflate(packed, "c.yaml.gz", limit=10_000) == content
+    # The trailer says 5,017 bytes: refused before inflating.
+    with pytest.raises(BadRecording, match="larger than"):
+        inflate(packed, "c.yaml.gz", limit=4_000)
+    # A trailer that lies (says 1 byte) is stopped at the limit while inflating.
+    lying = packed[:-4] + (1).to_bytes(4, "little")
+    with pytest.raises(BadRecording, match="larger than"):
+        inflate(lying, "c.yaml.gz", limit=4_000)
+    # Several members: the content is their concatenation.
+    assert inflate(packed + gzip.compress(b"more"), "c.yaml.gz", limit=10_000) == content + b"more"

@@ -266,7 +266,9 @@ def alias_bomb(root: Path, _outside: Path) -> None:
 
 
 @functools.cache
+@functools.cache
 def _inflating_to(size: int, head: bytes = b"") -> bytes:
+    # Made once per worker: compressing 300 MB takes a second, which the cases' hang alarm would count.
     engine = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     parts = [engine.compress(head)]
     block = b"\0" * (1 << 20)

@@ -85,6 +85,10 @@ def inflate(data: bytes, path: object, limit: int | None = None) -> bytes:
     """The content of a gzip file (several members allowed), at most `limit` (MAX_INFLATED) bytes; BadRecording
     otherwise."""
     limit = MAX_INFLATED if limit is None else limit
+    # A gzip member ends with its inflated size modulo 2**32, which the whole content is at least: a bomb that
+    # says so is refused before any inflating (one that lies, or wraps, is stopped at the limit below).
+    if len(data) >= 18 and int.from_bytes(data[-4:], "little") > limit:
+        raise BadRecording(str(path), f"gzip content larger than {limit // (1024 * 1024)} MiB")
     out: list[bytes] = []
     total = 0
     rest = data
