@@ -29,7 +29,7 @@ def run(
         bool, typer.Option("--assemble", help="Print the final message the recorded stream folds into.")
     ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print each file as stored.")] = False,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show what a recording sent (parameters, tools, the conversation) and got (status, chunks, usage).
 
@@ -39,7 +39,7 @@ def run(
     others shown (exit 1).
     """
     with handle_errors():
-        if raw and (assemble or json):
+        if raw and (assemble or as_json):
             raise UsageError("--raw prints files as stored; it cannot be combined with --assemble or --json")
         if raw:
             from llm_fixtures.resolving import resolve_refs
@@ -52,13 +52,13 @@ def run(
         from llm_fixtures.showing import select_targets
 
         targets = select_targets(refs, load_project())
-        if assemble and json:
+        if assemble and as_json:
             echo_json_lines(targets.json_lines())
         elif assemble:
             from llm_fixtures.render.show import render_assembled
 
             render_assembled(folded.titled() for folded in targets.folded())
-        elif json:
+        elif as_json:
             echo_json_lines(view.model_dump(mode="python") for view in targets.views())
         else:
             from llm_fixtures.render.show import render_shown
@@ -66,13 +66,13 @@ def run(
             render_shown(targets.views())
         problems = targets.problems
         if targets.cassettes:
-            problems = [*problems, *_show_cassettes(targets.cassettes, assemble=assemble, json=json)]
+            problems = [*problems, *_show_cassettes(targets.cassettes, assemble=assemble, as_json=as_json)]
         bad = report_problems(problems)
     if bad:
         raise typer.Exit(1)
 
 
-def _show_cassettes(paths: list[str], *, assemble: bool, json: bool) -> list[BadRecording]:
+def _show_cassettes(paths: list[str], *, assemble: bool, as_json: bool) -> list[BadRecording]:
     """Cassettes: per interaction what a recording gets (`--assemble`: its answer; `--json`: one object per
     interaction with `path` and `interaction`), and the frames of WebSocket cassettes."""
     from dataclasses import asdict
@@ -80,7 +80,7 @@ def _show_cassettes(paths: list[str], *, assemble: bool, json: bool) -> list[Bad
     from llm_fixtures.cassettes.showing import show_cassettes
 
     done = show_cassettes(paths, assemble=assemble)
-    if json:
+    if as_json:
         echo_json_lines(
             {"path": path, "interaction": index, **result, "warnings": warnings}
             for path, index, _kind, result, warnings in done.assembled
