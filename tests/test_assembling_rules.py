@@ -294,13 +294,17 @@ def test_fold_is_linear() -> None:
         return [chunk(delta(content="x" * 20, tool_calls=[tc(0, "a" if i == 0 else None, "f", "y")])) for i in range(n)]
 
     def timed(n: int) -> float:
+        # CPU time, best of three: a loaded machine (the suite runs on every core) moves wall time far more.
         body = stream(n)
-        start = time.perf_counter()
-        assemble(body, is_streaming=True)
-        return time.perf_counter() - start
+        times = []
+        for _ in range(3):
+            start = time.process_time()
+            assemble(body, is_streaming=True)
+            times.append(time.process_time() - start)
+        return min(times)
 
     small, large = timed(2_000), timed(40_000)
-    assert large < 40 * small + 0.5  # 20x the chunks: well under quadratic growth
+    assert large < 60 * small + 0.5  # 20x the chunks: linear is 20x, quadratic would be 400x
 
 
 def test_audio_data_is_decoded_per_chunk_and_joined() -> None:

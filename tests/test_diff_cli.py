@@ -507,3 +507,33 @@ def test_diff_against_a_device_or_a_fifo_is_one_line_never_a_hang(runner: CliRun
             result = runner.invoke(app, ["diff", "good.json", other], catch_exceptions=False)
         assert result.exit_code == 2
         assert "not a regular file" in result.output
+
+
+def test_json_outside_recordings_folders_is_told_from_recordings_by_its_start_or_whole(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Outside every `recordings` folder a JSON file may be something else: a recording says so in its first bytes
+    # (then the rest is not read before the comparison), a file whose start does not say is read whole.
+    sample = json.loads(
+        (
+            Path(__file__).parents[1]
+            / "recordings/tests/integration/inference/recordings"
+            / "98ccf69d79afc51710a9737a435942bea72a30bc48c15da1bd5db9a8b8074711.json"
+        ).read_bytes()
+    )
+    late = {"test_id": "t::x[" + "p" * 6000 + "]", **{k: v for k, v in sample.items() if k != "test_id"}}
+    for side in ("old", "new"):
+        streams = tmp_path / side / "streams"
+        streams.mkdir(parents=True)
+        (streams / "plain.json").write_text(json.dumps(sample, indent=2))
+        (streams / "late.json").write_text(json.dumps(late, indent=2))
+        (streams / "suites.json").write_text(json.dumps([{"suite": "s" * 5000}], indent=2))
+        (streams / "small.json").write_text('{"name": "x"}')
+    edited = json.loads((tmp_path / "new/streams/late.json").read_text())
+    edited["response"]["body"] = "edited"
+    (tmp_path / "new/streams/late.json").write_text(json.dumps(edited, indent=2))
+    with inside(tmp_path):
+        result = runner.invoke(app, ["diff", "--json", "old", "new"], catch_exceptions=False)
+    rows = {row["new"]: row["status"] for row in lines(result.stdout)}
+    assert rows == {"new/streams/late.json": "changed", "new/streams/plain.json": "unchanged"}
+    assert "skipped 4 JSON file(s) that are not recordings" in result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from llm_fixtures.cassettes.describing import CassetteFacts
@@ -48,6 +48,42 @@ def _resolve_one(ref: str, facts: Sequence[Facts], cassettes: Sequence[CassetteF
     return [Path(f.path) for f in hits]
 
 
+def each_ref(
+    refs: Sequence[str],
+    project: Project,
+    paths: Sequence[Path] | None = None,
+    *,
+    unmatched: list[str] | None = None,
+) -> Iterator[tuple[str, list[Path] | None]]:
+    """Each reference with the files it names, in the order given: an existing file itself, the recordings a
+    hash, prefix or node id names (searched under `paths`, or the project's default roots; the catalog is built
+    once, on the first such reference), or None for an existing folder, which the caller lists as it needs.
+    Raises NoMatch, AmbiguousRef, UsageError; a node id that names no recording goes to `unmatched` when it is
+    given (yielded with no file: a test not recorded yet)."""
+    facts: list[Facts] | None = None
+    cassettes: list[CassetteFacts] = []
+    for ref in refs:
+        if not ref.strip():
+            raise UsageError("an empty reference names nothing: give a path, a hash prefix or a test id")
+        candidate = Path(ref)
+        if not is_node_id(ref) and candidate.is_file():
+            yield ref, [candidate]
+            continue
+        if not is_node_id(ref) and candidate.is_dir():
+            yield ref, None
+            continue
+        if facts is None:
+            catalog = load_catalog(paths, project)
+            facts, cassettes = catalog.facts, catalog.cassettes.cassettes
+        try:
+            yield ref, _resolve_one(ref, facts, cassettes)
+        except NoMatch:
+            if unmatched is None or not is_node_id(ref):
+                raise
+            unmatched.append(ref)
+            yield ref, []
+
+
 def resolve_refs(
     refs: Sequence[str],
     project: Project,
@@ -64,31 +100,15 @@ def resolve_refs(
     The files of a folder given that cannot be read are added to `problems` when it is given; node ids that name
     no recording to `unmatched` when it is given (instead of raising NoMatch: a test not recorded yet)."""
     found: list[Path] = []
-    facts: list[Facts] | None = None
-    cassettes: list[CassetteFacts] = []
-    for ref in refs:
-        if not ref.strip():
-            raise UsageError("an empty reference names nothing: give a path, a hash prefix or a test id")
-        candidate = Path(ref)
-        if not is_node_id(ref) and candidate.is_file():
-            found.append(candidate)
+    for ref, named in each_ref(refs, project, paths, unmatched=unmatched):
+        if named is not None:
+            found.extend(named)
             continue
-        if not is_node_id(ref) and candidate.is_dir():
-            folder = load_catalog([candidate], project)
-            if problems is not None:
-                problems.extend(folder.problems)
-            if not folder.facts and not folder.cassettes.cassettes and not (problems is not None and folder.problems):
-                raise NoMatch(ref)
-            found.extend(Path(f.path) for f in folder.facts)
-            found.extend(Path(c.path) for c in folder.cassettes.cassettes)
-            continue
-        if facts is None:
-            catalog = load_catalog(paths, project)
-            facts, cassettes = catalog.facts, catalog.cassettes.cassettes
-        try:
-            found.extend(_resolve_one(ref, facts, cassettes))
-        except NoMatch:
-            if unmatched is None or not is_node_id(ref):
-                raise
-            unmatched.append(ref)
+        folder = load_catalog([Path(ref)], project)
+        if problems is not None:
+            problems.extend(folder.problems)
+        if not folder.facts and not folder.cassettes.cassettes and not (problems is not None and folder.problems):
+            raise NoMatch(ref)
+        found.extend(Path(f.path) for f in folder.facts)
+        found.extend(Path(c.path) for c in folder.cassettes.cassettes)
     return list(dict.fromkeys(found))

@@ -59,12 +59,14 @@ def confined_absolute(path: Path, root: Path, *, what: str) -> Path:
     return resolved
 
 
-def read_regular(path: str | os.PathLike[str], limit: int = MAX_READ, *, follow_link: bool = True) -> bytes:
+def read_regular(
+    path: str | os.PathLike[str], limit: int = MAX_READ, *, follow_link: bool = True, head: int | None = None
+) -> bytes:
     """The bytes of a regular file. Opened without blocking (a FIFO with no writer cannot hang us) and checked
     with fstat on the open descriptor (no race between the check and the read); at most the size fstat gave, and
-    never more than `limit`. With `follow_link=False` the file itself must not be a symbolic link (for files of
-    our own, such as a trash manifest, that nothing may redirect). Raises NotRegularFile for anything else,
-    OSError as `open` does."""
+    never more than `limit`; with `head`, only its first `head` bytes (whatever its size). With
+    `follow_link=False` the file itself must not be a symbolic link (for files of our own, such as a trash
+    manifest, that nothing may redirect). Raises NotRegularFile for anything else, OSError as `open` does."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_link:
         if Path(path).is_symlink():
@@ -75,10 +77,10 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_READ, *, follow_
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"{_kind(info.st_mode)}, not a regular file")
-        if info.st_size > limit:
+        if head is None and info.st_size > limit:
             raise NotRegularFile(f"larger than {limit // (1024 * 1024)} MiB")
         chunks: list[bytes] = []
-        left = info.st_size
+        left = info.st_size if head is None else min(info.st_size, head)
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 24))
             if not chunk:

@@ -13,10 +13,8 @@ from llm_fixtures.assembling.merging import (
     TopLevel,
     as_dict,
     as_int,
-    choices_by_index,
     finish,
     join_text,
-    last_non_empty,
     merge_field,
     set_once,
 )
@@ -135,14 +133,14 @@ def _apply_delta(choice: _Choice, delta: dict[str, Any]) -> None:
     for key, value in delta.items():
         if value is None:
             continue
-        if key == "role":
-            if isinstance(value, str) and value and choice.role is None:
-                choice.role = value
-        elif key == "content":
+        if key == "content":  # first: most deltas carry text and nothing else
             if isinstance(value, str):
                 if choice.content is None:
                     choice.content = []
                 choice.content.append(value)
+        elif key == "role":
+            if isinstance(value, str) and value and choice.role is None:
+                choice.role = value
         elif key == "refusal":
             if isinstance(value, str):
                 if choice.refusal is None:
@@ -245,19 +243,37 @@ def fold(items: list[Item]) -> tuple[dict[str, Any], list[str]]:
     warnings = read.warnings
     top = TopLevel(("id", "model", "created"), last=("service_tier",), latest=("system_fingerprint", "usage"))
     choices: dict[int, _Choice] = {}
+    see = top.see
+    # The loop runs once per chunk of every chat stream (most of what `show --assemble` does): the common case,
+    # one choice whose index is an int, is taken without the helpers' calls (choices_by_index, last_non_empty).
     for _, chunk in read.payloads:
         obj = chunk.get("object")
         if obj is not None and obj not in ("chat.completion.chunk", "chat.completion"):
             continue  # Azure's prompt_filter_results pseudo-chunk, and anything else that is not a chunk
-        top.see(chunk)
-        for raw, choice in choices_by_index(chunk, choices, _Choice):
+        see(chunk)
+        raw_choices = chunk.get("choices")
+        if not isinstance(raw_choices, list):
+            continue
+        for raw in raw_choices:
+            if not isinstance(raw, dict):
+                continue
+            index = raw.get("index")
+            if type(index) is not int:
+                index = as_int(index) or 0
+            choice = choices.get(index)
+            if choice is None:
+                choice = choices[index] = _Choice(index)
             delta = raw.get("delta")
             if delta is None and obj == "chat.completion":
                 delta = raw.get("message")
             if isinstance(delta, dict):
                 _apply_delta(choice, delta)
-            choice.finish_reason = last_non_empty(choice.finish_reason, raw.get("finish_reason")) or None
-            _apply_logprobs(choice, raw.get("logprobs"))
+            finish_reason = raw.get("finish_reason")
+            if finish_reason is not None and finish_reason != "":  # last_non_empty: an empty value fills no gap
+                choice.finish_reason = finish_reason or None
+            logprobs = raw.get("logprobs")
+            if logprobs is not None:
+                _apply_logprobs(choice, logprobs)
     if not top.seen:
         warnings.append("empty stream: no chunk")
     values = top.values

@@ -86,15 +86,15 @@ def from_body(body: Any) -> Stream:
     stream = Stream()
     append = stream.items.append
     for item in body:
-        if isinstance(item, str):
-            if item.strip():
-                stream.warnings.append("body mixes text lines with objects; text lines skipped")
-            continue
         # parse_envelope and _error_of, inlined: this loop runs once per chunk of every stream
         if type(item) is dict and "__type__" in item and "__data__" in item:
             type_name = item["__type__"]
             payload = item["__data__"]
             type_name = type_name if isinstance(type_name, str) else None
+        elif isinstance(item, str):
+            if item.strip():
+                stream.warnings.append("body mixes text lines with objects; text lines skipped")
+            continue
         else:
             type_name, payload = parse_envelope(item)
         error = payload.get("error") if type(payload) is dict else None
@@ -193,6 +193,8 @@ class Walk:
 def walk(items: list[Item], is_error: Callable[[dict[str, Any]], bool] | None = None) -> Walk:
     """Read items until an error item (or one `is_error` says is an error); skip and report non-objects."""
     done = Walk()
+    append = done.payloads.append  # once per item of every stream: locals, not attribute lookups
+    count = 0
     for position, item in enumerate(items):
         payload = item.payload
         error = item.error
@@ -202,9 +204,10 @@ def walk(items: list[Item], is_error: Callable[[dict[str, Any]], bool] | None = 
             done.stream_error = {"at_item": position, "error": error}
             done.warnings.append(f"stream error at item {position}: {describe_error(error)}")
             break
-        done.count += 1
+        count += 1
         if isinstance(payload, dict):
-            done.payloads.append((position, payload))
+            append((position, payload))
         else:
             done.warnings.append(f"item {position}: not an object; skipped")
+    done.count = count
     return done

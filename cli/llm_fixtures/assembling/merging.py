@@ -189,8 +189,9 @@ class TopLevel:
             self.unset = tuple(key for key in self.first if values[key] is None or values[key] == "")
         for key in self.last:
             value = get(key)
-            if value is not None:
-                values[key] = last_non_empty(values[key], value)
+            # last_non_empty, inlined (once per chunk): a value replaces, an empty one only fills a gap
+            if value is not None and (value != "" or values[key] is None):
+                values[key] = value
         for key in self.latest:
             value = get(key)
             if value is not None:

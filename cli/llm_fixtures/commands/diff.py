@@ -32,7 +32,7 @@ def run(
         str | None,
         typer.Option("--git", metavar="REV|A..B", help="Compare REV with the working tree, or revision A with B."),
     ] = None,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
     output_format: Annotated[
         Format, typer.Option("--format", help="human, or markdown for a pull-request comment.")
     ] = Format.human,
@@ -69,7 +69,7 @@ def run(
         _run(
             paths,
             git,
-            json=json,
+            as_json=as_json,
             output_format=output_format,
             show_all=show_all,
             strict=strict,
@@ -82,7 +82,7 @@ def _run(
     paths: list[Path] | None,
     git: str | None,
     *,
-    json: bool,
+    as_json: bool,
     output_format: Format,
     show_all: bool,
     strict: bool,
@@ -107,8 +107,8 @@ def _run(
                 raise UsageError("--pending compares the staged recordings with the files; it takes no --git")
             result = pending_diff(load_project(), [str(path) for path in paths or []])
         else:
-            result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=json)
-        if json:
+            result = diff_from_arguments(paths or [], git, load_project(), Path.cwd(), identify_unchanged=as_json)
+        if as_json:
             echo_json_lines(result.reports)
         elif output_format is Format.markdown:
             from llm_fixtures.render.diff import print_markdown, render_markdown

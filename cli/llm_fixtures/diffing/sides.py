@@ -119,15 +119,21 @@ def _outside_recordings(names: Iterable[str]) -> list[str]:
 _FIRST_KEY = re.compile(rb'\{\r?\n([ \t]+)"')
 
 
+def _plainly_recording(data: bytes) -> bool:
+    """A pretty-printed object with a top-level `request` or `response` key: a recording, without parsing it (the
+    start of a file is enough to tell, when it says so)."""
+    first = _FIRST_KEY.match(data)
+    if first is None:
+        return False
+    indent = b"\n" + first.group(1)
+    return indent + b'"request":' in data or indent + b'"response":' in data
+
+
 def _is_foreign(data: bytes, name: str) -> bool:
     """Whether a file's bytes are valid JSON that is no recording (a file that does not parse is no more foreign
-    than in a `recordings` folder: it is compared, and reported). A pretty-printed object with a top-level
-    `request` or `response` key is a recording without parsing it: the rest is parsed."""
-    first = _FIRST_KEY.match(data)
-    if first is not None:
-        indent = b"\n" + first.group(1)
-        if indent + b'"request":' in data or indent + b'"response":' in data:
-            return False
+    than in a `recordings` folder: it is compared, and reported). A plain recording is not parsed; the rest is."""
+    if _plainly_recording(data):
+        return False
     try:
         raw = parse_json(data, name)
     except (BadRecording, ValueError, RecursionError):
@@ -140,12 +146,20 @@ def _foreign_files(names: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for name in _outside_recordings(names):
         try:
-            data = read_regular(name)
+            # Its start first: a recording's says so (this runs in the one process, before any comparison).
+            data = read_regular(name, head=_HEAD)
+            if _plainly_recording(data):
+                continue
+            if len(data) == _HEAD:
+                data = read_regular(name)
         except OSError:  # NotRegularFile too: read, and reported, with the others
             continue
         if _is_foreign(data, name):
             found.add(name)
     return found
+
+
+_HEAD = 4096
 
 
 def _add_problems(tree: Tree, problems: Sequence[BadRecording], key_of: Callable[[str], str | None], cwd: Path) -> None:
@@ -206,13 +220,15 @@ def git_tree(repo: Repository, revision: str, pathspecs: Sequence[str], cwd: Pat
     """The recording files of a revision (read through `git ls-tree`, nothing checked out)."""
     commit = resolve_revision(repo, revision)
     tree = Tree(label=f"{revision} ({commit[:10]})", repo=repo)
+    root = str(repo.root)
     for key, oid in list_blobs(repo, commit, pathspecs).items():
         if is_cassette_name(key):
             if "cassettes" not in key.split("/")[:-1]:
                 continue
         elif not key.endswith(".json") or (only_recordings and not _in_recordings_folder(key)):
             continue
-        tree.sources[key] = Source(key, _shown(repo.root / key, cwd), oid, oid=oid)
+        # Joined as strings (`_shown` normalizes the path): a Path per key would be most of this loop's time.
+        tree.sources[key] = Source(key, _shown(os.path.join(root, key), cwd), oid, oid=oid)  # noqa: PTH118
     # JSON outside every `recordings` folder (a path or a root given) may be something else: its blob tells.
     outside = {key: tree.sources[key].oid or "" for key in _outside_recordings(tree.sources)}
     if outside:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -218,13 +219,35 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
 # ---------------------------------------------------------------------------------------------- markdown
 
 
+# Line endings Markdown knows: any of them in a value would end a table row, a heading or a list item.
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def _one_line(value: str) -> str:
+    return _LINE_BREAKS.sub(" ", value)
+
+
 def _md_code(value: str) -> str:
-    fence = "``" if "`" in value else "`"
-    return f"{fence}{value}{fence}" if fence == "`" else f"{fence} {value} {fence}"
+    """A value (a test id, a path, a field change) as an inline code span that nothing in it can end or escape: a
+    fence longer than its longest run of backticks (then padded with a space, which Markdown strips, so that a
+    backtick at either end stays inside), on one line. Markdown and HTML inside it are shown, not rendered."""
+    value = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    if not longest:
+        return f"`{value}`"
+    fence = "`" * (longest + 1)
+    return f"{fence} {value} {fence}"
 
 
 def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    """Text for a table cell: every `|` escaped (GitHub reads `\\|` as a pipe inside the cell, code spans
+    included), on one line."""
+    return _one_line(value).replace("|", "\\|")
+
+
+def _md_html(value: str) -> str:
+    """Text inside an HTML element (`<summary>`), where Markdown is not read: escaped as HTML, on one line."""
+    return html.escape(_one_line(value), quote=False)
 
 
 def _md_details(report: PairReport) -> str:
@@ -238,7 +261,7 @@ def _md_details(report: PairReport) -> str:
             fence = "`" * max(3, max(runs, default=0) + 1)
             lines.extend([f"{label.strip()}:", f"{fence}diff", *block, fence])
         else:
-            lines.append(f"- {label.strip()}: {_md_cell(plain)}")
+            lines.append(f"- {label.strip()}: {_md_code(plain)}")
     return "\n".join(lines)
 
 
@@ -288,7 +311,7 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
             body = _md_details(report)
             if body:
                 name = (report.new or report.old or "").rsplit("/", 1)[-1]
-                lines.extend(["<details>", f"<summary>{_md_cell(name)}</summary>", "", body, "", "</details>", ""])
+                lines.extend(["<details>", f"<summary>{_md_html(name)}</summary>", "", body, "", "</details>", ""])
         sections.append(("\n".join(lines), len(rows)))
     noise = sum(1 for r in reports if r.bucket in ("volatile only", "chunking only", "moved"))
     footer = [] if show_all or not noise else [f"_{noise} moved, volatile-only or chunking-only pairs not listed._", ""]

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, OverflowMethod
+from rich.control import STRIP_CONTROL_CODES
 from rich.rule import Rule
+from rich.style import Style
 from rich.text import Text
 
 from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.conversation import Message, Part, Shown
+from llm_fixtures.escaping import escape
 from llm_fixtures.humanizing import plural
-from llm_fixtures.render.console import stdout_console
+from llm_fixtures.render.console import stdout_console, write_lines
 
 LABEL = 10
+TAB_SIZE = 8  # as rich expands them
 VALUE_WIDTH = 80
 ROLE_STYLES = {"system": "magenta", "user": "green", "assistant": "cyan", "tool": "yellow"}
 
@@ -78,6 +82,27 @@ def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _kept(value: str) -> str:
+    """`value` with the control characters rich drops from a text (bell, backspace, vertical tab, form feed,
+    carriage return) written as escapes, so that the console shows them as it shows every other one."""
+    return value if value.isprintable() else value.translate(_DROPPED)
+
+
+_DROPPED = {code: escape(chr(code)) for code in STRIP_CONTROL_CODES}
+
+
+class _Text(Text):
+    """A rich text of recorded words: what rich would drop is kept, escaped (`_kept`)."""
+
+    __slots__ = ()
+
+    def __init__(self, text: str = "", style: str | Style = "", **options: Any) -> None:
+        super().__init__(_kept(text), style, **options)
+
+    def append(self, text: str | Text, style: str | Style | None = None) -> Text:
+        return super().append(_kept(text) if isinstance(text, str) else text, style)
+
+
 def _print(console: Console, text: Text | Rule) -> None:
     """Print recorded text; a lone UTF-16 surrogate (never valid UTF-8) becomes U+FFFD, never a crash."""
     if isinstance(text, Text):
@@ -87,21 +112,66 @@ def _print(console: Console, text: Text | Rule) -> None:
     console.print(text)
 
 
-def _row(console: Console, label: str, *value: str | Text | tuple[str, str]) -> None:
+class _Page:
+    """The lines of one item, written in one go when it is done. On a terminal (or with styles) rich lays out one
+    text per item rather than one per line; in a pipe without styles, which has no width, nothing is wrapped and
+    the lines go to the plain writer as they are."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.terminal = console.is_terminal
+        self.plain = not self.terminal and console.color_system is None
+        self.lines: list[Text] = []
+
+    def title(self, path: str) -> None:
+        """The rule that opens an item (in a pipe, only its title)."""
+        if self.terminal:
+            self.flush()
+            _print(self.console, Rule(_Text(path), align="left"))
+        else:
+            self.lines.append(_Text(path))
+
+    def add(self, text: Text) -> None:
+        self.lines.append(text)
+
+    def wrap(self, text: Text, margin: int, overflow: OverflowMethod | None = None) -> list[Text]:
+        """`text` wrapped to the terminal less `margin` columns (in a pipe: its lines), tabs expanded, each line
+        without its trailing blanks."""
+        if self.terminal:
+            lines = list(text.wrap(self.console, max(20, self.console.width - margin), overflow=overflow))
+        else:
+            lines = list(text.split("\n", allow_blank=True))
+            for line in lines:
+                line.expand_tabs(TAB_SIZE)
+        for line in lines:
+            line.rstrip()
+        return lines
+
+    def flush(self) -> None:
+        if not self.lines:
+            return
+        if self.plain:
+            for line in self.lines:
+                line.expand_tabs(TAB_SIZE)
+            write_lines(repair_surrogates(line.plain) for line in self.lines)
+        else:
+            _print(self.console, Text("\n").join(self.lines))
+        self.lines = []
+
+
+def _row(page: _Page, label: str, *value: str | Text | tuple[str, str]) -> None:
     """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
-    text = Text.assemble(*value)
-    for number, line in enumerate(text.wrap(console, max(20, console.width - LABEL), overflow="fold")):
-        line.rstrip()
+    text = _Text.assemble(*value)
+    for number, line in enumerate(page.wrap(text, LABEL, overflow="fold")):
         head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
-        _print(console, head + line)
+        page.add(head + line)
 
 
-def _indent(console: Console, text: Text, level: int = 1) -> None:
-    """Print `text` wrapped to the terminal and indented by `level` steps, without trailing blanks."""
+def _indent(page: _Page, text: Text, level: int = 1) -> None:
+    """`text` wrapped to the terminal and indented by `level` steps."""
     margin = 2 * level
-    for line in text.wrap(console, max(20, console.width - margin)):
-        line.rstrip()
-        _print(console, Text(" " * margin) + line)
+    for line in page.wrap(text, margin):
+        page.add(Text(" " * margin) + line)
 
 
 def format_usage(usage: Any) -> str:
@@ -125,54 +195,54 @@ def _joined(values: Iterable[str | None], sep: str = " · ") -> str:
 # fixtures show
 
 
-def _part(console: Console, part: Part) -> None:
+def _part(page: _Page, part: Part) -> None:
     if part.type == "tool_call":
-        head = Text.assemble(("→ ", "bold cyan"), (part.name or "(no name)", "bold"))
+        head = _Text.assemble(("→ ", "bold cyan"), (part.name or "(no name)", "bold"))
         if part.call_id:
             head.append(f"  {part.call_id}", "dim")
-        _indent(console, head, 2)
+        _indent(page, head, 2)
         if part.arguments:
-            _indent(console, Text(part.arguments), 3)
+            _indent(page, _Text(part.arguments), 3)
     elif part.type == "tool_result":
-        head = Text.assemble(("← ", "bold yellow"), (part.name or "result", "bold"))
+        head = _Text.assemble(("← ", "bold yellow"), (part.name or "result", "bold"))
         if part.call_id:
             head.append(f"  {part.call_id}", "dim")
-        _indent(console, head, 2)
-        _indent(console, Text(part.text or ""), 3)
+        _indent(page, head, 2)
+        _indent(page, _Text(part.text or ""), 3)
     else:
-        _indent(console, Text(part.text or "", style="dim" if part.type == "other" else ""), 2)
+        _indent(page, _Text(part.text or "", style="dim" if part.type == "other" else ""), 2)
 
 
-def _message(console: Console, message: Message) -> None:
-    _indent(console, Text(message.role, style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
+def _message(page: _Page, message: Message) -> None:
+    _indent(page, _Text(message.role, style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
     for part in message.parts:
-        _part(console, part)
+        _part(page, part)
     if not message.parts:
-        _indent(console, Text("(empty)", style="dim"), 2)
+        _indent(page, _Text("(empty)", style="dim"), 2)
 
 
-def render_shown(items: Sequence[Shown]) -> None:
+def render_shown(items: Iterable[Shown]) -> None:
     """Each recording: its request (parameters, tools, the conversation) and its response facts."""
-    console = stdout_console()
+    page = _Page(stdout_console())
     for item in items:
-        _print(console, Rule(Text(item.path), align="left"))
+        page.title(item.path)
         request = item.request
         if request is not None:
             if request.test_id:
-                _row(console, "test", request.test_id)
+                _row(page, "test", request.test_id)
             where = _joined([request.method, request.endpoint, request.provider, request.model])
-            _row(console, "request", where or request.kind)
+            _row(page, "request", where or request.kind)
             if request.url:
-                _row(console, "url", request.url)
+                _row(page, "url", request.url)
             if request.parameters:
                 params = "  ".join(f"{key}={_short(value, 60)}" for key, value in request.parameters.items())
-                _row(console, "params", params)
+                _row(page, "params", params)
             if request.tools:
-                _row(console, "tools", ", ".join(request.tools))
+                _row(page, "tools", ", ".join(request.tools))
             if request.messages:
-                _row(console, "messages", str(len(request.messages)))
+                _row(page, "messages", str(len(request.messages)))
                 for message in request.messages:
-                    _message(console, message)
+                    _message(page, message)
         response = item.response
         stream = f"stream, {response.chunks} chunks" if response.streaming else "not streamed"
         status = f"status {response.status}" if response.status is not None else None
@@ -180,11 +250,12 @@ def render_shown(items: Sequence[Shown]) -> None:
         kind = response.kind if response.kind not in (None, "unknown", "none", "empty") else None
         if not response.streaming and body_type:
             kind = None  # the shape it folds into (`chat.completion.chunk`) would read as if it were streamed
-        _row(console, "response", _joined([status, body_type, kind, stream]))
+        _row(page, "response", _joined([status, body_type, kind, stream]))
         if response.exception:
-            _row(console, "exception", (response.exception, "red"))
+            _row(page, "exception", (response.exception, "red"))
         if response.usage is not None:
-            _row(console, "usage", format_usage(response.usage))
+            _row(page, "usage", format_usage(response.usage))
+        page.flush()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -201,8 +272,8 @@ def _arguments_text(call: ToolCall) -> tuple[str | None, bool]:
     return json.dumps(parsed, indent=2, ensure_ascii=False), True
 
 
-def _tool_call(console: Console, call: ToolCall) -> None:
-    head = Text.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
+def _tool_call(page: _Page, call: ToolCall) -> None:
+    head = _Text.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
     if call.kind != "function" and call.kind != call.name:
         head.append(f" ({call.kind})", "dim")
     if call.call_id:
@@ -210,9 +281,9 @@ def _tool_call(console: Console, call: ToolCall) -> None:
     body, valid = _arguments_text(call)
     if not valid:
         head.append("  (arguments are not valid JSON; shown as recorded)", "bold red")
-    _indent(console, head)
+    _indent(page, head)
     if body and call.kind == "function":
-        _indent(console, Text(body), 2)
+        _indent(page, _Text(body), 2)
 
 
 def _other(item: Any) -> str:
@@ -224,44 +295,45 @@ def _other(item: Any) -> str:
     return f"[{type(item).__name__}]"
 
 
-def _choice(console: Console, choice: Choice) -> None:
-    head = Text(choice.label, style="bold")
+def _choice(page: _Page, choice: Choice) -> None:
+    head = _Text(choice.label, style="bold")
     if choice.role:
         head.append(f" · {choice.role}", ROLE_STYLES.get(choice.role, ""))
     head.append(" · finish: ")
     finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None
     head.append(finish or "(none)", "" if finish else "yellow")
-    _print(console, head)
+    page.add(head)
     if choice.reasoning:
-        _indent(console, Text("reasoning", style="bold dim"))
-        _indent(console, Text(choice.reasoning, style="dim italic"), 2)
+        _indent(page, _Text("reasoning", style="bold dim"))
+        _indent(page, _Text(choice.reasoning, style="dim italic"), 2)
     if choice.refusal:
-        _indent(console, Text.assemble(("refusal ", "bold red"), choice.refusal))
+        _indent(page, _Text.assemble(("refusal ", "bold red"), choice.refusal))
     if choice.text:
-        _indent(console, Text(choice.text))
+        _indent(page, _Text(choice.text))
     elif not choice.tool_calls and not choice.refusal:
-        _indent(console, Text("(no content)", style="dim"))
+        _indent(page, _Text("(no content)", style="dim"))
     for call in choice.tool_calls:
-        _tool_call(console, call)
+        _tool_call(page, call)
     if choice.other:
-        _indent(console, Text(" ".join(_other(item) for item in choice.other), style="dim"))
+        _indent(page, _Text(" ".join(_other(item) for item in choice.other), style="dim"))
 
 
-def render_assembled(items: Sequence[tuple[str, FinalMessage]]) -> None:
+def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
     """Each final message: per choice its role, content, reasoning, tool calls and finish reason; then usage,
     the stream error and the warnings."""
-    console = stdout_console()
+    page = _Page(stdout_console())
     for path, final in items:
-        _print(console, Rule(Text(path), align="left"))
-        _print(console, Text(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
+        page.title(path)
+        page.add(_Text(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
         for choice in final.choices:
-            _choice(console, choice)
+            _choice(page, choice)
         if final.models is not None:
             names = [
                 _short(m.get("id") or m.get("model") or m.get("name"), 60) for m in final.models if isinstance(m, dict)
             ]
-            _row(console, "models", ", ".join(names) or "(none)")
+            _row(page, "models", ", ".join(names) or "(none)")
         if final.usage is not None:
-            _row(console, "usage", format_usage(final.usage))
+            _row(page, "usage", format_usage(final.usage))
         for warning in final.warnings:
-            _print(console, Text.assemble(("warning: ", "bold yellow"), warning))
+            page.add(_Text.assemble(("warning: ", "bold yellow"), warning))
+        page.flush()
