@@ -174,7 +174,6 @@ def _cache_entry(root: Path, entry: Any) -> None:
     from llm_fixtures.caching import cache_file, stamp_of
     from llm_fixtures.catalog import CACHE_FORMAT
     from llm_fixtures.checking import CHECK_NAMES, CheckOptions
-    from llm_fixtures.commands.check import _cache_file as check_cache_file
     from llm_fixtures.config import load_project
     from llm_fixtures.linting import fingerprint
 
@@ -185,7 +184,7 @@ def _cache_entry(root: Path, entry: Any) -> None:
     facts_file.parent.mkdir(parents=True, exist_ok=True)
     facts_file.write_text(json.dumps({"key": CACHE_FORMAT, "entries": {location: filled}}))
     key = fingerprint(CheckOptions(checks=frozenset(CHECK_NAMES)))
-    check_cache_file(root).write_text(json.dumps({"key": key, "entries": {location: filled}}))
+    cache_file("check", root).write_text(json.dumps({"key": key, "entries": {location: filled}}))
 
 
 def cache_entry_5(root: Path, _outside: Path) -> None:
@@ -210,10 +209,9 @@ def cache_entry_wrong_row(root: Path, _outside: Path) -> None:
 
 def cache_is_a_fifo(root: Path, _outside: Path) -> None:
     from llm_fixtures.caching import cache_file
-    from llm_fixtures.commands.check import _cache_file as check_cache_file
     from llm_fixtures.config import load_project
 
-    for path in (cache_file("facts", load_project(root).root), check_cache_file(root)):
+    for path in (cache_file("facts", load_project(root).root), cache_file("check", root)):
         path.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(path)
 

@@ -59,7 +59,7 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Check every file again, ignoring the results of earlier runs.")
     ] = False,
-    json: JsonOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Lint recordings: names that no longer follow from their content, misplaced files, unnormalized
     responses, leaked secrets, broken files, duplicated requests and oversized files.
@@ -69,6 +69,7 @@ def run(
     never over an existing file.
     """
     with handle_errors():
+        from llm_fixtures.caching import cache_file
         from llm_fixtures.checking import CHECK_NAMES, CheckOptions, at_least, collect_findings, is_ok, summarize
         from llm_fixtures.config import load_project
         from llm_fixtures.discovery import display_path, select_files
@@ -96,10 +97,10 @@ def run(
         cwd = os.getcwd()  # noqa: PTH109
         locations = {display_path(name, cwd): name for name in selection.names}
         jobs = [(shown, os.path.join(cwd, name)) for shown, name in locations.items()]  # noqa: PTH118
-        cache = None if no_cache else _cache_file(project.root)
+        cache = None if no_cache else cache_file("check", project.root)
         reports = check_files(jobs, options, cache=cache, complete=not paths)
         if rename:
-            _rename(reports, {shown: Path(name) for shown, name in locations.items()}, write=write, json=json)
+            _rename(reports, {shown: Path(name) for shown, name in locations.items()}, write=write, as_json=as_json)
             return
         findings = collect_findings(reports, selection.problems, chosen)
         checked = sum(not report.skipped for report in reports)
@@ -110,13 +111,13 @@ def run(
                 selection.cassettes,
                 options,
                 base=cwd,
-                cache=None if no_cache else _cache_file(project.root, "check-cassettes"),
+                cache=None if no_cache else cache_file("check-cassettes", project.root),
                 complete=not paths,
             )
             findings = sorted([*findings, *more], key=lambda finding: (finding.path, finding.check))
             checked += count
         shown = [finding for finding in findings if all_ or not is_ok(finding)]
-        if json:
+        if as_json:
             echo_json_lines(shown)
         else:
             from llm_fixtures.render.check import render_findings
@@ -139,15 +140,7 @@ def note_skipped(skipped: Sequence[str]) -> None:
         warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
 
 
-def _cache_file(root: Path, kind: str = "check") -> Path:
-    import hashlib
-
-    from llm_fixtures.caching import cache_dir
-
-    return cache_dir() / f"{kind}-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.json"
-
-
-def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, json: bool) -> None:
+def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, as_json: bool) -> None:
     from llm_fixtures.checking.renames import plan_renames
     from llm_fixtures.writing import ensure_writable, rename_file
 
@@ -160,7 +153,7 @@ def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write:
                 rename_file(source, target)
                 row.status = "renamed"
     rows = [row for row, _, _ in plan]
-    if json:
+    if as_json:
         echo_json_lines(rows)
     else:
         from llm_fixtures.render.check import render_renames
