@@ -110,8 +110,8 @@ def test_ls_fits_the_terminal_and_keeps_identifying_columns_whole(
         assert all(name in err for name in left_out) and f"fit {width} columns" in err
     if width >= 100:
         assert not left_out
-    if width == 200 and tree == SAMPLES:
-        assert "…" not in out  # nothing needs shortening
+    if "…" in out:  # something was shortened: only because the table takes the whole width
+        assert max(cell_width(line) for line in lines) >= width - 2, (width, max(lines, key=cell_width))
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -165,7 +165,7 @@ def test_piped_show_never_wraps_a_value(runner: CliRunner, tree: Path) -> None:
 @pytest.mark.parametrize("width", (60, 100))
 def test_show_in_a_terminal_wraps_to_its_width(runner: CliRunner, tree: Path, width: int, tmp_path: Path) -> None:
     row = max(listing(runner, tree), key=lambda row: len(row["test_id"] or ""))
-    out, err, code = on_terminal(["show", row["path"]], width, tmp_path)
+    out, err, code = on_terminal(["show", str(Path(row["path"]).resolve())], width, tmp_path)
     assert code == 0, err
     lines = ESCAPE.sub("", out).splitlines()
     assert all(cell_width(line) <= width for line in lines)
