@@ -187,3 +187,14 @@ def test_the_corpus_folder_shows_what_ls_lists(
             patched.setattr(showing, "map_ordered", functools.partial(pooling.map_ordered, threshold=1, jobs=2))
             pooled = runner.invoke(app, ["show", *mode, "corpus"], catch_exceptions=False)
         assert pooled.stdout == folder.stdout
+
+
+@pytest.mark.usefixtures("tree")
+def test_diff_shows_a_bell_in_a_test_id_escaped(runner: CliRunner, tmp_path: Path) -> None:
+    # The same recordings with another answer: the pair's test id (ending in a bell) is printed in its details.
+    other = tmp_path / "other.json"
+    builders.write_recording(other, _recording(BEL_ID, "epsilon"))
+    result = runner.invoke(app, ["diff", "p/recordings/bel.json", str(other)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "test_bel[x]\\x07" in result.stdout
+    assert "\x07" not in result.stdout

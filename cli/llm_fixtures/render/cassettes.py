@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from rich.rule import Rule
 from rich.table import Table
-from rich.text import Text
 
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
 from llm_fixtures.cassettes.showing import MessageView
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.render.console import stderr_console, stdout_console
+from llm_fixtures.render.recorded import RecordedText
 
 if TYPE_CHECKING:
     from llm_fixtures.cassettes.pruneplan import Tiers
@@ -74,18 +74,18 @@ def render_cassettes(rows: Sequence[CassetteFacts], *, total: int) -> None:
     for facts in rows:
         marker = " !" if facts.error else ""
         table.add_row(
-            Text(short_path(facts.path, width - len(marker)) + marker),
-            Text(facts.format if not facts.compressed else f"{facts.format}.gz"),
-            Text(str(facts.interactions)),
-            Text(_more(facts.endpoint, facts.endpoints)),
-            Text(_more(facts.model, facts.models)),
-            Text(_more(facts.provider, facts.providers)),
-            Text(_stream(facts.streaming, facts.chunks)),
-            Text(human_bytes(facts.bytes)),
+            RecordedText(short_path(facts.path, width - len(marker)) + marker),
+            RecordedText(facts.format if not facts.compressed else f"{facts.format}.gz"),
+            RecordedText(str(facts.interactions)),
+            RecordedText(_more(facts.endpoint, facts.endpoints)),
+            RecordedText(_more(facts.model, facts.models)),
+            RecordedText(_more(facts.provider, facts.providers)),
+            RecordedText(_stream(facts.streaming, facts.chunks)),
+            RecordedText(human_bytes(facts.bytes)),
         )
     stdout_console().print(table)
     size = sum(facts.bytes for facts in rows)
-    stderr_console().print(Text(f"{len(rows)} of {total} cassettes, {human_bytes(size)}", style="dim"))
+    stderr_console().print(RecordedText(f"{len(rows)} of {total} cassettes, {human_bytes(size)}", style="dim"))
 
 
 def render_interactions(rows: Sequence[InteractionFacts], *, total: int) -> None:
@@ -112,16 +112,16 @@ def render_interactions(rows: Sequence[InteractionFacts], *, total: int) -> None
     width = _path_width(others + 2)
     for row in rows:
         table.add_row(
-            Text(short_path(row.path, width)),
-            Text(str(row.interaction)),
-            Text(row.method),
-            Text(row.endpoint),
-            Text(row.model or ""),
-            Text("" if row.status is None else str(row.status) + (" !" if row.error else "")),
-            Text(_stream(row.streaming, row.chunks)),
+            RecordedText(short_path(row.path, width)),
+            RecordedText(str(row.interaction)),
+            RecordedText(row.method),
+            RecordedText(row.endpoint),
+            RecordedText(row.model or ""),
+            RecordedText("" if row.status is None else str(row.status) + (" !" if row.error else "")),
+            RecordedText(_stream(row.streaming, row.chunks)),
         )
     stdout_console().print(table)
-    stderr_console().print(Text(f"{len(rows)} of {total} interactions", style="dim"))
+    stderr_console().print(RecordedText(f"{len(rows)} of {total} interactions", style="dim"))
 
 
 def render_messages(views: Sequence[MessageView]) -> None:
@@ -132,9 +132,9 @@ def render_messages(views: Sequence[MessageView]) -> None:
     for view in views:
         if view.path != current:
             current = view.path
-            console.print(Rule(Text(view.path), align="left"))
+            console.print(Rule(RecordedText(view.path), align="left"))
         arrow = {"sent": "→", "received": "←"}.get(view.direction or "", "·")
-        line = Text(f"{view.interaction:>4} {arrow} ")
+        line = RecordedText(f"{view.interaction:>4} {arrow} ")
         line.append(view.name, style="bold")
         data = _short_json(view.data)
         if data and view.kind != "close":
@@ -175,13 +175,17 @@ def render_tiers(tiers: Tiers) -> None:
     err = stderr_console()
     if tiers.unplayed:
         err.print(
-            Text(
+            RecordedText(
                 f"unplayed interactions in {len(tiers.unplayed)} cassette(s): never played by a passing test in the "
                 "replay run (left in place; re-recording the test drops them)"
             )
         )
         for item in tiers.unplayed:
             which = "interaction" if len(item.unplayed) == 1 else "interactions"
-            err.print(Text(f"  {item.path}  {which} {_positions(item.unplayed)} of {item.count}"), soft_wrap=True)
+            err.print(
+                RecordedText(f"  {item.path}  {which} {_positions(item.unplayed)} of {item.count}"), soft_wrap=True
+            )
     if tiers.changed_since:
-        err.print(Text(f"note: {tiers.changed_since} cassette(s) changed since the replay run; not judged by it"))
+        err.print(
+            RecordedText(f"note: {tiers.changed_since} cassette(s) changed since the replay run; not judged by it")
+        )

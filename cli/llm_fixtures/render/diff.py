@@ -14,6 +14,7 @@ from rich.text import Text
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
 from llm_fixtures.render.console import stdout_console, write_text
+from llm_fixtures.render.recorded import RecordedText
 
 # GitHub refuses comments over 65,536 characters; leave room for a header a workflow may add.
 MARKDOWN_LIMIT = 60_000
@@ -83,7 +84,7 @@ def _safe(text: str) -> str:
 
 def word_diff_text(change: TextChange) -> Text:
     """A word diff with `[-removed-]` and `{+added+}` markers (kept without colour) and red/green styles."""
-    text = Text()
+    text = RecordedText()
     for op, words in change.ops:
         if op == "-":
             text.append(f"[-{_safe(words)}-]", style="red")
@@ -173,19 +174,19 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
     # Long test ids and word diffs stay on one line each: the terminal wraps them, and a pipe keeps them whole.
     console.soft_wrap = True
     summary = summarize(reports)
-    console.print(Text(_safe(f"{old_label} → {new_label}: {len(reports)} pairs"), style="bold"))
-    console.print(Text(f"  {summary.bucket_line() or 'nothing to compare'}"))
+    console.print(RecordedText(_safe(f"{old_label} → {new_label}: {len(reports)} pairs"), style="bold"))
+    console.print(RecordedText(f"  {summary.bucket_line() or 'nothing to compare'}"))
     if summary.classes:
-        console.print(Text("By class:", style="bold"))
+        console.print(RecordedText("By class:", style="bold"))
         for name in CLASSES:
             if summary.classes[name]:
-                console.print(Text(f"  {name:<14} {summary.classes[name]}"))
+                console.print(RecordedText(f"  {name:<14} {summary.classes[name]}"))
     if summary.per_test:
-        console.print(Text("By test:", style="bold"))
+        console.print(RecordedText("By test:", style="bold"))
         for test_id in sorted(summary.per_test):
             meaningful = summary.classes_per_test.get(test_id, [])
             counts = f"  {test_id}: {summary.bucket_line(summary.per_test[test_id])}"
-            console.print(Text(_safe(counts) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
+            console.print(RecordedText(_safe(counts) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
     folded: dict[str, list[PairReport]] = defaultdict(list)
     for report in reports:
         bucket = report.bucket
@@ -195,7 +196,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
             folded[bucket].append(report)
             continue
         console.print()
-        head = Text(f"{report.status:<8} ", style="bold yellow" if report.meaningful else "bold")
+        head = RecordedText(f"{report.status:<8} ", style="bold yellow" if report.meaningful else "bold")
         head.append(_safe(_label(report)), style="bold")
         if report.changes:
             head.append(f"  [{', '.join(report.changes)}]")
@@ -203,17 +204,19 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
             head.append(f"  (paired by {report.paired_by})", style="dim")
         console.print(head)
         if report.test_id:
-            console.print(Text(f"  test: {_safe(report.test_id)}", style="dim"))
+            console.print(RecordedText(f"  test: {_safe(report.test_id)}", style="dim"))
         for label, line in _detail_lines(report):
-            row = Text(f"  {label}: ", style="cyan")
-            row.append(line if isinstance(line, Text) else Text(_safe(line)))
+            row = RecordedText(f"  {label}: ", style="cyan")
+            row.append(line if isinstance(line, Text) else RecordedText(_safe(line)))
             console.print(row)
     if folded:
         console.print()
         for bucket in ("moved", "chunking only", "volatile only"):
             if folded[bucket]:
                 what = "moved, the same recording elsewhere" if bucket == "moved" else bucket
-                console.print(Text(f"{len(folded[bucket])} pairs {what} (folded; --show-all lists them)", style="dim"))
+                console.print(
+                    RecordedText(f"{len(folded[bucket])} pairs {what} (folded; --show-all lists them)", style="dim")
+                )
 
 
 # ---------------------------------------------------------------------------------------------- markdown

@@ -7,17 +7,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.console import Console, OverflowMethod
-from rich.control import STRIP_CONTROL_CODES
 from rich.rule import Rule
-from rich.style import Style
 from rich.text import Text
 
 from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.conversation import Message, Part, Shown
-from llm_fixtures.escaping import escape
 from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console, write_lines
+from llm_fixtures.render.recorded import RecordedText
 
 LABEL = 10
 TAB_SIZE = 8  # as rich expands them
@@ -82,27 +80,6 @@ def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _kept(value: str) -> str:
-    """`value` with the control characters rich drops from a text (bell, backspace, vertical tab, form feed,
-    carriage return) written as escapes, so that the console shows them as it shows every other one."""
-    return value if value.isprintable() else value.translate(_DROPPED)
-
-
-_DROPPED = {code: escape(chr(code)) for code in STRIP_CONTROL_CODES}
-
-
-class _Text(Text):
-    """A rich text of recorded words: what rich would drop is kept, escaped (`_kept`)."""
-
-    __slots__ = ()
-
-    def __init__(self, text: str = "", style: str | Style = "", **options: Any) -> None:
-        super().__init__(_kept(text), style, **options)
-
-    def append(self, text: str | Text, style: str | Style | None = None) -> Text:
-        return super().append(_kept(text) if isinstance(text, str) else text, style)
-
-
 def _print(console: Console, text: Text | Rule) -> None:
     """Print recorded text; a lone UTF-16 surrogate (never valid UTF-8) becomes U+FFFD, never a crash."""
     if isinstance(text, Text):
@@ -127,9 +104,9 @@ class _Page:
         """The rule that opens an item (in a pipe, only its title)."""
         if self.terminal:
             self.flush()
-            _print(self.console, Rule(_Text(path), align="left"))
+            _print(self.console, Rule(RecordedText(path), align="left"))
         else:
-            self.lines.append(_Text(path))
+            self.lines.append(RecordedText(path))
 
     def add(self, text: Text) -> None:
         self.lines.append(text)
@@ -161,7 +138,7 @@ class _Page:
 
 def _row(page: _Page, label: str, *value: str | Text | tuple[str, str]) -> None:
     """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
-    text = _Text.assemble(*value)
+    text = RecordedText.assemble(*value)
     for number, line in enumerate(page.wrap(text, LABEL, overflow="fold")):
         head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
         page.add(head + line)
@@ -197,28 +174,28 @@ def _joined(values: Iterable[str | None], sep: str = " · ") -> str:
 
 def _part(page: _Page, part: Part) -> None:
     if part.type == "tool_call":
-        head = _Text.assemble(("→ ", "bold cyan"), (part.name or "(no name)", "bold"))
+        head = RecordedText.assemble(("→ ", "bold cyan"), (part.name or "(no name)", "bold"))
         if part.call_id:
             head.append(f"  {part.call_id}", "dim")
         _indent(page, head, 2)
         if part.arguments:
-            _indent(page, _Text(part.arguments), 3)
+            _indent(page, RecordedText(part.arguments), 3)
     elif part.type == "tool_result":
-        head = _Text.assemble(("← ", "bold yellow"), (part.name or "result", "bold"))
+        head = RecordedText.assemble(("← ", "bold yellow"), (part.name or "result", "bold"))
         if part.call_id:
             head.append(f"  {part.call_id}", "dim")
         _indent(page, head, 2)
-        _indent(page, _Text(part.text or ""), 3)
+        _indent(page, RecordedText(part.text or ""), 3)
     else:
-        _indent(page, _Text(part.text or "", style="dim" if part.type == "other" else ""), 2)
+        _indent(page, RecordedText(part.text or "", style="dim" if part.type == "other" else ""), 2)
 
 
 def _message(page: _Page, message: Message) -> None:
-    _indent(page, _Text(message.role, style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
+    _indent(page, RecordedText(message.role, style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
     for part in message.parts:
         _part(page, part)
     if not message.parts:
-        _indent(page, _Text("(empty)", style="dim"), 2)
+        _indent(page, RecordedText("(empty)", style="dim"), 2)
 
 
 def render_shown(items: Iterable[Shown]) -> None:
@@ -273,7 +250,7 @@ def _arguments_text(call: ToolCall) -> tuple[str | None, bool]:
 
 
 def _tool_call(page: _Page, call: ToolCall) -> None:
-    head = _Text.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
+    head = RecordedText.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
     if call.kind != "function" and call.kind != call.name:
         head.append(f" ({call.kind})", "dim")
     if call.call_id:
@@ -283,7 +260,7 @@ def _tool_call(page: _Page, call: ToolCall) -> None:
         head.append("  (arguments are not valid JSON; shown as recorded)", "bold red")
     _indent(page, head)
     if body and call.kind == "function":
-        _indent(page, _Text(body), 2)
+        _indent(page, RecordedText(body), 2)
 
 
 def _other(item: Any) -> str:
@@ -296,7 +273,7 @@ def _other(item: Any) -> str:
 
 
 def _choice(page: _Page, choice: Choice) -> None:
-    head = _Text(choice.label, style="bold")
+    head = RecordedText(choice.label, style="bold")
     if choice.role:
         head.append(f" · {choice.role}", ROLE_STYLES.get(choice.role, ""))
     head.append(" · finish: ")
@@ -304,18 +281,18 @@ def _choice(page: _Page, choice: Choice) -> None:
     head.append(finish or "(none)", "" if finish else "yellow")
     page.add(head)
     if choice.reasoning:
-        _indent(page, _Text("reasoning", style="bold dim"))
-        _indent(page, _Text(choice.reasoning, style="dim italic"), 2)
+        _indent(page, RecordedText("reasoning", style="bold dim"))
+        _indent(page, RecordedText(choice.reasoning, style="dim italic"), 2)
     if choice.refusal:
-        _indent(page, _Text.assemble(("refusal ", "bold red"), choice.refusal))
+        _indent(page, RecordedText.assemble(("refusal ", "bold red"), choice.refusal))
     if choice.text:
-        _indent(page, _Text(choice.text))
+        _indent(page, RecordedText(choice.text))
     elif not choice.tool_calls and not choice.refusal:
-        _indent(page, _Text("(no content)", style="dim"))
+        _indent(page, RecordedText("(no content)", style="dim"))
     for call in choice.tool_calls:
         _tool_call(page, call)
     if choice.other:
-        _indent(page, _Text(" ".join(_other(item) for item in choice.other), style="dim"))
+        _indent(page, RecordedText(" ".join(_other(item) for item in choice.other), style="dim"))
 
 
 def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
@@ -324,7 +301,7 @@ def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
     page = _Page(stdout_console())
     for path, final in items:
         page.title(path)
-        page.add(_Text(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
+        page.add(RecordedText(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
         for choice in final.choices:
             _choice(page, choice)
         if final.models is not None:
@@ -335,5 +312,5 @@ def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
         if final.usage is not None:
             _row(page, "usage", format_usage(final.usage))
         for warning in final.warnings:
-            page.add(_Text.assemble(("warning: ", "bold yellow"), warning))
+            page.add(RecordedText.assemble(("warning: ", "bold yellow"), warning))
         page.flush()
