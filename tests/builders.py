@@ -73,3 +73,14 @@ def write_named(folder: Path, raw: dict[str, Any]) -> Path:
     name = request_key_name(raw)
     assert name is not None, "the current rule gives this recording no name"
     return write_recording(folder / name, raw)
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string of a parsed JSON value, depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []

@@ -482,16 +482,6 @@ def test_a_chat_stream_without_a_split_key_is_not_folded(monkeypatch: pytest.Mon
     assert (kind, masked) == ("openai-key", mask(KEY)) and line is not None
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
-
-
 def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value(corpus: Path) -> None:
     """What lets `check` skip folding a chat stream: each string of its folded message is the join of one list of
     `_chat_pieces` (or lies within one), or a value one chunk holds, which the scan of the file saw."""
@@ -509,8 +499,8 @@ def test_every_string_the_chat_fold_makes_is_a_joined_piece_or_a_chunk_value(cor
             continue
         streams += 1
         joined = [repair_surrogates("".join(parts)) for parts in pieces.values()]  # as the fold joins them
-        values = set(_strings(body))
+        values = set(builders.strings_in(body))
         _kind, result, _warnings = fold_body(body, is_streaming=True)
-        for text in _strings(result):
+        for text in builders.strings_in(result):
             assert text in values or any(text in whole for whole in joined), (path.name, text)
     assert streams > 50

@@ -314,23 +314,13 @@ def test_no_output_shows_a_secret_or_a_raw_control_character(runner: CliRunner, 
     assert result.stdout.strip()
     assert_safe(result.stdout + result.stderr, KEY, KEY2)
     if "--json" in args:
-        strings = set(_strings([json.loads(line) for line in result.stdout.splitlines()]))
+        strings = set(builders.strings_in([json.loads(line) for line in result.stdout.splitlines()]))
         if "--assemble" not in args and args[0] != "diff":
             assert TEST_ID in strings  # escaped by the encoder: the same text once parsed
         if args[:2] in (["ls", "--json"], ["show", "--json"]):
             assert f"https://api.openai.com/v1/v1/chat/completions?key={mask(KEY)}" in strings
     else:
         assert "\\x1b[2J" in result.stdout or args[0] == "check"
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
 
 
 def test_show_raw_alone_prints_the_file_as_stored(runner: CliRunner, project: Path) -> None:

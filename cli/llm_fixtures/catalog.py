@@ -17,7 +17,7 @@ from llm_fixtures.config import Project
 from llm_fixtures.discovery import display_path, select_files
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.facts import Facts, derive_facts, from_row, is_row, to_row
-from llm_fixtures.pooling import map_all
+from llm_fixtures.pooling import map_ordered
 
 CACHE_FORMAT = f"facts-3:{__version__}"
 
@@ -111,7 +111,7 @@ def load_catalog(
             file_loaded(path, outcome)
             continue
         todo.append((path, absolute, stamp))
-    outcomes = map_all(_load_one, [path for path, _, _ in todo], jobs=jobs)
+    outcomes = list(map_ordered(_load_one, [path for path, _, _ in todo], jobs=jobs))
     unsettled: list[str] = []
     for (path, absolute, stamp), outcome in zip(todo, outcomes, strict=True):
         if stamp is not None and settled(stamp, started):

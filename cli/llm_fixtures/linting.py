@@ -14,7 +14,7 @@ from llm_fixtures.caching import Stamp, read_entries, settled, stamp_of, write_e
 from llm_fixtures.checking import CheckOptions, FileReport, Finding, check_bytes, unreadable
 from llm_fixtures.checking.findings import CHECK_NAMES, SEVERITY_RANK
 from llm_fixtures.errors import BadRecording
-from llm_fixtures.pooling import map_all
+from llm_fixtures.pooling import map_ordered
 
 CACHE_FORMAT = "check-2"
 
@@ -139,7 +139,7 @@ def check_files(
         if reports[index] is None:
             todo.append(index)
     # Small chunks, of equal size: the worker that finishes first waits the less for the other.
-    fresh = map_all(checker, [jobs[index] for index in todo], options, jobs=workers, chunks_per_worker=8)
+    fresh = list(map_ordered(checker, [jobs[index] for index in todo], options, jobs=workers, chunks_per_worker=8))
     for index, report in zip(todo, fresh, strict=True):
         reports[index] = report
     if cache is not None and (todo or len(cached) != len(jobs)):

@@ -74,17 +74,3 @@ def map_ordered(
     with ProcessPoolExecutor(max_workers=processes) as pool:
         for part in pool.map(_run_chunk, [function] * len(chunks), chunks, [args] * len(chunks)):
             yield from part
-
-
-def map_all(
-    function: Callable[..., Result],
-    items: Sequence[Item],
-    *args: Any,
-    jobs: int | None = None,
-    threshold: int = PARALLEL_THRESHOLD,
-    chunks_per_worker: int = 4,
-) -> list[Result]:
-    """`map_ordered`, collected."""
-    return list(
-        map_ordered(function, items, *args, jobs=jobs, threshold=threshold, chunks_per_worker=chunks_per_worker)
-    )

@@ -16,7 +16,7 @@ from llm_fixtures.caching import cache_file, read_entries, settled, stamp_of, wr
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts, describe_cassette, describe_interactions
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.filtering import Filters, GroupKey, group, group_value, keep
-from llm_fixtures.pooling import map_all
+from llm_fixtures.pooling import map_ordered
 
 CACHE_FORMAT = f"cassettes-4:{__version__}"
 _CASSETTE_FIELDS = tuple(item.name for item in fields(CassetteFacts))
@@ -86,7 +86,7 @@ def load_cassettes(
         for path, absolute, stamp in stamps
         if not _usable(cached.get(absolute), stamp)
     ]
-    loaded = dict(zip((path for path, _label in todo), map_all(_load_one, todo), strict=True))
+    loaded = dict(zip((path for path, _label in todo), map_ordered(_load_one, todo), strict=True))
     for path, absolute, stamp in stamps:
         entry: Any = cached.get(absolute)
         status, payload = loaded[path] if path in loaded else (entry[1], entry[2])
