@@ -147,7 +147,7 @@ def test_results_come_as_each_chunk_is_done(tree: Path, monkeypatch: pytest.Monk
     read: list[str] = []
     outcome = showing._outcome
 
-    def counted(target: showing.Target, mode: showing.Mode) -> showing.Outcome:
+    def counted(target: showing.Target, mode: showing.Mode) -> showing.FileShown:
         read.append(target[0])
         return outcome(target, mode)
 

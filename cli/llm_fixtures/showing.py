@@ -39,7 +39,7 @@ Mode = Literal["view", "fold", "json"]
 #   ("bad", reason)        in its place in the output, but it could not be read or folded
 #   ("unreadable", reason) listed from a folder and not a valid recording: reported with the folder's problems
 #   ("skip", None)         listed from a folder and not a recording at all (some other JSON file)
-Outcome = tuple[str, Any]
+FileShown = tuple[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +220,7 @@ def _raise_if_a_folder_names_nothing(targets: Targets) -> None:
             raise NoMatch(folder) from None
 
 
-def _outcome(target: Target, mode: Mode) -> Outcome:
+def _outcome(target: Target, mode: Mode) -> FileShown:
     """What one file shows (in a worker process: the function and its results are picklable)."""
     path, folders = target
     try:
@@ -233,7 +233,7 @@ def _outcome(target: Target, mode: Mode) -> Outcome:
         return ("bad", _why(exc))
 
 
-def _sse_outcome(path: str, mode: Mode) -> Outcome:
+def _sse_outcome(path: str, mode: Mode) -> FileShown:
     assembly = assemble_sse(read_bytes(path).decode("utf-8", errors="replace"))
     if mode == "view":
         from llm_fixtures.conversation import show_sse
@@ -242,7 +242,7 @@ def _sse_outcome(path: str, mode: Mode) -> Outcome:
     return _folded(path, (assembly.kind, assembly.result, assembly.warnings), mode)
 
 
-def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
+def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> FileShown:
     valid: dict[str, Any] | None = None
     if listed:
         # Judged as the catalog judges a file (`ls`): skipped when it is some other JSON, else reported with the
@@ -279,7 +279,7 @@ def _recording_outcome(path: str, mode: Mode, *, listed: bool) -> Outcome:
     return ("ok", show_recording(path, file, facts, assembly))
 
 
-def _folded(path: str, fold: tuple[str, dict[str, Any], list[str]], mode: Mode) -> Outcome:
+def _folded(path: str, fold: tuple[str, dict[str, Any], list[str]], mode: Mode) -> FileShown:
     """A fold as the worker hands it on: as it is, or (`json`) encoded as orjson encodes it in the writer."""
     if mode == "json":
         try:
