@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +199,27 @@ def test_diff_shows_a_bell_in_a_test_id_escaped(runner: CliRunner, tmp_path: Pat
     assert result.exit_code == 1, result.output
     assert "test_bel[x]\\x07" in result.stdout
     assert "\x07" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [["show"], ["show", "--json"], ["show", "--assemble"], ["show", "--assemble", "--json"]]
+)
+def test_a_folder_of_only_unreadable_files_lists_them_and_exits_1(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # Each folder names something only through files that cannot be shown: they are its problems, not "no match".
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    good, bad = tmp_path / "good" / "recordings", tmp_path / "bad" / "recordings"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    builders.write_recording(good / "x.json", _recording("tests/integration/x/test_a.py::test_x", "alpha"))
+    (bad / "trunc.json").write_text('{"request": {"a"')
+    (bad / "text.json").write_text("hello\n")
+    os.mkfifo(bad / "fifo.json")
+    monkeypatch.chdir(tmp_path)
+    for folders in (["bad/recordings"], ["good/recordings", "bad/recordings"]):
+        result = runner.invoke(app, [*args, *folders], catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        for name, reason in (("trunc.json", "truncated JSON"), ("text.json", "invalid JSON"), ("fifo.json", "FIFO")):
+            assert [line for line in result.stderr.splitlines() if name in line and reason in line], result.stderr
+        assert ("alpha" in result.stdout or "x.json" in result.stdout) == (len(folders) == 2)

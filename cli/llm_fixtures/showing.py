@@ -138,6 +138,10 @@ class Targets:
                 yield from held
                 held = None
         if held is not None:
+            # Every folder named something only at its last files, which could not be shown (unreadable, bad).
+            if all(self.named):
+                yield from held
+                return
             raise NoMatch(self.folders[self.named.index(False)])
 
 
