@@ -11,7 +11,7 @@ import pytest
 from conftest import corpus_files
 from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.checking.size import image_spans
-from llm_fixtures.scanning import _PASSES, Deferred, _candidates, _matches
+from llm_fixtures.scanning import _PASSES, Deferred, _candidates, _matches, _one_pass_candidates
 
 
 @pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent
@@ -66,7 +66,8 @@ _FRAGMENTS = [
 
 def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
     """Random runs of the fragments above, with no separator between them: the anchors' candidates give the
-    same findings as trying every pattern everywhere, and between them the runs hold every kind."""
+    same findings as trying every pattern everywhere (and so do the literals of the one-pass engine), and
+    between them the runs hold every kind."""
     generator = random.Random(20260526)
     kinds: set[str] = set()
     for _ in range(400):
@@ -74,5 +75,6 @@ def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
         data = text.encode()
         expected = list(_matches(data, every_candidate(data)))
         assert list(_matches(data, _candidates(data))) == expected, text
+        assert list(_matches(data, _one_pass_candidates(data))) == expected, text  # the engine of large inputs
         kinds.update(kind for _offset, kind, _secret in expected)
     assert kinds == {kind for _anchor, _separated, of in _PASSES for kind, *_rest in of}

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from llm_fixtures.literals import LARGE_INPUT, Literals
+
 # (kind, anchor, at, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex
 # engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds
 # share anchors where they can); the pattern must match at the anchor's position minus one of `offsets`, where
@@ -48,29 +50,91 @@ _X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
 _Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]*\.eyJ)"
 _BEARER = r"rer (?<=earer )"  # Bearer, bearer
 _BEARER_TOKEN = _NOT_AFTER_ALNUM + r"(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
-_RULES: tuple[tuple[str, str, bytes, tuple[int, ...], str], ...] = (
-    (
+# The literals each kind's every match holds, `before` bytes after the match's start (0 but for a private key,
+# whose `-----BEGIN ` and optional key type come first): what the one-pass engine of large inputs looks for.
+_BEGIN = len("-----BEGIN ")
+_PRIVATE_KEY_BEFORE = (_BEGIN, *(_BEGIN + letters + 1 for letters in range(1, _KEY_TYPE_LETTERS + 1)))
+
+
+class _RuleSpec(NamedTuple):
+    kind: str
+    anchor: str  # the regex pass that finds this kind's candidates (small inputs)
+    at: bytes
+    offsets: tuple[int, ...]
+    pattern: str
+    literals: tuple[bytes, ...]  # what every match holds (large inputs, one pass for every kind)
+    before: tuple[int, ...] = (0,)
+
+
+_RULES: tuple[_RuleSpec, ...] = (
+    _RuleSpec(
         "private-key",
         _A,
         b"ATE KEY-----",
         (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
         rf"(-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----)",
+        (b"PRIVATE KEY-----",),
+        _PRIVATE_KEY_BEFORE,
     ),
-    ("anthropic-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})"),
-    ("openai-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})"),
-    ("groq-key", _K, b"k_", (2,), _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])"),
-    ("stripe-key", _K, b"k_live_", (1,), _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})"),
-    ("aws-access-key", _A, b"A", (0,), _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])"),
-    ("google-api-key", _A, b"AIza", (0,), _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})"),
-    ("google-oauth-token", _Y, b"ya29.", (0,), _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})"),
-    ("github-token", _H, b"h", (1,), _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})"),
-    ("github-token", _H, b"hub_pat_", (3,), _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})"),
-    ("huggingface-token", _H, b"hf_", (0,), _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])"),
-    ("slack-token", _X, b"xox", (0,), _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})"),
-    ("xai-key", _X, b"xai-", (0,), _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])"),
-    ("jwt", _Y, b"yJ", (1,), _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"),
-    ("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN),
-    ("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN),
+    _RuleSpec("anthropic-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})", (b"sk-ant-",)),
+    _RuleSpec("openai-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})", (b"sk-",)),
+    _RuleSpec("groq-key", _K, b"k_", (2,), _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])", (b"gsk_",)),
+    _RuleSpec(
+        "stripe-key",
+        _K,
+        b"k_live_",
+        (1,),
+        _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})",
+        (b"sk_live_", b"rk_live_"),
+    ),
+    _RuleSpec(
+        "aws-access-key",
+        _A,
+        b"A",
+        (0,),
+        _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])",
+        (b"AKIA", b"ASIA"),
+    ),
+    _RuleSpec("google-api-key", _A, b"AIza", (0,), _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})", (b"AIza",)),
+    _RuleSpec("google-oauth-token", _Y, b"ya29.", (0,), _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})", (b"ya29.",)),
+    _RuleSpec(
+        "github-token",
+        _H,
+        b"h",
+        (1,),
+        _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})",
+        tuple(b"gh" + letter + b"_" for letter in (b"p", b"o", b"u", b"s", b"r")),
+    ),
+    _RuleSpec(
+        "github-token",
+        _H,
+        b"hub_pat_",
+        (3,),
+        _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})",
+        (b"github_pat_",),
+    ),
+    _RuleSpec(
+        "huggingface-token", _H, b"hf_", (0,), _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])", (b"hf_",)
+    ),
+    _RuleSpec(
+        "slack-token",
+        _X,
+        b"xox",
+        (0,),
+        _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})",
+        tuple(b"xox" + letter + b"-" for letter in (b"a", b"b", b"p", b"o", b"s", b"r")),
+    ),
+    _RuleSpec("xai-key", _X, b"xai-", (0,), _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])", (b"xai-",)),
+    _RuleSpec(
+        "jwt",
+        _Y,
+        b"yJ",
+        (1,),
+        _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
+        (b"eyJ",),
+    ),
+    _RuleSpec("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN, (b"Bearer ", b"bearer ")),
+    _RuleSpec("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN, (b"BEARER ",)),
 )
 # Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
 # `-`, `_Y` its `.`, `_BEARER` its space; not `_A`: `AKIA`). Base64 text holds none of those, and is delimited
@@ -97,17 +161,42 @@ class Deferred:
 
 
 _Rule = tuple[str, bytes, tuple[int, ...], Deferred]  # (kind, at, offsets, pattern)
+_PATTERNS = tuple(Deferred(rule.pattern) for rule in _RULES)  # one per rule, shared by both engines
 
 
 def _passes() -> tuple[tuple[re.Pattern[bytes], bool, tuple[_Rule, ...]], ...]:
     """(anchor, separated, the rules it finds candidates for) of each distinct anchor, in the order of _RULES."""
     rules: dict[str, list[_Rule]] = {}
-    for kind, anchor, at, offsets, pattern in _RULES:
-        rules.setdefault(anchor, []).append((kind, at, offsets, Deferred(pattern)))
+    for rule, pattern in zip(_RULES, _PATTERNS, strict=True):
+        rules.setdefault(rule.anchor, []).append((rule.kind, rule.at, rule.offsets, pattern))
     return tuple((re.compile(anchor.encode()), anchor in _SEPARATED_ANCHORS, tuple(of)) for anchor, of in rules.items())
 
 
 _PASSES = _passes()
+
+
+def _literal_table() -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    """(literal, the indexes in _RULES of the rules that hold it) of each distinct literal."""
+    table: dict[bytes, list[int]] = {}
+    for index, rule in enumerate(_RULES):
+        for literal in rule.literals:
+            table.setdefault(literal, []).append(index)
+    return tuple((literal, tuple(indexes)) for literal, indexes in table.items())
+
+
+_LITERALS = _literal_table()
+_ONE_PASS = Literals([literal for literal, _indexes in _LITERALS])
+
+
+def _one_pass_candidates(data: bytes) -> list[tuple[int, str, Deferred]]:
+    """The candidates of `_candidates`, from one Hyperscan pass over `data` for every rule's literals (a superset
+    of the anchors' candidates: both give the same secrets). Ties are in the order of _RULES."""
+    found: list[tuple[int, int]] = []
+    for start, ident in _ONE_PASS.find(data):
+        for index in _LITERALS[ident][1]:
+            found.extend((start - before, index) for before in _RULES[index].before if start >= before)
+    found.sort()
+    return [(offset, _RULES[index].kind, _PATTERNS[index]) for offset, index in found]
 
 
 def _outside(data: bytes, skip: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
@@ -181,8 +270,10 @@ def _matches(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> It
 
 
 def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = ()) -> list[Secret]:
-    """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`)."""
-    return [secret for _offset, secret in _found(data, _candidates(data, images))]
+    """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`). `images`
+    (of a small input: a large one is scanned whole in one pass) are base64 texts that need not all be searched."""
+    candidates = _one_pass_candidates(data) if len(data) >= LARGE_INPUT else _candidates(data, images)
+    return [secret for _offset, secret in _found(data, candidates)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from llm_fixtures.checking.findings import Finding
+from llm_fixtures.literals import LARGE_INPUT, Literals
 
 _DATA_URL = re.compile(rb"data:image/[A-Za-z0-9.+-]+;base64,")
 # Ollama sends images as bare base64 strings in an `images` list.
@@ -38,14 +39,23 @@ def _bare_string(data: bytes, position: int) -> tuple[int, int, int] | None:
 Image = tuple[int, int, int]  # (offset shown: `data:image/` or the string, start of the base64 text, its end)
 
 
+_PREFIXES = (b"data:image/", b'"images"')
+_ONE_PASS = Literals(_PREFIXES)
+
+
 def image_spans(data: bytes) -> list[Image]:
     """Every inline base64 image: data URLs (their text from after `;base64,` to the closing quote), then
     Ollama `images` entries (between their quotes)."""
     found: list[Image] = []
-    for match in _matches(_DATA_URL, b"data:image/", data):
+    starts: list[list[int]] | None = None
+    if len(data) >= LARGE_INPUT:  # both prefixes found in one pass
+        starts = [[], []]
+        for start, index in _ONE_PASS.find(data):
+            starts[index].append(start)
+    for match in _matches(_DATA_URL, _PREFIXES[0], data, starts[0] if starts else None):
         end = data.find(b'"', match.end())  # a JSON string: the data URL ends at its closing quote
         found.append((match.start(), match.end(), end if end != -1 else len(data)))
-    for match in _matches(_BARE_IMAGES, b'"images"', data):
+    for match in _matches(_BARE_IMAGES, _PREFIXES[1], data, starts[1] if starts else None):
         position = match.end()
         while (item := _bare_string(data, position)) is not None:
             start, length, position = item
@@ -53,9 +63,19 @@ def image_spans(data: bytes) -> list[Image]:
     return found
 
 
-def _matches(pattern: re.Pattern[bytes], prefix: bytes, data: bytes) -> Iterator[re.Match[bytes]]:
+def _matches(
+    pattern: re.Pattern[bytes], prefix: bytes, data: bytes, starts: list[int] | None = None
+) -> Iterator[re.Match[bytes]]:
     """`pattern.finditer(data)` for a pattern that starts with the literal `prefix`: bytes.find skips through
-    a large file faster than the regex engine looks for a prefix of that length."""
+    a large file faster than the regex engine looks for a prefix of that length. `starts`, when given, are
+    every occurrence of the prefix (found in one pass with other literals)."""
+    if starts is not None:
+        covered = 0
+        for position in starts:
+            if position >= covered and (match := pattern.match(data, position)) is not None:
+                covered = match.end()
+                yield match
+        return
     position = data.find(prefix)
     while position != -1:
         match = pattern.match(data, position)
