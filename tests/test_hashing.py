@@ -20,7 +20,6 @@ from llm_fixtures.hashing import (
     LONG_STRING,
     NONE,
     RULES,
-    SHARED_TAIL,
     HashRule,
     Normalization,
     RuleKeys,
@@ -449,7 +448,7 @@ def _independent_name(rule: HashRule, raw: dict[str, Any]) -> str | None:
         key = rule.key(raw) if rule.key is not None else inference_key(raw, rule.steps, with_test_id=rule.test_id)
     except KEY_ERRORS:
         return None
-    digest = sha256_key(key)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
     if rule.style == "short":
         return f"{digest[:12]}.json"
     if rule.model_list:
@@ -499,9 +498,61 @@ def test_long_strings_give_the_names_computed_without_shortcuts(content: Any) ->
     assert keys.inference_digest() == sha256_key(inference_key(raw))
 
 
+def _nested(depth: int) -> Any:
+    value: Any = "leaf 0.1234567"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+# Bodies dumped as stored when their JSON text shows that no step changes them, else walked: either way, the
+# names must be those of the walk.
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.7},
+        {"model": "m", "temperature": 0.0001, "top_p": 0.9},  # a float with a decimal tail that rounding keeps
+        {"model": "m", "temperature": 0.0001, "prompt": "pi is 3.1416"},  # and a string with one
+        {"model": "m", "prompt": "pi is 3.14159"},  # a string's tail that rewriting keeps
+        {"model": "m", "prompt": "v1.2345", "seed": 0.5},
+        {"model": "m", "prompt": "\u00e91.23456 and \u07191.23456"},  # escapes end in digits before a decimal
+        {"model": "m", "temperature": 1.5e-07},  # a negative exponent: rounded to 0.0
+        {"model": "m", "temperature": 1e-05, "prompt": "e-5"},
+        {"model": "m", "temperature": 0.123456789},
+        {"model": "m", "big": 1e300, "nan": float("nan"), "inf": float("inf"), "zero": -0.0},
+        {"model": "m", "prompt": "<|begin_of_text|> no citation"},
+        {"model": "m", "prompt": "see <|12345678-1234-1234-1234-123456789abc|>"},
+        {"model": "m", "prompt": "score: 0.9, attributes: {'a': 1}"},
+        {"model": "m", "score": 1},  # a word in a key: walked, nothing changes
+        {"model": "m", "extra_body": {"project_id": "p", "other": 1}},
+        {"model": "m", "stream": True, "stream_options": {"include_usage": True}},
+        {"model": "m", "huge": 10**100, "surrogate": "\ud800 lone"},
+        {"model": "m", "deep": _nested(100)},
+        {"model": "m", "deep": _nested(250)},
+        [1, 2.5, "x"],
+        "just a prompt",
+        None,
+    ],
+)
+@pytest.mark.parametrize("url", ["http://0.0.0.0:11434/v1/v1/chat/completions", "https://bedrock-runtime.x.com/v1/c"])
+def test_bodies_dumped_as_stored_give_the_names_computed_without_shortcuts(body: Any, url: str) -> None:
+    raw = chat({}, url=url)
+    raw["request"]["body"] = body
+    keys = RuleKeys(raw)
+    verify_name("x.json", raw, keys=keys)
+    for rule in RULES:
+        assert keys.name(rule) == _independent_name(rule, raw), rule.name
+    try:
+        without = {k: v for k, v in inference_key(raw).items() if k != "test_id"}
+        expected: str | None = digest(without)
+    except KEY_ERRORS:
+        expected = None
+    assert keys.inference_digest(test_id=False) == expected
+
+
 def test_a_long_test_id_is_hashed_whole() -> None:
     raw = chat({"model": "m", "messages": [{"role": "user", "content": IMAGE}]})
-    raw["test_id"] = "tests/t.py::t[" + "p" * (2 * SHARED_TAIL) + "]"
+    raw["test_id"] = "tests/t.py::t[" + "p" * (2 * LONG_STRING) + "]"
     keys = RuleKeys(raw)
     assert keys.inference_digest(test_id=False) == sha256_key(inference_key(raw, with_test_id=False))
     assert keys.inference_digest() == sha256_key(inference_key(raw))

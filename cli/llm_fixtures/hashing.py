@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
+
+import orjson
 
 from llm_fixtures.facts import MODEL_LIST_ENDPOINTS
 from llm_fixtures.kinds import RequestKind, request_kind
@@ -36,9 +38,15 @@ _FILE_SEARCH_DOCUMENT_ID = re.compile(rf"document_id:\s*{_UUID}")
 _FILE_SEARCH_CITATION = re.compile(rf"<\|{_UUID}\|>")
 
 
+# `json.dumps(value, sort_keys=True)`, what upstream hashes, without building an encoder per call. Not checking
+# for circular references changes no output (a parsed recording has none; one would still raise, as
+# RecursionError): it is the cost of a dict per container.
+_canonical_json = json.JSONEncoder(sort_keys=True, check_circular=False).encode
+
+
 def sha256_key(key: Any) -> str:
     """The hex digest upstream takes of a request key: default `json.dumps` separators, sorted keys."""
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(key).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,36 +102,22 @@ def normalize_body(
     `changed`, when given, collects the steps that changed something (`numbers`, `file_search`,
     `project_id`, `bedrock_stream_options`). The input is never modified. `stand_ins`, when given, receives
     the long strings that the result holds stand-ins for (see `LONG_STRING`; only `RuleKeys` wants that)."""
-    if not steps.any:
+    if not steps.any and stand_ins is None:
         return value  # nothing to do, and keys are only ever read
     return _Normalizer(steps, changed, stand_ins).top(value, bedrock=bedrock, is_root=_is_root)
 
 
 # A string this long (a base64 image, mostly) is left out of the key while it is serialized: a short stand-in
-# takes its place and the string is spliced into the JSON text afterwards. json.dumps escapes character by
-# character; a string with nothing to escape is the same between its quotes, copied at memory speed.
+# takes its place and the string is hashed between the parts of the JSON text around it. json.dumps escapes
+# character by character; a string with nothing to escape is the same between its quotes.
 LONG_STRING = 4096
 
 
-# What json.dumps (ensure_ascii) escapes in an ASCII string: controls, DEL, the quote and the backslash.
-_ESCAPED = (*(chr(code) for code in range(0x20)), "\x7f", '"', "\\")
-
-
 def _plain_json_string(value: str) -> bool:
-    """Whether json.dumps (ensure_ascii) writes `value` as itself between quotes. One search per character
-    (each at memchr speed) is several times faster than str.isprintable over a long string."""
-    return value.isascii() and not any(char in value for char in _ESCAPED)
-
-
-def _splice(text: str, stand_ins: dict[str, str]) -> str | None:
-    """The JSON text with each stand-in replaced by the string it stands for; None when a stand-in's JSON is
-    found other than exactly once (some other string looks like it), so the caller dumps the real key."""
-    for token, value in stand_ins.items():
-        quoted = json.dumps(token)
-        if text.count(quoted) != 1:
-            return None
-        text = text.replace(quoted, f'"{value}"', 1)
-    return text
+    """Whether json.dumps (ensure_ascii) writes `value` as itself between quotes: ASCII without controls,
+    DEL, quotes or backslashes. orjson escapes all of these but DEL, and adds nothing else to an ASCII
+    string but its quotes; its vectorized pass is several times faster than a search per character."""
+    return value.isascii() and len(orjson.dumps(value)) == len(value) + 2 and "\x7f" not in value
 
 
 class _Normalizer:
@@ -229,6 +223,21 @@ def _test_id(raw: dict[str, Any], request: dict[str, Any], *, request_first: boo
     return raw.get("test_id")
 
 
+def _inference_request(raw: dict[str, Any]) -> tuple[dict[str, Any], ParseResult]:
+    """The stored request of an inference recording and its parsed URL (NoKey without a URL)."""
+    request = _request(raw)
+    url = request.get("url")
+    if not isinstance(url, str):
+        raise NoKey
+    return request, urlparse(url)
+
+
+def _bare_key(request: dict[str, Any], parsed: ParseResult, body: Any) -> dict[str, Any]:
+    """The inference key without its test id, around a body already normalized (or left as stored)."""
+    method = request.get("method", "POST")
+    return {"method": method.upper() if isinstance(method, str) else method, "endpoint": parsed.path, "body": body}
+
+
 def inference_key(
     raw: dict[str, Any],
     steps: Normalization = CURRENT,
@@ -240,19 +249,11 @@ def inference_key(
     """Upstream `normalize_inference_request` over a stored request: method, URL path, normalized body and
     (unless the URL path is exactly a shared model-list path) the test id. `changed` collects the
     normalization steps that changed the body; `stand_ins` as for `normalize_body`."""
-    request = _request(raw)
-    url = request.get("url")
-    if not isinstance(url, str):
-        raise NoKey
-    parsed = urlparse(url)
-    method = request.get("method", "POST")
-    key: dict[str, Any] = {
-        "method": method.upper() if isinstance(method, str) else method,
-        "endpoint": parsed.path,
-        "body": normalize_body(
-            request.get("body"), steps, bedrock="bedrock" in parsed.netloc, changed=changed, stand_ins=stand_ins
-        ),
-    }
+    request, parsed = _inference_request(raw)
+    body = normalize_body(
+        request.get("body"), steps, bedrock="bedrock" in parsed.netloc, changed=changed, stand_ins=stand_ins
+    )
+    key = _bare_key(request, parsed, body)
     if with_test_id and parsed.path not in SHARED_PATHS:
         key["test_id"] = _test_id(raw, request, request_first=False)
     return key
@@ -316,9 +317,6 @@ class NoKey(Exception):
 KEY_ERRORS = (NoKey, TypeError, ValueError, AttributeError, RecursionError)
 
 
-# The end of a key's JSON that its variants may change (the test id comes last, keys being sorted).
-SHARED_TAIL = 4096
-
 # --- rules ------------------------------------------------------------------------------------------------
 
 KeyFunction = Callable[[dict[str, Any]], Any]
@@ -354,9 +352,11 @@ class HashRule:
         return "short" if self.style == "short" else "models" if self.model_list else "full"
 
     def applies(self, raw: dict[str, Any]) -> bool:
-        if family_of(raw) != self.family:
-            return False
-        return self.model_list is None or is_model_list(raw) == self.model_list
+        return self.applies_to(family_of(raw), model_list=is_model_list(raw))
+
+    def applies_to(self, family: RequestKind, *, model_list: bool) -> bool:
+        """Whether the rule names recordings of this family that are (or are not) model lists."""
+        return family == self.family and (self.model_list is None or self.model_list == model_list)
 
     def file_name(self, raw: dict[str, Any]) -> str | None:
         """The name this rule gives the recording; None when it does not apply."""
@@ -378,129 +378,130 @@ def is_model_list(raw: dict[str, Any]) -> bool:
 
 
 class RuleKeys:
-    """The keys of one recording under each rule, each computed at most once. Normalizing a large body is
-    the costly part, and the name, stale, rename and duplicates checks all need the current key; an older
-    normalization whose dropped steps changed nothing in the current one gives the same key, unrecomputed."""
+    """The keys of one recording under each rule, each computed and hashed at most once. Normalizing a large
+    body is the costly part, and the name, stale, rename and duplicates checks all need the current key; an
+    older normalization whose dropped steps changed nothing in the current one gives the same key,
+    unrecomputed."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
-        self._keys: dict[tuple[Normalization, bool], dict[str, Any] | None] = {}
+        self.family = family_of(raw)
+        self.model_list = is_model_list(raw)
+        self._dumped: dict[Normalization, _DumpedKey | None] = {}
+        self._changed: set[str] = set()  # the normalization steps that changed the current key's body
+        self._tails: dict[bool, str | None] = {}
         self._texts: dict[str, str | None] = {}
-        # Digests by the id of their text, the text held alive with its digest; the state of the last long
-        # text's hash up to its last SHARED_TAIL bytes (a key with and without the test id differ only there).
-        self._digests: dict[int, tuple[str, str]] = {}
-        self._prefix: tuple[bytes, int, Any] | None = None
-        self._changed: set[str] = set()
-        # Canonical JSON of each key object (held alive in _keys, so ids are not reused), and for a key made
-        # from another one by adding or dropping the test id, that other key.
-        self._dumped: dict[int, str] = {}
-        self._twins: dict[int, dict[str, Any]] = {}
-        # The keys hold stand-ins for their long strings (see LONG_STRING), spliced back into their JSON.
-        self._stand_ins: dict[int, dict[str, str]] = {}
+        self._digests: dict[str, str | None] = {}
         self._models_digest: str | None = None
         self._models_known = False
 
-    def _inference_key(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> dict[str, Any] | None:
-        """The inference key under `steps` (None when the request has none), with stand-ins for its long
-        strings: only its JSON (`inference_text`) is what upstream hashes."""
-        slot = (steps, test_id)
-        if slot in self._keys:
-            return self._keys[slot]
-        key: dict[str, Any] | None
+    def applies(self, rule: HashRule) -> bool:
+        """`rule.applies(raw)`, from the family and model-list test made once."""
+        return rule.applies_to(self.family, model_list=self.model_list)
+
+    def _dumped_key(self, steps: Normalization) -> _DumpedKey | None:
+        """The JSON of the inference key without its test id under `steps`; None when the request has none."""
+        if steps in self._dumped:
+            return self._dumped[steps]
+        dumped: _DumpedKey | None
         if steps != CURRENT:
-            current = self._inference_key(CURRENT, test_id=test_id)
+            current = self._dumped_key(CURRENT)
             dropped = {step for step in _STEP_NAMES if getattr(CURRENT, step) and not getattr(steps, step)}
             if current is None or not dropped & self._changed:
-                self._keys[slot] = current
+                self._dumped[steps] = current
                 return current
-        other = self._keys.get((CURRENT, not test_id)) if steps == CURRENT else None
-        if other is not None:
-            # The same normalized body, with or without the test id.
-            key = {name: value for name, value in other.items() if name != "test_id"}
-            if test_id and key["endpoint"] not in SHARED_PATHS:
-                key["test_id"] = self.raw.get("test_id")
-            self._twins[id(key)] = other
-            self._stand_ins[id(key)] = self._stand_ins[id(other)]
-        else:
-            changed: set[str] | None = set() if steps == CURRENT else None
-            stand_ins: dict[str, str] = {}
-            try:
-                key = inference_key(self.raw, steps, with_test_id=test_id, changed=changed, stand_ins=stand_ins)
-            except KEY_ERRORS:
-                key = None
-            if key is not None:
-                self._stand_ins[id(key)] = stand_ins
-            if changed is not None:
-                self._changed = changed
-        self._keys[slot] = key
-        return key
+        changed: set[str] = set()
+        try:
+            dumped = self._dump(steps, changed)
+        except KEY_ERRORS:
+            dumped = None
+        if steps == CURRENT:
+            self._changed = changed
+        self._dumped[steps] = dumped
+        return dumped
+
+    def _dump(self, steps: Normalization, changed: set[str]) -> _DumpedKey:
+        request, parsed = _inference_request(self.raw)
+        body = request.get("body")
+        bedrock = "bedrock" in parsed.netloc
+        short = _dumps_short(body)
+        scan = None if short else _BodyScan.of(body)
+        if short or (scan is not None and not scan.long_strings):
+            # Dumped as stored, in C: the JSON text tells whether a step would change the body.
+            stored = body
+            if bedrock and steps.bedrock_stream_options and isinstance(body, dict) and "stream_options" in body:
+                stored = {name: value for name, value in body.items() if name != "stream_options"}
+                changed.add("bedrock_stream_options")
+            text = _canonical_json(_bare_key(request, parsed, stored))
+            if not steps.any or _unchanged_by_normalizing(text, body, scan):
+                return _DumpedKey(parts=[text], shared=parsed.path in SHARED_PATHS)
+        # A body nested deeply is walked without stand-ins, the walk failing where it always has.
+        stand_ins: dict[str, str] | None = {} if scan is not None and scan.long_strings else None
+        normalized = normalize_body(body, steps, bedrock=bedrock, changed=changed, stand_ins=stand_ins)
+        text = _canonical_json(_bare_key(request, parsed, normalized))
+        parts = _cut_at_stand_ins(text, stand_ins) if stand_ins else [text]
+        if parts is None:  # a string of the request looks like a stand-in: the key without them
+            body = normalize_body(body, steps, bedrock=bedrock)
+            parts = [_canonical_json(_bare_key(request, parsed, body))]
+        return _DumpedKey(parts=parts, shared=parsed.path in SHARED_PATHS)
+
+    def _tail(self, with_test_id: bool) -> str | None:
+        """What follows the JSON of the key without its test id: the closing brace, or the test id and the
+        brace (with sorted keys `test_id` comes last, after body, endpoint and method). None when the test
+        id cannot be serialized."""
+        if with_test_id not in self._tails:
+            tail: str | None = "}"
+            if with_test_id:
+                try:
+                    tail = ', "test_id": ' + _canonical_json(self.raw.get("test_id")) + "}"
+                except KEY_ERRORS:
+                    tail = None
+            self._tails[with_test_id] = tail
+        return self._tails[with_test_id]
+
+    def inference_text(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
+        """The canonical JSON of `inference_key(steps, with_test_id=test_id)`; None when there is none."""
+        dumped = self._dumped_key(steps)
+        tail = self._tail(test_id and not dumped.shared) if dumped is not None else None
+        return "".join(dumped.parts) + tail if dumped is not None and tail is not None else None
+
+    def inference_digest(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
+        """The sha256 of `inference_text(steps, test_id=test_id)`, its shared part hashed once."""
+        dumped = self._dumped_key(steps)
+        if dumped is None:
+            return None
+        with_test_id = test_id and not dumped.shared
+        if with_test_id not in dumped.digests:
+            tail = self._tail(with_test_id)
+            dumped.digests[with_test_id] = dumped.digest(tail) if tail is not None else None
+        return dumped.digests[with_test_id]
 
     def text(self, rule: HashRule) -> str | None:
         """The canonical JSON upstream hashes for this rule (None when the rule does not apply)."""
-        if rule.name in self._texts:
-            return self._texts[rule.name]
-        text: str | None = None
-        if rule.applies(self.raw):
-            try:
-                if rule.key is not None:
-                    text = json.dumps(rule.key(self.raw), sort_keys=True)
-                else:
+        if rule.name not in self._texts:
+            text: str | None = None
+            if self.applies(rule):
+                if rule.key is None:
                     text = self.inference_text(rule.steps, test_id=rule.test_id)
-            except KEY_ERRORS:
-                text = None
-        self._texts[rule.name] = text
-        return text
-
-    def inference_text(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
-        """The canonical JSON of `inference_key(steps, test_id=...)`, dumped once per distinct key."""
-        key = self._inference_key(steps, test_id=test_id)
-        if key is None:
-            return None
-        text = self._dumped.get(id(key))
-        if text is None:
-            twin = self._twins.get(id(key))
-            twin_text = self._dumped.get(id(twin)) if twin is not None else None
-            text = _retag(twin_text, twin, key) if twin is not None and twin_text is not None else None
-            if text is None:
-                text = _splice(json.dumps(key, sort_keys=True), self._stand_ins[id(key)])
-            if text is None:  # a string of the request looks like a stand-in: the key without them
-                text = json.dumps(inference_key(self.raw, steps, with_test_id=test_id), sort_keys=True)
-            self._dumped[id(key)] = text
-        return text
-
-    def inference_digest(self, steps: Normalization = CURRENT, *, test_id: bool = True) -> str | None:
-        text = self.inference_text(steps, test_id=test_id)
-        return self._digest_of(text) if text is not None else None
-
-    def _digest_of(self, text: str) -> str:
-        # By id, not by text: hashing a text of megabytes as a dict key costs about as much as its sha256.
-        known = self._digests.get(id(text))
-        if known is None:
-            known = self._digests[id(text)] = (text, self._sha256(text))
-        return known[1]
-
-    def _sha256(self, text: str) -> str:
-        """The sha256 of a text; for long texts that begin as the last long text did, only the rest of it is
-        hashed (the keys with and without the test id hold the same, possibly huge, body)."""
-        data = text.encode()
-        if len(data) <= SHARED_TAIL:
-            return hashlib.sha256(data).hexdigest()
-        view = memoryview(data)
-        if self._prefix is not None:
-            before, cut, state = self._prefix
-            if len(data) >= cut and data.startswith(memoryview(before)[:cut]):
-                digest = state.copy()
-                digest.update(view[cut:])
-                return str(digest.hexdigest())
-        cut = len(data) - SHARED_TAIL
-        digest = hashlib.sha256(view[:cut])
-        self._prefix = (data, cut, digest.copy())
-        digest.update(view[cut:])
-        return digest.hexdigest()
+                else:
+                    try:
+                        text = _canonical_json(rule.key(self.raw))
+                    except KEY_ERRORS:
+                        text = None
+            self._texts[rule.name] = text
+        return self._texts[rule.name]
 
     def digest(self, rule: HashRule) -> str | None:
-        text = self.text(rule)
-        return self._digest_of(text) if text is not None else None
+        if rule.name not in self._digests:
+            digest: str | None = None
+            if rule.key is None:
+                if self.applies(rule):
+                    digest = self.inference_digest(rule.steps, test_id=rule.test_id)
+            else:
+                text = self.text(rule)
+                digest = hashlib.sha256(text.encode()).hexdigest() if text is not None else None
+            self._digests[rule.name] = digest
+        return self._digests[rule.name]
 
     def name(self, rule: HashRule) -> str | None:
         """The file name the rule gives the recording; None when it does not apply."""
@@ -518,15 +519,123 @@ class RuleKeys:
         return self._models_digest
 
 
-def _retag(text: str, source: dict[str, Any], target: dict[str, Any]) -> str | None:
-    """The canonical JSON of `target`, made from that of `source` when the two differ only by `test_id`:
-    with sorted keys `test_id` comes last (after body, endpoint, method), so it is a suffix. None if not."""
-    if "test_id" in source and "test_id" not in target:
-        suffix = ', "test_id": ' + json.dumps(source["test_id"]) + "}"
-        return text[: -len(suffix)] + "}" if text.endswith(suffix) else None
-    if "test_id" in target and "test_id" not in source and text.endswith("}"):
-        return text[:-1] + ', "test_id": ' + json.dumps(target["test_id"]) + "}"
-    return text if ("test_id" in source) == ("test_id" in target) else None
+# How deep a body is looked into before it is left to the walk; JSON request bodies nest a dozen levels.
+_SHALLOW = 64
+
+
+class _BodyScan:
+    """What dumping a body needs to know of it, found in one loop per container (several times cheaper than
+    the walk, which makes a call per value): whether it holds a long string (see LONG_STRING), whether
+    rounding changes one of its floats, and how many of its floats are written with a decimal tail."""
+
+    __slots__ = ("decimal_floats", "long_strings", "rounded")
+
+    def __init__(self) -> None:
+        self.long_strings = False
+        self.rounded = False
+        self.decimal_floats = 0
+
+    @classmethod
+    def of(cls, body: Any) -> _BodyScan | None:
+        """The scan of a body; None when it nests containers more than _SHALLOW deep or holds a value that
+        JSON does not parse to."""
+        scan = cls()
+        return scan if scan.values([body], _SHALLOW) else None
+
+    def values(self, values: Iterable[Any], depth: int) -> bool:
+        for item in values:
+            kind = type(item)
+            if kind is str:
+                if len(item) >= LONG_STRING:
+                    self.long_strings = True
+            elif kind is dict or kind is list:
+                if not depth or not self.values(item.values() if kind is dict else item, depth - 1):
+                    return False
+            elif kind is float:
+                if round(item, 5) != item:
+                    self.rounded = True
+                elif _DECIMAL_TAIL.search(repr(item)) is not None:
+                    self.decimal_floats += 1
+            elif kind is not int and kind is not bool and item is not None:
+                return False
+        return True
+
+
+def _dumps_short(body: Any) -> bool:
+    """Whether orjson writes the body in fewer than LONG_STRING bytes (at memory speed, where json.dumps
+    escapes character by character): then none of its strings is long, and it nests at most 255 deep (the
+    walk goes that deep too)."""
+    try:
+        return len(orjson.dumps(body)) < LONG_STRING
+    except orjson.JSONEncodeError:  # too deep, an integer of more than 64 bits, a lone surrogate: scanned
+        return False
+
+
+# The words the file_search substitutions need, and `project_id`: a body whose JSON text holds none of them
+# (nor a citation) is not changed by those steps. JSON escapes none of their characters.
+_NORMALIZABLE_WORDS = ("score", "attributes", "document_id", "project_id")
+# How `repr` writes a float that rounding to 5 places may change: with a decimal tail (see _DECIMAL_TAIL), or
+# small, with a negative exponent. A float written with fewer places is what round(value, 5) gives back.
+_NEGATIVE_EXPONENT = re.compile(r"e-\d")
+
+
+def _unchanged_by_normalizing(text: str, body: Any, scan: _BodyScan | None) -> bool:
+    """Whether no step (bedrock's aside) changes the body of the key whose JSON text this is, judged from
+    the text by C-speed searches: a word or number outside the body only sends it to the walk. A decimal
+    tail lies in one string or number: when the text holds as many as the floats of the body, which
+    rounding keeps, no string holds one."""
+    if any(word in text for word in _NORMALIZABLE_WORDS):
+        return False
+    if "<|" in text and _FILE_SEARCH_CITATION.search(text) is not None:
+        return False
+    if _DECIMAL_TAIL.search(text) is None and _NEGATIVE_EXPONENT.search(text) is None:
+        return True
+    scan = scan if scan is not None else _BodyScan.of(body)
+    return scan is not None and not scan.rounded and len(_DECIMAL_TAIL.findall(text)) == scan.decimal_floats
+
+
+@dataclass(slots=True)
+class _DumpedKey:
+    """The canonical JSON of an inference key without its test id, but for its closing brace: the key with
+    the test id is this JSON followed by the test id, so both are hashed from one hash of the shared part."""
+
+    parts: list[str]  # the JSON in order; a long string stood in for is a part of its own, between its quotes
+    shared: bool  # the URL path is a shared model-list path: the key never holds a test id
+    digests: dict[bool, str | None] = field(default_factory=dict)  # by whether the test id is in the key
+    _opened: Any = None  # the sha256 of the parts, fed once
+
+    def __post_init__(self) -> None:
+        self.parts[-1] = self.parts[-1][:-1]  # the closing brace is the tail's
+
+    def digest(self, tail: str) -> str:
+        if self._opened is None:
+            self._opened = hashlib.sha256()
+            for part in self.parts:
+                self._opened.update(part.encode())
+        digest = self._opened.copy()
+        digest.update(tail.encode())
+        return str(digest.hexdigest())
+
+
+def _cut_at_stand_ins(text: str, stand_ins: dict[str, str]) -> list[str] | None:
+    """The JSON text in parts, each stand-in's JSON replaced by the long string it stands for (the quotes
+    stay with the text around); None when a stand-in's JSON is found other than exactly once (some other
+    string looks like it), so the caller dumps the key without stand-ins."""
+    places: list[tuple[int, int, str]] = []
+    for token, value in stand_ins.items():
+        quoted = json.dumps(token)
+        at = text.find(quoted)
+        if at == -1 or text.find(quoted, at + 1) != -1:
+            return None
+        places.append((at, len(quoted), value))
+    places.sort()
+    parts: list[str] = []
+    start = 0
+    for at, length, value in places:
+        parts += [text[start : at + 1], value]
+        start = at + length - 1
+    parts.append(text[start:])
+    return parts
 
 
 def _http_raw(raw: dict[str, Any]) -> dict[str, Any]:
@@ -678,7 +787,7 @@ def verify_name(
     kind has no reproducible key. Pass `keys` to share the computed keys with other checks.
     """
     keys = keys if keys is not None else RuleKeys(raw)
-    family = family_of(raw)
+    family = keys.family
     if family is RequestKind.file_processor:
         return HashVerdict(
             "unverifiable",

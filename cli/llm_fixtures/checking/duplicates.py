@@ -14,7 +14,7 @@ from llm_fixtures.hashing import KEY_ERRORS, RuleKeys, family_of, http_key, sha2
 def request_identity(raw: dict[str, Any], keys: RuleKeys | None = None) -> str | None:
     """A digest of what a request asks, test id left out: the current key of its family without `test_id`.
     None for requests without a reproducible key."""
-    family = family_of(raw)
+    family = keys.family if keys is not None else family_of(raw)
     try:
         if family == "inference":
             digest = (keys or RuleKeys(raw)).inference_digest(test_id=False)
