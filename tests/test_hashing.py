@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import random
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+import upstreamrecorder
 
 import builders
 from conftest import corpus_files
@@ -34,6 +36,7 @@ from llm_fixtures.hashing import (
 )
 
 TEST_ID = "tests/integration/inference/test_x.py::test_y[param]"
+UUID = "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 
 
 def chat(
@@ -224,6 +227,30 @@ def test_ollama_tags_digest_uses_model_field() -> None:
         "__data__": {"models": [{"model": "llama3.2:3b", "name": "ignored"}]},
     }
     assert model_list_digest(raw) == hashlib.sha256(b"llama3.2:3b").hexdigest()[:8]
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        [{"id": "a"}, {"id": 3}],  # an id that is not a string
+        [{"id": "a"}, "b"],  # an entry that is not an object
+        [{"__data__": 5}],
+        [{"__data__": {"id": ["a"]}}],  # an unhashable id
+        [{"name": "no id"}],
+    ],
+)
+def test_a_model_list_with_an_entry_without_a_string_id_has_no_digest(models: list[Any]) -> None:
+    raw = chat({}, url="http://localhost:8080/v1/models")
+    raw["request"]["endpoint"] = "/v1/models"
+    raw["response"]["body"] = models
+    assert model_list_digest(raw) is None
+
+
+def test_model_ids_are_digested_once_each_in_order() -> None:
+    raw = chat({}, url="http://localhost:8080/v1/models")
+    raw["request"]["endpoint"] = "/v1/models"
+    raw["response"]["body"] = [{"__data__": {"id": "b"}}, {"id": "a"}, {"id": "b"}]
+    assert model_list_digest(raw) == hashlib.sha256(b"a|b").hexdigest()[:8]
 
 
 def http_recording(test_id: str | None = TEST_ID) -> dict[str, Any]:
@@ -548,6 +575,27 @@ def test_bodies_dumped_as_stored_give_the_names_computed_without_shortcuts(body:
     except KEY_ERRORS:
         expected = None
     assert keys.inference_digest(test_id=False) == expected
+
+
+def test_strings_are_normalized_as_upstream_does() -> None:
+    # Random strings of the pieces the file_search and number steps look for (the attributes block is
+    # found from its literal, the spaces and comma before it added back): upstream's own code decides.
+    pieces = [" ", "\t", "\n", "\u00a0", ",", ", ", "attributes", "attributes:", ": ", "{", "}", "{'k': 1}", "x"]
+    pieces += ["score:", "score: 0.5", " 1e-3", "document_id: ", UUID, "<|", "|>", "3.14159265", "-2.5", "7.1234"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert normalize_body(value) == upstreamrecorder.normalize_body(value), value
+
+
+def test_long_strings_shared_by_recordings_give_each_its_own_name() -> None:
+    # The hash up to an image is kept from one recording to the next that holds it after the same text.
+    other = IMAGE[:-1] + "A"  # as long as IMAGE, another string
+    for image, model in ((IMAGE, "a"), (IMAGE, "b"), (other, "c"), (IMAGE, "d")):
+        raw = chat({"messages": [{"role": "user", "content": [{"image_url": {"url": image}}]}], "model": model})
+        keys = RuleKeys(raw)
+        for rule in RULES:
+            assert keys.name(rule) == _independent_name(rule, raw), rule.name
 
 
 def test_a_long_test_id_is_hashed_whole() -> None:

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, repeat
 from typing import Any, Literal
 from urllib.parse import ParseResult, urlparse
 
@@ -34,6 +34,8 @@ _DECIMAL_TAIL = re.compile(r"\.\d{4}")
 _UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
 _FILE_SEARCH_SCORE = re.compile(r"score:\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
 _FILE_SEARCH_ATTRIBUTES = re.compile(r",?\s*attributes:\s*\{[^}]*\}")
+# Its matches but for the comma and spaces before: starting with a literal, searched much faster.
+_ATTRIBUTES_BLOCK = re.compile(r"attributes:\s*\{[^}]*\}")
 _FILE_SEARCH_DOCUMENT_ID = re.compile(rf"document_id:\s*{_UUID}")
 _FILE_SEARCH_CITATION = re.compile(rf"<\|{_UUID}\|>")
 
@@ -76,12 +78,32 @@ def _scrub_file_search(value: str) -> str:
         if "score" in value:
             value = _FILE_SEARCH_SCORE.sub("score: __NORMALIZED__", value)
         if "attributes" in value:
-            value = _FILE_SEARCH_ATTRIBUTES.sub("", value)
+            value = _drop_attributes(value)
         if "document_id" in value:
             value = _FILE_SEARCH_DOCUMENT_ID.sub("document_id: __NORMALIZED__", value)
     if "<" in value and "<|" in value:
         value = _FILE_SEARCH_CITATION.sub("<|__NORMALIZED__|>", value)
     return value
+
+
+def _drop_attributes(value: str) -> str:
+    """`_FILE_SEARCH_ATTRIBUTES.sub("", value)`, the pattern tried only where its literal is: each match is
+    a block found from there, with the spaces (`\\s`, which str.isspace agrees with) and the one comma
+    before it that follow the previous match."""
+    parts: list[str] = []
+    copied = 0
+    for match in _ATTRIBUTES_BLOCK.finditer(value):
+        start = match.start()
+        while start > copied and value[start - 1].isspace():
+            start -= 1
+        if start > copied and value[start - 1] == ",":
+            start -= 1
+        parts.append(value[copied:start])
+        copied = match.end()
+    if not parts:
+        return value
+    parts.append(value[copied:])
+    return "".join(parts)
 
 
 def _round_decimal(match: re.Match[str]) -> str:
@@ -299,14 +321,12 @@ def model_list_digest(raw: dict[str, Any]) -> str | None:
     if not isinstance(items, list):
         return None
     field = "model" if endpoint == "/api/tags" else "id"
-    ids: set[str] = set()
-    for item in items:
-        data = item.get("__data__", item) if isinstance(item, dict) else None
-        value = data.get(field) if isinstance(data, dict) else None
-        if not isinstance(value, str):
-            return None
-        ids.add(value)
-    return hashlib.sha256("|".join(sorted(ids)).encode()).hexdigest()[:8]
+    # Comprehensions and a C-level test of every id: a list holds a hundred models or more.
+    entries = [item.get("__data__", item) if isinstance(item, dict) else None for item in items]
+    ids: list[Any] = [entry.get(field) if isinstance(entry, dict) else None for entry in entries]
+    if not all(map(isinstance, ids, repeat(str))):
+        return None
+    return hashlib.sha256("|".join(sorted(set(ids))).encode()).hexdigest()[:8]
 
 
 class NoKey(Exception):
@@ -390,6 +410,7 @@ class RuleKeys:
         self._dumped: dict[Normalization, _DumpedKey | None] = {}
         self._changed: set[str] = set()  # the normalization steps that changed the current key's body
         self._tails: dict[bool, str | None] = {}
+        self._rule_keys: dict[str, Any] = {}
         self._texts: dict[str, str | None] = {}
         self._digests: dict[str, str | None] = {}
         self._models_digest: str | None = None
@@ -401,10 +422,12 @@ class RuleKeys:
 
     def _dumped_key(self, steps: Normalization) -> _DumpedKey | None:
         """The JSON of the inference key without its test id under `steps`; None when the request has none."""
-        if steps in self._dumped:
+        try:
             return self._dumped[steps]
+        except KeyError:
+            pass
         dumped: _DumpedKey | None
-        if steps != CURRENT:
+        if steps is not CURRENT and steps != CURRENT:
             current = self._dumped_key(CURRENT)
             dropped = {step for step in _STEP_NAMES if getattr(CURRENT, step) and not getattr(steps, step)}
             if current is None or not dropped & self._changed:
@@ -424,19 +447,11 @@ class RuleKeys:
         request, parsed = _inference_request(self.raw)
         body = request.get("body")
         bedrock = "bedrock" in parsed.netloc
-        short = _dumps_short(body)
-        scan = None if short else _BodyScan.of(body)
-        if short or (scan is not None and not scan.long_strings):
-            # Dumped as stored, in C: the JSON text tells whether a step would change the body.
-            stored = body
-            if bedrock and steps.bedrock_stream_options and isinstance(body, dict) and "stream_options" in body:
-                stored = {name: value for name, value in body.items() if name != "stream_options"}
-                changed.add("bedrock_stream_options")
-            text = _canonical_json(_bare_key(request, parsed, stored))
-            if not steps.any or _unchanged_by_normalizing(text, body, scan):
-                return _DumpedKey(parts=[text], shared=parsed.path in SHARED_PATHS)
-        # A body nested deeply is walked without stand-ins, the walk failing where it always has.
-        stand_ins: dict[str, str] | None = {} if scan is not None and scan.long_strings else None
+        stored = _top_dropped(body, steps, changed, bedrock=bedrock) if isinstance(body, dict) else body
+        text = _stored_text(request, parsed, body, stored, steps)
+        if text is not None:
+            return _DumpedKey(parts=[text], shared=parsed.path in SHARED_PATHS)
+        stand_ins: dict[str, str] = {}
         normalized = normalize_body(body, steps, bedrock=bedrock, changed=changed, stand_ins=stand_ins)
         text = _canonical_json(_bare_key(request, parsed, normalized))
         parts = _cut_at_stand_ins(text, stand_ins) if stand_ins else [text]
@@ -476,18 +491,31 @@ class RuleKeys:
             dumped.digests[with_test_id] = dumped.digest(tail) if tail is not None else None
         return dumped.digests[with_test_id]
 
+    def key(self, rule: HashRule) -> Any:
+        """The key of a rule with a key function (http, tool), computed once, for reading only; None when
+        the rule does not apply or the request has no such key."""
+        if rule.name not in self._rule_keys:
+            key: Any = None
+            if rule.key is not None and self.applies(rule):
+                try:
+                    key = rule.key(self.raw)
+                except KEY_ERRORS:
+                    key = None
+            self._rule_keys[rule.name] = key
+        return self._rule_keys[rule.name]
+
     def text(self, rule: HashRule) -> str | None:
         """The canonical JSON upstream hashes for this rule (None when the rule does not apply)."""
         if rule.name not in self._texts:
             text: str | None = None
-            if self.applies(rule):
-                if rule.key is None:
-                    text = self.inference_text(rule.steps, test_id=rule.test_id)
-                else:
-                    try:
-                        text = _canonical_json(rule.key(self.raw))
-                    except KEY_ERRORS:
-                        text = None
+            if rule.key is None:
+                text = self.inference_text(rule.steps, test_id=rule.test_id) if self.applies(rule) else None
+            else:
+                key = self.key(rule)
+                try:
+                    text = _canonical_json(key) if key is not None else None
+                except KEY_ERRORS:
+                    text = None
             self._texts[rule.name] = text
         return self._texts[rule.name]
 
@@ -561,33 +589,78 @@ class _BodyScan:
         return True
 
 
-def _dumps_short(body: Any) -> bool:
-    """Whether orjson writes the body in fewer than LONG_STRING bytes (at memory speed, where json.dumps
-    escapes character by character): then none of its strings is long, and it nests at most 255 deep (the
-    walk goes that deep too)."""
+def _top_dropped(body: dict[str, Any], steps: Normalization, changed: set[str], *, bedrock: bool) -> dict[str, Any]:
+    """The body without what the steps drop at its top: bedrock's `stream_options`, the `project_id` of
+    `extra_body` and `extra_query` (a copy where one is dropped). A `project_id` deeper down is still in
+    the JSON text, which sends the body to the walk."""
+    if bedrock and steps.bedrock_stream_options and "stream_options" in body:
+        body = {name: value for name, value in body.items() if name != "stream_options"}
+        changed.add("bedrock_stream_options")
+    if steps.project_id:
+        for extra_key in ("extra_body", "extra_query"):
+            extra = body.get(extra_key)
+            if isinstance(extra, dict) and "project_id" in extra:
+                body = {**body, extra_key: {name: value for name, value in extra.items() if name != "project_id"}}
+                changed.add("project_id")
+    return body
+
+
+def _stored_text(
+    request: dict[str, Any], parsed: ParseResult, body: Any, stored: Any, steps: Normalization
+) -> str | None:
+    """The JSON of the key with the body as stored (`stored`: without what the steps drop at its top), when
+    no step changes the rest of it; None when the body is to be walked. Told by C-speed searches of its
+    JSON text (a word or number outside the body only sends it to the walk), with a scan of the body when
+    its size or its decimals leave a doubt; several times cheaper than the walk."""
+    probe = _orjson_or_none(stored)
+    short = probe is not None and len(probe) < LONG_STRING  # then none of its strings is long
+    scan = None if short else _BodyScan.of(body)
+    if (scan is not None and scan.long_strings) or (steps.any and scan is None and not short):
+        return None  # walked: for the stand-ins of its long strings; nested deeply, to fail where it always has
+    if not steps.any:
+        return _canonical_json(_bare_key(request, parsed, stored))
+    if probe is not None and _holds_words_to_normalize(probe):
+        return None  # looked for before json.dumps, whose text would go unused
+    text = _canonical_json(_bare_key(request, parsed, stored))
+    if probe is None and _holds_words_to_normalize(text.encode()):
+        return None
+    return text if _numbers_unchanged(text, body, scan) else None
+
+
+def _orjson_or_none(value: Any) -> bytes | None:
+    """orjson's JSON of a value (at memory speed, where json.dumps escapes character by character; it nests
+    at most 255 deep, and the walk goes that deep too); None when orjson refuses it (nested more deeply, an
+    integer of more than 64 bits, a lone surrogate)."""
     try:
-        return len(orjson.dumps(body)) < LONG_STRING
-    except orjson.JSONEncodeError:  # too deep, an integer of more than 64 bits, a lone surrogate: scanned
-        return False
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
 
 
-# The words the file_search substitutions need, and `project_id`: a body whose JSON text holds none of them
-# (nor a citation) is not changed by those steps. JSON escapes none of their characters.
-_NORMALIZABLE_WORDS = ("score", "attributes", "document_id", "project_id")
+_FILE_SEARCH_CITATION_BYTES = re.compile(_FILE_SEARCH_CITATION.pattern.encode())
+
+
+def _holds_words_to_normalize(data: bytes) -> bool:
+    """Whether a body's JSON (either writer's: both write ASCII words as they are) holds a word the
+    file_search substitutions need, a citation, or `project_id`: without them those steps change nothing."""
+    return (
+        b"score" in data
+        or b"attributes" in data
+        or b"document_id" in data
+        or b"project_id" in data
+        or (b"<|" in data and _FILE_SEARCH_CITATION_BYTES.search(data) is not None)
+    )
+
+
 # How `repr` writes a float that rounding to 5 places may change: with a decimal tail (see _DECIMAL_TAIL), or
 # small, with a negative exponent. A float written with fewer places is what round(value, 5) gives back.
 _NEGATIVE_EXPONENT = re.compile(r"e-\d")
 
 
-def _unchanged_by_normalizing(text: str, body: Any, scan: _BodyScan | None) -> bool:
-    """Whether no step (bedrock's aside) changes the body of the key whose JSON text this is, judged from
-    the text by C-speed searches: a word or number outside the body only sends it to the walk. A decimal
-    tail lies in one string or number: when the text holds as many as the floats of the body, which
-    rounding keeps, no string holds one."""
-    if any(word in text for word in _NORMALIZABLE_WORDS):
-        return False
-    if "<|" in text and _FILE_SEARCH_CITATION.search(text) is not None:
-        return False
+def _numbers_unchanged(text: str, body: Any, scan: _BodyScan | None) -> bool:
+    """Whether rounding floats and rewriting decimals in strings changes nothing in the body of the key whose
+    JSON text this is. A decimal tail lies in one string or number: when the text holds as many as the
+    floats of the body, which rounding keeps, no string holds one."""
     if _DECIMAL_TAIL.search(text) is None and _NEGATIVE_EXPONENT.search(text) is None:
         return True
     scan = scan if scan is not None else _BodyScan.of(body)
@@ -609,12 +682,39 @@ class _DumpedKey:
 
     def digest(self, tail: str) -> str:
         if self._opened is None:
-            self._opened = hashlib.sha256()
-            for part in self.parts:
-                self._opened.update(part.encode())
+            self._opened = _LONG_PREFIX.opened(self.parts)
         digest = self._opened.copy()
         digest.update(tail.encode())
         return str(digest.hexdigest())
+
+
+class _LongPrefix:
+    """The sha256 of the JSON text up to the end of the first long string of the last key that had one.
+    Recordings of one request (a duplicate under another test id; often the streamed and the plain call, or
+    other providers' calls of one test) hold the same image after the same text: it is hashed once, and
+    compared (at memory speed) the other times."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, str, Any] | None = None  # the text before the string, the string, the hash
+
+    def opened(self, parts: list[str]) -> Any:
+        """The sha256 with every part fed (see _DumpedKey.parts)."""
+        if len(parts) == 1:
+            return hashlib.sha256(parts[0].encode())
+        before, long_string = parts[0], parts[1]
+        last = self._last
+        if last is not None and last[0] == before and (last[1] is long_string or last[1] == long_string):
+            digest = last[2].copy()
+        else:
+            digest = hashlib.sha256(before.encode())
+            digest.update(long_string.encode())
+            self._last = (before, long_string, digest.copy())
+        for part in parts[2:]:
+            digest.update(part.encode())
+        return digest
+
+
+_LONG_PREFIX = _LongPrefix()
 
 
 def _cut_at_stand_ins(text: str, stand_ins: dict[str, str]) -> list[str] | None:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.hashing import KEY_ERRORS, RuleKeys, family_of, http_key, sha256_key, tool_key
+from llm_fixtures.hashing import KEY_ERRORS, RuleKeys, family_of, http_key, rule_named, sha256_key, tool_key
+
+HTTP_RULE = rule_named("http")
 
 
 def request_identity(raw: dict[str, Any], keys: RuleKeys | None = None) -> str | None:
@@ -20,9 +22,10 @@ def request_identity(raw: dict[str, Any], keys: RuleKeys | None = None) -> str |
             digest = (keys or RuleKeys(raw)).inference_digest(test_id=False)
             return "inference:" + digest if digest is not None else None
         if family == "http":
-            key = http_key(raw)
-            del key["test_id"]
-            return "http:" + sha256_key(key)
+            key = keys.key(HTTP_RULE) if keys is not None else http_key(raw)  # its payload normalized once
+            if key is None:
+                return None
+            return "http:" + sha256_key({name: value for name, value in key.items() if name != "test_id"})
         if family == "tool":
             return "tool:" + sha256_key(tool_key(raw))
     except KEY_ERRORS:  # an unserializable request has no identity
