@@ -415,7 +415,7 @@ def test_prefixed_matches_are_finditer(data: bytes) -> None:
     for index, (pattern, prefix) in enumerate(((_DATA_URL, b"data:image/"), (_BARE_IMAGES, b'"images"'))):
         expected = [match.span() for match in pattern.finditer(data)]
         assert [match.span() for match in _matches(pattern, prefix, data)] == expected
-        starts = [start for start, which in found if which == index]
+        starts = [start for start, _end, which in found if which == index]
         assert [match.span() for match in _matches(pattern, prefix, data, starts)] == expected
 
 
