@@ -53,6 +53,8 @@ _FRAGMENTS = [
     "Bearer abcdefghijklmnopqrstu",
     "bearer abcdefghijklmnopqrstu",
     "BEARER abcdefghijklmnopqrstu",
+    "Bearer    abcdefghijklmnopqrstu",  # four spaces, then six (the one-pass form's two branches)
+    "bearer      abcdefghijklmnopqrstu",
     "-----BEGIN RSA PRIVATE KEY-----",
     "-----BEGIN PRIVATE KEY-----",
     "-----BEGIN ENCRYPTED PRIVATE KEY-----",
@@ -82,12 +84,24 @@ def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
 
 @pytest.mark.parametrize(
     "unit",
-    [b"eyJ", b"sk-", b"x sk-", b"AKIA", b"hf_", b"ghp_", b"xoxb", b"ya29.", b"Bearer ", b"PRIVATE KEY-----", b"\\nsk-"],
+    [
+        b"eyJ",
+        b"sk-",
+        b"x sk-",
+        b"AKIA",
+        b"hf_",
+        b"ghp_",
+        b"xoxb",
+        b"ya29.",
+        b"Bearer ",
+        b"PRIVATE KEY-----",
+        b"\\nsk-",
+    ],
 )
 def test_a_flood_of_one_kind_costs_a_few_candidates_not_one_per_repetition(unit: bytes) -> None:
     """A large input made of one kind's prefix over and over (a hostile file): the one-pass engine matches at
     the start of a run, and only at the minimum length of what follows, so that a 4 MB flood is a handful of
-    candidates to try, not a million calls back into Python. (Not `xoxb-` over and over: a Slack token may
-    start after a `-`, and each of its repetitions is the start of one.)"""
+    candidates to try, not a million calls back into Python. (Not `xoxb-` over and over, where each repetition
+    may start a Slack token, nor `Bearer` followed by five spaces and more, over and over: one call each.)"""
     data = unit * (4_000_000 // len(unit))
     assert len(_one_pass_candidates(data)) <= 3 * len(_RULES)

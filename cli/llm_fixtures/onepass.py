@@ -14,8 +14,9 @@ LARGE_INPUT = 1 << 12
 
 class Patterns:
     """A set of regexes (Hyperscan's syntax: no lookaround), compiled into one database on first use, in each
-    process (a database is not shared between worker processes). A pattern should match once per place, not
-    once per byte of a run (a bounded repeat, not `+`): each match costs a call back into Python."""
+    process (a database is not shared between worker processes). Hyperscan reports where each match ends (and
+    every end: a pattern should end once per place, at a fixed length, not at each byte of a run), each end a
+    call back into Python."""
 
     __slots__ = ("_engine", "patterns")
 
@@ -29,22 +30,17 @@ class Patterns:
 
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             count = len(self.patterns)
-            database.compile(
-                expressions=list(self.patterns),
-                ids=list(range(count)),
-                elements=count,
-                flags=[hyperscan.HS_FLAG_SOM_LEFTMOST] * count,  # report where each match starts
-            )
+            database.compile(expressions=list(self.patterns), ids=list(range(count)), elements=count)
             self._engine = (database, hyperscan.Scratch(database))
         return self._engine
 
-    def find(self, data: bytes) -> list[tuple[int, int, int]]:
-        """(start, end, index of the pattern) of every match in `data`, sorted."""
+    def find(self, data: bytes) -> list[tuple[int, int]]:
+        """(end, index of the pattern) of every match in `data`, sorted."""
         database, scratch = self._compiled()
-        found: list[tuple[int, int, int]] = []
+        found: list[tuple[int, int]] = []
 
-        def on_match(index: int, start: int, end: int, _flags: int, _context: Any) -> None:
-            found.append((start, end, index))
+        def on_match(index: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+            found.append((end, index))
 
         database.scan(data, match_event_handler=on_match, scratch=scratch)
         found.sort()

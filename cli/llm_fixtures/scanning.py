@@ -59,14 +59,20 @@ _Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]
 _BEARER = r"rer (?<=earer )"  # Bearer, bearer
 _BEARER_WORD = r"(?:[Bb]earer|BEARER) +"
 _BEARER_TOKEN = _NOT_AFTER_ALNUM + _BEARER_WORD + r"([A-Za-z0-9._~+/-]{16,}=*)"
+# In one pass: the word, one to four spaces and the token's least (widths 23 to 26), or five spaces and more
+# (width 11: the token is then read by the pattern alone).
+_BEARER_ONE_PASS = r"(?:[Bb]earer|BEARER)(?: {1,4}[A-Za-z0-9._~+/-]{16}| {5})"
+_BEARER_WIDTHS = (11, 23, 24, 25, 26)
 _PRIVATE_KEY = rf"-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----"
 
 
 class _RuleSpec(NamedTuple):
     """A kind of secret: its regex pass and where in its hits a secret may start (small inputs), its pattern
-    (group 1 is the secret), and its one-pass form (large inputs): a Hyperscan regex that matches, from at most
-    two bytes before, wherever the pattern can match, and only at the minimum length of what the pattern
-    repeats, so that a run of one kind's bytes gives one match and not one per byte or per repetition."""
+    (group 1 is the secret), and its one-pass form (large inputs): a Hyperscan regex that matches wherever the
+    pattern can, ending `widths` bytes after the secret's start. It reads the byte the pattern's lookbehind
+    reads, and what follows the secret's prefix only up to a fixed length, so that a run of one kind's bytes
+    gives one match and not one per byte or per repetition (Hyperscan reports where a match ends; where it
+    starts would cost eight times the scan)."""
 
     kind: str
     anchor: str
@@ -74,6 +80,7 @@ class _RuleSpec(NamedTuple):
     offsets: tuple[int, ...]
     pattern: str
     one_pass: str
+    widths: tuple[int, ...]
 
 
 _RULES: tuple[_RuleSpec, ...] = (
@@ -84,6 +91,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
         f"({_PRIVATE_KEY})",
         _PRIVATE_KEY,
+        (27, *(27 + letters + 1 for letters in range(1, _KEY_TYPE_LETTERS + 1))),
     ),
     _RuleSpec(
         "anthropic-key",
@@ -92,6 +100,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (1,),
         _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})",
         _starts_after(_TOKEN) + r"sk-ant-[A-Za-z0-9_-]{20}",
+        (27,),
     ),
     _RuleSpec(
         "openai-key",
@@ -100,6 +109,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (1,),
         _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})",
         _starts_after(_TOKEN) + r"sk-[A-Za-z0-9_-]{20}",
+        (23,),
     ),
     _RuleSpec(
         "groq-key",
@@ -108,6 +118,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (2,),
         _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])",
         _starts_after(_TOKEN) + r"gsk_[A-Za-z0-9]{52}",
+        (56,),
     ),
     _RuleSpec(
         "stripe-key",
@@ -116,6 +127,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (1,),
         _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})",
         _starts_after(_TOKEN) + r"[rs]k_live_[A-Za-z0-9]{24}",
+        (32,),
     ),
     _RuleSpec(
         "aws-access-key",
@@ -124,6 +136,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])",
         _starts_after(_UPPER) + r"(?:AKIA|ASIA)[0-9A-Z]{16}",
+        (20,),
     ),
     _RuleSpec(
         "google-api-key",
@@ -132,6 +145,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})",
         _starts_after(_TOKEN) + r"AIza[0-9A-Za-z_-]{35}",
+        (39,),
     ),
     _RuleSpec(
         "google-oauth-token",
@@ -140,6 +154,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})",
         _starts_after(_TOKEN) + r"ya29\.[0-9A-Za-z_-]{30}",
+        (35,),
     ),
     _RuleSpec(
         "github-token",
@@ -148,6 +163,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (1,),
         _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})",
         _starts_after(_WORD) + r"gh[pousr]_[A-Za-z0-9]{36}",
+        (40,),
     ),
     _RuleSpec(
         "github-token",
@@ -156,6 +172,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (3,),
         _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})",
         _starts_after(_WORD) + r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+        (93,),
     ),
     _RuleSpec(
         "huggingface-token",
@@ -164,6 +181,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])",
         _starts_after(_TOKEN) + r"hf_[A-Za-z0-9]{34}",
+        (37,),
     ),
     _RuleSpec(
         "slack-token",
@@ -172,6 +190,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})",
         _starts_after(_ALNUM) + r"xox[abposr]-[A-Za-z0-9-]{10}",
+        (15,),
     ),
     _RuleSpec(
         "xai-key",
@@ -180,6 +199,7 @@ _RULES: tuple[_RuleSpec, ...] = (
         (0,),
         _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])",
         _starts_after(_TOKEN) + r"xai-[A-Za-z0-9]{80}",
+        (84,),
     ),
     _RuleSpec(
         "jwt",
@@ -187,8 +207,8 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"yJ",
         (1,),
         _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
-        # One match per start: each part's class excludes the dot that ends it.
-        _starts_after(_TOKEN) + r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16}",
+        _starts_after(_TOKEN) + r"eyJ[A-Za-z0-9_-]{8}",  # the header's least
+        (11,),
     ),
     _RuleSpec(
         "bearer-token",
@@ -196,7 +216,8 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"r",
         (3,),
         _BEARER_TOKEN,
-        _starts_after(_ALNUM) + _BEARER_WORD + r"[A-Za-z0-9._~+/-]{16}",
+        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
+        _BEARER_WIDTHS,
     ),
     _RuleSpec(
         "bearer-token",
@@ -204,7 +225,8 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"ARER ",
         (2,),
         _BEARER_TOKEN,
-        _starts_after(_ALNUM) + _BEARER_WORD + r"[A-Za-z0-9._~+/-]{16}",
+        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
+        _BEARER_WIDTHS,
     ),
 )
 # Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
@@ -254,15 +276,14 @@ _ONE_PASS = Patterns([_RULES[index].one_pass.encode() for index in _ONE_PASS_RUL
 
 
 def _one_pass_candidates(data: bytes) -> list[tuple[int, str, Deferred]]:
-    """The candidates of `_candidates`, from one Hyperscan pass over `data` (a superset of the anchors'
-    candidates where a secret can be found: both give the same secrets): each match starts with what the
-    rule's lookbehind sees (nothing, a byte or a two-byte escape), so the secret starts 0 to 2 bytes after it.
-    Ties are in the order of _RULES."""
+    """The candidates of `_candidates`, from one Hyperscan pass over `data` (not the same ones, but every place
+    a secret can start is among both: they give the same secrets). Ties are in the order of _RULES."""
     found = [
-        (start + skip, index)
-        for start, _end, which in _ONE_PASS.find(data)
+        (end - width, index)
+        for end, which in _ONE_PASS.find(data)
         for index in (_ONE_PASS_RULES[which],)
-        for skip in (0, 1, 2)
+        for width in _RULES[index].widths
+        if end >= width
     ]
     found.sort()
     return [(offset, _RULES[index].kind, _PATTERNS[index]) for offset, index in found]
