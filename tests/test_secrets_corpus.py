@@ -11,7 +11,7 @@ import pytest
 from conftest import corpus_files
 from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.checking.size import image_spans
-from llm_fixtures.scanning import _PASSES, Deferred, _candidates, _matches, _one_pass_candidates
+from llm_fixtures.scanning import _PASSES, _RULES, Deferred, _candidates, _matches, _one_pass_candidates
 
 
 @pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent
@@ -53,6 +53,8 @@ _FRAGMENTS = [
     "Bearer abcdefghijklmnopqrstu",
     "bearer abcdefghijklmnopqrstu",
     "BEARER abcdefghijklmnopqrstu",
+    "Bearer    abcdefghijklmnopqrstu",  # four spaces, then six (the one-pass form's two branches)
+    "bearer      abcdefghijklmnopqrstu",
     "-----BEGIN RSA PRIVATE KEY-----",
     "-----BEGIN PRIVATE KEY-----",
     "-----BEGIN ENCRYPTED PRIVATE KEY-----",
@@ -66,7 +68,7 @@ _FRAGMENTS = [
 
 def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
     """Random runs of the fragments above, with no separator between them: the anchors' candidates give the
-    same findings as trying every pattern everywhere (and so do the literals of the one-pass engine), and
+    same findings as trying every pattern everywhere (and so do the patterns of the one-pass engine), and
     between them the runs hold every kind."""
     generator = random.Random(20260526)
     kinds: set[str] = set()
@@ -78,3 +80,28 @@ def test_the_anchors_miss_nothing_a_plain_scan_finds() -> None:
         assert list(_matches(data, _one_pass_candidates(data))) == expected, text  # the engine of large inputs
         kinds.update(kind for _offset, kind, _secret in expected)
     assert kinds == {kind for _anchor, _separated, of in _PASSES for kind, *_rest in of}
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        b"eyJ",
+        b"sk-",
+        b"x sk-",
+        b"AKIA",
+        b"hf_",
+        b"ghp_",
+        b"xoxb",
+        b"ya29.",
+        b"Bearer ",
+        b"PRIVATE KEY-----",
+        b"\\nsk-",
+    ],
+)
+def test_a_flood_of_one_kind_costs_a_few_candidates_not_one_per_repetition(unit: bytes) -> None:
+    """A large input made of one kind's prefix over and over (a hostile file): the one-pass engine matches at
+    the start of a run, and only at the minimum length of what follows, so that a 4 MB flood is a handful of
+    candidates to try, not a million calls back into Python. (Not `xoxb-` over and over, where each repetition
+    may start a Slack token, nor `Bearer` followed by five spaces and more, over and over: one call each.)"""
+    data = unit * (4_000_000 // len(unit))
+    assert len(_one_pass_candidates(data)) <= 3 * len(_RULES)

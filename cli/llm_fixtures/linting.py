@@ -44,7 +44,7 @@ def fingerprint(options: CheckOptions, code: Sequence[Path] = ()) -> str:
     settings = [sorted(options.checks), options.allow_secrets, options.max_file_bytes, options.max_image_bytes]
     digest = hashlib.sha256(f"{CACHE_FORMAT}:{__version__}:{settings!r}".encode())
     package = Path(__file__).resolve().parent
-    shared = ("hashing.py", "normalizing.py", "decoding.py", "facts.py", "scanning.py", "literals.py")
+    shared = ("hashing.py", "normalizing.py", "decoding.py", "facts.py", "scanning.py", "onepass.py")
     sources = [*sorted((package / "checking").glob("*.py")), *(package / name for name in shared), *code]
     for source in sources:
         try:

@@ -18,7 +18,7 @@ def normalized_id(request_hash: str) -> str:
 
 _MISSING = object()
 _SIGNATURE = ("object", "id", "created", "created_at", *OLLAMA_DURATIONS)
-_OLLAMA_FIELDS = _SIGNATURE[3:]
+_OLLAMA_FIELDS = frozenset(_SIGNATURE[3:])
 _FIRST_THREE = itemgetter(*_SIGNATURE[:3])
 
 
@@ -87,15 +87,18 @@ def describe_changes(raw: dict[str, Any], request_hash: str) -> list[str]:
         if not isinstance(data, dict):
             continue
         get = data.get
-        if data.keys().isdisjoint(_OLLAMA_FIELDS):  # most chunks: the three first fields say it all
+        if _OLLAMA_FIELDS.isdisjoint(data):  # most chunks: the three first fields say it all
             try:
                 signature: tuple[Any, ...] = _FIRST_THREE(data)
             except KeyError:
                 signature = (get("object", missing), get("id", missing), get("created", missing))
+            first, second, third = signature
+            # False == 0 and True == 1 as keys, but a bool is never a normalized number: never shared.
+            has_bool = type(first) is bool or type(second) is bool or type(third) is bool
         else:  # an Ollama chunk
             signature = tuple([get(name, missing) for name in _SIGNATURE])
-        # False == 0 and True == 1 as keys, but a bool is never a normalized number: never shared.
-        if bool in map(type, signature):
+            has_bool = bool in map(type, signature)
+        if has_bool:
             updates = _updates(data, record_id)
         else:
             try:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from llm_fixtures.literals import LARGE_INPUT, Literals
+from llm_fixtures.onepass import LARGE_INPUT, Patterns
 
 # (kind, anchor, at, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex
 # engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds
@@ -37,10 +37,18 @@ def _not_after(letters: str) -> str:
     return rf"(?:(?<!{letters})|(?<=\\[nrt]))"
 
 
-_NOT_AFTER_TOKEN = _not_after("[A-Za-z0-9_-]")
-_NOT_AFTER_UPPER = _not_after("[A-Z0-9]")
-_NOT_AFTER_WORD = _not_after("[A-Za-z0-9_]")
-_NOT_AFTER_ALNUM = _not_after("[A-Za-z0-9]")
+_TOKEN, _UPPER, _WORD, _ALNUM = "[A-Za-z0-9_-]", "[A-Z0-9]", "[A-Za-z0-9_]", "[A-Za-z0-9]"
+_NOT_AFTER_TOKEN = _not_after(_TOKEN)
+_NOT_AFTER_UPPER = _not_after(_UPPER)
+_NOT_AFTER_WORD = _not_after(_WORD)
+_NOT_AFTER_ALNUM = _not_after(_ALNUM)
+
+
+def _starts_after(letters: str) -> str:
+    """The one-pass form of `_not_after(letters)`: the start of the input, a byte that is none of `letters`, or
+    a JSON escape, consumed before the secret (at most two bytes: see `_one_pass_candidates`)."""
+    return rf"(?:^|[^{letters[1:-1]}]|\\[nrt])"
+
 
 _A = r"A(?:[KS]IA|Iza|RER |TE KEY-----)"  # AWS and Google keys, BEARER, PRIVATE KEY-----
 _K = r"k(?:-(?<=sk-)|_(?<=[rs]k_))"  # sk- (OpenAI, Anthropic), gsk_ (Groq), sk_live_ and rk_live_ (Stripe)
@@ -49,21 +57,30 @@ _X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
 # ya29. (Google OAuth), eyJ...eyJ (JWT)
 _Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]*\.eyJ)"
 _BEARER = r"rer (?<=earer )"  # Bearer, bearer
-_BEARER_TOKEN = _NOT_AFTER_ALNUM + r"(?:[Bb]earer|BEARER) +([A-Za-z0-9._~+/-]{16,}=*)"
-# The literals each kind's every match holds, `before` bytes after the match's start (0 but for a private key,
-# whose `-----BEGIN ` and optional key type come first): what the one-pass engine of large inputs looks for.
-_BEGIN = len("-----BEGIN ")
-_PRIVATE_KEY_BEFORE = (_BEGIN, *(_BEGIN + letters + 1 for letters in range(1, _KEY_TYPE_LETTERS + 1)))
+_BEARER_WORD = r"(?:[Bb]earer|BEARER) +"
+_BEARER_TOKEN = _NOT_AFTER_ALNUM + _BEARER_WORD + r"([A-Za-z0-9._~+/-]{16,}=*)"
+# In one pass: the word, one to four spaces and the token's least (widths 23 to 26), or five spaces and more
+# (width 11: the token is then read by the pattern alone).
+_BEARER_ONE_PASS = r"(?:[Bb]earer|BEARER)(?: {1,4}[A-Za-z0-9._~+/-]{16}| {5})"
+_BEARER_WIDTHS = (11, 23, 24, 25, 26)
+_PRIVATE_KEY = rf"-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----"
 
 
 class _RuleSpec(NamedTuple):
+    """A kind of secret: its regex pass and where in its hits a secret may start (small inputs), its pattern
+    (group 1 is the secret), and its one-pass form (large inputs): a Hyperscan regex that matches wherever the
+    pattern can, ending `widths` bytes after the secret's start. It reads the byte the pattern's lookbehind
+    reads, and what follows the secret's prefix only up to a fixed length, so that a run of one kind's bytes
+    gives one match and not one per byte or per repetition (Hyperscan reports where a match ends; where it
+    starts would cost eight times the scan)."""
+
     kind: str
-    anchor: str  # the regex pass that finds this kind's candidates (small inputs)
+    anchor: str
     at: bytes
     offsets: tuple[int, ...]
     pattern: str
-    literals: tuple[bytes, ...]  # what every match holds (large inputs, one pass for every kind)
-    before: tuple[int, ...] = (0,)
+    one_pass: str
+    widths: tuple[int, ...]
 
 
 _RULES: tuple[_RuleSpec, ...] = (
@@ -72,20 +89,45 @@ _RULES: tuple[_RuleSpec, ...] = (
         _A,
         b"ATE KEY-----",
         (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
-        rf"(-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----)",
-        (b"PRIVATE KEY-----",),
-        _PRIVATE_KEY_BEFORE,
+        f"({_PRIVATE_KEY})",
+        _PRIVATE_KEY,
+        (27, *(27 + letters + 1 for letters in range(1, _KEY_TYPE_LETTERS + 1))),
     ),
-    _RuleSpec("anthropic-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})", (b"sk-ant-",)),
-    _RuleSpec("openai-key", _K, b"k-", (1,), _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})", (b"sk-",)),
-    _RuleSpec("groq-key", _K, b"k_", (2,), _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])", (b"gsk_",)),
+    _RuleSpec(
+        "anthropic-key",
+        _K,
+        b"k-",
+        (1,),
+        _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})",
+        _starts_after(_TOKEN) + r"sk-ant-[A-Za-z0-9_-]{20}",
+        (27,),
+    ),
+    _RuleSpec(
+        "openai-key",
+        _K,
+        b"k-",
+        (1,),
+        _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})",
+        _starts_after(_TOKEN) + r"sk-[A-Za-z0-9_-]{20}",
+        (23,),
+    ),
+    _RuleSpec(
+        "groq-key",
+        _K,
+        b"k_",
+        (2,),
+        _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])",
+        _starts_after(_TOKEN) + r"gsk_[A-Za-z0-9]{52}",
+        (56,),
+    ),
     _RuleSpec(
         "stripe-key",
         _K,
         b"k_live_",
         (1,),
         _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})",
-        (b"sk_live_", b"rk_live_"),
+        _starts_after(_TOKEN) + r"[rs]k_live_[A-Za-z0-9]{24}",
+        (32,),
     ),
     _RuleSpec(
         "aws-access-key",
@@ -93,17 +135,35 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"A",
         (0,),
         _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])",
-        (b"AKIA", b"ASIA"),
+        _starts_after(_UPPER) + r"(?:AKIA|ASIA)[0-9A-Z]{16}",
+        (20,),
     ),
-    _RuleSpec("google-api-key", _A, b"AIza", (0,), _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})", (b"AIza",)),
-    _RuleSpec("google-oauth-token", _Y, b"ya29.", (0,), _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})", (b"ya29.",)),
+    _RuleSpec(
+        "google-api-key",
+        _A,
+        b"AIza",
+        (0,),
+        _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})",
+        _starts_after(_TOKEN) + r"AIza[0-9A-Za-z_-]{35}",
+        (39,),
+    ),
+    _RuleSpec(
+        "google-oauth-token",
+        _Y,
+        b"ya29.",
+        (0,),
+        _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})",
+        _starts_after(_TOKEN) + r"ya29\.[0-9A-Za-z_-]{30}",
+        (35,),
+    ),
     _RuleSpec(
         "github-token",
         _H,
         b"h",
         (1,),
         _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})",
-        tuple(b"gh" + letter + b"_" for letter in (b"p", b"o", b"u", b"s", b"r")),
+        _starts_after(_WORD) + r"gh[pousr]_[A-Za-z0-9]{36}",
+        (40,),
     ),
     _RuleSpec(
         "github-token",
@@ -111,10 +171,17 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"hub_pat_",
         (3,),
         _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})",
-        (b"github_pat_",),
+        _starts_after(_WORD) + r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
+        (93,),
     ),
     _RuleSpec(
-        "huggingface-token", _H, b"hf_", (0,), _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])", (b"hf_",)
+        "huggingface-token",
+        _H,
+        b"hf_",
+        (0,),
+        _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])",
+        _starts_after(_TOKEN) + r"hf_[A-Za-z0-9]{34}",
+        (37,),
     ),
     _RuleSpec(
         "slack-token",
@@ -122,19 +189,45 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"xox",
         (0,),
         _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})",
-        tuple(b"xox" + letter + b"-" for letter in (b"a", b"b", b"p", b"o", b"s", b"r")),
+        _starts_after(_ALNUM) + r"xox[abposr]-[A-Za-z0-9-]{10}",
+        (15,),
     ),
-    _RuleSpec("xai-key", _X, b"xai-", (0,), _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])", (b"xai-",)),
+    _RuleSpec(
+        "xai-key",
+        _X,
+        b"xai-",
+        (0,),
+        _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])",
+        _starts_after(_TOKEN) + r"xai-[A-Za-z0-9]{80}",
+        (84,),
+    ),
     _RuleSpec(
         "jwt",
         _Y,
         b"yJ",
         (1,),
         _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
-        (b"eyJ",),
+        _starts_after(_TOKEN) + r"eyJ[A-Za-z0-9_-]{8}",  # the header's least
+        (11,),
     ),
-    _RuleSpec("bearer-token", _BEARER, b"r", (3,), _BEARER_TOKEN, (b"Bearer ", b"bearer ")),
-    _RuleSpec("bearer-token", _A, b"ARER ", (2,), _BEARER_TOKEN, (b"BEARER ",)),
+    _RuleSpec(
+        "bearer-token",
+        _BEARER,
+        b"r",
+        (3,),
+        _BEARER_TOKEN,
+        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
+        _BEARER_WIDTHS,
+    ),
+    _RuleSpec(
+        "bearer-token",
+        _A,
+        b"ARER ",
+        (2,),
+        _BEARER_TOKEN,
+        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
+        _BEARER_WIDTHS,
+    ),
 )
 # Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
 # `-`, `_Y` its `.`, `_BEARER` its space; not `_A`: `AKIA`). Base64 text holds none of those, and is delimited
@@ -175,26 +268,23 @@ def _passes() -> tuple[tuple[re.Pattern[bytes], bool, tuple[_Rule, ...]], ...]:
 _PASSES = _passes()
 
 
-def _literal_table() -> tuple[tuple[bytes, tuple[int, ...]], ...]:
-    """(literal, the indexes in _RULES of the rules that hold it) of each distinct literal."""
-    table: dict[bytes, list[int]] = {}
-    for index, rule in enumerate(_RULES):
-        for literal in rule.literals:
-            table.setdefault(literal, []).append(index)
-    return tuple((literal, tuple(indexes)) for literal, indexes in table.items())
-
-
-_LITERALS = _literal_table()
-_ONE_PASS = Literals([literal for literal, _indexes in _LITERALS])
+# One pass over a large input for every kind (each distinct one-pass form once: the bearer rules share theirs).
+_ONE_PASS_RULES = tuple(
+    index for index, rule in enumerate(_RULES) if rule.one_pass not in {other.one_pass for other in _RULES[:index]}
+)
+_ONE_PASS = Patterns([_RULES[index].one_pass.encode() for index in _ONE_PASS_RULES])
 
 
 def _one_pass_candidates(data: bytes) -> list[tuple[int, str, Deferred]]:
-    """The candidates of `_candidates`, from one Hyperscan pass over `data` for every rule's literals (a superset
-    of the anchors' candidates: both give the same secrets). Ties are in the order of _RULES."""
-    found: list[tuple[int, int]] = []
-    for start, ident in _ONE_PASS.find(data):
-        for index in _LITERALS[ident][1]:
-            found.extend((start - before, index) for before in _RULES[index].before if start >= before)
+    """The candidates of `_candidates`, from one Hyperscan pass over `data` (not the same ones, but every place
+    a secret can start is among both: they give the same secrets). Ties are in the order of _RULES."""
+    found = [
+        (end - width, index)
+        for end, which in _ONE_PASS.find(data)
+        for index in (_ONE_PASS_RULES[which],)
+        for width in _RULES[index].widths
+        if end >= width
+    ]
     found.sort()
     return [(offset, _RULES[index].kind, _PATTERNS[index]) for offset, index in found]
 

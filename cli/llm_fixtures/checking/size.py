@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.literals import LARGE_INPUT, Literals
+from llm_fixtures.onepass import LARGE_INPUT, Patterns
 
 _DATA_URL = re.compile(rb"data:image/[A-Za-z0-9.+-]+;base64,")
 # Ollama sends images as bare base64 strings in an `images` list.
@@ -40,7 +40,7 @@ Image = tuple[int, int, int]  # (offset shown: `data:image/` or the string, star
 
 
 _PREFIXES = (b"data:image/", b'"images"')
-_ONE_PASS = Literals(_PREFIXES)
+_ONE_PASS = Patterns([re.escape(prefix) for prefix in _PREFIXES])  # both found in one pass of a large file
 
 
 def image_spans(data: bytes) -> list[Image]:
@@ -50,8 +50,8 @@ def image_spans(data: bytes) -> list[Image]:
     starts: list[list[int]] | None = None
     if len(data) >= LARGE_INPUT:  # both prefixes found in one pass
         starts = [[], []]
-        for start, index in _ONE_PASS.find(data):
-            starts[index].append(start)
+        for end, index in _ONE_PASS.find(data):
+            starts[index].append(end - len(_PREFIXES[index]))
     for match in _matches(_DATA_URL, _PREFIXES[0], data, starts[0] if starts else None):
         end = data.find(b'"', match.end())  # a JSON string: the data URL ends at its closing quote
         found.append((match.start(), match.end(), end if end != -1 else len(data)))
@@ -68,7 +68,7 @@ def _matches(
 ) -> Iterator[re.Match[bytes]]:
     """`pattern.finditer(data)` for a pattern that starts with the literal `prefix`: bytes.find skips through
     a large file faster than the regex engine looks for a prefix of that length. `starts`, when given, are
-    every occurrence of the prefix (found in one pass with other literals)."""
+    where the prefix occurs (found in one pass with the other prefix)."""
     if starts is not None:
         covered = 0
         for position in starts:
