@@ -15,6 +15,7 @@ import upstreamrecorder
 
 import builders
 from conftest import corpus_files
+from llm_fixtures import hashing
 from llm_fixtures.decoding import parse_json
 from llm_fixtures.hashing import (
     CURRENT,
@@ -144,6 +145,24 @@ def test_normalize_body_does_not_mutate_its_input() -> None:
 def test_sha256_key_is_upstream_json_dumps() -> None:
     key = {"b": [1, 2.5, "é"], "a": None}
     assert sha256_key(key) == hashlib.sha256(b'{"a": null, "b": [1, 2.5, "\\u00e9"]}').hexdigest()
+
+
+JSON_VALUES = [
+    {"z": {"y": [True, False, None]}, "a": [1e-07, 1e16, -0.0, 10**40, float("nan"), float("inf"), -float("inf")]},
+    ['\x00\x1f\x7f"\\/', "é\u2028", "\ud800", "😀"],
+    "a string alone",
+    0.1,
+    None,
+]
+
+
+@pytest.mark.parametrize("c_encoder", [True, False])
+def test_the_canonical_json_is_json_dumps_with_sorted_keys(c_encoder: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not c_encoder:  # a Python without json's C accelerator
+        monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    canonical_json = hashing._canonical_encoder()
+    for value in JSON_VALUES:
+        assert canonical_json(value) == json.dumps(value, sort_keys=True)
 
 
 @pytest.mark.parametrize(
@@ -561,7 +580,14 @@ def _nested(depth: int) -> Any:
         None,
     ],
 )
-@pytest.mark.parametrize("url", ["http://0.0.0.0:11434/v1/v1/chat/completions", "https://bedrock-runtime.x.com/v1/c"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://0.0.0.0:11434/v1/v1/chat/completions",
+        "https://bedrock-runtime.x.com/v1/c",
+        "http://h/" + "p" * 3000 + "/v1/chat/completions;params",  # too long to be kept parsed
+    ],
+)
 def test_bodies_dumped_as_stored_give_the_names_computed_without_shortcuts(body: Any, url: str) -> None:
     raw = chat({}, url=url)
     raw["request"]["body"] = body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -40,10 +41,20 @@ _FILE_SEARCH_DOCUMENT_ID = re.compile(rf"document_id:\s*{_UUID}")
 _FILE_SEARCH_CITATION = re.compile(rf"<\|{_UUID}\|>")
 
 
-# `json.dumps(value, sort_keys=True)`, what upstream hashes, without building an encoder per call. Not checking
-# for circular references changes no output (a parsed recording has none; one would still raise, as
-# RecursionError): it is the cost of a dict per container.
-_canonical_json = json.JSONEncoder(sort_keys=True, check_circular=False).encode
+def _canonical_encoder() -> Callable[[Any], str]:
+    """`json.dumps(value, sort_keys=True)`, what upstream hashes: the C encoder json.dumps makes on each call,
+    made once (json's own encoder where there is no C one). Not checking for circular references changes
+    no output (a parsed recording has none; one would still raise, as RecursionError): it is the cost of a
+    dict per container."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return json.JSONEncoder(sort_keys=True, check_circular=False).encode
+    # markers, default, string encoder, indent, separators, sort_keys, skipkeys, allow_nan: json.dumps's
+    chunks = make_encoder(None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_canonical_json = _canonical_encoder()
 
 
 def sha256_key(key: Any) -> str:
@@ -251,7 +262,17 @@ def _inference_request(raw: dict[str, Any]) -> tuple[dict[str, Any], ParseResult
     url = request.get("url")
     if not isinstance(url, str):
         raise NoKey
-    return request, urlparse(url)
+    return request, _parsed_url(url) if len(url) <= _CACHED_URL else urlparse(url)
+
+
+# Recordings share a handful of URLs: each is parsed once (urlparse is a dozen Python calls). A longer one,
+# not a real URL, is not kept.
+_CACHED_URL = 2048
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_url(url: str) -> ParseResult:
+    return urlparse(url)
 
 
 def _bare_key(request: dict[str, Any], parsed: ParseResult, body: Any) -> dict[str, Any]:
