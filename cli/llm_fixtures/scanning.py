@@ -356,10 +356,11 @@ def _matches(data: bytes, candidates: Iterable[tuple[int, str, Deferred]]) -> It
         yield offset, secret.kind, secret.text
 
 
-def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = ()) -> list[Secret]:
+def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = (), *, one_pass: bool = False) -> list[Secret]:
     """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`). `images`
-    (of a small input: a large one is scanned whole in one pass) are base64 texts that need not all be searched."""
-    candidates = _one_pass_candidates(data) if len(data) >= LARGE_INPUT else _candidates(data, images)
+    are base64 texts that need not all be searched. `one_pass`: a large input is scanned in one pass of Hyperscan
+    (the files `check` reads, by the thousand); outputs keep the regex passes, which cost less than loading it."""
+    candidates = _one_pass_candidates(data) if one_pass and len(data) >= LARGE_INPUT else _candidates(data, images)
     return [secret for _offset, secret in _found(data, candidates)]
 
 

@@ -107,8 +107,9 @@ def _query_leaks(index: int, uri: str, text: bytes) -> list[Leak]:
 
 
 def pattern_matches(data: bytes) -> list[tuple[int, str, str]]:
-    """(offset, kind, secret) of every key or token the `secrets` check's patterns find in `data`."""
-    return [(secret.start, secret.kind, secret.text) for secret in find_secrets(data)]
+    """(offset, kind, secret) of every key or token the `secrets` check's patterns find in `data` (a file:
+    one pass when it is large)."""
+    return [(secret.start, secret.kind, secret.text) for secret in find_secrets(data, one_pass=True)]
 
 
 NO_ALLOWLIST = Allowlist()

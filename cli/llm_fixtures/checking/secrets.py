@@ -211,7 +211,7 @@ def check_secrets(
         if allowlist.allows(value):
             continue
         findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
-    in_data = find_secrets(data, images)
+    in_data = find_secrets(data, images, one_pass=True)
     # The stream is folded only when its joined strings may hold a key that the file's bytes do not (a key split
     # over its chunks): folding every stream cost a fifth of a check.
     known = [*reported, *(secret.text for secret in in_data)]
