@@ -21,6 +21,10 @@ from llm_fixtures.linting import check_file
 DEFAULT = Path(__file__).resolve().parent / ".corpus" / "copy00"
 
 
+def _checker(files: list[str], options: CheckOptions) -> Callable[[], object]:
+    return lambda: [check_file((path, path), options) for path in files]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT)
@@ -33,8 +37,7 @@ def main() -> None:
     selections = {"check, no check": frozenset[str](), "check, every check": frozenset(CHECK_NAMES)}
     selections |= {f"  {name}": frozenset({name}) for name in CHECK_NAMES}
     for label, checks in selections.items():
-        options = CheckOptions(checks=checks)
-        runs[label] = lambda options=options: [check_file((path, path), options) for path in files]
+        runs[label] = _checker(files, CheckOptions(checks=checks))
     for run in runs.values():  # warm: imports, compiled patterns, the files in the page cache
         run()
     best = dict.fromkeys(runs, float("inf"))

@@ -1,6 +1,7 @@
 """Every match of a few patterns in a large input, found in one pass over it (Hyperscan) instead of one regex
 pass or `bytes.find` loop per pattern: the secrets scanner and the inline-image search of `check` read each large
-file this way."""
+file this way. Hyperscan is installed where it has wheels (pyproject.toml says which platforms); elsewhere, or
+when it cannot be loaded, `available` is False and the callers keep their own passes: the same answers, slower."""
 
 from __future__ import annotations
 
@@ -19,11 +20,23 @@ class Patterns:
     every end: a pattern should end once per place, at a fixed length, not at each byte of a run), each end a
     call back into Python."""
 
-    __slots__ = ("_engine", "patterns")
+    __slots__ = ("_engine", "_loaded", "patterns")
 
     def __init__(self, patterns: Sequence[bytes]) -> None:
         self.patterns = tuple(patterns)
         self._engine: tuple[Any, Any] | None = None  # (database, scratch)
+        self._loaded: bool | None = None
+
+    def available(self) -> bool:
+        """Whether Hyperscan can be loaded here (tried once)."""
+        if self._loaded is None:
+            try:
+                import hyperscan  # noqa: F401
+            except ImportError:  # not installed (no wheel for this platform), or its library will not load
+                self._loaded = False
+            else:
+                self._loaded = True
+        return self._loaded
 
     def _compiled(self) -> tuple[Any, Any]:
         if self._engine is None:
@@ -36,7 +49,7 @@ class Patterns:
         return self._engine
 
     def find(self, data: bytes) -> list[tuple[int, int]]:
-        """(end, index of the pattern) of every match in `data`, sorted."""
+        """(end, index of the pattern) of every match in `data`, sorted (only when `available`)."""
         database, scratch = self._compiled()
         found: list[tuple[int, int]] = []
 

@@ -360,7 +360,10 @@ def find_secrets(data: bytes, images: Sequence[tuple[int, int, int]] = (), *, on
     """Every secret in `data`, in order: the one scanner of `check` and of every output (`sanitizing`). `images`
     are base64 texts that need not all be searched. `one_pass`: a large input is scanned in one pass of Hyperscan
     (the files `check` reads, by the thousand); outputs keep the regex passes, which cost less than loading it."""
-    candidates = _one_pass_candidates(data) if one_pass and len(data) >= LARGE_INPUT else _candidates(data, images)
+    if one_pass and len(data) >= LARGE_INPUT and _ONE_PASS.available():
+        candidates = _one_pass_candidates(data)
+    else:
+        candidates = _candidates(data, images)
     return [secret for _offset, secret in _found(data, candidates)]
 
 

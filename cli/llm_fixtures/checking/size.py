@@ -48,7 +48,7 @@ def image_spans(data: bytes) -> list[Image]:
     Ollama `images` entries (between their quotes)."""
     found: list[Image] = []
     starts: list[list[int]] | None = None
-    if len(data) >= LARGE_INPUT:  # both prefixes found in one pass
+    if len(data) >= LARGE_INPUT and _ONE_PASS.available():  # both prefixes found in one pass
         starts = [[], []]
         for end, index in _ONE_PASS.find(data):
             starts[index].append(end - len(_PREFIXES[index]))
