@@ -1,5 +1,6 @@
-"""Finding secrets in bytes: one scanner (anchored passes of the regex engine) and one mask, shared by the
-`secrets` check and by every output (`sanitizing`)."""
+"""Finding secrets in bytes: one scanner and one mask, shared by the `secrets` check and by every output
+(`sanitizing`). Each kind is one pattern; where to try it is found by anchored passes of the regex engine, or, in
+a large file `check` reads, by one pass of Hyperscan over every kind at once (`onepass`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import NamedTuple
 
 from llm_fixtures.onepass import LARGE_INPUT, Patterns
 
-# (kind, anchor, at, offsets, pattern). Each anchor is a regex that starts with a literal, which the regex
-# engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor, so kinds
-# share anchors where they can); the pattern must match at the anchor's position minus one of `offsets`, where
+# The regex passes (`_RuleSpec`'s anchor, at, offsets). Each anchor is a regex that starts with a literal, which
+# the regex engine scans for at C speed (faster than bytes.find, and one pass over the file per distinct anchor,
+# so kinds share anchors where they can); the pattern must match at the anchor's position minus one of `offsets`, where
 # the anchor's occurrence starts with `at` (the kind's part of a shared anchor). An anchor only narrows the
 # candidates: every place a pattern can match at is a place its anchor is found. Group 1 is the secret itself.
 # Lookbehinds keep `sk-` from matching inside words such as `task-...`; minimum lengths keep placeholders
