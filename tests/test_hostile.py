@@ -141,6 +141,12 @@ def deep_response(root: Path, _outside: Path) -> None:
     _write(root / REC / "deep.json", _replaced('"completion_tokens": 50', '"completion_tokens": ' + _nested(500)))
 
 
+def secret_prefixes(root: Path, _outside: Path) -> None:
+    # 2 MB of prompt made of secret prefixes: each engine tries a pattern where a secret could start, not at
+    # every repetition (a hostile file made to slow the scan of check and of every output).
+    _write(root / REC / "prefixes.json", _replaced("What's the weather", "eyJ" * 400_000 + "AKIA" * 200_000))
+
+
 def list_at_top(root: Path, _outside: Path) -> None:
     _write(root / REC / "list.json", "[1, 2, 3]\n")
 
@@ -298,6 +304,7 @@ CASES: dict[str, Case] = {
     "surrogate in test id": Case(surrogate_in_test_id),
     "list 1000 deep in request": Case(deep_request, deep="deep.json"),
     "list 500 deep in response": Case(deep_response, deep="deep.json"),
+    "2 MB of secret prefixes": Case(secret_prefixes),
     "list at top level": Case(list_at_top, bad=("list.json", "top level is a JSON list")),
     "response is a list": Case(response_list, bad=("empty.json", "response")),
     "JSON list outside recordings": Case(foreign_list, target="tests/integration", skipped="suites.json"),
