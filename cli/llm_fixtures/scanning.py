@@ -39,16 +39,6 @@ def _not_after(letters: str) -> str:
 
 
 _TOKEN, _UPPER, _WORD, _ALNUM = "[A-Za-z0-9_-]", "[A-Z0-9]", "[A-Za-z0-9_]", "[A-Za-z0-9]"
-_NOT_AFTER_TOKEN = _not_after(_TOKEN)
-_NOT_AFTER_UPPER = _not_after(_UPPER)
-_NOT_AFTER_WORD = _not_after(_WORD)
-_NOT_AFTER_ALNUM = _not_after(_ALNUM)
-
-
-def _starts_after(letters: str) -> str:
-    """The one-pass form of `_not_after(letters)`: the start of the input, a byte that is none of `letters`, or
-    a JSON escape, consumed before the secret (at most two bytes: see `_one_pass_candidates`)."""
-    return rf"(?:^|[^{letters[1:-1]}]|\\[nrt])"
 
 
 _A = r"A(?:[KS]IA|Iza|RER |TE KEY-----)"  # AWS and Google keys, BEARER, PRIVATE KEY-----
@@ -59,7 +49,7 @@ _X = r"x(?:ox[abposr]|ai)-"  # xox?- (Slack), xai- (xAI)
 _Y = r"y(?:a29\.|J(?<=eyJ)(?:(?<![A-Za-z0-9_-]eyJ)|(?<=\\[nrt]eyJ))[A-Za-z0-9_-]*\.eyJ)"
 _BEARER = r"rer (?<=earer )"  # Bearer, bearer
 _BEARER_WORD = r"(?:[Bb]earer|BEARER) +"
-_BEARER_TOKEN = _NOT_AFTER_ALNUM + _BEARER_WORD + r"([A-Za-z0-9._~+/-]{16,}=*)"
+_BEARER_TOKEN = _not_after(_ALNUM) + _BEARER_WORD + r"([A-Za-z0-9._~+/-]{16,}=*)"
 _BEARER_ONE_PASS = r"(?:[Bb]earer|BEARER) "  # the word and its first space
 _PRIVATE_KEY = rf"-----BEGIN (?:[A-Z]{{1,{_KEY_TYPE_LETTERS}}} )?PRIVATE KEY-----"
 
@@ -81,6 +71,30 @@ class _RuleSpec(NamedTuple):
     widths: tuple[int, ...]
 
 
+def _starts_after(letters: str) -> str:
+    """`_not_after(letters)` as Hyperscan can read it (it has no lookbehind): the start of the input, a byte
+    that is none of `letters`, or a JSON escape, matched before the secret."""
+    return rf"(?:^|[^{letters[1:-1]}]|\\[nrt])"
+
+
+def _rule(
+    kind: str,
+    where: tuple[str, bytes, tuple[int, ...]],
+    letters: str,
+    prefix: tuple[str, int],
+    rest: str,
+    after: str = "",
+) -> _RuleSpec:
+    """A kind whose secret is `prefix` (a regex of a fixed width) then `rest`, not inside a longer word of
+    `letters`, and followed by what `after` allows. `where` is its regex pass: (anchor, at, offsets). Both
+    forms are made from these, so that the one-pass form reads what the pattern's lookbehind reads."""
+    start, width = prefix
+    return _RuleSpec(
+        kind, *where, f"{_not_after(letters)}({start}{rest}){after}", _starts_after(letters) + start, (width,)
+    )
+
+
+_NOT_TOKEN = r"(?![A-Za-z0-9_-])"
 _RULES: tuple[_RuleSpec, ...] = (
     _RuleSpec(
         "private-key",
@@ -88,143 +102,40 @@ _RULES: tuple[_RuleSpec, ...] = (
         b"ATE KEY-----",
         (15, *range(17, 17 + _KEY_TYPE_LETTERS)),
         f"({_PRIVATE_KEY})",
-        _PRIVATE_KEY,
+        _PRIVATE_KEY,  # no lookbehind, and only a whole header matches: one match per header
         (27, *(27 + letters + 1 for letters in range(1, _KEY_TYPE_LETTERS + 1))),
     ),
-    _RuleSpec(
-        "anthropic-key",
-        _K,
-        b"k-",
-        (1,),
-        _NOT_AFTER_TOKEN + r"(sk-ant-[A-Za-z0-9_-]{20,})",
-        _starts_after(_TOKEN) + r"sk-ant-",
-        (7,),
-    ),
-    _RuleSpec(
-        "openai-key",
-        _K,
-        b"k-",
-        (1,),
-        _NOT_AFTER_TOKEN + r"(sk-(?!ant-)[A-Za-z0-9_-]{20,})",
-        _starts_after(_TOKEN) + r"sk-",
-        (3,),
-    ),
-    _RuleSpec(
-        "groq-key",
-        _K,
-        b"k_",
-        (2,),
-        _NOT_AFTER_TOKEN + r"(gsk_[A-Za-z0-9]{52})(?![A-Za-z0-9_-])",
-        _starts_after(_TOKEN) + r"gsk_",
-        (4,),
-    ),
-    _RuleSpec(
-        "stripe-key",
-        _K,
-        b"k_live_",
-        (1,),
-        _NOT_AFTER_TOKEN + r"([rs]k_live_[A-Za-z0-9]{24,})",
-        _starts_after(_TOKEN) + r"[rs]k_live_",
-        (8,),
-    ),
-    _RuleSpec(
-        "aws-access-key",
-        _A,
-        b"A",
-        (0,),
-        _NOT_AFTER_UPPER + r"((?:AKIA|ASIA)[0-9A-Z]{16})(?![0-9A-Z])",
-        _starts_after(_UPPER) + r"(?:AKIA|ASIA)",
-        (4,),
-    ),
-    _RuleSpec(
-        "google-api-key",
-        _A,
-        b"AIza",
-        (0,),
-        _NOT_AFTER_TOKEN + r"(AIza[0-9A-Za-z_-]{35})",
-        _starts_after(_TOKEN) + r"AIza",
-        (4,),
-    ),
-    _RuleSpec(
-        "google-oauth-token",
-        _Y,
-        b"ya29.",
-        (0,),
-        _NOT_AFTER_TOKEN + r"(ya29\.[0-9A-Za-z_-]{30,})",
-        _starts_after(_TOKEN) + r"ya29\.",
-        (5,),
-    ),
-    _RuleSpec(
-        "github-token",
-        _H,
-        b"h",
-        (1,),
-        _NOT_AFTER_WORD + r"(gh[pousr]_[A-Za-z0-9]{36,})",
-        _starts_after(_WORD) + r"gh[pousr]_",
-        (4,),
-    ),
-    _RuleSpec(
-        "github-token",
-        _H,
-        b"hub_pat_",
-        (3,),
-        _NOT_AFTER_WORD + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,})",
-        _starts_after(_WORD) + r"github_pat_",
-        (11,),
-    ),
-    _RuleSpec(
-        "huggingface-token",
-        _H,
-        b"hf_",
-        (0,),
-        _NOT_AFTER_TOKEN + r"(hf_[A-Za-z0-9]{34})(?![A-Za-z0-9_-])",
-        _starts_after(_TOKEN) + r"hf_",
-        (3,),
-    ),
-    _RuleSpec(
-        "slack-token",
-        _X,
-        b"xox",
-        (0,),
-        _NOT_AFTER_ALNUM + r"(xox[abposr]-[A-Za-z0-9-]{10,})",
-        _starts_after(_ALNUM) + r"xox[abposr]-",
-        (5,),
-    ),
-    _RuleSpec(
-        "xai-key",
-        _X,
-        b"xai-",
-        (0,),
-        _NOT_AFTER_TOKEN + r"(xai-[A-Za-z0-9]{80})(?![A-Za-z0-9_-])",
-        _starts_after(_TOKEN) + r"xai-",
-        (4,),
-    ),
-    _RuleSpec(
+    _rule("anthropic-key", (_K, b"k-", (1,)), _TOKEN, ("sk-ant-", 7), r"[A-Za-z0-9_-]{20,}"),
+    _rule("openai-key", (_K, b"k-", (1,)), _TOKEN, ("sk-", 3), r"(?!ant-)[A-Za-z0-9_-]{20,}"),
+    _rule("groq-key", (_K, b"k_", (2,)), _TOKEN, ("gsk_", 4), r"[A-Za-z0-9]{52}", _NOT_TOKEN),
+    _rule("stripe-key", (_K, b"k_live_", (1,)), _TOKEN, ("[rs]k_live_", 8), r"[A-Za-z0-9]{24,}"),
+    _rule("aws-access-key", (_A, b"A", (0,)), _UPPER, ("(?:AKIA|ASIA)", 4), r"[0-9A-Z]{16}", r"(?![0-9A-Z])"),
+    _rule("google-api-key", (_A, b"AIza", (0,)), _TOKEN, ("AIza", 4), r"[0-9A-Za-z_-]{35}"),
+    _rule("google-oauth-token", (_Y, b"ya29.", (0,)), _TOKEN, (r"ya29\.", 5), r"[0-9A-Za-z_-]{30,}"),
+    _rule("github-token", (_H, b"h", (1,)), _WORD, ("gh[pousr]_", 4), r"[A-Za-z0-9]{36,}"),
+    _rule("github-token", (_H, b"hub_pat_", (3,)), _WORD, ("github_pat_", 11), r"[A-Za-z0-9]{22}_[A-Za-z0-9]{59,}"),
+    _rule("huggingface-token", (_H, b"hf_", (0,)), _TOKEN, ("hf_", 3), r"[A-Za-z0-9]{34}", _NOT_TOKEN),
+    _rule("slack-token", (_X, b"xox", (0,)), _ALNUM, ("xox[abposr]-", 5), r"[A-Za-z0-9-]{10,}"),
+    _rule("xai-key", (_X, b"xai-", (0,)), _TOKEN, ("xai-", 4), r"[A-Za-z0-9]{80}", _NOT_TOKEN),
+    _rule(
         "jwt",
-        _Y,
-        b"yJ",
-        (1,),
-        _NOT_AFTER_TOKEN + r"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})",
-        _starts_after(_TOKEN) + r"eyJ",
-        (3,),
+        (_Y, b"yJ", (1,)),
+        _TOKEN,
+        ("eyJ", 3),
+        r"[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
     ),
-    _RuleSpec(
-        "bearer-token",
-        _BEARER,
-        b"r",
-        (3,),
-        _BEARER_TOKEN,
-        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
-        (7,),
-    ),
-    _RuleSpec(
-        "bearer-token",
-        _A,
-        b"ARER ",
-        (2,),
-        _BEARER_TOKEN,
-        _starts_after(_ALNUM) + _BEARER_ONE_PASS,
-        (7,),
+    # The bearer word and its spaces are not the secret: group 1 is the token after them.
+    *(
+        _RuleSpec(
+            "bearer-token",
+            anchor,
+            at,
+            (offset,),
+            _BEARER_TOKEN,
+            _starts_after(_ALNUM) + _BEARER_ONE_PASS,
+            (7,),
+        )
+        for anchor, at, offset in ((_BEARER, b"r", 3), (_A, b"ARER ", 2))
     ),
 )
 # Anchors every occurrence of which holds a `-`, `_`, space or `.` (`_K` its `-` or `_`, `_H` its `_`, `_X` its
