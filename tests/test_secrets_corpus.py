@@ -117,3 +117,24 @@ def test_without_hyperscan_a_large_file_is_scanned_by_the_regex_passes(monkeypat
     assert len({secret.kind for secret in without}) >= 12
     if with_it is not None:
         assert with_it == without
+
+
+@pytest.mark.usefixtures("corpus")  # skips when ../shared/corpus is absent
+@pytest.mark.skipif(not _ONE_PASS.available(), reason="Hyperscan is not installed on this platform")
+def test_both_engines_find_the_same_secrets_planted_in_real_recordings() -> None:
+    """The largest real recordings, with runs of the fragments above planted at random places: the one-pass
+    engine finds exactly what the regex passes find, and between them every kind."""
+    generator = random.Random(20261206)
+    files = sorted(corpus_files(), key=lambda path: path.stat().st_size, reverse=True)[:24]
+    kinds: set[str] = set()
+    for path in files:
+        data = bytearray(path.read_bytes())
+        for _ in range(40):
+            planted = "".join(generator.choice(_FRAGMENTS) for _ in range(generator.randint(1, 4)))
+            position = generator.randrange(len(data))
+            data[position:position] = planted.encode()
+        text = bytes(data)
+        expected = list(_matches(text, _candidates(text)))
+        assert list(_matches(text, _one_pass_candidates(text))) == expected, path
+        kinds.update(kind for _offset, kind, _secret in expected)
+    assert len(kinds) >= 12
