@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 import builders
 from conftest import corpus_files
+from llm_fixtures import normalizing
 from llm_fixtures.decoding import dump_upstream, parse_json
 from llm_fixtures.facts import hash_of_name
 from llm_fixtures.normalizing import (
@@ -129,3 +131,54 @@ def test_corpus_old_snapshot_is_raw() -> None:
         changed += bool(changes)
         assert new["request"] == raw["request"]
     assert changed == 24  # the other 6 hold no id, created or duration fields (pull, tags, ps, embeddings)
+
+
+_VALUES = ["rec-0123456789ab", "chatcmpl-1", "model", "chat.completion.chunk", 0, 1, 0.0, 1.0, 2, True, False, None, ""]
+_FIELDS = ["object", "id", "created", "created_at", "total_duration", "eval_duration"]
+
+
+def _random_item(rng: random.Random, created_at: bool) -> Any:
+    roll = rng.random()
+    if roll < 0.02:
+        return rng.choice(["text", 7, None, [], {"__data__": {"id": "x"}}, {"__type__": "t", "__data__": "x"}])
+    if roll < 0.04:
+        return {"__type__": "t", "__data__": {"id": [1], "object": "x", "created": 0}}  # unhashable
+    # Mostly the fields a chat chunk has, `created_at` in all items of a body or in none; now and then a field
+    # missing, or one of Ollama's.
+    fields = [name for name in _FIELDS[:3] if rng.random() < 0.97]
+    fields += [name for name in _FIELDS[3:] if rng.random() < (0.97 if name == "created_at" and created_at else 0.03)]
+    return envelope(**{name: rng.choice(_VALUES) for name in fields})
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_count_by_signature_gives_what_the_item_by_item_count_gives(seed: int) -> None:
+    # Bodies of a few kinds of items (often the same item repeated, as streams are): bools beside the numbers
+    # they equal, model entries, missing fields, `created_at` in some items only, Ollama durations, non-envelopes.
+    rng = random.Random(seed)
+    created_at = rng.random() < 0.3
+    kinds = [_random_item(rng, created_at) for _ in range(rng.randint(1, 4))]
+    if rng.random() < 0.5 and isinstance(kinds[0], dict) and isinstance(kinds[0].get("__data__"), dict):
+        # Twins: the first kind with one value swapped for one equal to it (0, 0.0, False; 1, 1.0, True)
+        data = kinds[0]["__data__"]
+        for name, value in data.items():
+            if type(value) in (int, float, bool) and value in (0, 1):
+                twin = rng.choice([twin for twin in (0, 0.0, False, 1, 1.0, True) if twin == value])
+                kinds.append({**kinds[0], "__data__": {**data, name: twin}})
+    body = [rng.choice(kinds) for _ in range(rng.randint(1, 12))]
+    plain = normalizing._plain_signatures(body)
+    record_id = normalizing.normalized_id(HASH)
+    if plain is not None:
+        counts, examples = normalizing._changes_of_plain(*plain, record_id)
+        expected_counts, expected_examples = normalizing._changes_of_items(body, record_id)
+        assert list(counts.items()) == list(expected_counts.items())  # the same counts, fields in the same order
+        assert examples == expected_examples
+
+
+def test_most_streams_are_counted_by_signature() -> None:
+    rid = "rec-0123456789ab"
+    stream = [envelope(id=rid, created=0, object="chat.completion.chunk") for _ in range(5)]
+    assert normalizing._plain_signatures(stream) is not None
+    with_created_at = [{**item, "__data__": {**item["__data__"], "created_at": 0}} for item in stream]
+    assert normalizing._plain_signatures(with_created_at) is not None
+    assert normalizing._plain_signatures([*stream, envelope(id=rid, created=False)]) is None  # a bool
+    assert normalizing._plain_signatures([*stream, envelope(id=rid)]) is None  # a field missing
