@@ -205,7 +205,7 @@ def test_a_file_that_does_not_parse_is_an_error_pair_and_the_rest_is_compared(ru
     perturb(repo)
     (repo / UNTOUCHED).write_text('{"request": {"url": ')
     result = run(runner, repo, "--git", "HEAD", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     rows = by_pair(lines(result.stdout))
     assert rows[(UNTOUCHED, UNTOUCHED)] == ("error", [])
     assert rows[(TEXT_STREAM, TEXT_STREAM)] == ("changed", ["content"])
@@ -339,7 +339,7 @@ def test_list_volatile_shows_built_in_and_configured_fields(runner: CliRunner, t
 def test_a_new_file_that_does_not_parse_is_an_error_with_no_old_side(runner: CliRunner, repo: Path) -> None:
     (repo / SUITE / "broken.json").write_text("[1, 2, 3]\n")
     result = run(runner, repo, "--git", "HEAD", "--json")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     (row,) = [r for r in lines(result.stdout) if r["status"] != "unchanged"]
     assert (row["old"], row["new"], row["status"]) == (None, f"{SUITE}/broken.json", "error")
     assert "not a recording" in row["details"]["problem"]
@@ -505,7 +505,7 @@ def test_diff_against_a_device_or_a_fifo_is_one_line_never_a_hang(runner: CliRun
     for other in ("/dev/zero", str(fifo)):
         with inside(tmp_path):
             result = runner.invoke(app, ["diff", "good.json", other], catch_exceptions=False)
-        assert result.exit_code == 2
+        assert result.exit_code == 1
         assert "not a regular file" in result.output
 
 

@@ -223,3 +223,21 @@ def test_a_folder_of_only_unreadable_files_lists_them_and_exits_1(
         for name, reason in (("trunc.json", "truncated JSON"), ("text.json", "invalid JSON"), ("fifo.json", "FIFO")):
             assert [line for line in result.stderr.splitlines() if name in line and reason in line], result.stderr
         assert ("alpha" in result.stdout or "x.json" in result.stdout) == (len(folders) == 2)
+
+
+@pytest.mark.parametrize(
+    "args", [["show"], ["show", "--json"], ["show", "--assemble"], ["show", "--assemble", "--json"]]
+)
+def test_a_fifo_or_a_device_named_as_a_file_is_said_to_be_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # Not "no recording matches": the path exists, and the reader says what it is, in one line, exit 1.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    os.mkfifo(tmp_path / "pipe.json")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [*args, "pipe.json", "/dev/null"], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "pipe.json: a FIFO (named pipe), not a regular file",
+        "/dev/null: a device, not a regular file",
+    ]

@@ -66,7 +66,9 @@ def each_ref(
         if not ref.strip():
             raise UsageError("an empty reference names nothing: give a path, a hash prefix or a test id")
         candidate = Path(ref)
-        if not is_node_id(ref) and candidate.is_file():
+        # A FIFO, a device or a socket is named as a file too: the reader says what it is, rather than a search
+        # of the catalog saying that no recording matches.
+        if not is_node_id(ref) and candidate.exists() and not candidate.is_dir():
             yield ref, [candidate]
             continue
         if not is_node_id(ref) and candidate.is_dir():

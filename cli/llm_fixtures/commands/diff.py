@@ -59,7 +59,8 @@ def run(
     Pairs by path; the same recording stored elsewhere is one `moved` pair; then by test id and endpoint, then by
     test function and endpoint under other parameters (a re-record whose request changed is one changed pair).
     Exit 0 when nothing changed beyond volatile fields and chunking (`--strict` counts those), 1 when something
-    did, 2 on error (a file that does not parse is reported as an `error` pair and the rest is compared).
+    did or a file could not be read (an `error` pair: the rest is still compared), 2 on bad usage or a revision
+    that does not exist.
     """
     from llm_fixtures.pooling import collector_paused
 
@@ -122,7 +123,6 @@ def _run(
         for report in errors:
             warn(f"error: {report.details.problem}")
         note_skipped(result.skipped)
-    if errors:
-        raise typer.Exit(2)
-    if any(report.meaningful or (strict and report.changes) for report in result.reports):
+    # A file that cannot be read is a finding, as in every command: the others were compared.
+    if errors or any(report.meaningful or (strict and report.changes) for report in result.reports):
         raise typer.Exit(1)
