@@ -201,9 +201,11 @@ def test_diff_shows_a_bell_in_a_test_id_escaped(runner: CliRunner, tmp_path: Pat
     assert "\x07" not in result.stdout
 
 
-@pytest.mark.parametrize(
-    "args", [["show"], ["show", "--json"], ["show", "--assemble"], ["show", "--assemble", "--json"]]
-)
+# Every form of `show` that reads files.
+SHOW_FORMS = [["show"], ["show", "--json"], ["show", "--assemble"], ["show", "--assemble", "--json"]]
+
+
+@pytest.mark.parametrize("args", SHOW_FORMS)
 def test_a_folder_of_only_unreadable_files_lists_them_and_exits_1(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
@@ -225,9 +227,7 @@ def test_a_folder_of_only_unreadable_files_lists_them_and_exits_1(
         assert ("alpha" in result.stdout or "x.json" in result.stdout) == (len(folders) == 2)
 
 
-@pytest.mark.parametrize(
-    "args", [["show"], ["show", "--json"], ["show", "--assemble"], ["show", "--assemble", "--json"]]
-)
+@pytest.mark.parametrize("args", SHOW_FORMS)
 def test_a_fifo_or_a_device_named_as_a_file_is_said_to_be_one(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
