@@ -7,6 +7,8 @@ import io
 import json
 import re
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,6 +222,22 @@ def test_the_json_lines_writer_writes_in_chunks_and_masks_each(capsys: pytest.Ca
     rows = _lines(capsys)
     assert [row["i"] for row in rows] == list(range(2000))
     assert all(row["k"] == mask(KEY) for row in rows)
+
+
+def test_the_json_lines_writer_writes_what_came_after_a_wait_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    # Items from worker processes come in bursts: the first item of a burst that came after a wait is written
+    # before the writer asks for more (a reader such as `| head -1` gets it as soon as it is known).
+    seen: list[str] = []
+
+    def bursts() -> Iterator[dict[str, int]]:
+        time.sleep(0.1)
+        yield {"i": 0}
+        seen.append(capsys.readouterr().out)
+        yield {"i": 1}
+
+    echo_json_lines(bursts())
+    assert seen == ['{"i":0}\n']
+    assert capsys.readouterr().out == '{"i":1}\n'
 
 
 def test_the_json_lines_writer_takes_pydantic_models_with_lone_surrogates(capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,4 +60,11 @@ def main() -> None:
     # registered command before it parses anything, and the others would be a fifth of the start-up. Its
     # usage, help and errors are the same as in the whole application (tests/test_app.py).
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    build_app([first] if first in COMMANDS else COMMANDS)()
+    try:
+        build_app([first] if first in COMMANDS else COMMANDS)()
+    finally:
+        # A command that ends before it has read all its results (its reader went away, Ctrl-C) ends its worker
+        # processes now, rather than at exit, after they have done all the work.
+        pooling = sys.modules.get("llm_fixtures.pooling")
+        if pooling is not None:
+            pooling.stop_pools()

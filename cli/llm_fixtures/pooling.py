@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -58,7 +58,7 @@ def map_ordered(
     jobs: int | None = None,
     threshold: int = PARALLEL_THRESHOLD,
     chunks_per_worker: int = 4,
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     """`function(item, *args)` for every item, yielded in the order of `items` as soon as each chunk is done.
     `function` and `args` must be picklable (a module-level function) when the work goes to other processes."""
     processes = worker_count(jobs)
@@ -71,6 +71,34 @@ def map_ordered(
 
     size = max(1, -(-len(items) // (processes * chunks_per_worker)))
     chunks = _chunks(items, size)
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    pool = ProcessPoolExecutor(max_workers=processes)
+    _LIVE.append(pool)
+    try:
         for part in pool.map(_run_chunk, [function] * len(chunks), chunks, [args] * len(chunks)):
             yield from part
+    except BaseException:  # Ctrl-C, an error: nothing more is wanted
+        _stop(pool)
+        raise
+    finally:
+        if pool in _LIVE:  # not when stop_pools took it
+            _LIVE.remove(pool)
+    pool.shutdown()
+
+
+# The pools of the calls in progress. A caller that stops reading (its reader went away: `| head`) leaves its
+# generator suspended, not closed, until the interpreter exits, and by then it would have waited for every chunk.
+_LIVE: list[Any] = []
+
+
+def stop_pools() -> None:
+    """End the pools of the calls in progress at once: the command is ending (see `_stop`)."""
+    while _LIVE:
+        _stop(_LIVE.pop())
+
+
+def _stop(pool: Any) -> None:
+    """End a pool whose results are no longer wanted: the chunks not handed to a worker yet are dropped, so that
+    the exit waits only for those in hand (shutting down would wait for every chunk, the whole work). Workers
+    are not killed: one ended while it sends its result would leave half a message in the pipe, and the exit
+    would wait for the rest forever."""
+    pool.shutdown(wait=False, cancel_futures=True)

@@ -116,7 +116,9 @@ class Targets:
         before it prints anything, as when it was catalogued first."""
         placed: set[str] = set()
         held: list[tuple[str, Any]] | None = [] if not all(self.named) else None
-        for (path, folders), (status, value) in zip(self.files, map_ordered(_outcome, self.files, mode), strict=True):
+        for (path, folders), (status, value) in zip(
+            self.files, map_ordered(_outcome, self.files, mode, chunks_per_worker=16), strict=True
+        ):
             if status == "skip":
                 continue
             for index in folders:

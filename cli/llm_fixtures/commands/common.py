@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,8 +44,9 @@ def warn(message: str) -> None:
     write_line(message)
 
 
-# JSON Lines: items are encoded a chunk at a time, each chunk made safe in one scan and written at once.
-_CHUNK_BYTES = 1 << 18
+# JSON Lines: items are encoded a chunk at a time (at most 256 KB, or what came in 50 ms), each chunk made safe in
+# one scan and written at once.
+_CHUNK_BYTES, _CHUNK_SECONDS = 1 << 18, 0.05
 # Below orjson's own limit: a deeper value is cut (and says so) rather than crash the writer.
 _MAX_DEPTH = 200
 
@@ -60,6 +62,7 @@ def echo_json_lines(items: Iterable[Any]) -> None:
     dumpers: dict[type, Callable[[Any], bytes]] = {}
     chunk: list[bytes] = []
     size = 0
+    written = time.monotonic()
     for item in items:
         kind = type(item)
         dump = dumpers.get(kind)
@@ -71,9 +74,12 @@ def echo_json_lines(items: Iterable[Any]) -> None:
             line = _fallback_json(item)
         chunk.append(line)
         size += len(line)
-        if size >= _CHUNK_BYTES:
+        # Written when the chunk is full, or when the lines in it have waited long enough: items that come from
+        # worker processes come in bursts, and a reader (`| head`, a person) gets each burst as it comes.
+        now = time.monotonic()
+        if size >= _CHUNK_BYTES or now - written >= _CHUNK_SECONDS:
             _write_json_chunk(chunk, allowlist)
-            chunk, size = [], 0
+            chunk, size, written = [], 0, now
     _write_json_chunk(chunk, allowlist)
 
 
