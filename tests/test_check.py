@@ -299,6 +299,19 @@ def test_duplicates_across_test_ids() -> None:
     assert findings[0].severity == "info"
 
 
+def test_messages_count_in_words_that_agree_with_their_number() -> None:
+    raw = recording([chunk(id="rec-1", created=0)], streaming=True)  # only the id is not what its name says
+    report = check_bytes(dump_upstream(raw), "a.json", f"{FOLDER}/a.json", CheckOptions())
+    (normalization,) = [finding for finding in report.findings if finding.check == "normalization"]
+    assert "(1 field);" in normalization.message
+    reports = [
+        check_bytes(dump_upstream(recording(streaming=True)), name, f"{FOLDER}/{name}", CheckOptions())
+        for name in ("a.json", "b.json")
+    ]
+    (duplicate,) = duplicates_of(reports)
+    assert "stored 2 times (1 test id);" in duplicate.message
+
+
 def test_summarize_orders_checks() -> None:
     reports = [check_bytes(b"{", "a", f"{FOLDER}/a.json", CheckOptions())]
     assert list(summarize(reports[0].findings)) == ["schema"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.hashing import KEY_ERRORS, RuleKeys, family_of, http_key, rule_named, sha256_key, tool_key
+from llm_fixtures.humanizing import plural
 
 HTTP_RULE = rule_named("http")
 
@@ -61,7 +62,7 @@ def find_duplicates(copies: Iterable[tuple[str, Copy]]) -> list[Finding]:
                 check="duplicates",
                 status="duplicate",
                 severity="info",
-                message=f"the same request is stored {len(members)} times ({len(test_ids)} test ids); "
+                message=f"the same request is stored {len(members)} times ({plural(len(test_ids), 'test id')}); "
                 f"{redundant:,} redundant bytes",
                 details={
                     "identity": identity,

@@ -6,6 +6,7 @@ from typing import Any
 
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.facts import hash_of_name
+from llm_fixtures.humanizing import plural
 from llm_fixtures.normalizing import describe_changes
 
 
@@ -20,7 +21,7 @@ def check_normalization(path: str, name: str, raw: dict[str, Any]) -> list[Findi
             check="normalization",
             status="unnormalized",
             severity="warning",
-            message=f"response not normalized ({len(changes)} fields); `fixtures normalize --write` fixes it",
+            message=f"response not normalized ({plural(len(changes), 'field')}); `fixtures normalize --write` fixes it",
             details={"changes": changes},
         )
     ]

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console, write_text
 from llm_fixtures.render.recorded import RecordedText
 
@@ -292,7 +293,7 @@ def render_markdown(reports: Sequence[PairReport], old_label: str, new_label: st
     header = [
         f"### Recording changes: {_md_code(old_label)} → {_md_code(new_label)}",
         "",
-        f"{summary.bucket_line() or 'nothing to compare'} ({len(reports)} pairs)",
+        f"{summary.bucket_line() or 'nothing to compare'} ({plural(len(reports), 'pair')})",
         "",
         "",
     ]
