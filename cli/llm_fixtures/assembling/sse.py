@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, and a long
+class Event:  # stream makes thousands of these (more than half the time of parsing it)
     """One dispatched event: its name (`event:`, "" when unnamed) and its data lines joined with newlines."""
 
     name: str
