@@ -633,6 +633,27 @@ def test_check_finds_a_planted_header_key_masked() -> None:
     assert "sk-a…" in secrets[0].message
 
 
+def test_each_key_of_many_interactions_is_named_once_on_its_first_line() -> None:
+    # A key sent in a header and echoed in the body is the header's finding only; each distinct key once.
+    keys = [f"sk-proj-{number:030d}" for number in range(300)]
+    data = yaml_cassette(
+        *(
+            interaction(
+                request_headers={"Authorization": [f"Bearer {key}"]},
+                request_body=json.dumps({"messages": [{"role": "user", "content": f"my key is {key}"}]}),
+            )
+            for key in keys
+        )
+    )
+    findings = [finding for finding in check_cassette_bytes(data, "c.yaml") if finding.check == "secrets"]
+    assert [finding.status for finding in findings] == ["auth-header"] * len(keys)
+    text = data.decode()
+    assert [finding.details["line"] for finding in findings] == [
+        text[: text.index(key)].count("\n") + 1
+        for key in keys  # where each is first
+    ]
+
+
 def test_allow_secrets_is_respected() -> None:
     data = planted(Authorization=[f"Bearer {OPENAI_KEY}"])
     options = CheckOptions(allow_secrets=("sk-proj-", "AIza"))

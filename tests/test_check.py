@@ -14,10 +14,11 @@ from llm_fixtures.checking import CheckOptions, check_bytes, duplicates_of, summ
 from llm_fixtures.checking.placement import check_place, expected_folder
 from llm_fixtures.checking.renames import plan_renames
 from llm_fixtures.checking.schema import check_schema
-from llm_fixtures.checking.secrets import Allowlist, check_secrets, mask
+from llm_fixtures.checking.secrets import MAX_LISTED, Allowlist, check_secrets, mask
 from llm_fixtures.checking.size import check_size
 from llm_fixtures.decoding import check_recording, dump_upstream
 from llm_fixtures.hashing import request_key_name
+from llm_fixtures.scanning import LineNumbers, SeenSecrets
 
 TEST_ID = "tests/integration/inference/test_x.py::test_y[p]"
 FOLDER = "/repo/tests/integration/inference/recordings"
@@ -310,6 +311,42 @@ def test_messages_count_in_words_that_agree_with_their_number() -> None:
     ]
     (duplicate,) = duplicates_of(reports)
     assert "stored 2 times (1 test id);" in duplicate.message
+
+
+def test_a_file_of_a_thousand_keys_names_the_first_hundred_and_counts_the_rest() -> None:
+    keys = [f"sk-{number:024d}" for number in range(1000)]
+    raw = recording()
+    raw["request"]["body"]["messages"] = [{"role": "user", "content": key} for key in [*keys, *keys]]  # each twice
+    data = dump_upstream(raw)
+    findings = check_secrets("f.json", data)
+    assert [finding.status for finding in findings] == ["openai-key"] * MAX_LISTED + ["unlisted"]
+    for finding, key in zip(
+        findings[:MAX_LISTED], keys[:MAX_LISTED], strict=True
+    ):  # in file order, each on the line it is first on
+        assert finding.details["line"] == data[: data.index(key.encode())].count(b"\n") + 1
+    assert findings[-1].details["count"] == 900
+    assert findings[-1].message == "900 more secrets in the file, not listed (the first 100 are)"
+    # Allowed keys are neither named nor counted.
+    allowed = Allowlist((r"sk-0{22}[0-4]",))
+    assert check_secrets("f.json", data, allowed)[-1].details["count"] == 1000 - 50 - MAX_LISTED  # 50 allowed
+
+
+def test_seen_secrets_skip_a_secret_named_already_or_inside_one_named() -> None:
+    seen = SeenSecrets(["Bearer sk-inside-a-header-value-0001"])
+    assert seen.covers("sk-inside-a-header-value-0001")
+    assert not seen.covers("sk-elsewhere")
+    for number in range(SeenSecrets.LIMIT * 2):
+        seen.add(f"key-{number:04d}")
+    assert seen.covers("key-0001") and f"key-{SeenSecrets.LIMIT * 2 - 1:04d}" in seen  # each text, exactly
+    assert not seen.covers("ey-0001x")
+
+
+def test_line_numbers_count_on_from_the_offset_before() -> None:
+    data = b"a\nbb\n\nccc\n"
+    lines = LineNumbers(data)
+    offsets = [0, 2, 5, 6, 10, 1]  # the last one goes back: counted again from the start
+    assert [lines.of(offset) for offset in offsets] == [data[:offset].count(b"\n") + 1 for offset in offsets]
+    assert LineNumbers(data).of_each([10, 0, 6, 6]) == [5, 1, 4, 4]
 
 
 def test_summarize_orders_checks() -> None:

@@ -146,6 +146,13 @@ def secret_prefixes(root: Path, _outside: Path) -> None:
     _write(root / REC / "prefixes.json", _replaced("What's the weather", "eyJ" * 400_000 + "AKIA" * 200_000))
 
 
+def distinct_keys(root: Path, _outside: Path) -> None:
+    # 1 MB of prompt made of 35,000 distinct API keys: each is reported or counted once, not compared with every
+    # one before it (a minute of `check` for this file), and not given a line by counting from the file's start.
+    keys = " ".join(f"sk-{number:024d}" for number in range(35_000))
+    _write(root / REC / "keys.json", _replaced("What's the weather", keys))
+
+
 def list_at_top(root: Path, _outside: Path) -> None:
     _write(root / REC / "list.json", "[1, 2, 3]\n")
 
@@ -304,6 +311,7 @@ CASES: dict[str, Case] = {
     "list 1000 deep in request": Case(deep_request, deep="deep.json"),
     "list 500 deep in response": Case(deep_response, deep="deep.json"),
     "2 MB of secret prefixes": Case(secret_prefixes),
+    "35,000 distinct keys": Case(distinct_keys),
     "list at top level": Case(list_at_top, bad=("list.json", "top level is a JSON list")),
     "response is a list": Case(response_list, bad=("empty.json", "response")),
     "JSON list outside recordings": Case(foreign_list, target="tests/integration", skipped="suites.json"),

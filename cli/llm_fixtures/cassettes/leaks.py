@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from llm_fixtures.cassettes.bodies import content_decoded
 from llm_fixtures.cassettes.model import Cassette, Headers
 from llm_fixtures.checking.secrets import AUTH_HEADERS
-from llm_fixtures.scanning import Allowlist, find_secrets, mask
+from llm_fixtures.scanning import Allowlist, LineNumbers, SeenSecrets, find_secrets, mask
 
 # Headers whose every non-placeholder value is a credential. Cookies carry sessions (Cloudflare's `__cf_bm` too).
 SECRET_HEADERS = AUTH_HEADERS | frozenset(
@@ -61,9 +61,21 @@ def is_placeholder(value: str) -> bool:
     return any(word in lowered for word in _PLACEHOLDER_WORDS)
 
 
-def _line(text: bytes, value: str) -> int:
-    at = text.find(value.encode("utf-8", "surrogateescape"))
-    return text.count(b"\n", 0, at) + 1 if at != -1 else 0
+class TextLines:
+    """The line each value is first on in a cassette's text (0: it is not in it as such), each value looked for
+    once (a cassette sends the same key in every interaction), and the line of an offset."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+        self.offsets = LineNumbers(text)
+        self._values: dict[str, int] = {}
+
+    def of_value(self, value: str) -> int:
+        line = self._values.get(value)
+        if line is None:
+            at = self.text.find(value.encode("utf-8", "surrogateescape"))
+            line = self._values[value] = self.text.count(b"\n", 0, at) + 1 if at != -1 else 0
+        return line
 
 
 def _secret_parts(name: str, value: str) -> list[str]:
@@ -81,7 +93,8 @@ def _secret_parts(name: str, value: str) -> list[str]:
     return [value.strip()]
 
 
-def header_leaks(index: int, side: str, headers: Headers, text: bytes) -> list[Leak]:
+def header_leaks(index: int, side: str, headers: Headers, text: bytes | TextLines) -> list[Leak]:
+    lines = text if isinstance(text, TextLines) else TextLines(text)
     leaks: list[Leak] = []
     for name, values in headers.items():
         lowered = name.lower()
@@ -92,15 +105,15 @@ def header_leaks(index: int, side: str, headers: Headers, text: bytes) -> list[L
             for secret in _secret_parts(lowered, value):
                 if not is_placeholder(secret):
                     leaks.append(
-                        Leak(index, f"{side} header {lowered}", kind, secret, _line(text, secret), side, lowered)
+                        Leak(index, f"{side} header {lowered}", kind, secret, lines.of_value(secret), side, lowered)
                     )
     return leaks
 
 
-def _query_leaks(index: int, uri: str, text: bytes) -> list[Leak]:
+def _query_leaks(index: int, uri: str, lines: TextLines) -> list[Leak]:
     query = urlsplit(uri).query if "?" in uri else ""
     return [
-        Leak(index, f"query parameter {key}", "query-key", value, _line(text, value))
+        Leak(index, f"query parameter {key}", "query-key", value, lines.of_value(value))
         for key, value in parse_qsl(query, keep_blank_values=False)
         if key.lower() in SECRET_QUERY_KEYS and not is_placeholder(value)
     ]
@@ -120,13 +133,14 @@ def find_leaks(cassette: Cassette, text: bytes, allowlist: Allowlist = NO_ALLOWL
     header and query values first (they are secrets whatever their form), then pattern matches in the file,
     then pattern matches inside compressed or binary bodies (which no search of the file can see)."""
     found: list[Leak] = []
+    lines = TextLines(text)
     for interaction in cassette.interactions:
         request, response = interaction.request, interaction.response
-        found += header_leaks(interaction.index, "request", request.headers, text)
-        found += _query_leaks(interaction.index, request.uri, text)
-        found += header_leaks(interaction.index, "response", response.headers, text)
+        found += header_leaks(interaction.index, "request", request.headers, lines)
+        found += _query_leaks(interaction.index, request.uri, lines)
+        found += header_leaks(interaction.index, "response", response.headers, lines)
     for offset, kind, secret in pattern_matches(text):
-        found.append(Leak(None, "file", kind, secret, text.count(b"\n", 0, offset) + 1))
+        found.append(Leak(None, "file", kind, secret, lines.offsets.of(offset)))
     for interaction in cassette.interactions:
         for side, body, headers in (
             ("request", interaction.request.body, interaction.request.headers),
@@ -139,11 +153,11 @@ def find_leaks(cassette: Cassette, text: bytes, allowlist: Allowlist = NO_ALLOWL
             for _offset, kind, secret in pattern_matches(data):
                 found.append(Leak(interaction.index, f"{side} body ({encoding})", kind, secret, 0))
     leaks: list[Leak] = []
-    seen: list[str] = []
+    seen = SeenSecrets()
     for leak in found:
-        if any(leak.secret in earlier for earlier in seen):
+        if seen.covers(leak.secret):
             continue  # a token inside a header already reported, or the same key again
-        seen.append(leak.secret)
+        seen.add(leak.secret)
         if not allowlist.allows(leak.secret):
             leaks.append(leak)
     return leaks

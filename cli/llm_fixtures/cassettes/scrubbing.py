@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from llm_fixtures.cassettes.leaks import MASK, NO_ALLOWLIST, Leak, find_leaks, header_leaks
+from llm_fixtures.cassettes.leaks import MASK, NO_ALLOWLIST, Leak, TextLines, find_leaks, header_leaks
 from llm_fixtures.cassettes.loading import GZIP_MAGIC, CassetteLoader, inflate, load_document
 from llm_fixtures.cassettes.reading import cassette_of
 from llm_fixtures.checking.secrets import Allowlist
@@ -124,11 +124,12 @@ def scrub(data: bytes, path: str, allowlist: Allowlist = NO_ALLOWLIST, *, drop: 
     dropped: list[tuple[int, str, str]] = []
     # Every header to drop, in every interaction (find_leaks reports a value once; a cookie resent in each
     # request is in each request's headers).
+    lines = TextLines(plain)
     wanted = {
         (item.index, side, leak.header or "")
         for item in cassette.interactions
         for side, headers in (("request", item.request.headers), ("response", item.response.headers))
-        for leak in header_leaks(item.index, side, headers, plain)
+        for leak in header_leaks(item.index, side, headers, lines)
         if leak.header in drop and not allowlist.allows(leak.secret)
     }
     if wanted and serializer == "yaml":

@@ -9,15 +9,11 @@ from typing import Any
 import orjson
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.scanning import Allowlist, find_secrets, mask
+from llm_fixtures.scanning import Allowlist, LineNumbers, SeenSecrets, find_secrets, mask
 
 __all__ = ["AUTH_HEADERS", "Allowlist", "allowlist_of", "check_secrets", "folded_stream", "mask"]
 
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key"})
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
 
 
 def _finding(path: str, kind: str, secret: str, line: int | None) -> Finding:
@@ -166,7 +162,7 @@ def _add_strings(pieces: dict[Any, list[str]], where: tuple[Any, ...], values: d
     return True
 
 
-def _may_hold_split_key(response: Any, reported: Sequence[str]) -> bool:
+def _may_hold_split_key(response: Any, reported: SeenSecrets) -> bool:
     """Whether the folded message of a stored stream may hold a key that is not in `reported` (the keys found in
     the file's bytes): always for a stream that is not a plain chat chunk stream; for one that is, when one of
     the strings its chunks spread holds a key once joined."""
@@ -186,7 +182,7 @@ def _may_hold_split_key(response: Any, reported: Sequence[str]) -> bool:
                 joined.append(orjson.dumps(text))
             except TypeError:  # a lone surrogate
                 joined.append(b'"' + text.encode("utf-8", "surrogatepass") + b'"')
-    return any(not any(secret.text in earlier for earlier in reported) for secret in find_secrets(b"".join(joined)))
+    return any(not reported.covers(secret.text) for secret in find_secrets(b"".join(joined)))
 
 
 def check_secrets(
@@ -204,28 +200,54 @@ def check_secrets(
     `response`, when the file parsed: a stored stream is searched once folded too (`folded_stream`), when
     the strings its chunks spread may hold a key the bytes do not (`_may_hold_split_key`)."""
     allowlist = allowlist or Allowlist()
-    reported: list[str] = []
-    findings: list[Finding] = []
-    for name, value in _header_secrets(headers):
-        reported.append(value)  # allowed or not, the tokens inside it are not reported again
-        if allowlist.allows(value):
-            continue
-        findings.append(_finding(path, "auth-header", value, _line_of(data, max(data.find(f'"{name}"'.encode()), 0))))
+    header_values = _header_secrets(headers)
+    reported = SeenSecrets(value for _name, value in header_values)  # allowed or not: the tokens inside are known
+    lines = LineNumbers(data)
+    at = lines.of_each([max(data.find(f'"{name}"'.encode()), 0) for name, _value in header_values])
+    findings = [
+        _finding(path, "auth-header", value, line)
+        for (_name, value), line in zip(header_values, at, strict=True)
+        if not allowlist.allows(value)
+    ]
     in_data = find_secrets(data, images, one_pass=True)
     # The stream is folded only when its joined strings may hold a key that the file's bytes do not (a key split
     # over its chunks): folding every stream cost a fifth of a check.
-    known = [*reported, *(secret.text for secret in in_data)]
+    known = SeenSecrets([*(value for _name, value in header_values), *(secret.text for secret in in_data)])
     folded = folded_stream(response) if _may_hold_split_key(response, known) else b""
+    unlisted = 0
     for source, secrets in ((data, in_data), (b"", find_secrets(folded) if folded else [])):
         for secret in secrets:
-            if any(secret.text in earlier for earlier in reported):
+            if len(findings) >= MAX_LISTED:  # the rest are counted (each one once), not listed
+                if secret.text not in reported and not allowlist.allows(secret.text):
+                    unlisted += 1
+                reported.add(secret.text)
                 continue
-            reported.append(secret.text)
+            if reported.covers(secret.text):
+                continue
+            reported.add(secret.text)
             if allowlist.allows(secret.text):
                 continue
-            line = _line_of(source, secret.start) if source else None
+            line = lines.of(secret.start) if source else None
             findings.append(_finding(path, secret.kind, secret.text, line))
+    if unlisted:
+        findings.append(_unlisted(path, unlisted))
     return findings
+
+
+# A file holds a handful of secrets, or it was made to hold thousands: it is named with the first ones.
+MAX_LISTED = 100
+
+
+def _unlisted(path: str, count: int) -> Finding:
+    return Finding(
+        path=path,
+        check="secrets",
+        status="unlisted",
+        severity="error",
+        message=f"{count:,} more {'secret' if count == 1 else 'secrets'} in the file, not listed "
+        f"(the first {MAX_LISTED} are)",
+        details={"kind": "unlisted", "count": count},
+    )
 
 
 def allowlist_of(entries: Sequence[str]) -> Allowlist:

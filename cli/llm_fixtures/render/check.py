@@ -45,7 +45,7 @@ def render_findings(
     summary = Table(box=None, pad_edge=False, header_style="bold")
     summary.add_column("check")
     summary.add_column("status")
-    summary.add_column("files", justify="right")
+    summary.add_column("findings", justify="right")
     for check, statuses in counts.items():
         for status, count in sorted(statuses.items(), key=lambda item: (-item[1], item[0])):
             summary.add_row(Text(check), Text(status), Text(str(count)))
