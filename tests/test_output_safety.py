@@ -130,6 +130,15 @@ def test_clean_json_keeps_the_json_and_its_meaning() -> None:
     assert back["nested"] == [{"k": mask(KEY)}]
 
 
+def test_keys_among_letters_of_several_bytes_are_masked_where_they_are() -> None:
+    # Bytes and characters part ways at each letter of several bytes: every mask still lands on its key.
+    keys = [f"sk-{number:024d}" for number in range(50)]
+    text = " ".join(f"é{key}·😀 \ud800 {number}" for number, key in enumerate(keys))
+    cleaned = clean(text)
+    assert not any(key in cleaned for key in keys)
+    assert cleaned == " ".join(f"é{mask(key)}·😀 \\ud800 {number}" for number, key in enumerate(keys))
+
+
 def test_clean_cells_escapes_newlines_and_masks_across_the_cells() -> None:
     cells = ["ok", f"a\nb{CONTROLS}", KEY, "日本"]
     assert clean_cells(cells) == ["ok", "a\\nb" + clean(CONTROLS), mask(KEY), "日本"]
