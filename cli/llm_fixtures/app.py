@@ -63,8 +63,8 @@ def main() -> None:
     try:
         build_app([first] if first in COMMANDS else COMMANDS)()
     finally:
-        # A command that ends before it has read all its results (its reader went away, Ctrl-C) ends its worker
-        # processes now, rather than at exit, after they have done all the work.
+        # A command that ends before it has read all its results (its reader went away, Ctrl-C) drops the work
+        # its worker processes have not started: the exit waits for what they hold, not for all of it.
         pooling = sys.modules.get("llm_fixtures.pooling")
         if pooling is not None:
             pooling.stop_pools()
