@@ -570,6 +570,10 @@ def _nested(depth: int) -> Any:
         {"model": "m", "prompt": "see <|12345678-1234-1234-1234-123456789abc|>"},
         {"model": "m", "prompt": "score: 0.9, attributes: {'a': 1}"},
         {"model": "m", "score": 1},  # a word in a key: walked, nothing changes
+        # file_search words: scrubbed by the current rule, dumped as stored by the rule of before the scrub
+        {"model": "m", "prompt": "score: 0.5 document_id: 12345678-1234-1234-1234-123456789abc <|x|>"},
+        {"model": "m", "prompt": "score: 0.123456"},  # and a decimal that both rules rewrite
+        {"model": "m", "items": [{"extra_body": {"project_id": "p"}}], "prompt": "attributes: {}"},
         {"model": "m", "extra_body": {"project_id": "p", "other": 1}},
         {"model": "m", "stream": True, "stream_options": {"include_usage": True}},
         {"model": "m", "huge": 10**100, "surrogate": "\ud800 lone"},
