@@ -640,10 +640,10 @@ def _stored_text(
         return None  # walked: for the stand-ins of its long strings; nested deeply, to fail where it always has
     if not steps.any:
         return _canonical_json(_bare_key(request, parsed, stored))
-    if probe is not None and _holds_words_to_normalize(probe, steps):
+    if probe is not None and _holds_words_to_normalize(probe):
         return None  # looked for before json.dumps, whose text would go unused
     text = _canonical_json(_bare_key(request, parsed, stored))
-    if probe is None and _holds_words_to_normalize(text.encode(), steps):
+    if probe is None and _holds_words_to_normalize(text.encode()):
         return None
     return text if _numbers_unchanged(text, body, scan) else None
 
@@ -661,17 +661,14 @@ def _orjson_or_none(value: Any) -> bytes | None:
 _FILE_SEARCH_CITATION_BYTES = re.compile(_FILE_SEARCH_CITATION.pattern.encode())
 
 
-def _holds_words_to_normalize(data: bytes, steps: Normalization) -> bool:
+def _holds_words_to_normalize(data: bytes) -> bool:
     """Whether a body's JSON (either writer's: both write ASCII words as they are) holds a word the
-    file_search substitutions need or a citation (when `steps` scrub file_search results), or `project_id`
-    (when they drop it): without them those steps change nothing. (A rule of before the scrub hashes a body of
-    file_search results as it is stored.)"""
-    if steps.project_id and b"project_id" in data:
-        return True
-    return steps.file_search and (
+    file_search substitutions need, a citation, or `project_id`: without them those steps change nothing."""
+    return (
         b"score" in data
         or b"attributes" in data
         or b"document_id" in data
+        or b"project_id" in data
         or (b"<|" in data and _FILE_SEARCH_CITATION_BYTES.search(data) is not None)
     )
 
