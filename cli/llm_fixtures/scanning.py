@@ -291,10 +291,9 @@ class SeenSecrets:
     __slots__ = ("_exact", "_texts")
 
     def __init__(self, texts: Iterable[str] = ()) -> None:
-        self._exact: set[str] = set()
-        self._texts: list[str] = []
-        for text in texts:
-            self.add(text)
+        self._texts = list(dict.fromkeys(texts))  # each once, in order
+        self._exact = set(self._texts)
+        del self._texts[self.LIMIT :]
 
     def covers(self, text: str) -> bool:
         return text in self._exact or any(text in earlier for earlier in self._texts)

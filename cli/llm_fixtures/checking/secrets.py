@@ -3,7 +3,8 @@ authorization headers, and keys split across the chunks of a stored stream; repo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -162,7 +163,7 @@ def _add_strings(pieces: dict[Any, list[str]], where: tuple[Any, ...], values: d
     return True
 
 
-def _may_hold_split_key(response: Any, reported: SeenSecrets) -> bool:
+def _may_hold_split_key(response: Any, reported: Iterable[str]) -> bool:
     """Whether the folded message of a stored stream may hold a key that is not in `reported` (the keys found in
     the file's bytes): always for a stream that is not a plain chat chunk stream; for one that is, when one of
     the strings its chunks spread holds a key once joined."""
@@ -182,7 +183,11 @@ def _may_hold_split_key(response: Any, reported: SeenSecrets) -> bool:
                 joined.append(orjson.dumps(text))
             except TypeError:  # a lone surrogate
                 joined.append(b'"' + text.encode("utf-8", "surrogatepass") + b'"')
-    return any(not reported.covers(secret.text) for secret in find_secrets(b"".join(joined)))
+    found = find_secrets(b"".join(joined))
+    if not found:  # as for almost every stream
+        return False
+    known = SeenSecrets(reported)
+    return any(not known.covers(secret.text) for secret in found)
 
 
 def check_secrets(
@@ -201,18 +206,21 @@ def check_secrets(
     the strings its chunks spread may hold a key the bytes do not (`_may_hold_split_key`)."""
     allowlist = allowlist or Allowlist()
     header_values = _header_secrets(headers)
-    reported = SeenSecrets(value for _name, value in header_values)  # allowed or not: the tokens inside are known
+    values = [value for _name, value in header_values]
+    reported = SeenSecrets(values)  # allowed or not: the tokens inside them are not reported again
     lines = LineNumbers(data)
-    at = lines.of_each([max(data.find(f'"{name}"'.encode()), 0) for name, _value in header_values])
-    findings = [
-        _finding(path, "auth-header", value, line)
-        for (_name, value), line in zip(header_values, at, strict=True)
-        if not allowlist.allows(value)
-    ]
+    findings: list[Finding] = []
+    if header_values:
+        at = lines.of_each([max(data.find(f'"{name}"'.encode()), 0) for name, _value in header_values])
+        findings = [
+            _finding(path, "auth-header", value, line)
+            for value, line in zip(values, at, strict=True)
+            if not allowlist.allows(value)
+        ]
     in_data = find_secrets(data, images, one_pass=True)
     # The stream is folded only when its joined strings may hold a key that the file's bytes do not (a key split
     # over its chunks): folding every stream cost a fifth of a check.
-    known = SeenSecrets([*(value for _name, value in header_values), *(secret.text for secret in in_data)])
+    known = itertools.chain(values, (secret.text for secret in in_data))
     folded = folded_stream(response) if _may_hold_split_key(response, known) else b""
     unlisted = 0
     for source, secrets in ((data, in_data), (b"", find_secrets(folded) if folded else [])):
