@@ -12,7 +12,7 @@ import orjson
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.scanning import Allowlist, LineNumbers, SeenSecrets, find_secrets, mask
 
-__all__ = ["AUTH_HEADERS", "Allowlist", "allowlist_of", "check_secrets", "folded_stream", "mask"]
+__all__ = ["AUTH_HEADERS", "MAX_LISTED", "Allowlist", "allowlist_of", "check_secrets", "folded_stream", "mask"]
 
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
@@ -203,7 +203,8 @@ def check_secrets(
     when the file parsed: a non-empty authorization or api-key header is a secret whatever its form.
     `images` are the file's inline images (`size.image_spans`), whose base64 text need not all be searched.
     `response`, when the file parsed: a stored stream is searched once folded too (`folded_stream`), when
-    the strings its chunks spread may hold a key the bytes do not (`_may_hold_split_key`)."""
+    the strings its chunks spread may hold a key the bytes do not (`_may_hold_split_key`). The first MAX_LISTED
+    secrets are named; any more are counted in one `unlisted` finding."""
     allowlist = allowlist or Allowlist()
     header_values = _header_secrets(headers)
     values = [value for _name, value in header_values]
