@@ -3,15 +3,20 @@ read back, each miss given its test, sightings merged. Table-driven, over text (
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import random
+import time
 from typing import Any
 
 import pytest
 
+from llm_fixtures.explaining import logreading
 from llm_fixtures.explaining.logreading import read_log
 from llm_fixtures.explaining.logtext import clean_line
 from llm_fixtures.explaining.messages import tool_arguments
+from llm_fixtures.explaining.model import Miss
 from llm_fixtures.explaining.nodeids import find_node_ids
 from llm_fixtures.rerecording.nodeids import node_id_problem
 
@@ -315,3 +320,49 @@ def test_a_hostile_log_is_read_without_error() -> None:
     )
     reading = read_log(hostile)
     assert all(miss.hash is None or len(miss.hash) == 64 for miss in reading.misses)
+
+
+def _merged_pairwise(misses: list[Miss]) -> list[Miss]:
+    """`merge` as it was first written: each sighting compared with every miss kept before it."""
+    merged: list[Miss] = []
+    for miss in misses:
+        for kept in merged:
+            if logreading._same(kept, miss):
+                logreading._absorb(kept, miss)
+                break
+        else:
+            merged.append(miss)
+    return merged
+
+
+def _random_miss(rng: random.Random, line: int) -> Miss:
+    full = rng.choice(["a1b2c3d4e5f6a7b8", "a1b2c3d4e5f6ffff", "a1b2c3ffffffffff", "a1b2", "0f0f0f0f0f0f0f0f"])
+    known = rng.choice([None, full, full[: rng.randint(2, len(full))]])
+    return Miss(
+        kind=rng.choice(["inference", "tool"]),
+        line=line,
+        test_id=rng.choice([None, "t.py::a", "t.py::b"]),
+        hash=known if known is not None and rng.random() < 0.5 else None,
+        hash_prefix=known if known is not None and rng.random() < 0.5 else None,
+        url=rng.choice([None, "http://h/v1/chat/completions", "http://h/v1/models"]),
+        model=rng.choice([None, "m1", "m2"]),
+    )
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_merging_by_index_gives_what_comparing_every_pair_gives(seed: int) -> None:
+    # Sightings with and without test ids, whole hashes and prefixes of every length (shorter than the index's
+    # key too), agreeing and not: the same misses, each with the same fields.
+    rng = random.Random(seed)
+    misses = [_random_miss(rng, line) for line in range(rng.randint(1, 30))]
+    assert logreading.merge(copy.deepcopy(misses)) == _merged_pairwise(copy.deepcopy(misses))
+
+
+def test_a_log_of_thousands_of_misses_is_merged_in_a_moment() -> None:
+    hashes = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(20_000)]
+    misses = [Miss(kind="inference", line=n, test_id=f"t.py::t{n}", hash=hashes[n]) for n in range(20_000)]
+    misses += [Miss(kind="inference", line=n, hash_prefix=hashes[n][:12]) for n in range(20_000)]  # summary lines
+    started = time.monotonic()
+    merged = logreading.merge(misses)
+    assert time.monotonic() - started < 5  # comparing every pair took minutes
+    assert len(merged) == 20_000

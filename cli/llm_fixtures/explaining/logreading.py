@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from llm_fixtures.explaining.logtext import clean_lines
 from llm_fixtures.explaining.messages import MARKERS, read_miss
@@ -164,16 +165,73 @@ def _absorb(kept: Miss, other: Miss) -> None:
 
 def merge(misses: list[Miss]) -> list[Miss]:
     """One miss per request that missed: sightings of the same miss merged into the first, each field taken
-    from whichever sighting has it (the summary names the test, the traceback the whole hash)."""
-    merged: list[Miss] = []
+    from whichever sighting has it (the summary names the test, the traceback the whole hash). Each sighting is
+    compared with the misses kept so far that can be the same (`_Kept`), not with all of them: a log of 16,000
+    failed tests took half a minute."""
+    kept = _Kept()
     for miss in misses:
-        for kept in merged:
-            if _same(kept, miss):
-                _absorb(kept, miss)
+        for position in kept.candidates(miss):
+            if _same(kept.misses[position], miss):
+                _absorb(kept.misses[position], miss)
+                kept.index(position)
                 break
         else:
-            merged.append(miss)
-    return merged
+            kept.index(kept.add(miss))
+    return kept.misses
+
+
+# Hashes and prefixes are looked up by their first characters: a log cuts a hash to 12 or more, and request
+# hashes (sha256) share their first 12 only by chance.
+_HASH_KEY = 12
+
+
+class _Kept:
+    """The misses kept by `merge`, indexed so that the ones a sighting can be `_same` as are found at once: a
+    sighting with a test id is the same only as a miss of that test, or (their hashes agreeing) of none; one
+    without is the same only as a miss whose hash or prefix agrees with its own, so shares its first characters.
+    A miss is indexed again when a sighting adds a test id or a hash to it."""
+
+    def __init__(self) -> None:
+        self.misses: list[Miss] = []
+        self._by_test: dict[tuple[str, str], list[int]] = {}
+        self._by_hash: dict[tuple[str, str], list[int]] = {}
+        self._short: dict[str, list[int]] = {}  # a hash or prefix shorter than _HASH_KEY
+
+    def add(self, miss: Miss) -> int:
+        self.misses.append(miss)
+        return len(self.misses) - 1
+
+    def index(self, position: int) -> None:
+        miss = self.misses[position]
+        if miss.test_id is not None:
+            _put(self._by_test, (miss.kind, miss.test_id), position)
+        known = miss.hash or miss.hash_prefix
+        if known and len(known) >= _HASH_KEY:
+            _put(self._by_hash, (miss.kind, known[:_HASH_KEY]), position)
+        elif known:
+            _put(self._short, miss.kind, position)
+
+    def candidates(self, miss: Miss) -> list[int]:
+        """The positions of the kept misses `miss` can be the same as, in order."""
+        found: set[int] = set()
+        if miss.test_id is not None:
+            found.update(self._by_test.get((miss.kind, miss.test_id), ()))
+        known = miss.hash or miss.hash_prefix
+        if known and len(known) >= _HASH_KEY:
+            found.update(self._by_hash.get((miss.kind, known[:_HASH_KEY]), ()))
+            found.update(self._short.get(miss.kind, ()))
+        elif known:  # a short prefix may agree with any hash: every miss of its kind that has one
+            found.update(self._short.get(miss.kind, ()))
+            for (kind, _key), positions in self._by_hash.items():
+                if kind == miss.kind:
+                    found.update(positions)
+        return sorted(found)
+
+
+def _put(index: dict[Any, list[int]], key: Any, position: int) -> None:
+    positions = index.setdefault(key, [])
+    if not positions or positions[-1] != position:
+        positions.append(position)
 
 
 def missed_tests(reading: LogReading) -> list[str]:
