@@ -74,7 +74,7 @@ class TextLines:
         line = self._values.get(value)
         if line is None:
             at = self.text.find(value.encode("utf-8", "surrogateescape"))
-            line = self._values[value] = self.text.count(b"\n", 0, at) + 1 if at != -1 else 0
+            line = self._values[value] = self.offsets.of(at) if at != -1 else 0
         return line
 
 
