@@ -11,6 +11,7 @@ import builders
 from conftest import corpus_files
 from llm_fixtures import normalizing
 from llm_fixtures.decoding import dump_upstream, parse_json
+from llm_fixtures.errors import BadRecording
 from llm_fixtures.facts import hash_of_name
 from llm_fixtures.normalizing import (
     EPOCH_TIMESTAMP,
@@ -182,3 +183,27 @@ def test_most_streams_are_counted_by_signature() -> None:
     assert normalizing._plain_signatures(with_created_at) is not None
     assert normalizing._plain_signatures([*stream, envelope(id=rid, created=False)]) is None  # a bool
     assert normalizing._plain_signatures([*stream, envelope(id=rid)]) is None  # a field missing
+
+
+@pytest.mark.usefixtures("corpus")
+def test_every_corpus_body_counted_by_signature_is_counted_the_same_item_by_item() -> None:
+    counted = 0
+    for path in corpus_files():
+        try:
+            raw = parse_json(path.read_bytes(), str(path))
+        except BadRecording:
+            continue
+        response = raw.get("response") if isinstance(raw, dict) else None
+        body = response.get("body") if isinstance(response, dict) else None
+        items = body if isinstance(body, list) else [body]
+        plain = normalizing._plain_signatures(items)
+        if plain is None:
+            continue
+        counted += 1
+        for request_hash in (HASH, hash_of_name(path.name)):
+            record_id = normalizing.normalized_id(request_hash)
+            counts, examples = normalizing._changes_of_plain(*plain, record_id)
+            expected_counts, expected_examples = normalizing._changes_of_items(items, record_id)
+            assert list(counts.items()) == list(expected_counts.items()), path.name
+            assert examples == expected_examples, path.name
+    assert counted > 100  # streams of chat chunks, completions, model lists, single answers
