@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from llm_fixtures.diffing.report import Details, FieldChange, PairReport
+from llm_fixtures.escaping import one_line
 from llm_fixtures.render.diff import _md_code, render_markdown
 
 HOSTILE_IDS = [
@@ -40,13 +41,13 @@ def _inline_children(tokens: list[Token]) -> list[Token]:
         ("a`b", "`` a`b ``"),
         ("a``b`", "``` a``b` ```"),
         ("`", "`` ` ``"),
-        ("two\nlines\r\nhere", "`two lines here`"),
+        ("two\nlines\r\nhere", "`two\\nlines\\r\\nhere`"),  # line breaks shown escaped, on one line
     ],
 )
 def test_md_code_fences_outlast_the_backticks_inside(value: str, expected: str) -> None:
     assert _md_code(value) == expected
     (span,) = [child for child in _inline_children(_parse(expected)) if child.type == "code_inline"]
-    assert span.content == " ".join(value.splitlines())
+    assert span.content == one_line(value)
 
 
 def _report(test_id: str, index: int) -> PairReport:
@@ -81,12 +82,12 @@ def test_markdown_keeps_hostile_test_ids_and_paths_in_their_cells_and_code_spans
     assert set(cells_per_row) == {4}
     spans = [child.content for child in _inline_children(tokens) if child.type == "code_inline"]
     for index, test_id in enumerate(HOSTILE_IDS):
-        flat = " ".join(test_id.splitlines())
+        flat = one_line(test_id)  # its line breaks shown as escapes
         assert spans.count(flat) == 1  # the heading of its table
         assert f"rec`{index}|x<b>&amp;.json" in spans  # its row
         moved = f"{json.dumps(test_id + '-old', ensure_ascii=False)} → {json.dumps(test_id, ensure_ascii=False)}"
         assert f"- moved: {_md_code(moved)}" in text and moved in spans  # the details: one code span
-    assert "old|`x`" in spans and "new line" in spans  # the labels in the title
+    assert "old|`x`" in spans and "new\\nline" in spans  # the labels in the title
 
     # The only HTML is what the renderer writes: <details> and <summary>, the names inside escaped.
     html = [t.content for t in tokens if t.type == "html_block"] + [

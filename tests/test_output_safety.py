@@ -23,6 +23,7 @@ import builders
 from llm_fixtures.app import app
 from llm_fixtures.checking.secrets import check_secrets
 from llm_fixtures.commands.common import echo_json_lines
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import human_bytes, plural
 from llm_fixtures.render.console import safe_text, stderr_console, stdout_console, write_line, write_text
 from llm_fixtures.sanitizing import clean, clean_cells, clean_json
@@ -561,3 +562,60 @@ def test_show_raw_alone_prints_the_keys_as_stored(runner: CliRunner, leaky: dict
         assert leaky[place] in recording.stdout
     for place in ("cassette-header", "cassette-url", "cassette-body"):
         assert leaky[place] in cassette.stdout
+
+
+# A file name, test id and model that would each end a line of output: newline, tab, the Unicode line separator.
+BROKEN = "evil\nname\tx\u2028y"
+
+
+@pytest.fixture
+def line_breakers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.fixtures]\nroots = ["recordings"]\n')
+    for side, answer in (("old", "before"), ("new", "after")):
+        request = builders.sdk_request(
+            "https://api.openai.com/v1/v1/chat/completions",
+            "/v1/chat/completions",
+            {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+            model=f"model {BROKEN}",
+        )
+        body = [_chunk(answer), _chunk(".", "stop")]
+        raw = builders.recording(request, body, streaming=True, test_id=f"tests/test_gone.py::test_x[{BROKEN}]")
+        builders.write_recording(tmp_path / side / "recordings" / f"{BROKEN}.json", raw)
+    (tmp_path / "recordings").symlink_to(tmp_path / "new" / "recordings")
+    (tmp_path / "tests").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+LINE_COMMANDS = [
+    ["ls"],
+    ["ls", "--group-by", "test"],
+    ["show", "recordings"],
+    ["show", "--assemble", "recordings"],
+    ["diff", "old/recordings", "new/recordings"],
+    ["check"],
+    ["normalize"],
+    ["prune"],
+]
+
+
+@pytest.mark.parametrize("args", LINE_COMMANDS, ids=" ".join)
+@pytest.mark.usefixtures("line_breakers")
+def test_a_path_or_id_that_would_break_a_line_stays_on_its_line(runner: CliRunner, args: list[str]) -> None:
+    """Each item of human output stays on its own line (what grep and awk read, and what a forged line would
+    break): a newline, tab or line separator in a file name, test id or model is shown as its escape."""
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.stderr
+    output = result.stdout + result.stderr
+    for piece in ("evil\n", "name\t", "x\u2028"):
+        assert piece not in output
+    assert "evil\\nname\\tx\\u2028y" in output
+
+
+def test_one_line_escapes_every_line_break_and_nothing_else() -> None:
+    assert one_line("a\nb\r\nc\td\x0be\x0cf\x1cg\x85h\u2028i\u2029j") == (
+        "a\\nb\\r\\nc\\td\\x0be\\x0cf\\x1cg\\x85h\\u2028i\\u2029j"
+    )
+    plain = "tests/x.py::test[é-\u202e-\x1b]"  # the sinks escape the rest: one_line leaves it as it is
+    assert one_line(plain) == plain
+    assert all(len(one_line(text).splitlines()) == 1 for text in ("\n", "\r", "\u2028", "x\x1dy", "\x1e"))

@@ -16,8 +16,9 @@ from llm_fixtures.scanning import Allowlist, find_secrets, mask
 # its escape: `\x1b`, `\x9b`, `\u202e`, `\ud800`.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNSAFE = f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
-# ...and, in a value that must stay on one line (a table cell, a stderr line), newline and tab too.
-_UNSAFE_IN_LINE = f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]"
+# ...and, in a value that must stay on one line (a table cell, a stderr line), newline and tab too, and the Unicode
+# line and paragraph separators (`str.splitlines` breaks at them; `escaping.one_line` escapes the same).
+_UNSAFE_IN_LINE = f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff]"
 # The same characters in UTF-8 JSON text: the encoders escape C0 controls, not DEL, C1 or bidi characters.
 _UNSAFE_IN_JSON = rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
 # A private key's body after its header line (the header is what `check` reports; the body is the secret), in

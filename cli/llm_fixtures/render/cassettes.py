@@ -11,6 +11,7 @@ from rich.table import Table
 
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
 from llm_fixtures.cassettes.showing import MessageView
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.render.recorded import RecordedText
@@ -25,6 +26,11 @@ def _stream(streaming: bool, chunks: int) -> str:
 
 def _more(first: str | None, every: tuple[str, ...]) -> str:
     return f"{first or ''} +{len(every) - 1}" if len(every) > 1 else first or ""
+
+
+def _cell(value: str) -> RecordedText:
+    """A table cell or title from a cassette (a path, an endpoint, a model), kept on one line."""
+    return RecordedText(one_line(value))
 
 
 def short_path(path: str, width: int) -> str:
@@ -74,14 +80,14 @@ def render_cassettes(rows: Sequence[CassetteFacts], *, total: int) -> None:
     for facts in rows:
         marker = " !" if facts.error else ""
         table.add_row(
-            RecordedText(short_path(facts.path, width - len(marker)) + marker),
-            RecordedText(facts.format if not facts.compressed else f"{facts.format}.gz"),
-            RecordedText(str(facts.interactions)),
-            RecordedText(_more(facts.endpoint, facts.endpoints)),
-            RecordedText(_more(facts.model, facts.models)),
-            RecordedText(_more(facts.provider, facts.providers)),
-            RecordedText(_stream(facts.streaming, facts.chunks)),
-            RecordedText(human_bytes(facts.bytes)),
+            _cell(short_path(facts.path, width - len(marker)) + marker),
+            _cell(facts.format if not facts.compressed else f"{facts.format}.gz"),
+            _cell(str(facts.interactions)),
+            _cell(_more(facts.endpoint, facts.endpoints)),
+            _cell(_more(facts.model, facts.models)),
+            _cell(_more(facts.provider, facts.providers)),
+            _cell(_stream(facts.streaming, facts.chunks)),
+            _cell(human_bytes(facts.bytes)),
         )
     stdout_console().print(table)
     size = sum(facts.bytes for facts in rows)
@@ -112,13 +118,13 @@ def render_interactions(rows: Sequence[InteractionFacts], *, total: int) -> None
     width = _path_width(others + 2)
     for row in rows:
         table.add_row(
-            RecordedText(short_path(row.path, width)),
-            RecordedText(str(row.interaction)),
-            RecordedText(row.method),
-            RecordedText(row.endpoint),
-            RecordedText(row.model or ""),
-            RecordedText("" if row.status is None else str(row.status) + (" !" if row.error else "")),
-            RecordedText(_stream(row.streaming, row.chunks)),
+            _cell(short_path(row.path, width)),
+            _cell(str(row.interaction)),
+            _cell(row.method),
+            _cell(row.endpoint),
+            _cell(row.model or ""),
+            _cell("" if row.status is None else str(row.status) + (" !" if row.error else "")),
+            _cell(_stream(row.streaming, row.chunks)),
         )
     stdout_console().print(table)
     stderr_console().print(RecordedText(f"{len(rows)} of {total} interactions", style="dim"))
@@ -132,10 +138,10 @@ def render_messages(views: Sequence[MessageView]) -> None:
     for view in views:
         if view.path != current:
             current = view.path
-            console.print(Rule(RecordedText(view.path), align="left"))
+            console.print(Rule(_cell(view.path), align="left"))
         arrow = {"sent": "→", "received": "←"}.get(view.direction or "", "·")
         line = RecordedText(f"{view.interaction:>4} {arrow} ")
-        line.append(view.name, style="bold")
+        line.append(one_line(view.name), style="bold")
         data = _short_json(view.data)
         if data and view.kind != "close":
             line.append("  " + data)
@@ -183,7 +189,8 @@ def render_tiers(tiers: Tiers) -> None:
         for item in tiers.unplayed:
             which = "interaction" if len(item.unplayed) == 1 else "interactions"
             err.print(
-                RecordedText(f"  {item.path}  {which} {_positions(item.unplayed)} of {item.count}"), soft_wrap=True
+                RecordedText(f"  {one_line(item.path)}  {which} {_positions(item.unplayed)} of {item.count}"),
+                soft_wrap=True,
             )
     if tiers.changed_since:
         err.print(

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from llm_fixtures.checking import Finding
 from llm_fixtures.checking.renames import Rename
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stderr_console, stdout_console
 
@@ -39,7 +40,7 @@ def render_findings(
         for finding in rows:
             block.append("\n  ")
             block.append(finding.status.ljust(width), style=_STYLE[finding.severity])
-            block.append(f"{finding.path}\n{' ' * (width + 2)}{finding.message}")
+            block.append(f"{one_line(finding.path)}\n{' ' * (width + 2)}{one_line(finding.message)}")
         block.append("\n")
         console.print(block, soft_wrap=True)
     summary = Table(box=None, pad_edge=False, header_style="bold")
@@ -62,9 +63,9 @@ def render_renames(rows: Sequence[Rename], *, write: bool) -> None:
     """One line per rename: `old -> new`, and why a refused one was refused."""
     console = stdout_console()
     for row in rows:
-        line = Text(f"{row.path} -> {row.new_path}")
+        line = Text(f"{one_line(row.path)} -> {one_line(row.new_path)}")
         if row.status == "refused":
-            line.append(f"  (refused: {row.reason})", style="red")
+            line.append(f"  (refused: {one_line(row.reason or '')})", style="red")
         console.print(line, soft_wrap=True)
     done = sum(row.status == "renamed" for row in rows)
     refused = sum(row.status == "refused" for row in rows)
@@ -77,8 +78,8 @@ def render_normalize(rows: Sequence[tuple[str, list[str]]], *, write: bool, tota
     """Each file that changes (or would), with its changed fields."""
     console = stdout_console()
     for path, changes in rows:
-        console.print(Text(path), soft_wrap=True)
+        console.print(Text(one_line(path)), soft_wrap=True)
         for change in changes:
-            console.print(Text(f"  {change}"), soft_wrap=True)
+            console.print(Text(f"  {one_line(change)}"), soft_wrap=True)
     verb = "normalized" if write else "would change; run with --write to apply"
     stderr_console().print(Text(f"{len(rows)} of {plural(total, 'file')} {verb}"))

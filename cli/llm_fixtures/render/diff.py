@@ -13,6 +13,7 @@ from rich.text import Text
 
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.diffing.report import CLASSES, NO_TEST, FieldChange, PairReport, TextChange, summarize
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console, write_text
 from llm_fixtures.render.recorded import RecordedText
@@ -175,7 +176,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
     # Long test ids and word diffs stay on one line each: the terminal wraps them, and a pipe keeps them whole.
     console.soft_wrap = True
     summary = summarize(reports)
-    console.print(RecordedText(_safe(f"{old_label} → {new_label}: {len(reports)} pairs"), style="bold"))
+    console.print(RecordedText(_safe(one_line(f"{old_label} → {new_label}: {len(reports)} pairs")), style="bold"))
     console.print(RecordedText(f"  {summary.bucket_line() or 'nothing to compare'}"))
     if summary.classes:
         console.print(RecordedText("By class:", style="bold"))
@@ -186,7 +187,7 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
         console.print(RecordedText("By test:", style="bold"))
         for test_id in sorted(summary.per_test):
             meaningful = summary.classes_per_test.get(test_id, [])
-            counts = f"  {test_id}: {summary.bucket_line(summary.per_test[test_id])}"
+            counts = f"  {one_line(test_id)}: {summary.bucket_line(summary.per_test[test_id])}"
             console.print(RecordedText(_safe(counts) + (f" [{', '.join(meaningful)}]" if meaningful else "")))
     folded: dict[str, list[PairReport]] = defaultdict(list)
     for report in reports:
@@ -198,17 +199,17 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
             continue
         console.print()
         head = RecordedText(f"{report.status:<8} ", style="bold yellow" if report.meaningful else "bold")
-        head.append(_safe(_label(report)), style="bold")
+        head.append(_safe(one_line(_label(report))), style="bold")
         if report.changes:
             head.append(f"  [{', '.join(report.changes)}]")
         if report.paired_by in ("test", "parameters"):
             head.append(f"  (paired by {report.paired_by})", style="dim")
         console.print(head)
         if report.test_id:
-            console.print(RecordedText(f"  test: {_safe(report.test_id)}", style="dim"))
+            console.print(RecordedText(f"  test: {_safe(one_line(report.test_id))}", style="dim"))
         for label, line in _detail_lines(report):
             row = RecordedText(f"  {label}: ", style="cyan")
-            row.append(line if isinstance(line, Text) else RecordedText(_safe(line)))
+            row.append(line if isinstance(line, Text) else RecordedText(_safe(one_line(line))))
             console.print(row)
     if folded:
         console.print()
@@ -223,19 +224,11 @@ def render_human(reports: Sequence[PairReport], old_label: str, new_label: str, 
 # ---------------------------------------------------------------------------------------------- markdown
 
 
-# Line endings Markdown knows: any of them in a value would end a table row, a heading or a list item.
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
-
-
-def _one_line(value: str) -> str:
-    return _LINE_BREAKS.sub(" ", value)
-
-
 def _md_code(value: str) -> str:
     """A value (a test id, a path, a field change) as an inline code span that nothing in it can end or escape: a
     fence longer than its longest run of backticks (then padded with a space, which Markdown strips, so that a
     backtick at either end stays inside), on one line. Markdown and HTML inside it are shown, not rendered."""
-    value = _one_line(value)
+    value = one_line(value)
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     if not longest:
         return f"`{value}`"
@@ -246,12 +239,12 @@ def _md_code(value: str) -> str:
 def _md_cell(value: str) -> str:
     """Text for a table cell: every `|` escaped (GitHub reads `\\|` as a pipe inside the cell, code spans
     included), on one line."""
-    return _one_line(value).replace("|", "\\|")
+    return one_line(value).replace("|", "\\|")
 
 
 def _md_html(value: str) -> str:
     """Text inside an HTML element (`<summary>`), where Markdown is not read: escaped as HTML, on one line."""
-    return html.escape(_one_line(value), quote=False)
+    return html.escape(one_line(value), quote=False)
 
 
 def _md_details(report: PairReport) -> str:

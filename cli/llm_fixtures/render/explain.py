@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from llm_fixtures.escaping import one_line
 from llm_fixtures.explaining.model import Candidate, Explanation
 from llm_fixtures.render.console import stderr_console, stdout_console
 
@@ -36,22 +37,22 @@ def _request(explanation: Explanation) -> str:
     if explanation.model:
         parts.append(explanation.model)
     parts.append(f"hash {explanation.hash}" if explanation.hash else "hash not in the log")
-    return " · ".join(parts) + f"  (log line {explanation.line})"
+    return one_line(" · ".join(parts)) + f"  (log line {explanation.line})"
 
 
 def _candidate(block: Text, candidate: Candidate, indent: str) -> None:
     block.append(f"\n{indent}")
     block.append(candidate.status.ljust(13), style=_STATUS_STYLE.get(candidate.status, ""))
-    block.append(candidate.path)
+    block.append(one_line(candidate.path))
     more = f"{indent}{' ' * 13}"
     if candidate.relation != "this-test" and candidate.test_id:
-        block.append(f"\n{more}test {candidate.test_id}", style="dim")
+        block.append(f"\n{more}test {one_line(candidate.test_id)}", style="dim")
         if candidate.relation == "other-model" and candidate.model:
-            block.append(f" · {candidate.model}", style="dim")
+            block.append(f" · {one_line(candidate.model)}", style="dim")
         if candidate.test_gone:
-            block.append(f" ({candidate.test_gone})", style="dim")
+            block.append(f" ({one_line(candidate.test_gone)})", style="dim")
     if candidate.status != "ok":
-        block.append(f"\n{more}{candidate.message}")
+        block.append(f"\n{more}{one_line(candidate.message)}")
     if candidate.replays_as:
         block.append(f"\n{more}its content hashes to the missing hash ({candidate.replays_as} rule)", style="green")
 
@@ -87,33 +88,33 @@ def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: boo
 def explanation_text(explanation: Explanation) -> Text:
     """One miss as a block of text (no markup: every value is the user's data)."""
     block = Text()
-    block.append(explanation.test_id or "(test not named in the log)", style="bold")
+    block.append(one_line(explanation.test_id or "(test not named in the log)"), style="bold")
     _label(block, "missed")
     block.append(_request(explanation))
     _candidates(block, explanation.candidates, test_known=explanation.test_id is not None, certain=explanation.certain)
     _label(block, "cause")
     block.append(explanation.cause, style="bold green" if explanation.certain else "bold yellow")
     block.append(" (certain): " if explanation.certain else ": ")
-    block.append(explanation.reason)
+    block.append(one_line(explanation.reason))
     for ranked in explanation.causes[1:]:
         _label(block, "or")
         block.append(ranked.cause, style="yellow")
-        block.append(f": {ranked.reason}")
+        block.append(f": {one_line(ranked.reason)}")
     for drift in explanation.drift:
         _label(block, "drift")
-        block.append(f"{drift.field}: {drift.difference}")
-        block.append(f"\n  {' ' * _LABEL}normalization: {drift.normalization}", style="dim")
+        block.append(one_line(f"{drift.field}: {drift.difference}"))
+        block.append(f"\n  {' ' * _LABEL}normalization: {one_line(drift.normalization)}", style="dim")
     for note in explanation.notes:
         _label(block, "note")
-        block.append(note)
+        block.append(one_line(note))
     for index, command in enumerate(explanation.fix):
         _label(block, "fix" if index == 0 else "then")
-        block.append(command, style="cyan")
+        block.append(one_line(command), style="cyan")
     if explanation.record_command:
         _label(block, "runs")
-        block.append(explanation.record_command)
+        block.append(one_line(explanation.record_command))
         if explanation.setup:
-            block.append(f"  (setup {explanation.setup}, as the preset chose for this id)", style="dim")
+            block.append(f"  (setup {one_line(explanation.setup)}, as the preset chose for this id)", style="dim")
     if not explanation.fix:
         _label(block, "fix")
         block.append("re-run the replay" if explanation.cause == "present" else "none known", style="dim")

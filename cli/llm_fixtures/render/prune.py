@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm_fixtures.discovery import is_cassette_name
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import human_bytes
 from llm_fixtures.humanizing import plural as _plural
 from llm_fixtures.pruning import PrunePlan, group_key
@@ -48,7 +49,7 @@ def _scanned(plan: PrunePlan) -> str:
 def _test_cell(test_id: str | None) -> str:
     if not test_id:
         return "(no test id)"
-    return test_id.split("::", 1)[1] if "::" in test_id else test_id
+    return one_line(test_id.split("::", 1)[1] if "::" in test_id else test_id)
 
 
 def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
@@ -62,7 +63,7 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
         return
     out = stdout_console()
     # Columns line up down the whole listing. Paths are what a person copies: never cut; the test gives way.
-    path_width = max(len(orphan.path) for orphan in plan.orphans)
+    path_width = max(len(one_line(orphan.path)) for orphan in plan.orphans)
     size_width = max(len(human_bytes(orphan.bytes)) for orphan in plan.orphans)
     groups = 0
     for test_file, members in groupby(plan.orphans, key=group_key):
@@ -71,12 +72,11 @@ def render_plan(plan: PrunePlan, *, next_command: str | None) -> None:
         reasons = sorted({orphan.reason for orphan in rows})
         common = reasons[0] if len(reasons) == 1 else None
         size = human_bytes(sum(orphan.bytes for orphan in rows))
-        out.print(
-            Text(f"{test_file}: {common or 'several reasons'} ({_counted([orphan.path for orphan in rows])}, {size})")
-        )
+        counted = _counted([orphan.path for orphan in rows])
+        out.print(Text(f"{one_line(test_file)}: {one_line(common or 'several reasons')} ({counted}, {size})"))
         for orphan in rows:
-            line = f"  {orphan.path:<{path_width}}  {human_bytes(orphan.bytes):>{size_width}}  "
-            line += "" if common else f"{orphan.reason}: "
+            line = f"  {one_line(orphan.path):<{path_width}}  {human_bytes(orphan.bytes):>{size_width}}  "
+            line += "" if common else f"{one_line(orphan.reason)}: "
             test = _test_cell(orphan.test_id)
             room = max(out.width - len(line), 20)
             line += test if len(test) <= room else test[: room - 1] + "…"
@@ -112,10 +112,13 @@ def render_left_alone(plan: PrunePlan, problems: Sequence[str]) -> None:
         title = KIND_TITLES.get(kind, kind)
         count = f"{_counted([item.path for item in rows])} of {_plural(len(by_file), 'test file')}"
         lines.append(f"left alone ({title}): {count}")
-        lines += [f"  {test_file}: {reason}" for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]]
+        lines += [
+            f"  {one_line(test_file)}: {one_line(reason)}"
+            for test_file, reason in list(by_file.items())[:SHOWN_PER_KIND]
+        ]
         if len(by_file) > SHOWN_PER_KIND:
             lines.append(f"  ... and {len(by_file) - SHOWN_PER_KIND} more")
-    lines += [f"unreadable, left alone: {problem}" for problem in problems]
+    lines += [f"unreadable, left alone: {one_line(problem)}" for problem in problems]
     if lines:
         write_lines(lines, err=True)
 
@@ -145,7 +148,7 @@ def render_restored(paths: Sequence[Path], base: Path) -> None:
             shown = str(path.relative_to(base))
         except ValueError:
             shown = str(path)
-        out.print(Text(shown))
+        out.print(Text(one_line(shown)))
     stderr_console().print(
         f"restored {_counted([str(path) for path in paths])}" if paths else "nothing to restore: no trash batch"
     )

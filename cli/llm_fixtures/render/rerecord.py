@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from llm_fixtures.escaping import one_line
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
@@ -18,6 +19,11 @@ from llm_fixtures.rerecording.leftovers import Recovered
 from llm_fixtures.rerecording.outcome import Outcome
 from llm_fixtures.rerecording.plan import Plan, PlanItem
 from llm_fixtures.rerecording.review import PendingEntry, PendingTest
+
+
+def _line(value: object) -> str:
+    """A path, test id or command from the run, kept on one line (`one_line`)."""
+    return one_line(str(value))
 
 
 def _count(value: int | None) -> str:
@@ -52,21 +58,23 @@ def _render_runs(plan: Plan) -> None:
         console.print(Text(line), soft_wrap=True)
     for number, run in enumerate(plan.runs, 1):
         items = [item for item in plan.items if item.run == number]
-        heading = f"\nrun {number} of {len(plan.runs)}" + (f": setup {run.setup}" if run.setup else "")
+        heading = f"\nrun {number} of {len(plan.runs)}" + (f": setup {_line(run.setup)}" if run.setup else "")
         if run.suites:
             heading += f" (suite {', '.join(run.suites)})"
         console.print(Text(heading, style="bold"), soft_wrap=True)
         for why in run.why:
-            console.print(Text(f"  {why}"), soft_wrap=True)
-        console.print(Text(f"  $ {run.shell}"), soft_wrap=True)
+            console.print(Text(f"  {_line(why)}"), soft_wrap=True)
+        console.print(Text(f"  $ {_line(run.shell)}"), soft_wrap=True)
         for test in run.tests:
             covered = [item for item in items if item.test_id == test and item.path is not None]
             if not covered:
-                console.print(Text(f"  {test}  (no recording yet: the run records it)"), soft_wrap=True)
+                console.print(Text(f"  {_line(test)}  (no recording yet: the run records it)"), soft_wrap=True)
                 continue
-            console.print(Text(f"  {test}  ({len(covered)} recording(s), {_total(covered)} tokens)"), soft_wrap=True)
+            console.print(
+                Text(f"  {_line(test)}  ({len(covered)} recording(s), {_total(covered)} tokens)"), soft_wrap=True
+            )
             for item in covered:
-                console.print(Text(f"      {item.path}"), soft_wrap=True)
+                console.print(Text(f"      {_line(item.path)}"), soft_wrap=True)
     new = f" and {plan.new_tests} test(s) not recorded yet" if plan.new_tests else ""
     console.print(
         Text(
@@ -121,10 +129,12 @@ def render_results(results: Sequence[FileResult]) -> None:
     for result in results:
         if result.status == "ok":
             note = "unchanged" if not result.changed else f"changed: {', '.join(result.changes) or 'bytes'}"
-            written = f" -> {result.written}" if result.written and not result.written.endswith(result.path) else ""
-            console.print(Text(f"ok      {result.path} ({note}){written}"), soft_wrap=True)
+            written = (
+                f" -> {_line(result.written)}" if result.written and not result.written.endswith(result.path) else ""
+            )
+            console.print(Text(f"ok      {_line(result.path)} ({note}){written}"), soft_wrap=True)
         else:
-            console.print(Text(f"{result.status:<7} {result.path}: {result.reason}"), soft_wrap=True)
+            console.print(Text(f"{result.status:<7} {_line(result.path)}: {_line(result.reason)}"), soft_wrap=True)
     ok = sum(result.status == "ok" for result in results)
     failed = sum(result.status == "failed" for result in results)
     stderr_console().print(Text(f"{ok} re-recorded, {failed} failed (failed files were left as they were)"))
@@ -144,7 +154,7 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
     ):
         for path in paths:
             extra = f" [{', '.join(classes[path])}]" if path in classes else ""
-            console.print(Text(f"{label:<15} {path}{extra}"), soft_wrap=True)
+            console.print(Text(f"{label:<15} {_line(path)}{extra}"), soft_wrap=True)
     err = stderr_console()
     err.print(
         Text(
@@ -179,10 +189,11 @@ def render_restored(restored: Restored, status: str) -> None:
         soft_wrap=True,
     )
     for path in restored.kept:
-        err.print(Text(f"kept (written by another process during the run): {path}"), soft_wrap=True)
+        err.print(Text(f"kept (written by another process during the run): {_line(path)}"), soft_wrap=True)
     for path in restored.not_restorable:
         err.print(
-            Text(f"warning: {path} was changed during the run and was not backed up; not restored"), soft_wrap=True
+            Text(f"warning: {_line(path)} was changed during the run and was not backed up; not restored"),
+            soft_wrap=True,
         )
     if restored.new or restored.replaced:
         err.print(Text("what the run wrote is in the trash; `fixtures prune --restore` brings the new files back"))
@@ -195,22 +206,22 @@ def render_recovered(recovered: Sequence[Recovered]) -> None:
     for item in recovered:
         for label, paths in (("restored", item.restored), ("trashed", item.new)):
             for path in paths:
-                console.print(Text(f"{label:<9} {path}"), soft_wrap=True)
+                console.print(Text(f"{label:<9} {_line(path)}"), soft_wrap=True)
         if item.status == "incomplete":
-            err.print(Text(f"{item.backup}: removed; it was never completed, so its run never started"))
+            err.print(Text(f"{_line(item.backup)}: removed; it was never completed, so its run never started"))
             continue
         kept = f" (the run's version of {len(item.replaced)} is in the trash)" if item.replaced else ""
         err.print(
             Text(
-                f"{item.backup}, of a rerecord started {item.created} that did not finish: restored "
+                f"{_line(item.backup)}, of a rerecord started {item.created} that did not finish: restored "
                 f"{len(item.restored)} of {item.backed_up} backed-up recording(s){kept}, moved {len(item.new)} new "
                 "file(s) it made to the trash; the recordings are as they were before it"
             )
         )
         for path in item.kept:
-            err.print(Text(f"kept (written by another process during the run): {path}"), soft_wrap=True)
+            err.print(Text(f"kept (written by another process during the run): {_line(path)}"), soft_wrap=True)
         for path in item.not_restorable:
-            err.print(Text(f"warning: {path} was changed during the run and was not backed up; not restored"))
+            err.print(Text(f"warning: {_line(path)} was changed during the run and was not backed up; not restored"))
     if any(item.new for item in recovered):
         err.print(Text("`fixtures prune --restore` brings the new files back"))
 
@@ -219,14 +230,16 @@ def render_pending(entries: Sequence[PendingEntry]) -> None:
     console = stdout_console()
     table = Table("test", "recording", "kind", "bytes", box=None, pad_edge=False)
     for entry in entries:
-        table.add_row(Text(entry.test_id or "(no test id)"), Text(entry.target), entry.kind, f"{entry.bytes:,}")
+        table.add_row(
+            Text(_line(entry.test_id or "(no test id)")), Text(_line(entry.target)), entry.kind, f"{entry.bytes:,}"
+        )
     console.print(table)
     stderr_console().print(Text(f"{len(entries)} pending; fixtures rerecord --accept / --reject [TEST...]"))
 
 
 def render_review_item(test: PendingTest, index: int, total: int, classes: dict[str, list[str]]) -> None:
     console = stdout_console()
-    console.print(Text(f"\n[{index + 1}/{total}] {test.test_id or '(no test id)'}", style="bold"))
+    console.print(Text(f"\n[{index + 1}/{total}] {_line(test.test_id or '(no test id)')}", style="bold"))
     for entry in test.entries:
         extra = f" [{', '.join(classes.get(entry.target, []))}]" if entry.target in classes else ""
         console.print(Text(f"  {entry.kind:<8} {entry.target}{extra}"))

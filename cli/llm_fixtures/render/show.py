@@ -13,6 +13,7 @@ from rich.text import Text
 from llm_fixtures.assembling.final import Choice, FinalMessage, ToolCall
 from llm_fixtures.assembling.merging import repair_surrogates
 from llm_fixtures.conversation import Message, Part, Shown
+from llm_fixtures.escaping import one_line
 from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stdout_console, write_lines
 from llm_fixtures.render.recorded import RecordedText
@@ -104,9 +105,9 @@ class _Page:
         """The rule that opens an item (in a pipe, only its title)."""
         if self.terminal:
             self.flush()
-            _print(self.console, Rule(RecordedText(path), align="left"))
+            _print(self.console, Rule(RecordedText(one_line(path)), align="left"))
         else:
-            self.lines.append(RecordedText(path))
+            self.lines.append(RecordedText(one_line(path)))
 
     def add(self, text: Text) -> None:
         self.lines.append(text)
@@ -136,9 +137,15 @@ class _Page:
         self.lines = []
 
 
+def _one_line_part(part: str | Text | tuple[str, str]) -> str | Text | tuple[str, str]:
+    if isinstance(part, str):
+        return one_line(part)
+    return (one_line(part[0]), part[1]) if isinstance(part, tuple) else part
+
+
 def _row(page: _Page, label: str, *value: str | Text | tuple[str, str]) -> None:
     """`label     value`, the value wrapped (long words folded) under itself, never under the label."""
-    text = RecordedText.assemble(*value)
+    text = RecordedText.assemble(*(_one_line_part(part) for part in value))
     for number, line in enumerate(page.wrap(text, LABEL, overflow="fold")):
         head = Text(f"{label:<{LABEL}}", style="bold") if number == 0 else Text(" " * LABEL)
         page.add(head + line)
@@ -174,16 +181,16 @@ def _joined(values: Iterable[str | None], sep: str = " · ") -> str:
 
 def _part(page: _Page, part: Part) -> None:
     if part.type == "tool_call":
-        head = RecordedText.assemble(("→ ", "bold cyan"), (part.name or "(no name)", "bold"))
+        head = RecordedText.assemble(("→ ", "bold cyan"), (one_line(part.name or "(no name)"), "bold"))
         if part.call_id:
-            head.append(f"  {part.call_id}", "dim")
+            head.append(f"  {one_line(part.call_id)}", "dim")
         _indent(page, head, 2)
         if part.arguments:
             _indent(page, RecordedText(part.arguments), 3)
     elif part.type == "tool_result":
-        head = RecordedText.assemble(("← ", "bold yellow"), (part.name or "result", "bold"))
+        head = RecordedText.assemble(("← ", "bold yellow"), (one_line(part.name or "result"), "bold"))
         if part.call_id:
-            head.append(f"  {part.call_id}", "dim")
+            head.append(f"  {one_line(part.call_id)}", "dim")
         _indent(page, head, 2)
         _indent(page, RecordedText(part.text or ""), 3)
     else:
@@ -191,7 +198,7 @@ def _part(page: _Page, part: Part) -> None:
 
 
 def _message(page: _Page, message: Message) -> None:
-    _indent(page, RecordedText(message.role, style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
+    _indent(page, RecordedText(one_line(message.role), style=f"bold {ROLE_STYLES.get(message.role, 'white')}"))
     for part in message.parts:
         _part(page, part)
     if not message.parts:
@@ -250,11 +257,11 @@ def _arguments_text(call: ToolCall) -> tuple[str | None, bool]:
 
 
 def _tool_call(page: _Page, call: ToolCall) -> None:
-    head = RecordedText.assemble(("tool call ", "bold"), (call.name or "(no name)", "bold cyan"))
+    head = RecordedText.assemble(("tool call ", "bold"), (one_line(call.name or "(no name)"), "bold cyan"))
     if call.kind != "function" and call.kind != call.name:
-        head.append(f" ({call.kind})", "dim")
+        head.append(f" ({one_line(call.kind)})", "dim")
     if call.call_id:
-        head.append(f"  id {call.call_id}", "dim")
+        head.append(f"  id {one_line(call.call_id)}", "dim")
     body, valid = _arguments_text(call)
     if not valid:
         head.append("  (arguments are not valid JSON; shown as recorded)", "bold red")
@@ -273,12 +280,12 @@ def _other(item: Any) -> str:
 
 
 def _choice(page: _Page, choice: Choice) -> None:
-    head = RecordedText(choice.label, style="bold")
+    head = RecordedText(one_line(choice.label), style="bold")
     if choice.role:
-        head.append(f" · {choice.role}", ROLE_STYLES.get(choice.role, ""))
+        head.append(f" · {one_line(choice.role)}", ROLE_STYLES.get(choice.role, ""))
     head.append(" · finish: ")
     finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None
-    head.append(finish or "(none)", "" if finish else "yellow")
+    head.append(one_line(finish or "(none)"), "" if finish else "yellow")
     page.add(head)
     if choice.reasoning:
         _indent(page, RecordedText("reasoning", style="bold dim"))
@@ -301,7 +308,11 @@ def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
     page = _Page(stdout_console())
     for path, final in items:
         page.title(path)
-        page.add(RecordedText(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id]), style="dim"))
+        page.add(
+            RecordedText(
+                one_line(_joined([final.kind, plural(final.n_items, "item"), final.model, final.id])), style="dim"
+            )
+        )
         for choice in final.choices:
             _choice(page, choice)
         if final.models is not None:
@@ -312,5 +323,5 @@ def render_assembled(items: Iterable[tuple[str, FinalMessage]]) -> None:
         if final.usage is not None:
             _row(page, "usage", format_usage(final.usage))
         for warning in final.warnings:
-            page.add(RecordedText.assemble(("warning: ", "bold yellow"), warning))
+            page.add(RecordedText.assemble(("warning: ", "bold yellow"), one_line(warning)))
         page.flush()
