@@ -151,7 +151,7 @@ def test_a_cassette_changed_since_the_run_or_of_a_failed_test_is_not_judged(repl
     two.write_bytes(two.read_bytes() + b"# edited\n")
     result = invoke("prune", "--unused-from", MANIFEST)
     assert "test_two.yaml" not in result.stdout + result.stderr.replace("changed since", "")
-    assert "1 cassette(s) changed since the replay run; not judged by it" in result.stderr
+    assert "1 cassette changed since the replay run; not judged by it" in result.stderr
     document = json.loads((replayed / MANIFEST).read_text())
     document["tests"]["tests/test_chat.py::test_mark_dropped"]["outcome"] = "failed"
     (replayed / "failed.json").write_text(json.dumps(document))

@@ -256,7 +256,7 @@ def test_json_that_is_not_a_recording_is_noted(runner: CliRunner, project: Path)
     result = invoke(runner, "check", "--json", "data.json")
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert "skipped 1 JSON file(s) that are not recordings (e.g. data.json)" in result.stderr
+    assert "skipped 1 JSON file that is not a recording (e.g. data.json)" in result.stderr
 
 
 def test_check_over_the_whole_corpus(runner: CliRunner, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:

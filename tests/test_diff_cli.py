@@ -536,4 +536,4 @@ def test_json_outside_recordings_folders_is_told_from_recordings_by_its_start_or
         result = runner.invoke(app, ["diff", "--json", "old", "new"], catch_exceptions=False)
     rows = {row["new"]: row["status"] for row in lines(result.stdout)}
     assert rows == {"new/streams/late.json": "changed", "new/streams/plain.json": "unchanged"}
-    assert "skipped 4 JSON file(s) that are not recordings" in result.stderr
+    assert "skipped 4 JSON files that are not recordings" in result.stderr

@@ -242,7 +242,7 @@ def test_no_miss_is_exit_0_and_says_why(project: tuple[Path, Path], tmp_path: Pa
     assert "no replay miss in the log" in err
     other = tmp_path / "other.log"
     other.write_text("t/test_a.py::test_x FAILED [100%]\nE   assert 1 == 2\n")
-    assert explain(str(other))[2].strip().endswith("1 test(s) failed for other reasons)")
+    assert explain(str(other))[2].strip().endswith("1 test failed for other reasons)")
 
 
 @pytest.mark.usefixtures("project")

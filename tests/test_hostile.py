@@ -425,7 +425,7 @@ def test_ls_skips_json_that_is_no_recording_outside_recordings_with_a_note(proje
     foreign_list(project, project)
     result = CliRunner().invoke(app, ["ls", "tests/integration"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "note: skipped 1 JSON file(s) that are not recordings" in result.stderr
+    assert "note: skipped 1 JSON file that is not a recording" in result.stderr
     assert GOOD_HASH in result.stdout
 
 
@@ -643,7 +643,7 @@ def test_diff_against_git_skips_json_that_is_no_recording_with_the_note(repo: Pa
     result = CliRunner().invoke(app, ["diff", "--git", "HEAD", "tests/integration"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "suites.json" not in result.stdout
-    assert "note: skipped 1 JSON file(s) that are not recordings" in result.stderr
+    assert "note: skipped 1 JSON file that is not a recording" in result.stderr
 
 
 def test_a_committed_unchanged_orphan_is_left_to_git(repo: Path) -> None:

@@ -87,7 +87,7 @@ def test_a_test_id_that_is_no_node_id_never_reaches_pytest(project: Path, outsid
     result = invoke(shown)
     assert result.exit_code == 2
     assert f"{shown}: test id " in result.stderr and "not run" in result.stderr
-    assert "none of the 1 selected recording(s) can be re-recorded" in _one_error(result)
+    assert "none of the 1 selected recording can be re-recorded" in _one_error(result)
     plan = invoke(shown, "--dry-run")
     assert plan.exit_code == 0 and "$ " not in plan.stdout and f"{shown}: test id " in plan.stderr
     assert "\x1b" not in plan.stderr and "\x1b" not in result.stderr

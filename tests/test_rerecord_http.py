@@ -261,7 +261,7 @@ def test_dry_run_plan_sends_nothing(project: Path, server: FakeServer) -> None:
         "not an SDK inference or http passthrough request (a tool or file-processor recording)"
     ]
     human = invoke("--test", "test_chat", "--dry-run")
-    assert "1 request(s) to send; 14 tokens last time: 10 prompt + 4 completion" in human.stdout
+    assert "1 request to send; 14 tokens last time: 10 prompt + 4 completion" in human.stdout
     assert server.seen == []
 
 
@@ -617,7 +617,7 @@ def test_missing_provider_keys_are_refused_before_sending(project: Path, server:
     ]
     result = invoke(*map(str, paths))
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
-    assert "ANTHROPIC_API_KEY (for 1 request(s)), GEMINI_API_KEY (for 1 request(s))" in result.stderr
+    assert "ANTHROPIC_API_KEY (for 1 request), GEMINI_API_KEY (for 1 request)" in result.stderr
     assert "nothing was sent" in result.stderr
     assert [path.read_bytes() for path in paths] == before
     assert server.seen == []

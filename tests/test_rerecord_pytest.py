@@ -191,7 +191,7 @@ def test_rerecord_changes_adds_and_supersedes(project: Path, monkeypatch: pytest
     # test_two_calls was not selected: untouched.
     untouched = [name for name, test in _test_ids(before).items() if test.endswith("test_two_calls")]
     assert all(after[name] == before[name] for name in untouched)
-    assert "backed up 3 recording(s) of 3 test(s) and 2 other file(s)" in result.stderr
+    assert "backed up 3 recordings of 3 tests and 2 other files" in result.stderr
     assert "OGX_TEST_INFERENCE_MODE=record" in result.stderr and "--inference-mode=record" in result.stderr
     assert not list((project / ".fixtures").glob("backup-*"))
 
@@ -291,7 +291,7 @@ def test_dry_run_lists_tests_and_tokens(project: Path) -> None:
     result = invoke("--test", "test_param", "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"{TEST_FILE}::test_param[1]" in result.stdout and f"{TEST_FILE}::test_param[2]" in result.stdout
-    assert "2 test(s) in 1 run(s) in record mode, covering 2 recording(s); 14 tokens last time" in result.stdout
+    assert "2 tests in 1 run in record mode, covering 2 recordings; 14 tokens last time" in result.stdout
     assert _files(project) == before
 
 

@@ -109,7 +109,7 @@ def test_fixtures_killed_mid_run_is_put_back_byte_for_byte(project: Path) -> Non
     assert _files(project) == before  # every name and every byte
     assert _times(project) == times  # and the modification times and modes
     assert not backup.exists()
-    assert "restored 2 of 5 backed-up recording(s)" in restored.stderr
+    assert "restored 2 of 5 backed-up recordings" in restored.stderr
     new = sorted(set(during) - set(before))
     assert len(new) == 2 and all(f"trashed   {RECORDINGS}/{name}" in restored.stdout for name in new)
     # Nothing is lost: the dead run's files are in the trash, and `prune --restore` brings the new ones back.
@@ -209,7 +209,7 @@ def test_a_new_run_refuses_while_a_leftover_is_there(project: Path, runner: str)
     assert f".fixtures/{folder.name} is left over from a rerecord that did not finish" in line and RESTORE in line
     assert _files(project) == during and _backups(project) == [folder]
     plan = invoke(f"{TEST_FILE}::test_param", "--dry-run")  # looking is still fine
-    assert plan.exit_code == 0 and "test(s) in 1 run(s) in record mode" in plan.stdout
+    assert plan.exit_code == 0 and "1 test in 1 run in record mode" in plan.stdout
 
 
 def test_a_live_backup_is_neither_restored_nor_run_beside(project: Path) -> None:

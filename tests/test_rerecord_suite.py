@@ -278,7 +278,7 @@ def test_a_test_never_recorded_is_explained_then_recorded_by_the_printed_command
     dry = invoke(*shlex.split(line["fix"][0])[2:], "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert f"{new_id}  (no recording yet: the run records it)" in dry.stdout
-    assert "covering 0 recording(s) and 1 test(s) not recorded yet" in dry.stdout
+    assert "covering 0 recordings and 1 test not recorded yet" in dry.stdout
     recorded = invoke(*shlex.split(line["fix"][0])[2:])
     assert recorded.exit_code == 0, recorded.output
     assert [seen.body["model"] for seen in server.seen if seen.path.endswith("/chat/completions")] == [

@@ -23,6 +23,7 @@ from llm_fixtures.cassettes.naming import node_id_of_path
 from llm_fixtures.cassettes.orphans import judge_cassettes
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
+from llm_fixtures.humanizing import plural
 from llm_fixtures.nodeids import shown
 from llm_fixtures.rerecording.nodeids import node_id_problem
 from llm_fixtures.rerecording.reporting import Reporter
@@ -119,7 +120,7 @@ def rerecord_cassettes(
     todo = [item for item in items if item.action == "run"]
     if not todo:
         return nothing_to_do(
-            f"none of the {len(items)} selected cassette(s) has a test to re-record it with", alone, reporter
+            f"none of the {plural(len(items), 'selected cassette')} has a test to re-record it with", alone, reporter
         )
     tests = sorted({item.test_id for item in todo if item.test_id})
     argv, env = build_vcr_command(project.settings.rerecord, detect_plugin(project.root), tests)
@@ -168,7 +169,7 @@ def _run(
     # With the tests named, a failed run puts back only what they wrote: a cassette named after another test
     # was written by someone else meanwhile, and stays (naming.owner_of).
     backup = backups.take_backup(root, paths, watched, tests=tests)
-    reporter.warn(f"backed up {len(backup.copies)} cassette(s) of {len(tests)} test(s)")
+    reporter.warn(f"backed up {plural(len(backup.copies), 'cassette')} of {plural(len(tests), 'test')}")
     settings = " ".join(f"{name}={value}" for name, value in sorted(env.items()))
     reporter.warn(f"running: {settings + ' ' if settings else ''}{shlex.join(argv)}")
 

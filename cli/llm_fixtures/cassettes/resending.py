@@ -46,6 +46,7 @@ from llm_fixtures.cassettes.writer import Writer, writer_of
 from llm_fixtures.checking.secrets import AUTH_HEADERS
 from llm_fixtures.config import Project
 from llm_fixtures.errors import BadRecording, FixtureError, UsageError
+from llm_fixtures.humanizing import plural
 from llm_fixtures.rerecording.calls import PASSTHROUGH_PATHS, Call, Unsupported, auth_headers, build_call, key_env_for
 from llm_fixtures.rerecording.httprunner import FileResult, HttpOptions
 from llm_fixtures.rerecording.redaction import redact
@@ -280,7 +281,7 @@ def missing_keys(plans: Sequence[CassettePlan], environ: Mapping[str, str]) -> s
                 needed[job.key_env] = needed.get(job.key_env, 0) + 1
     if not needed:
         return None
-    names = ", ".join(f"{name} (for {count} interaction(s))" for name, count in sorted(needed.items()))
+    names = ", ".join(f"{name} (for {plural(count, 'interaction')})" for name, count in sorted(needed.items()))
     return f"API key not set: {names}; set it, or name another variable with --api-key-env; nothing was sent"
 
 
@@ -523,13 +524,15 @@ def rerecord_over_http(
                 envs = sorted({job.key_env for job in plan.jobs if job.key_env})
                 using = f" with {', '.join(envs)}" if envs else ""
                 hosts = sorted({urlsplit(job.url).netloc for job in plan.jobs})
-                reporter.warn(f"send  {plan.path}  {len(plan.jobs)} interaction(s) to {', '.join(hosts)}{using}")
+                reporter.warn(
+                    f"send  {plan.path}  {plural(len(plan.jobs), 'interaction')} to {', '.join(hosts)}{using}"
+                )
         return 0
     if not todo:
         from llm_fixtures.cassettes.rerecording import nothing_to_do
 
         return nothing_to_do(
-            f"none of the {len(plans)} selected cassette(s) can be re-recorded over http", alone, reporter
+            f"none of the {plural(len(plans), 'selected cassette')} can be re-recorded over http", alone, reporter
         )
     problem = missing_keys(todo, os.environ)
     if problem:

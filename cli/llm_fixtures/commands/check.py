@@ -12,6 +12,7 @@ import typer
 
 from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, warn
 from llm_fixtures.errors import UsageError
+from llm_fixtures.humanizing import plural
 
 if TYPE_CHECKING:
     from llm_fixtures.checking import FileReport
@@ -137,7 +138,8 @@ def run(
 def note_skipped(skipped: Sequence[str]) -> None:
     """One note on stderr for the JSON files that were skipped as not recordings."""
     if skipped:
-        warn(f"note: skipped {len(skipped)} JSON file(s) that are not recordings (e.g. {skipped[0]})")
+        what = "is not a recording" if len(skipped) == 1 else "are not recordings"
+        warn(f"note: skipped {plural(len(skipped), 'JSON file')} that {what} (e.g. {skipped[0]})")
 
 
 def _rename(reports: Sequence[FileReport], locations: dict[str, Path], *, write: bool, as_json: bool) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from llm_fixtures.commands.common import JsonOpt, echo_json_lines, handle_errors, warn
 from llm_fixtures.errors import FixtureError, UsageError
+from llm_fixtures.humanizing import plural
 
 if TYPE_CHECKING:
     from llm_fixtures.config import Project
@@ -147,7 +148,7 @@ def run(
     with handle_errors():
         reading = read_log_file(log)
         if not reading.misses:
-            failed = f"; {len(reading.failed)} test(s) failed for other reasons" if reading.failed else ""
+            failed = f"; {plural(len(reading.failed), 'test')} failed for other reasons" if reading.failed else ""
             warn(f"no replay miss in the log ({reading.lines} lines{failed})")
             return
         # The recordings are read only when there is a miss to explain.

@@ -11,6 +11,7 @@ import typer
 from llm_fixtures.commands.common import JsonOpt, PathsArg, echo_json_lines, handle_errors, warn
 from llm_fixtures.config import load_project
 from llm_fixtures.errors import UsageError
+from llm_fixtures.humanizing import plural
 
 
 def stdin_is_terminal() -> bool:
@@ -102,7 +103,7 @@ def run(
             render_tiers(tiers)
         if delete and plan.orphans:
             if not yes and not typer.confirm(
-                f"Remove {len(plan.orphans)} orphaned recording(s)?", default=False, err=True
+                f"Remove {plural(len(plan.orphans), 'orphaned recording')}?", default=False, err=True
             ):
                 warn("nothing deleted")
             else:

@@ -13,6 +13,7 @@ from llm_fixtures.explaining.drift import Drift
 from llm_fixtures.explaining.model import Candidate, Cause, Explanation, Miss, RankedCause
 from llm_fixtures.facts import split_test_id
 from llm_fixtures.hashing import rule_named
+from llm_fixtures.humanizing import plural
 
 _RENAMED = ("stale", "mismatch")
 
@@ -196,7 +197,7 @@ def _ranked(miss: Miss, candidates: list[Candidate], drift: Drift | None) -> lis
     ranked.append(
         RankedCause(
             "request-changed",
-            f"this test has {len(this)} recording(s) for this call, none of them the request it sent now: the "
+            f"this test has {plural(len(this), 'recording')} for this call, none of them the request it sent now: the "
             f"request changed since it was recorded",
         )
     )

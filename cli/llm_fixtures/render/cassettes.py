@@ -12,7 +12,7 @@ from rich.table import Table
 from llm_fixtures.cassettes.describing import CassetteFacts, InteractionFacts
 from llm_fixtures.cassettes.showing import MessageView
 from llm_fixtures.escaping import one_line
-from llm_fixtures.humanizing import human_bytes
+from llm_fixtures.humanizing import human_bytes, plural
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.render.recorded import RecordedText
 
@@ -182,8 +182,8 @@ def render_tiers(tiers: Tiers) -> None:
     if tiers.unplayed:
         err.print(
             RecordedText(
-                f"unplayed interactions in {len(tiers.unplayed)} cassette(s): never played by a passing test in the "
-                "replay run (left in place; re-recording the test drops them)"
+                f"unplayed interactions in {plural(len(tiers.unplayed), 'cassette')}: never played by a passing test "
+                "in the replay run (left in place; re-recording the test drops them)"
             )
         )
         for item in tiers.unplayed:
@@ -194,5 +194,7 @@ def render_tiers(tiers: Tiers) -> None:
             )
     if tiers.changed_since:
         err.print(
-            RecordedText(f"note: {tiers.changed_since} cassette(s) changed since the replay run; not judged by it")
+            RecordedText(
+                f"note: {plural(tiers.changed_since, 'cassette')} changed since the replay run; not judged by it"
+            )
         )

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from llm_fixtures.escaping import one_line
 from llm_fixtures.explaining.model import Candidate, Explanation
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stderr_console, stdout_console
 
 # The most candidates listed per relation; the rest are counted.
@@ -82,7 +83,9 @@ def _candidates(block: Text, candidates: Sequence[Candidate], *, test_known: boo
         if len(group) > SHOWN:
             block.append(f"\n{indent}  … and {len(group) - SHOWN} more", style="dim")
     if others:
-        block.append(f"\n{indent}and {len(others)} other recording(s) of this call (--json lists them)", style="dim")
+        block.append(
+            f"\n{indent}and {plural(len(others), 'other recording')} of this call (--json lists them)", style="dim"
+        )
 
 
 def explanation_text(explanation: Explanation) -> Text:
@@ -131,7 +134,8 @@ def render_explanations(explanations: Sequence[Explanation], *, failed: int) -> 
     certain = sum(explanation.certain for explanation in explanations)
     counts = ", ".join(f"{count} {cause}" for cause, count in sorted(causes.items(), key=lambda i: (-i[1], i[0])))
     tests = len({explanation.test_id for explanation in explanations if explanation.test_id})
-    summary = f"{len(explanations)} replay miss(es) in {tests} test(s): {counts}; {certain} certain"
+    misses = plural(len(explanations), "replay miss", "replay misses")
+    summary = f"{misses} in {plural(tests, 'test')}: {counts}; {certain} certain"
     if failed > tests:
-        summary += f"; {failed - tests} other failed test(s) did not miss a recording"
+        summary += f"; {plural(failed - tests, 'other failed test')} did not miss a recording"
     stderr_console().print(Text(summary))

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llm_fixtures.escaping import one_line
+from llm_fixtures.humanizing import plural
 from llm_fixtures.render.console import stderr_console, stdout_console
 from llm_fixtures.rerecording.backup import Restored
 from llm_fixtures.rerecording.httprunner import FileResult
@@ -71,15 +72,16 @@ def _render_runs(plan: Plan) -> None:
                 console.print(Text(f"  {_line(test)}  (no recording yet: the run records it)"), soft_wrap=True)
                 continue
             console.print(
-                Text(f"  {_line(test)}  ({len(covered)} recording(s), {_total(covered)} tokens)"), soft_wrap=True
+                Text(f"  {_line(test)}  ({plural(len(covered), 'recording')}, {_total(covered)} tokens)"),
+                soft_wrap=True,
             )
             for item in covered:
                 console.print(Text(f"      {_line(item.path)}"), soft_wrap=True)
-    new = f" and {plan.new_tests} test(s) not recorded yet" if plan.new_tests else ""
+    new = f" and {plural(plan.new_tests, 'test')} not recorded yet" if plan.new_tests else ""
     console.print(
         Text(
-            f"\n{len(plan.tests)} test(s) in {len(plan.runs)} run(s) in record mode, covering "
-            f"{plan.recordings_to_do} recording(s){new}; {_tokens(plan)}"
+            f"\n{plural(len(plan.tests), 'test')} in {plural(len(plan.runs), 'run')} in record mode, covering "
+            f"{plural(plan.recordings_to_do, 'recording')}{new}; {_tokens(plan)}"
         ),
         soft_wrap=True,
     )
@@ -99,13 +101,13 @@ def render_plan(plan: Plan) -> None:
                     Text(item.label), Text(f"{item.method} {item.url}"), Text(item.key_env or "-"), _total([item])
                 )
         console.print(table)
-        console.print(Text(f"{plan.to_do} request(s) to send; {_tokens(plan)}"))
+        console.print(Text(f"{plural(plan.to_do, 'request')} to send; {_tokens(plan)}"))
     skipped = [item for item in plan.items if item.action == "skip"]
     if skipped:
         err = stderr_console()
         tests = sum(item.path is None for item in skipped)
-        what = f"{len(skipped) - tests} selected recording(s)" if tests < len(skipped) else ""
-        what += (" and " if what and tests else "") + (f"{tests} test(s) without recordings" if tests else "")
+        what = f"{plural(len(skipped) - tests, 'selected recording')}" if tests < len(skipped) else ""
+        what += (" and " if what and tests else "") + (f"{plural(tests, 'test')} without recordings" if tests else "")
         err.print(Text(f"{what} skipped:"), soft_wrap=True)
         for item in skipped:
             err.print(Text(f"  {item.label}: {item.reason}"), soft_wrap=True)
@@ -165,12 +167,14 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
     if outcome.superseded and not pruned:
         err.print(Text("superseded recordings were kept; --prune-superseded removes them (reversibly)"))
     if pruned:
-        err.print(Text(f"removed {len(pruned)} superseded recording(s); `fixtures prune --restore` brings them back"))
+        err.print(
+            Text(f"removed {plural(len(pruned), 'superseded recording')}; `fixtures prune --restore` brings them back")
+        )
     if outcome.not_rerecorded:
         err.print(
             Text(
-                f"warning: {len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing "
-                "(skipped? deselected? missing API keys?); they were kept as they were"
+                f"warning: {plural(len(outcome.not_rerecorded), 'recording')} not re-recorded: their tests wrote "
+                "nothing (skipped? deselected? missing API keys?); they were kept as they were"
             )
         )
     if outcome.outside:
@@ -180,11 +184,11 @@ def render_outcome(outcome: Outcome, classes: dict[str, list[str]], pruned: Sequ
 def render_restored(restored: Restored, status: str) -> None:
     """After a failed or interrupted run: what was put back, and what was left to another process."""
     err = stderr_console()
-    kept = f"; left {len(restored.kept)} file(s) another process wrote meanwhile" if restored.kept else ""
+    kept = f"; left {plural(len(restored.kept), 'file')} another process wrote meanwhile" if restored.kept else ""
     err.print(
         Text(
-            f"the run {status}: restored {len(restored.restored)} recording(s) and moved {len(restored.new)} new "
-            f"file(s) to the trash; the recordings are as they were{kept}"
+            f"the run {status}: restored {plural(len(restored.restored), 'recording')} and moved "
+            f"{plural(len(restored.new), 'new file')} to the trash; the recordings are as they were{kept}"
         ),
         soft_wrap=True,
     )
@@ -214,8 +218,8 @@ def render_recovered(recovered: Sequence[Recovered]) -> None:
         err.print(
             Text(
                 f"{_line(item.backup)}, of a rerecord started {item.created} that did not finish: restored "
-                f"{len(item.restored)} of {item.backed_up} backed-up recording(s){kept}, moved {len(item.new)} new "
-                "file(s) it made to the trash; the recordings are as they were before it"
+                f"{len(item.restored)} of {plural(item.backed_up, 'backed-up recording')}{kept}, moved "
+                f"{plural(len(item.new), 'new file')} it made to the trash; the recordings are as they were before it"
             )
         )
         for path in item.kept:

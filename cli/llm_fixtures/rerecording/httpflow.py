@@ -11,6 +11,7 @@ from typing import Any
 
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
+from llm_fixtures.humanizing import plural
 from llm_fixtures.rerecording.calls import auth_headers, build_call
 from llm_fixtures.rerecording.httprunner import FileResult, HttpJob, HttpOptions, run_http, write_in_place
 from llm_fixtures.rerecording.plan import Plan
@@ -32,7 +33,7 @@ def missing_keys(plan: Plan, api_key_env: str | None, environ: Mapping[str, str]
             needed[item.key_env] = needed.get(item.key_env, 0) + 1
     if not needed:
         return None
-    names = ", ".join(f"{name} (for {count} request(s))" for name, count in sorted(needed.items()))
+    names = ", ".join(f"{name} (for {plural(count, 'request')})" for name, count in sorted(needed.items()))
     return f"API key not set: {names}; set it, or name another variable with --api-key-env; nothing was sent"
 
 
@@ -84,7 +85,7 @@ def rerecord_over_http(
             results = run_http(work, options, sink, progress)
     except KeyboardInterrupt:
         written = sum(result.status == "ok" for result in done)
-        reporter.warn(f"interrupted: {written} recording(s) were re-recorded; every other file is as it was")
+        reporter.warn(f"interrupted: {plural(written, 'recording')} were re-recorded; every other file is as it was")
         return 130
     if not review:
         _classify(project, results, {path: raw for path, (_facts, raw) in found.items()})

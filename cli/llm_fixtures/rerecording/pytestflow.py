@@ -17,6 +17,7 @@ from llm_fixtures.diffing.report import PairReport
 from llm_fixtures.diffing.sides import volatility_of
 from llm_fixtures.diffing.volatility import Volatility
 from llm_fixtures.discovery import default_roots
+from llm_fixtures.humanizing import plural
 from llm_fixtures.rerecording import backup as backups
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording import pytestrunner as runner
@@ -128,8 +129,8 @@ def rerecord_with_pytest(
         reporter.warn(note)
     backup = backups.take_backup(root, recordings, default_roots(project), reach=reach, tests=tests)
     others = len(backup.copies) - len(recordings)
-    extra = f" and {others} other file(s) of the folders the run can write to" if others > 0 else ""
-    reporter.warn(f"backed up {len(recordings)} recording(s) of {len(tests)} test(s){extra}")
+    extra = f" and {plural(others, 'other file')} of the folders the run can write to" if others > 0 else ""
+    reporter.warn(f"backed up {plural(len(recordings), 'recording')} of {plural(len(tests), 'test')}{extra}")
 
     def run_all() -> tuple[runner.RunStatus, int, str]:
         status, exit_code, ran = _run_all(plan, root, backup, reporter)
@@ -165,10 +166,12 @@ def rerecord_with_pytest(
     )
     _show(outcome, classes, reports, pruned, reporter)
     if not pruned and outcome.superseded and reporter.as_json:
-        reporter.warn(f"{len(outcome.superseded)} superseded recording(s) kept; --prune-superseded removes them")
+        reporter.warn(
+            f"{plural(len(outcome.superseded), 'superseded recording')} kept; --prune-superseded removes them"
+        )
     if outcome.not_rerecorded and reporter.as_json:
         reporter.warn(
-            f"{len(outcome.not_rerecorded)} recording(s) not re-recorded: their tests wrote nothing (skipped?)"
+            f"{plural(len(outcome.not_rerecorded), 'recording')} not re-recorded: their tests wrote nothing (skipped?)"
         )
     silent = _recorded_nothing(plan, outcome)
     for test in silent:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llm_fixtures.config import Project
+from llm_fixtures.humanizing import plural
 from llm_fixtures.rerecording import review
 from llm_fixtures.rerecording.reporting import Reporter
 
@@ -23,7 +24,7 @@ def stage_and_review(
         _review_interactively(project, entries, reporter)
     else:
         reporter.warn(
-            f"{len(entries)} recording(s) staged for review; `fixtures rerecord --pending` lists them, "
+            f"{plural(len(entries), 'recording')} staged for review; `fixtures rerecord --pending` lists them, "
             "`--accept` / `--reject` [TEST...] decides"
         )
 
@@ -77,8 +78,8 @@ def act_on_pending(project: Project, refs: list[str], *, pending: bool, accept: 
         return 0
     if accept:
         written = review.accept(project.root, entries)
-        reporter.warn(f"accepted {len(written)} recording(s)")
+        reporter.warn(f"accepted {plural(len(written), 'recording')}")
     else:
         count = review.reject(project.root, entries)
-        reporter.warn(f"rejected {count} recording(s); the old files were never touched")
+        reporter.warn(f"rejected {plural(count, 'recording')}; the old files were never touched")
     return 0

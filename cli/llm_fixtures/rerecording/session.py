@@ -10,6 +10,7 @@ from llm_fixtures.cassettes.describing import CassetteFacts
 from llm_fixtures.config import Project
 from llm_fixtures.errors import UsageError
 from llm_fixtures.filtering import Filters
+from llm_fixtures.humanizing import plural
 from llm_fixtures.rerecording import plan as planning
 from llm_fixtures.rerecording.leftovers import refuse_if_any
 from llm_fixtures.rerecording.reporting import Reporter
@@ -91,7 +92,7 @@ def _rerecord_recordings(project: Project, request: Request, resolved: Resolved,
         return bad
     _warn_skipped(plan, reporter)
     if plan.to_do == 0:
-        raise UsageError(f"none of the {len(plan.items)} selected recording(s) can be re-recorded this way")
+        raise UsageError(f"none of the {plural(len(plan.items), 'selected recording')} can be re-recorded this way")
     if request.runner == "http":
         from llm_fixtures.rerecording.httpflow import rerecord_over_http
         from llm_fixtures.rerecording.httprunner import HttpOptions
@@ -156,4 +157,4 @@ def _warn_skipped(plan: planning.Plan, reporter: Reporter) -> None:
         elif item.action == "skip":
             reasons[item.reason or "?"] = reasons.get(item.reason or "?", 0) + 1
     for reason, count in sorted(reasons.items()):
-        reporter.warn(f"skipped {count} recording(s): {reason}")
+        reporter.warn(f"skipped {plural(count, 'recording')}: {reason}")
