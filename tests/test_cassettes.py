@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import brotli
@@ -16,6 +18,7 @@ from vcr.serializers import jsonserializer, yamlserializer
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import MAX_BODY, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
+from llm_fixtures.cassettes.leaks import TextLines
 from llm_fixtures.cassettes.linting import check_cassette_bytes
 from llm_fixtures.cassettes.loading import load_document
 from llm_fixtures.cassettes.model import Body
@@ -23,7 +26,7 @@ from llm_fixtures.cassettes.naming import name_of_path, node_id_of_path
 from llm_fixtures.cassettes.reading import parse_cassette
 from llm_fixtures.cassettes.scrubbing import MASK, scrub
 from llm_fixtures.checking import CheckOptions
-from llm_fixtures.checking.secrets import Allowlist
+from llm_fixtures.checking.secrets import MAX_LISTED, Allowlist
 from llm_fixtures.errors import BadRecording
 
 OPENAI_KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
@@ -633,25 +636,51 @@ def test_check_finds_a_planted_header_key_masked() -> None:
     assert "sk-a…" in secrets[0].message
 
 
-def test_each_key_of_many_interactions_is_named_once_on_its_first_line() -> None:
-    # A key sent in a header and echoed in the body is the header's finding only; each distinct key once.
-    keys = [f"sk-proj-{number:030d}" for number in range(300)]
-    data = yaml_cassette(
+def _keys(count: int) -> list[str]:
+    return [f"sk-proj-{number:030d}" for number in range(count)]
+
+
+def _token_cassette(keys: list[str], prompt: Callable[[str], str]) -> bytes:
+    """A cassette of one interaction per key: the key in its Authorization header, `prompt(key)` in its body."""
+    return yaml_cassette(
         *(
             interaction(
                 request_headers={"Authorization": [f"Bearer {key}"]},
-                request_body=json.dumps({"messages": [{"role": "user", "content": f"my key is {key}"}]}),
+                request_body=json.dumps({"messages": [{"role": "user", "content": prompt(key)}]}),
             )
             for key in keys
         )
     )
+
+
+def test_each_key_of_many_interactions_is_named_once_on_its_first_line() -> None:
+    # A key sent in a header and echoed in the body is the header's finding only; each distinct key once.
+    keys = _keys(300)
+    data = _token_cassette(keys, lambda key: f"my key is {key}")
     findings = [finding for finding in check_cassette_bytes(data, "c.yaml") if finding.check == "secrets"]
-    assert [finding.status for finding in findings] == ["auth-header"] * len(keys)
+    # The first hundred named, the rest counted, as for a recording
+    assert [finding.status for finding in findings] == ["auth-header"] * MAX_LISTED + ["unlisted"]
+    assert findings[-1].details["count"] == len(keys) - MAX_LISTED
     text = data.decode()
-    assert [finding.details["line"] for finding in findings] == [
+    assert [finding.details["line"] for finding in findings[:MAX_LISTED]] == [
         text[: text.index(key)].count("\n") + 1
-        for key in keys  # where each is first
+        for key in keys[:MAX_LISTED]  # where each is first
     ]
+
+
+def test_thousands_of_distinct_header_tokens_are_each_found_once_in_one_read() -> None:
+    """A cassette that sends a new token in every interaction (20,000 of them): each token's line is found from
+    where the last one was (7 s when each was searched from the top); an echo of an earlier token later in the
+    file does not move it."""
+    keys = _keys(20_000)
+    data = _token_cassette(keys, lambda _key: f"again {keys[0]}")
+    lines = TextLines(data)
+    text = data.decode()
+    start = time.process_time()
+    found = [lines.of_value(key) for key in keys]
+    assert time.process_time() - start < 2
+    assert found == [text[: text.index(key)].count("\n") + 1 for key in keys]
+    assert lines.of_value("sk-proj-not-in-the-file") == 0
 
 
 def test_allow_secrets_is_respected() -> None:

@@ -62,18 +62,27 @@ def is_placeholder(value: str) -> bool:
 
 
 class TextLines:
-    """The line each value is first on in a cassette's text (0: it is not in it as such), each value looked for
-    once (a cassette sends the same key in every interaction), and the line of an offset."""
+    """The line of each value in a cassette's text (0: it is not in it as such), each value looked for once (a
+    cassette sends the same key in every interaction), and the line of an offset. Values are asked for in the
+    order of the interactions, which is the order of the text: each is looked for from where the last one was
+    found (its line in the interaction that sent it first), then before, so that a cassette of thousands of
+    distinct tokens is read about once, not once per token (20,000 tokens in 6 MB took 7 s)."""
 
     def __init__(self, text: bytes) -> None:
         self.text = text
         self.offsets = LineNumbers(text)
         self._values: dict[str, int] = {}
+        self._cursor = 0  # where the last value looked for was found
 
     def of_value(self, value: str) -> int:
         line = self._values.get(value)
         if line is None:
-            at = self.text.find(value.encode("utf-8", "surrogateescape"))
+            needle = value.encode("utf-8", "surrogateescape")
+            at = self.text.find(needle, self._cursor)
+            if at == -1:  # before the cursor, then
+                at = self.text.find(needle, 0, self._cursor + len(needle) - 1)
+            if at != -1:
+                self._cursor = at
             line = self._values[value] = self.offsets.of(at) if at != -1 else 0
         return line
 

@@ -15,7 +15,7 @@ from llm_fixtures.cassettes.model import Cassette, Interaction
 from llm_fixtures.cassettes.reading import parse_cassette
 from llm_fixtures.checking import CheckOptions, FileReport
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.checking.secrets import Allowlist
+from llm_fixtures.checking.secrets import MAX_LISTED, Allowlist, unlisted_finding
 from llm_fixtures.checking.size import check_size, image_spans
 from llm_fixtures.errors import BadRecording
 from llm_fixtures.linting import Job
@@ -27,8 +27,11 @@ def _where(interaction: int | None) -> str:
 
 
 def _secret_findings(path: str, cassette: Cassette, text: bytes, options: CheckOptions) -> list[Finding]:
+    """One error per distinct secret, masked: the first MAX_LISTED named, any more counted in one `unlisted`
+    finding, as for a recording."""
     findings: list[Finding] = []
-    for leak in find_leaks(cassette, text, Allowlist(options.allow_secrets)):
+    leaks = find_leaks(cassette, text, Allowlist(options.allow_secrets))
+    for leak in leaks[:MAX_LISTED]:
         place = f"on line {leak.line}" if leak.line else "inside a compressed body"
         findings.append(
             Finding(
@@ -47,6 +50,8 @@ def _secret_findings(path: str, cassette: Cassette, text: bytes, options: CheckO
                 },
             )
         )
+    if len(leaks) > MAX_LISTED:
+        findings.append(unlisted_finding(path, len(leaks) - MAX_LISTED))
     return findings
 
 

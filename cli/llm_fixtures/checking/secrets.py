@@ -12,7 +12,16 @@ import orjson
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.scanning import Allowlist, LineNumbers, SeenSecrets, find_secrets, mask
 
-__all__ = ["AUTH_HEADERS", "MAX_LISTED", "Allowlist", "allowlist_of", "check_secrets", "folded_stream", "mask"]
+__all__ = [
+    "AUTH_HEADERS",
+    "MAX_LISTED",
+    "Allowlist",
+    "allowlist_of",
+    "check_secrets",
+    "folded_stream",
+    "mask",
+    "unlisted_finding",
+]
 
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key"})
 
@@ -239,7 +248,7 @@ def check_secrets(
             line = lines.of(secret.start) if source else None
             findings.append(_finding(path, secret.kind, secret.text, line))
     if unlisted:
-        findings.append(_unlisted(path, unlisted))
+        findings.append(unlisted_finding(path, unlisted))
     return findings
 
 
@@ -247,7 +256,8 @@ def check_secrets(
 MAX_LISTED = 100
 
 
-def _unlisted(path: str, count: int) -> Finding:
+def unlisted_finding(path: str, count: int) -> Finding:
+    """The one finding that counts the secrets of a file beyond the first MAX_LISTED (recordings and cassettes)."""
     return Finding(
         path=path,
         check="secrets",
