@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,37 @@ def test_messages_count_in_words_that_agree_with_their_number() -> None:
     ]
     (duplicate,) = duplicates_of(reports)
     assert "stored 2 times (1 test id);" in duplicate.message
+
+
+def test_thousands_of_credential_headers_are_read_once_and_counted_once() -> None:
+    """8,192 spellings of `Authorization` after 4 MB of text: each header's line is looked for from where the one
+    before it was (9 s when each was searched from the top); the first hundred are named, the rest counted, and
+    the bearer token inside each is not counted a second time. A value sent in two headers is named once."""
+    spellings = [
+        "".join(c.upper() if bits >> i & 1 else c for i, c in enumerate("authorization")) for bits in range(1 << 13)
+    ]
+    raw = recording()
+    raw["note"] = "x" * 4_000_000  # before the request in the file
+    raw["request"]["headers"] = {name: f"Bearer tok{number:06d}{'x' * 20}" for number, name in enumerate(spellings)}
+    data = dump_upstream(raw)
+    headers = raw["request"]["headers"]
+    start = time.process_time()
+    findings = check_secrets("f.json", data, headers=headers)
+    assert time.process_time() - start < 2
+    assert [finding.status for finding in findings] == ["auth-header"] * MAX_LISTED + ["unlisted"]
+    assert findings[-1].details["count"] == len(spellings) - MAX_LISTED
+    text = data.decode()
+    for finding, name in zip(findings[:3], spellings, strict=False):
+        assert finding.details["line"] == text[: text.index(f'"{name}"')].count("\n") + 1
+    same = recording()
+    same["request"]["headers"] = {
+        "Authorization": "Bearer abcdefghijklmnopqrstu",
+        "api-key": "Bearer abcdefghijklmnopqrstu",
+    }
+    written = dump_upstream(same)
+    twice = check_secrets("g.json", written, headers=same["request"]["headers"])
+    first = written[: written.index(b'"Authorization"')].count(b"\n") + 1
+    assert [(finding.status, finding.details["line"]) for finding in twice] == [("auth-header", first)]
 
 
 def test_a_file_of_a_thousand_keys_names_the_first_hundred_and_counts_the_rest() -> None:

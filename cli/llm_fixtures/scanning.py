@@ -309,6 +309,22 @@ class SeenSecrets:
                 self._texts.append(text)
 
 
+def credential_token(value: str) -> str:
+    """The secret part of a credential header's value: the token after an auth scheme (`Bearer`, `Basic`,
+    `Token`), or the whole value."""
+    scheme, _, rest = value.strip().partition(" ")
+    return rest.strip() if rest and scheme.lower() in ("bearer", "basic", "token") else value.strip()
+
+
+def find_near(data: bytes, needle: bytes, cursor: int) -> int:
+    """Where `needle` is in `data`: its first place at or after `cursor`, else its first place before it (-1: not
+    there). Values looked for in the order they are written in (headers, the tokens of a cassette's
+    interactions), each from where the one before was found, cost one pass over the data in all, not one each
+    (a file with thousands of header names took seconds per megabyte)."""
+    at = data.find(needle, cursor)
+    return at if at != -1 else data.find(needle, 0, cursor + len(needle) - 1)
+
+
 class LineNumbers:
     """The line of each offset of `data`, counted on from the offset asked for before: offsets asked for in
     increasing order (as the scanner gives its secrets) cost one pass over the data in all, not one each."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from llm_fixtures import scanning
 from llm_fixtures.cassettes.bodies import content_decoded
 from llm_fixtures.cassettes.model import Cassette, Headers
 from llm_fixtures.checking.secrets import AUTH_HEADERS
@@ -77,10 +78,7 @@ class TextLines:
     def of_value(self, value: str) -> int:
         line = self._values.get(value)
         if line is None:
-            needle = value.encode("utf-8", "surrogateescape")
-            at = self.text.find(needle, self._cursor)
-            if at == -1:  # before the cursor, then
-                at = self.text.find(needle, 0, self._cursor + len(needle) - 1)
+            at = scanning.find_near(self.text, value.encode("utf-8", "surrogateescape"), self._cursor)
             if at != -1:
                 self._cursor = at
             line = self._values[value] = self.offsets.of(at) if at != -1 else 0
@@ -96,10 +94,7 @@ def _secret_parts(name: str, value: str) -> list[str]:
         if name == "set-cookie":
             pairs = pairs[:1]
         return [cookie.strip() for pair in pairs if (cookie := pair.partition("=")[2])]
-    scheme, _, rest = value.strip().partition(" ")
-    if rest and scheme.lower() in ("bearer", "basic", "token"):
-        return [rest.strip()]
-    return [value.strip()]
+    return [scanning.credential_token(value)]
 
 
 def header_leaks(index: int, side: str, headers: Headers, text: bytes | TextLines) -> list[Leak]:

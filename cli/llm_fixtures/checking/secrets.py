@@ -10,7 +10,15 @@ from typing import Any
 import orjson
 
 from llm_fixtures.checking.findings import Finding
-from llm_fixtures.scanning import Allowlist, LineNumbers, SeenSecrets, find_secrets, mask
+from llm_fixtures.scanning import (
+    Allowlist,
+    LineNumbers,
+    SeenSecrets,
+    credential_token,
+    find_near,
+    find_secrets,
+    mask,
+)
 
 __all__ = [
     "AUTH_HEADERS",
@@ -49,6 +57,18 @@ def _header_secrets(headers: Any) -> list[tuple[str, str]]:
         for name, value in headers.items()
         if isinstance(name, str) and name.lower() in AUTH_HEADERS and value not in (None, "", [], {})
     ]
+
+
+def _header_offsets(data: bytes, names: list[str]) -> list[int]:
+    """Where each header's name is in the file (0 when it is not there as written): the headers are in the file
+    in the order of the parsed object, so each is looked for from where the one before it was (`find_near`)."""
+    offsets: list[int] = []
+    cursor = 0
+    for name in names:
+        at = find_near(data, f'"{name}"'.encode(), cursor)
+        cursor = at if at != -1 else cursor
+        offsets.append(max(at, 0))
+    return offsets
 
 
 def folded_stream(response: Any) -> bytes:
@@ -217,22 +237,28 @@ def check_secrets(
     allowlist = allowlist or Allowlist()
     header_values = _header_secrets(headers)
     values = [value for _name, value in header_values]
-    reported = SeenSecrets(values)  # allowed or not: the tokens inside them are not reported again
+    # Allowed or not, neither they nor the tokens in them (`Bearer <token>`) are reported again
+    reported = SeenSecrets([*values, *(credential_token(value) for value in values)])
     lines = LineNumbers(data)
     findings: list[Finding] = []
+    unlisted = 0
     if header_values:
-        at = lines.of_each([max(data.find(f'"{name}"'.encode()), 0) for name, _value in header_values])
-        findings = [
-            _finding(path, "auth-header", value, line)
-            for value, line in zip(values, at, strict=True)
-            if not allowlist.allows(value)
-        ]
+        at = lines.of_each(_header_offsets(data, [name for name, _value in header_values]))
+        first_lines: dict[str, int] = {}  # each distinct value once, on the line of its first header
+        for value, number in zip(values, at, strict=True):
+            first_lines.setdefault(value, number)
+        for value, number in first_lines.items():
+            if allowlist.allows(value):
+                continue
+            if len(findings) >= MAX_LISTED:
+                unlisted += 1
+            else:
+                findings.append(_finding(path, "auth-header", value, number))
     in_data = find_secrets(data, images, one_pass=True)
     # The stream is folded only when its joined strings may hold a key that the file's bytes do not (a key split
     # over its chunks): folding every stream cost a fifth of a check.
     known = itertools.chain(values, (secret.text for secret in in_data))
     folded = folded_stream(response) if _may_hold_split_key(response, known) else b""
-    unlisted = 0
     for source, secrets in ((data, in_data), (b"", find_secrets(folded) if folded else [])):
         for secret in secrets:
             if len(findings) >= MAX_LISTED:  # the rest are counted (each one once), not listed

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from llm_fixtures.checking.findings import Finding
 from llm_fixtures.onepass import LARGE_INPUT, Patterns
+from llm_fixtures.scanning import LineNumbers
 
 _DATA_URL = re.compile(rb"data:image/[A-Za-z0-9.+-]+;base64,")
 # Ollama sends images as bare base64 strings in an `images` list.
@@ -104,19 +105,20 @@ def check_size(
             )
         )
     # An image above the limit needs a file above it (base64 is longer than the bytes it encodes).
-    for offset, start, end in (image_spans(data) if images is None else images) if len(data) > max_image_bytes else ():
-        size = (end - start) * 3 // 4
-        if size > max_image_bytes:
-            line = data.count(b"\n", 0, offset) + 1
-            findings.append(
-                Finding(
-                    path=path,
-                    check="size",
-                    status="large-image",
-                    severity="warning",
-                    message=f"inline base64 image of {size:,} bytes on line {line}, above "
-                    f"max_image_bytes = {max_image_bytes:,}",
-                    details={"bytes": size, "limit": max_image_bytes, "line": line},
-                )
+    spans = (image_spans(data) if images is None else images) if len(data) > max_image_bytes else []
+    sizes = [(offset, (end - start) * 3 // 4) for offset, start, end in spans]
+    large = [(offset, size) for offset, size in sizes if size > max_image_bytes]
+    lines = LineNumbers(data).of_each([offset for offset, _size in large])  # one count over the file, not one each
+    for (_offset, size), line in zip(large, lines, strict=True):
+        findings.append(
+            Finding(
+                path=path,
+                check="size",
+                status="large-image",
+                severity="warning",
+                message=f"inline base64 image of {size:,} bytes on line {line}, above "
+                f"max_image_bytes = {max_image_bytes:,}",
+                details={"bytes": size, "limit": max_image_bytes, "line": line},
             )
+        )
     return findings
