@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -301,18 +302,26 @@ NAME = "a" * 64 + ".json"
 TEST_ID = f"tests/integration/test_gone.py::test_leak[{CONTROLS}]"
 
 
+def old_and_new(root: Path, name: str, old: dict[str, Any], new: dict[str, Any]) -> Path:
+    """A project whose recording `name` is `old` in old/recordings and `new` in new/recordings (`recordings` is
+    the new side), its tests folder present but the tests gone (orphans for prune); the current folder."""
+    (root / "pyproject.toml").write_text('[tool.fixtures]\nroots = ["recordings"]\n')
+    for side, raw in (("old", old), ("new", new)):
+        builders.write_recording(root / side / "recordings" / name, raw)
+    (root / "recordings").symlink_to(root / "new" / "recordings")
+    (root / "tests" / "integration").mkdir(parents=True)
+    os.chdir(root)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "pyproject.toml").write_text('[tool.fixtures]\nroots = ["recordings"]\n')
-    for side, last in (("old", f"a1B2c3D4a1B2c3D4a1B2c3D4 done {CONTROLS}"), ("new", f"changed {KEY2} {CONTROLS}")):
-        folder = tmp_path / side / "recordings"
-        folder.mkdir(parents=True)
-        raw = hostile(TEST_ID, ["split across chunks: sk-proj-", "a1B2c3D4a1B2c3D4", last])
-        builders.write_recording(folder / NAME, raw)
-    (tmp_path / "recordings").symlink_to(tmp_path / "new" / "recordings")
-    (tmp_path / "tests" / "integration").mkdir(parents=True)  # test_gone.py is gone: an orphan for prune
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    monkeypatch.chdir(tmp_path)  # restored after the test
+    sides = [
+        hostile(TEST_ID, ["split across chunks: sk-proj-", "a1B2c3D4a1B2c3D4", last])
+        for last in (f"a1B2c3D4a1B2c3D4a1B2c3D4 done {CONTROLS}", f"changed {KEY2} {CONTROLS}")
+    ]
+    return old_and_new(tmp_path, NAME, *sides)
 
 
 COMMANDS = [
@@ -568,23 +577,21 @@ def test_show_raw_alone_prints_the_keys_as_stored(runner: CliRunner, leaky: dict
 BROKEN = "evil\nname\tx\u2028y"
 
 
+def _broken(answer: str) -> dict[str, Any]:
+    request = builders.sdk_request(
+        "https://api.openai.com/v1/v1/chat/completions",
+        "/v1/chat/completions",
+        {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+        model=f"model {BROKEN}",
+    )
+    body = [_chunk(answer), _chunk(".", "stop")]
+    return builders.recording(request, body, streaming=True, test_id=f"tests/test_gone.py::test_x[{BROKEN}]")
+
+
 @pytest.fixture
 def line_breakers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "pyproject.toml").write_text('[tool.fixtures]\nroots = ["recordings"]\n')
-    for side, answer in (("old", "before"), ("new", "after")):
-        request = builders.sdk_request(
-            "https://api.openai.com/v1/v1/chat/completions",
-            "/v1/chat/completions",
-            {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
-            model=f"model {BROKEN}",
-        )
-        body = [_chunk(answer), _chunk(".", "stop")]
-        raw = builders.recording(request, body, streaming=True, test_id=f"tests/test_gone.py::test_x[{BROKEN}]")
-        builders.write_recording(tmp_path / side / "recordings" / f"{BROKEN}.json", raw)
-    (tmp_path / "recordings").symlink_to(tmp_path / "new" / "recordings")
-    (tmp_path / "tests").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    monkeypatch.chdir(tmp_path)  # restored after the test
+    return old_and_new(tmp_path, f"{BROKEN}.json", _broken("before"), _broken("after"))
 
 
 LINE_COMMANDS = [
