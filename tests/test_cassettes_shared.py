@@ -14,6 +14,7 @@ from vcr.serializers import yamlserializer
 from llm_fixtures.cassettes.answers import fold_interaction
 from llm_fixtures.cassettes.bodies import as_bytes, content_decoded, decode
 from llm_fixtures.cassettes.describing import describe_cassette, describe_interactions
+from llm_fixtures.cassettes.leaks import TextLines
 from llm_fixtures.cassettes.linting import check_cassette_bytes
 from llm_fixtures.cassettes.reading import parse_cassette, read_cassette
 from llm_fixtures.cassettes.scrubbing import MASK, scrub
@@ -256,3 +257,30 @@ def test_check_and_scrub_on_every_shared_cassette() -> None:
         scrubbed += 1
     assert found == Counter({"cookie": 46})
     assert scrubbed == 20
+
+
+@needs_shared
+def test_header_values_are_found_on_their_lines_in_the_order_of_the_interactions() -> None:
+    """Every header value of every shared cassette, asked for in the order `check` asks (each interaction's
+    request headers, then its response headers), is given a line that holds it, or 0 when the text does not
+    hold it as written: the search from where the last value was found never misses one or lands elsewhere."""
+    asked = 0
+    for path in CASSETTES:
+        cassette, _size = read_cassette(path, label(path))
+        text = path.read_bytes()
+        lines = TextLines(text)
+        rows = text.split(b"\n")
+        for interaction in cassette.interactions:
+            for headers in (interaction.request.headers, interaction.response.headers):
+                for values in headers.values():
+                    for value in values if isinstance(values, list) else [values]:
+                        if not isinstance(value, str) or len(value) < 8:
+                            continue
+                        needle = value.encode("utf-8", "surrogateescape")
+                        line = lines.of_value(value)
+                        asked += 1
+                        if needle in text and b"\n" not in needle:
+                            assert line > 0 and needle in rows[line - 1], (label(path), value)
+                        else:
+                            assert line == 0 or needle in text, (label(path), value)
+    assert asked > 1000
